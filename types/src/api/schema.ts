@@ -1,0 +1,309 @@
+import type { ApiSchema, Availability, ClassSpec, FieldSpec, FunctionSpec, ParamSpec, RecordSpec } from './schema-types.js';
+
+/** Bumped whenever the Lua API changes shape; part of the fixture cache key. */
+export const API_VERSION = '0.1.0';
+
+// Compact constructors keep the schema readable as a table of the API.
+const p = (name: string, type: string, doc?: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({ name, type, doc, ...extra });
+const opt = (name: string, type: string, doc?: string, dflt?: string): ParamSpec => ({ name, type, doc, optional: true, default: dflt });
+const fn = (name: string, params: ParamSpec[], returns: string, doc: string, status: Availability, overloads?: FunctionSpec['overloads']): FunctionSpec =>
+  ({ name, params, returns, doc, status, overloads });
+const field = (name: string, type: string, doc: string, status: Availability, writable = false): FieldSpec => ({ name, type, doc, status, writable });
+const rf = (name: string, type: string, doc: string, optional = true, dflt?: string) => ({ name, type, doc, optional, default: dflt });
+
+const A: Availability = 'available';
+const P: Availability = 'planned';
+
+const testContext: ClassSpec = {
+  name: 'TestContext',
+  doc: 'The `t` passed to a test body: assertions, logging and the test\'s own meta.',
+  fields: [
+    field('name', 'string', 'The test\'s name as registered with `test(name, ...)`.', A),
+    field('meta', 'TestMeta', 'The test\'s meta table (`slow`, `tags`, `timeout`, `skip` and any free keys).', A),
+  ],
+  methods: [
+    fn('assert', [p('cond', 'any', 'Fails the test when falsy.'), opt('msg', 'string', 'Message on failure.')], 'nil', 'Fails the test unless `cond` is truthy.', A),
+    fn('assert_eq', [p('a', 'any', 'Actual value.'), p('b', 'any', 'Expected value.'), opt('msg', 'string', 'Message on failure.')], 'nil',
+      'Fails unless `a == b` (tables are compared deeply); the message shows both values: `assert_eq failed: apple ~= orange`.', A),
+    fn('assert_neq', [p('a', 'any', 'Actual value.'), p('b', 'any', 'Value it must differ from.'), opt('msg', 'string', 'Message on failure.')], 'nil',
+      'Fails if `a == b` (deep for tables).', A),
+    fn('assert_contains', [p('haystack', 'string|table', 'A string, or a list.'), p('needle', 'any', 'Plain substring, or an element of the list.'), opt('msg', 'string', 'Message on failure.')], 'nil',
+      'Fails unless the string contains `needle` (plain, not a pattern) or the list has an element equal to it.', A),
+    fn('assert_raises', [p('fn', 'function', 'Called with no arguments; must raise.'), opt('msg', 'string', 'Message on failure.')], 'any',
+      'Calls `fn` and fails unless it raises; returns the error value.', A),
+    fn('fail', [p('msg', 'string', 'Why the test failed.')], 'nil', 'Fails the test now with `msg`.', A),
+    fn('skip', [opt('reason', 'string', 'Shown in the report.')], 'nil', 'Stops the test here and reports it skipped.', A),
+    fn('log', [p('msg', 'any', 'Written to the test\'s log (tostring of the value).')], 'nil', 'Adds a line to the test\'s log (shown on failure and with -v).', A),
+  ],
+};
+
+const lab: ClassSpec = {
+  name: 'Lab',
+  doc: 'A group of VMs, bridges and sub-labs. `provium` is the file\'s root lab.',
+  fields: [
+    field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', P, true),
+    field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; multiplied by --timeout-scale).', A, true),
+  ],
+  dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
+  methods: [
+    fn('vm', [p('name', 'string', 'Unique within the lab.'), p('profile', 'string', 'A profile of provium.toml, or "default".'), opt('opts', 'VmOpts', 'Memory and CPUs.')], 'VM',
+      'Creates a VM in state `created` (no resources are taken until boot). A name already used is an error.', P,
+      [{ params: [p('name', 'string', 'Name of an existing VM.')], returns: 'VM', doc: 'Looks up a VM of this lab by name; an unknown name is an error naming it.' }]),
+    fn('bridge', [p('name', 'string', 'Bridge name; VMs resolve each other as `<vm>.<bridge>`.'), p('opts', 'BridgeOpts', 'May be `{}`.')], 'Bridge',
+      'Creates a virtual L2 bridge.', P,
+      [{ params: [p('name', 'string', 'Name of an existing bridge.')], returns: 'Bridge', doc: 'Looks up a bridge by name.' }]),
+    fn('lab', [opt('name', 'string', 'Sub-lab name.')], 'Lab', 'Creates a sub-lab.', P),
+    fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', P),
+    fn('remove', [p('member', 'VM|Bridge|Lab', 'Member to remove.')], 'nil', 'Removes a member from this lab.', P),
+    fn('members', [], 'table', 'The lab\'s members: a list of VMs, bridges and labs.', P),
+    fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', P),
+    fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', P),
+    fn('pause', [], 'nil', 'Pauses every VM of the tree.', P),
+    fn('resume', [], 'nil', 'Resumes every VM of the tree.', P),
+    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', P),
+    fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', P),
+    fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', P),
+    fn('vm_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'VM',
+      'A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab.', P),
+    fn('lab_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'Lab',
+      'A sub-lab resumed from the cached lab fixture; its VMs and bridges answer by name.', P),
+    fn('depends_on_file', [p('host_path', 'string', 'Host file the fixture cache key must cover.')], 'nil',
+      'No-op at run time; declares a host file that the fixture cache key covers.', P),
+  ],
+};
+
+const vm: ClassSpec = {
+  name: 'VM',
+  doc: 'A QEMU virtual machine. States: created → booted ⇄ paused; shutdown is terminal.',
+  fields: [
+    field('name', 'string', 'The VM\'s name in its lab.', P),
+    field('profile', 'string', 'The profile it was created with.', P),
+    field('state', 'string', '"created", "booted", "paused" or "shutdown".', P),
+  ],
+  methods: [
+    fn('boot', [opt('opts', 'BootOpts', 'Kernel cmdline, files, RNG seed, initial time.')], 'VM', 'Boots the VM and waits for its agent; returns the VM (chains).', P),
+    fn('shutdown', [], 'nil', 'Shuts the VM down (terminal).', P),
+    fn('pause', [], 'nil', 'Pauses the VM.', P),
+    fn('resume', [], 'nil', 'Resumes a paused VM.', P),
+    fn('reset', [], 'nil', 'Hard-resets the VM and waits for its agent.', P),
+    fn('power_button', [], 'nil', 'Presses the ACPI power button.', P),
+    fn('snapshot', [opt('path', 'string', 'File to write; a fresh temp file when omitted.')], 'Snapshot',
+      'Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open.', P),
+    fn('restore', [p('snap', 'Snapshot|string', 'A Snapshot or its path.')], 'VM', 'Replaces this VM\'s state with a snapshot and resumes it.', P),
+    fn('run', [p('cmd', 'string', 'Run through `sh -c`, or the program when `opts.args` is given.'), opt('opts', 'RunOpts', 'args, env, cwd, stdin, timeout.')], 'RunResult',
+      'Runs a command in the guest and waits for it.', P),
+    fn('run_async', [p('cmd', 'string', 'Run through `sh -c`, or the program when `opts.args` is given.'), opt('opts', 'RunOpts', 'args, env, cwd, stdin.')], 'Process',
+      'Starts a command in the guest and returns at once.', P),
+    fn('read_file', [p('path', 'string', 'Guest path.')], 'bytes', 'Reads a guest file (binary-safe).', P),
+    fn('write_file', [p('path', 'string', 'Guest path.'), p('data', 'bytes', 'Content.')], 'nil', 'Writes a guest file (binary-safe).', P),
+    fn('push_file', [p('host', 'string', 'Host path.'), p('guest', 'string', 'Guest path.')], 'nil',
+      'Copies a host file into the guest; in a fixture the host file joins the cache key.', P),
+    fn('stat', [p('path', 'string', 'Guest path.')], 'StatResult', 'Size, mtime, permissions and entry type of a guest path.', P),
+    fn('listdir', [p('path', 'string', 'Guest directory.')], 'DirEntry[]', 'Entries of a guest directory.', P),
+    fn('mkdir', [p('path', 'string', 'Guest path.'), opt('opts', 'MkdirOpts', '`{parents=true}` creates missing parents.')], 'nil', 'Creates a guest directory.', P),
+    fn('unlink', [p('path', 'string', 'Guest path.')], 'nil', 'Removes a guest file.', P),
+    fn('rename', [p('from', 'string', 'Guest path.'), p('to', 'string', 'Guest path.')], 'nil', 'Renames a guest path.', P),
+    fn('open_file', [p('path', 'string', 'Guest path.'), p('mode', 'string', 'fopen-style mode: "r", "w", "a", "r+", "w+", "a+".')], 'File', 'Opens a guest file.', P),
+    fn('console', [], 'Console', 'The guest\'s serial console.', P),
+    fn('clock', [], 'Clock', 'The guest\'s clock.', P),
+    fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to.')], 'NIC', 'The VM\'s network interface on that bridge.', P),
+  ],
+};
+
+const snapshot: ClassSpec = {
+  name: 'Snapshot',
+  doc: 'A thin handle over one snapshot file (see the Snapshot reference page).',
+  fields: [],
+  methods: [
+    fn('path', [], 'string', 'The on-disk path.', P),
+    fn('size', [], 'integer', 'The file size in bytes; 0 once the file is gone.', P),
+    fn('delete', [], 'nil', 'Best-effort delete; idempotent.', P),
+  ],
+};
+
+const labSnapshot: ClassSpec = {
+  name: 'LabSnapshot',
+  doc: 'A thin handle over a directory with one snapshot file per VM plus `lab.json`.',
+  fields: [],
+  methods: [
+    fn('path', [], 'string', 'The on-disk directory.', P),
+    fn('size', [], 'integer', 'Sum of the sizes of the files directly in the directory (not recursive); 0 once gone.', P),
+    fn('delete', [], 'nil', 'Recursive, best-effort delete; idempotent.', P),
+  ],
+};
+
+const runResult: ClassSpec = {
+  name: 'RunResult',
+  doc: 'The outcome of `vm:run()` or `process:wait()`.',
+  fields: [
+    field('exit_code', 'integer', 'Exit code; -1 when signalled, -2 when timed out.', P),
+    field('stdout', 'bytes', 'Everything the command wrote to stdout.', P),
+    field('stderr', 'bytes', 'Everything the command wrote to stderr.', P),
+    field('status', 'string', '"exited", "signalled" or "timed_out".', P),
+    field('signal', 'string|nil', 'Signal name when signalled.', P),
+    field('timed_out', 'boolean', 'True when the command hit its timeout.', P),
+  ],
+  methods: [
+    fn('ok', [], 'boolean', 'True when the command exited with code 0.', P),
+    fn('assert_ok', [], 'RunResult', 'Raises unless ok, showing the command, status, exit code, stdout and stderr; returns the result.', P),
+  ],
+};
+
+const proc: ClassSpec = {
+  name: 'Process',
+  doc: 'A command started with `vm:run_async()`.',
+  fields: [],
+  methods: [
+    fn('wait', [opt('timeout', 'duration', 'How long to wait.')], 'RunResult', 'Waits for the process to end (once).', P),
+    fn('kill', [opt('sig', 'string', 'Signal name.', '"term"')], 'nil', 'Sends a signal.', P),
+    fn('pid', [], 'integer', 'The guest pid.', P),
+    fn('status', [], 'string', '"running", "exited", "signalled" or "timed_out".', P),
+    fn('stdin_write', [p('data', 'bytes', 'Bytes to write.')], 'nil', 'Writes to the process\'s stdin.', P),
+    fn('close_stdin', [], 'nil', 'Closes the process\'s stdin.', P),
+    fn('stdout_stream', [], 'Stream', 'A stream of the process\'s stdout.', P),
+    fn('stderr_stream', [], 'Stream', 'A stream of the process\'s stderr.', P),
+  ],
+};
+
+const file: ClassSpec = {
+  name: 'File',
+  doc: 'An open guest file.',
+  fields: [],
+  methods: [
+    fn('read', [p('n', 'integer', 'Maximum number of bytes.')], 'bytes', 'Reads up to `n` bytes ("" at end of file).', P),
+    fn('read_all', [], 'bytes', 'Reads to the end of the file.', P),
+    fn('write', [p('data', 'bytes', 'Bytes to write.')], 'nil', 'Writes at the current offset.', P),
+    fn('seek', [p('off', 'integer', 'Offset.'), opt('whence', 'string', '"set", "cur" or "end".', '"set"')], 'integer', 'Moves the offset; returns the new one.', P),
+    fn('tell', [], 'integer', 'The current offset.', P),
+    fn('close', [], 'nil', 'Closes the file.', P),
+  ],
+};
+
+const stream: ClassSpec = {
+  name: 'Stream',
+  doc: 'Output of a process or of the console, read as it arrives. Closed automatically at the end of the test (or file) that opened it.',
+  fields: [],
+  methods: [
+    fn('next', [opt('timeout', 'duration', 'How long to wait.', '10s')], 'bytes|nil', 'The next chunk; nil at end of stream.', P),
+    fn('read_until', [p('pattern', 'string', 'Lua pattern.'), opt('timeout', 'duration', 'How long to wait.', '10s')], 'bytes', 'Reads up to and including the first match.', P),
+    fn('expect', [p('pattern', 'string', 'Lua pattern.'), opt('timeout', 'duration', 'How long to wait.', '10s')], 'string', 'Raises unless the pattern appears in time; returns the match.', P),
+    fn('drain', [opt('timeout', 'duration', 'How long to wait for more.')], 'bytes', 'Everything buffered so far (and what arrives within `timeout`).', P),
+    fn('close', [], 'nil', 'Closes the stream.', P),
+    fn('eof', [], 'boolean', 'True once the stream has ended.', P),
+  ],
+};
+
+const consoleCls: ClassSpec = {
+  name: 'Console',
+  doc: 'The guest\'s serial console.',
+  fields: [],
+  methods: [
+    fn('read', [], 'Stream', 'A stream of console output from now on.', P),
+    fn('read_log', [], 'string', 'All console output so far.', P),
+    fn('expect', [p('pattern', 'string', 'Lua pattern.'), opt('timeout', 'duration', 'How long to wait.', '30s')], 'string', 'Waits until the console output matches.', P),
+    fn('write', [p('data', 'bytes', 'Bytes to type.')], 'nil', 'Writes to the console.', P),
+  ],
+};
+
+const clock: ClassSpec = {
+  name: 'Clock',
+  doc: 'The guest\'s wall clock (seconds since the epoch, as a float).',
+  fields: [],
+  methods: [
+    fn('get', [], 'number', 'The guest time.', P),
+    fn('set', [p('t', 'number', 'Seconds since the epoch.')], 'nil', 'Sets the guest time.', P),
+    fn('advance', [p('d', 'duration', 'How far to move the clock forward.')], 'nil', 'Moves the guest clock forward.', P),
+  ],
+};
+
+const bridge: ClassSpec = {
+  name: 'Bridge',
+  doc: 'A virtual L2 segment between VMs, with impairments applied outside the guests.',
+  fields: [field('name', 'string', 'The bridge name.', P)],
+  methods: [
+    fn('attach', [p('vms', 'VM|VM[]', 'VMs to attach (before they boot).')], 'nil', 'Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`.', P),
+    fn('detach', [p('vm', 'VM', 'Attached VM.')], 'nil', 'Disconnects a VM from the bridge.', P),
+    fn('partition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}` for one direction.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Drops traffic between two VMs.', P),
+    fn('unpartition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}`.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Undoes a partition.', P),
+    fn('partition_all', [], 'nil', 'Partitions every pair.', P),
+    fn('restore_all', [], 'nil', 'Removes every partition.', P),
+    fn('add_latency', [p('ms', 'number|LatencySpec', 'Milliseconds, or `{from=, to=, ms=}`.')], 'nil', 'Adds latency to frames.', P),
+    fn('drop_rate', [p('p', 'number|DropSpec', 'Probability 0..1, or `{from=, to=, p=}`.')], 'nil', 'Drops frames at random.', P),
+    fn('isolate', [p('vm', 'VM', 'VM to cut off.')], 'nil', 'Cuts a VM off from every other member.', P),
+    fn('unisolate', [p('vm', 'VM', 'VM to reconnect.')], 'nil', 'Undoes isolate.', P),
+    fn('reset', [], 'nil', 'Removes every impairment.', P),
+  ],
+};
+
+const nic: ClassSpec = {
+  name: 'NIC',
+  doc: 'A VM\'s network interface on one bridge.',
+  fields: [],
+  methods: [fn('counters', [], 'NicCounters', 'Traffic counted by the bridge for this NIC.', P)],
+};
+
+const records: RecordSpec[] = [
+  { name: 'TestMeta', doc: 'Options of `test(name, meta, fn)`; unknown keys are kept and reported in events.', open: true, fields: [
+    rf('slow', 'boolean', 'Skipped unless `--include-slow`.'),
+    rf('tags', 'string[]', 'Selected with `--tag` / `--no-tag`.'),
+    rf('timeout', 'duration', 'Per-test timeout (none by default).'),
+    rf('skip', 'string', 'Skip the test with this reason.'),
+  ] },
+  { name: 'WaitUntilOpts', doc: 'Options of `wait_until`.', fields: [
+    rf('timeout', 'duration', 'Give up after this long.', true, '10s'),
+    rf('interval', 'duration', 'Pause between calls.', true, '0.1s'),
+    rf('desc', 'string', 'What is awaited, named in the timeout error.'),
+  ] },
+  { name: 'VmOpts', doc: 'Resources of a VM.', fields: [
+    rf('memory', 'size', 'Guest RAM.', true, 'the profile\'s, else 256M'),
+    rf('cpus', 'integer', 'Virtual CPUs.', true, 'the profile\'s, else 1'),
+  ] },
+  { name: 'BootOpts', doc: 'Options of `vm:boot()`.', fields: [
+    rf('kernel_cmdline', 'string', 'Appended to the profile\'s kernel command line.'),
+    rf('files', 'BootFile[]', 'Files written into the guest before the test sees it.'),
+    rf('rng_seed', 'integer', 'Seed for the guest RNG.'),
+    rf('initial_time', 'number', 'Guest clock at boot, seconds since the epoch.'),
+  ] },
+  { name: 'BootFile', doc: 'A file for `BootOpts.files`.', fields: [
+    rf('path', 'string', 'Guest path.', false), rf('content', 'bytes', 'Content.', false), rf('mode', 'integer', 'Permission bits.', true, '0644'),
+  ] },
+  { name: 'RunOpts', doc: 'Options of `vm:run()` / `vm:run_async()`.', fields: [
+    rf('args', 'string[]', 'Run `cmd` directly with this argv (no shell).'),
+    rf('env', 'table<string,string>', 'Extra environment variables.'),
+    rf('cwd', 'string', 'Working directory.'),
+    rf('stdin', 'bytes', 'Data fed to stdin.'),
+    rf('timeout', 'duration', 'Kill the command after this long (status "timed_out").'),
+  ] },
+  { name: 'MkdirOpts', doc: 'Options of `vm:mkdir()`.', fields: [rf('parents', 'boolean', 'Create missing parents.', true, 'false')] },
+  { name: 'StatResult', doc: 'Result of `vm:stat()`.', fields: [
+    rf('size', 'integer', 'Size in bytes.', false), rf('mtime', 'number', 'Modification time, seconds since the epoch.', false),
+    rf('perm', 'integer', 'Permission bits.', false), rf('entry_type', 'string', '"file", "dir", "symlink" or "other".', false),
+  ] },
+  { name: 'DirEntry', doc: 'An entry of `vm:listdir()`.', fields: [rf('name', 'string', 'Entry name.', false), rf('entry_type', 'string', '"file", "dir", "symlink" or "other".', false)] },
+  { name: 'ClaimOpts', doc: 'Resources of `lab:claim()`.', fields: [rf('memory', 'size', 'Memory to reserve.'), rf('cpus', 'integer', 'CPUs to reserve.')] },
+  { name: 'BridgeOpts', doc: 'Options of `lab:bridge()`; may be empty.', fields: [] },
+  { name: 'PartitionSpec', doc: 'One direction of a partition.', fields: [rf('from', 'VM', 'Sender.', false), rf('to', 'VM', 'Receiver.', false)] },
+  { name: 'LatencySpec', doc: 'Directional latency.', fields: [rf('from', 'VM', 'Sender.'), rf('to', 'VM', 'Receiver.'), rf('ms', 'number', 'Milliseconds.', false)] },
+  { name: 'DropSpec', doc: 'Directional drop rate.', fields: [rf('from', 'VM', 'Sender.'), rf('to', 'VM', 'Receiver.'), rf('p', 'number', 'Probability 0..1.', false)] },
+  { name: 'NicCounters', doc: 'Traffic counters of a NIC.', fields: [
+    rf('rx_bytes', 'integer', 'Bytes received.', false), rf('tx_bytes', 'integer', 'Bytes sent.', false),
+    rf('rx_packets', 'integer', 'Frames received.', false), rf('tx_packets', 'integer', 'Frames sent.', false),
+  ] },
+];
+
+export const API: ApiSchema = {
+  version: API_VERSION,
+  globals: [
+    { name: 'provium', kind: 'value', type: 'Lab', doc: 'The file\'s root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`.', status: A },
+    { name: 'test', kind: 'function', status: A, doc: 'Registers a test; bodies run later, in file order.',
+      fn: fn('test', [p('name', 'string', 'Unique within the file.'), opt('meta', 'TestMeta', 'slow, tags, timeout, skip and free keys.'), p('fn', 'function', 'The body, called with the test context `t`.')], 'nil',
+        'Registers a test; bodies run later, in file order. Duplicate names in one file are an error.', A) },
+    { name: 'todo', kind: 'function', status: A, doc: 'Marks the whole file skipped.',
+      fn: fn('todo', [opt('reason', 'string', 'Shown for every test of the file.')], 'nil', 'Marks the whole file skipped: every test reports skipped with the reason.', A) },
+    { name: 'wait_until', kind: 'function', status: A, doc: 'Polls a predicate until it returns a truthy value.',
+      fn: fn('wait_until', [p('pred', 'function', 'Called until it returns a truthy value.'), opt('opts', 'WaitUntilOpts', 'timeout (10s), interval (0.1s), desc.')], 'any',
+        'Calls `pred` until it returns a truthy value and returns that value; raises on timeout naming `desc`; an error inside `pred` propagates at once.', A) },
+  ],
+  classes: [testContext, lab, vm, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic],
+  records,
+};

@@ -1,0 +1,71 @@
+/**
+ * Run events: what `provium test --json` prints, one JSON object per line, and
+ * what every reporter consumes. Workers produce the test-level events; the
+ * orchestrator adds the file- and run-level ones. Bump EVENTS_VERSION when a
+ * field changes meaning.
+ */
+export const EVENTS_VERSION = 1;
+
+/** Free-form test meta as the author wrote it (`slow`, `tags`, `timeout`, `skip`, any other key). */
+export type TestMeta = Record<string, unknown>;
+
+export interface FailureInfo {
+  message: string;
+  /** Where the failing assertion or error stands in the author's code. */
+  location?: { file: string; line: number };
+  traceback?: string;
+}
+
+interface Base {
+  /** ISO-8601 time the event happened. */
+  timestamp: string;
+}
+
+interface TestBase extends Base {
+  /** Test file path, relative to the working directory. */
+  file: string;
+  test: string;
+  meta: TestMeta;
+}
+
+export interface FileStarted extends Base { event: 'file_started'; file: string; worker: number }
+export interface TestStarted extends TestBase { event: 'test_started' }
+export interface TestPassed extends TestBase { event: 'test_passed'; duration_ms: number; log: string[] }
+export interface TestFailed extends TestBase {
+  event: 'test_failed';
+  duration_ms: number;
+  error: FailureInfo;
+  log: string[];
+  /** Failure artifacts (console log, agent log) kept for this test: name → path. */
+  artifacts?: Record<string, string>;
+}
+export interface TestSkipped extends TestBase { event: 'test_skipped'; reason: string }
+
+export type FileStatus = 'passed' | 'failed' | 'timed_out' | 'error' | 'skipped' | 'empty';
+export interface FileCompleted extends Base {
+  event: 'file_completed';
+  file: string;
+  status: FileStatus;
+  duration_ms: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** A file-level error: syntax error, top-level error, timeout, worker death. */
+  error?: FailureInfo;
+  /** Lines printed with `print` outside of tests. */
+  log: string[];
+}
+export interface RunCompleted extends Base {
+  event: 'run_completed';
+  passed: number;
+  failed: number;
+  skipped: number;
+  files: number;
+  failed_files: number;
+  duration_ms: number;
+  exit_code: 0 | 1 | 2;
+}
+
+export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
+export type RunEvent = FileStarted | TestEvent | FileCompleted | RunCompleted;
+export type RunEventName = RunEvent['event'];

@@ -1,0 +1,6 @@
+export * from './api/schema-types.js';
+export * from './api/schema.js';
+export * from './api/type-expr.js';
+export * from './units.js';
+export * from './events.js';
+export * from './rpc.js';

@@ -1,0 +1,47 @@
+/**
+ * The one contract between the orchestrator (main thread) and a worker thread.
+ * A worker receives a serializable FileTask, runs one test file and streams
+ * batches of test events back over `port`, then resolves with a FileOutcome.
+ */
+import type { FailureInfo, FileStatus, TestEvent } from './events.js';
+
+export interface TestSelection {
+  /** Substring of the file path or the test name (`--filter`). */
+  filter?: string;
+  /** Run only tests carrying one of these tags (`--tag`). */
+  tags: string[];
+  /** Skip tests carrying any of these tags (`--no-tag`). */
+  noTags: string[];
+  includeSlow: boolean;
+}
+
+export interface FileTask {
+  /** Absolute path of the test file. */
+  file: string;
+  /** Path as shown to the user (relative to the working directory). */
+  displayPath: string;
+  /** Absolute root directories: `require` looks here. */
+  roots: string[];
+  selection: TestSelection;
+  /** Per-file timeout in ms before `provium.timeout` overrides it (already scaled). */
+  fileTimeoutMs: number;
+  /** `--timeout-scale`: multiplies every timeout the file sets. */
+  timeoutScale: number;
+  /** Index of the worker thread running the file (shown in events). */
+  workerIndex: number;
+}
+
+/** Messages a worker posts on its port while running a file. */
+export type WorkerMessage =
+  | { kind: 'events'; events: TestEvent[] }
+  /** The file's effective timeout, once its top-level code has set `provium.timeout`. */
+  | { kind: 'file_timeout'; timeoutMs: number };
+
+export interface FileOutcome {
+  status: FileStatus;
+  passed: number;
+  failed: number;
+  skipped: number;
+  error?: FailureInfo;
+  log: string[];
+}
