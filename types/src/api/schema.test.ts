@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import luaparse from 'luaparse';
+import { describe, expect, it } from 'vitest';
+import { API } from './schema.js';
+import { toLuaCats } from './luacats.js';
+import { toReferenceMarkdown } from './reference-md.js';
+import { allTypeTexts, findClass, parseType } from './type-expr.js';
+
+describe('API schema', () => {
+  it('every type expression names a primitive, class or record', () => {
+    for (const { where, text } of allTypeTexts(API)) {
+      expect(() => parseType(text, API), where).not.toThrow();
+    }
+  });
+
+  it('has no duplicate names', () => {
+    const names = (xs: { name: string }[]) => xs.map((x) => x.name);
+    const unique = (xs: string[]) => expect(new Set(xs).size, xs.join(',')).toBe(xs.length);
+    unique(names(API.classes));
+    unique(names(API.records));
+    unique(names(API.globals));
+    for (const c of API.classes) unique([...names(c.methods), ...names(c.fields)]);
+  });
+
+  it('covers every class the contract names', () => {
+    for (const c of ['Lab', 'VM', 'Snapshot', 'LabSnapshot', 'RunResult', 'Process', 'File', 'Stream', 'Console', 'Clock', 'Bridge', 'NIC', 'TestContext']) {
+      expect(findClass(API, c), c).toBeDefined();
+    }
+  });
+
+  it('exports LuaCATS that is valid Lua and declares every method and global', () => {
+    const cats = toLuaCats(API);
+    expect(cats.startsWith('---@meta')).toBe(true);
+    expect(() => luaparse.parse(cats, { luaVersion: '5.3' })).not.toThrow();
+    for (const c of API.classes) {
+      expect(cats).toContain(`---@class provium.${c.name}`);
+      for (const m of c.methods) expect(cats).toContain(`function __provium_${c.name}:${m.name}(`);
+    }
+    for (const g of API.globals) expect(cats).toMatch(new RegExp(`^(function )?${g.name}[ (]`, 'm'));
+    expect(cats).toContain('not available yet');
+  });
+
+  it('docs/reference/api.md is the generated reference (run `npm run docs:reference`)', () => {
+    const committed = readFileSync(new URL('../../../docs/reference/api.md', import.meta.url), 'utf8');
+    expect(committed).toBe(toReferenceMarkdown(API) + '\n');
+  });
+});
