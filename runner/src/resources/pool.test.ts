@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ResourcePool, type Waiting } from './pool.js';
+
+const M = 1024 ** 2;
+const limits = { memory: 1024 * M, cpus: 4, origin: 'test' };
+
+describe('ResourcePool', () => {
+  it('grants what fits at once and queues the rest until a release', async () => {
+    const blocked: Waiting[] = [];
+    const pool = new ResourcePool(limits, (w) => blocked.push(w));
+    const a = await pool.acquire({ memory: 768 * M, cpus: 1 }, 'a');
+    let bGranted = false;
+    const b = pool.acquire({ memory: 512 * M, cpus: 1 }, 'b').then((l) => ((bGranted = true), l));
+    await Promise.resolve();
+    expect(bGranted).toBe(false);
+    expect(blocked.map((w) => w.owner)).toEqual(['b']);
+    expect(blocked[0].free).toEqual({ memory: 256 * M, cpus: 3 });
+    a.release();
+    a.release(); // idempotent
+    const lease = await b;
+    expect(pool.available()).toEqual({ memory: 512 * M, cpus: 3 });
+    lease.release();
+    expect(pool.available()).toEqual({ memory: 1024 * M, cpus: 4 });
+  });
+
+  it('grants in arrival order so a big request is not starved', async () => {
+    const pool = new ResourcePool(limits);
+    const first = await pool.acquire({ memory: 512 * M, cpus: 1 }, 'first');
+    const order: string[] = [];
+    const big = pool.acquire({ memory: 1024 * M, cpus: 3 }, 'big').then((l) => (order.push('big'), l));
+    const small = pool.acquire({ memory: 256 * M, cpus: 1 }, 'small').then((l) => (order.push('small'), l));
+    await Promise.resolve();
+    expect(order).toEqual([]); // small would fit, but waits behind big
+    first.release();
+    (await big).release();
+    await small;
+    expect(order).toEqual(['big', 'small']);
+  });
+
+  it('fails at once, with the numbers, when a request exceeds the whole pool', async () => {
+    const pool = new ResourcePool(limits);
+    await expect(pool.acquire({ memory: 2048 * M, cpus: 1 }, 'lab "cluster"')).rejects.toThrow(
+      /lab "cluster" needs 2\.0G memory and 1 CPU, more than the whole pool of 1\.0G memory and 4 CPUs \(test\)/,
+    );
+  });
+
+  it('drops a cancelled waiter and serves the next one', async () => {
+    const pool = new ResourcePool(limits);
+    const hold = await pool.acquire({ memory: 1024 * M, cpus: 1 }, 'hold');
+    const ac = new AbortController();
+    const cancelled = pool.acquire({ memory: 1024 * M, cpus: 1 }, 'cancelled', ac.signal);
+    const next = pool.acquire({ memory: 1 * M, cpus: 1 }, 'next');
+    ac.abort(new Error('file timed out'));
+    await expect(cancelled).rejects.toThrow('file timed out');
+    hold.release();
+    await expect(next).resolves.toBeDefined();
+  });
+});
