@@ -1,0 +1,67 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = -1;
+static const char *log_file;
+
+void log_open(const char *path) {
+    log_file = path;
+    log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* Without a writable log the agent still serves; the `log` op reports the open error. */
+}
+
+const char *log_path(void) { return log_file; }
+
+void logmsg(const char *fmt, ...) {
+    if (log_fd < 0) return;
+    char line[1024];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int n = snprintf(line, sizeof line, "[%5lld.%03ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
+    va_end(ap);
+    n += m < (int)(sizeof line - n - 1) ? m : (int)(sizeof line - n - 2);
+    line[n++] = '\n';
+    struct stat st;
+    if (fstat(log_fd, &st) == 0 && st.st_size + n > LOG_MAX_BYTES) {
+        /* keep the file bounded: a guest has little memory in /tmp */
+        if (ftruncate(log_fd, 0) == 0) {
+            static const char note[] = "[log truncated at 1 MiB]\n";
+            (void)!write(log_fd, note, sizeof note - 1);
+        }
+    }
+    (void)!write(log_fd, line, n);
+}
+
+int log_read(buf_t *out) {
+    if (!log_file) {
+        errno = ENOENT;
+        return -1;
+    }
+    int fd = open(log_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    for (;;) {
+        buf_reserve(out, 64 * 1024);
+        ssize_t r = read(fd, out->data + out->len, 64 * 1024);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (r == 0) break;
+        out->len += r;
+    }
+    close(fd);
+    return 0;
+}

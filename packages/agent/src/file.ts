@@ -1,0 +1,49 @@
+/** An open file in the guest (AgentClient.open). */
+import type { SeekWhence } from '@provium/types/agent-protocol';
+import type { SendRequest } from './send-request.js';
+
+const READ_ALL_CHUNK = 1024 * 1024;
+
+export class AgentFile {
+  constructor(
+    private readonly send: SendRequest,
+    readonly path: string,
+    /** The agent's handle number. */
+    readonly handle: number,
+  ) {}
+
+  /** Up to `size` bytes; empty at end of file. */
+  async read(size: number): Promise<Buffer> {
+    const res = await this.send('read', { handle: this.handle, size });
+    return res.data as Buffer;
+  }
+
+  /** Everything from the current offset to the end. */
+  async readAll(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const chunk = await this.read(READ_ALL_CHUNK);
+      if (chunk.length === 0) return Buffer.concat(parts);
+      parts.push(chunk);
+    }
+  }
+
+  /** Writes all of `data`; returns the number of bytes written. */
+  async write(data: string | Uint8Array): Promise<number> {
+    const res = await this.send('write', { handle: this.handle, data: typeof data === 'string' ? Buffer.from(data) : data });
+    return res.written;
+  }
+
+  /** Returns the new offset. */
+  async seek(offset: number, whence: SeekWhence = 'set'): Promise<number> {
+    return (await this.send('seek', { handle: this.handle, offset, whence })).offset;
+  }
+
+  async tell(): Promise<number> {
+    return (await this.send('tell', { handle: this.handle })).offset;
+  }
+
+  async close(): Promise<void> {
+    await this.send('close', { handle: this.handle });
+  }
+}

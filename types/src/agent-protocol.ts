@@ -1,0 +1,226 @@
+/**
+ * The wire contract between the host and the in-guest agent (packages/agent).
+ * No runtime dependencies: constants and types only. docs/agent.md describes
+ * the protocol in prose; the C side mirrors these names in packages/agent/c/.
+ *
+ * Framing: FRAME_MAGIC (4 bytes) + payload length (u32 big-endian) + payload.
+ * A payload is one value of the Provium value encoding (see ValueTag): always a
+ * map whose key `t` says what the message is.
+ */
+
+/** Bumped on every incompatible change of frames, messages or ops. */
+export const PROTOCOL_VERSION = 1;
+
+/** "PVAG": starts every frame; the receiver resynchronises on it after garbage. */
+export const FRAME_MAGIC = Uint8Array.of(0x50, 0x56, 0x41, 0x47);
+export const FRAME_HEADER_BYTES = 8;
+/** Largest payload either side accepts; bigger frames count as garbage. */
+export const MAX_FRAME_BYTES = 128 * 1024 * 1024;
+/** Largest stdout/stderr (each) an `exec` collects, and the largest `read_file`/`read`. */
+export const MAX_COLLECT_BYTES = 64 * 1024 * 1024;
+
+/** The virtio-serial port name the agent looks for by default (`--port`). */
+export const DEFAULT_AGENT_PORT_NAME = 'org.provium.agent';
+/** Where images install the agent binary in the guest. */
+export const AGENT_GUEST_PATH = '/sbin/provium-agent';
+/** The agent's log file in the guest (returned by the `log` op). */
+export const AGENT_GUEST_LOG_PATH = '/tmp/provium-agent.log';
+
+/** Type tags of the value encoding. Lengths and counts are u32 big-endian. */
+export const ValueTag = {
+  nil: 0x00,
+  false: 0x01,
+  true: 0x02,
+  /** int64 big-endian (JS side: only safe integers). */
+  int: 0x03,
+  /** u32 length + raw bytes. */
+  bytes: 0x04,
+  /** u32 length + UTF-8. */
+  string: 0x05,
+  /** u32 count + values. */
+  array: 0x06,
+  /** u32 count + (u32 key length + key bytes + value) pairs. */
+  map: 0x07,
+} as const;
+
+export const AGENT_OPS = [
+  'ping',
+  'exec',
+  'spawn',
+  'proc_write',
+  'proc_close_stdin',
+  'proc_kill',
+  'read_file',
+  'write_file',
+  'stat',
+  'listdir',
+  'mkdir',
+  'unlink',
+  'rename',
+  'open',
+  'read',
+  'write',
+  'seek',
+  'tell',
+  'close',
+  'clock_get',
+  'clock_set',
+  'log',
+] as const;
+export type AgentOp = (typeof AGENT_OPS)[number];
+
+/** Signal names the agent accepts (case-insensitive, optional "SIG" prefix) and reports. */
+export const SIGNAL_NAMES = [
+  'hup', 'int', 'quit', 'ill', 'trap', 'abrt', 'bus', 'fpe', 'kill', 'usr1', 'segv', 'usr2',
+  'pipe', 'alrm', 'term', 'stkflt', 'chld', 'cont', 'stop', 'tstp', 'ttin', 'ttou', 'urg',
+  'xcpu', 'xfsz', 'vtalrm', 'prof', 'winch', 'io', 'pwr', 'sys',
+] as const;
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+export type ExitStatus = 'exited' | 'signalled' | 'timed_out';
+export type SeekWhence = 'set' | 'cur' | 'end';
+/** fopen-style modes; a trailing or embedded "b" is accepted and ignored. */
+export type OpenMode = 'r' | 'w' | 'a' | 'r+' | 'w+' | 'a+';
+
+// ---------------------------------------------------------------- messages
+
+/** Host → agent, first frame on every connection, repeated until answered. */
+export interface HelloMessage {
+  t: 'hello';
+  version: number;
+  /** Random per host client; the agent echoes it so stale replies are recognisable. */
+  nonce: number;
+}
+
+/** Agent → host answer to a hello. `ok` is false when the versions differ. */
+export interface HelloReply {
+  t: 'hello';
+  ok: boolean;
+  version: number;
+  nonce: number;
+  agent: 'provium-agent';
+  pid: number;
+  message?: string;
+}
+
+export type AgentRequestMessage<O extends AgentOp = AgentOp> = { t: 'req'; id: number; op: O } & AgentRequests[O];
+
+export interface AgentErrorBody {
+  /** errno name ("ENOENT") or "EPROTO"/"EINVAL" for protocol misuse. */
+  code: string;
+  errno: number;
+  /** strerror text or a description of the protocol problem. */
+  message: string;
+  path?: string;
+  /** Second path of a two-path op (rename). */
+  path2?: string;
+}
+
+export type AgentResponseMessage<O extends AgentOp = AgentOp> =
+  | ({ t: 'res'; id: number; ok: true } & AgentResults[O])
+  | { t: 'res'; id: number; ok: false; error: AgentErrorBody };
+
+/** Asynchronous events of spawned processes. A process emits data, then one eof per stream, then exit. */
+export type AgentEventMessage =
+  | { t: 'ev'; ev: 'data'; proc: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { t: 'ev'; ev: 'eof'; proc: number; stream: 'stdout' | 'stderr' }
+  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit);
+
+/** A frame the agent could not use (garbage, oversized, undecodable); it resynchronises and carries on. */
+export interface AgentNoticeMessage {
+  t: 'notice';
+  message: string;
+}
+
+export type AgentToHostMessage = HelloReply | AgentResponseMessage | AgentEventMessage | AgentNoticeMessage;
+
+// ---------------------------------------------------------------- ops
+
+/** Either `argv` (execvp, PATH lookup) or `cmd` (`/bin/sh -c cmd sh args...`). */
+export interface CommandSpec {
+  argv?: string[];
+  cmd?: string;
+  /** Positional parameters `$1..` for `cmd`. */
+  args?: string[];
+  /** Added to (overriding) the agent's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ProcessExit {
+  status: ExitStatus;
+  /** Exit code; -1 when signalled, -2 when timed out. */
+  exit_code: number;
+  /** Signal name (see SIGNAL_NAMES) when signalled or timed out, else nil. */
+  signal: string | null;
+}
+
+export interface Stat {
+  size: number;
+  mtime_sec: number;
+  mtime_nsec: number;
+  /** Permission bits (mode & 0o7777). */
+  perm: number;
+  entry_type: EntryType;
+  uid: number;
+  gid: number;
+}
+
+export interface DirEntry {
+  name: string;
+  entry_type: EntryType;
+}
+
+export interface AgentRequests {
+  ping: Record<string, never>;
+  exec: CommandSpec & { stdin?: Uint8Array; timeout_ms?: number };
+  spawn: CommandSpec;
+  proc_write: { proc: number; data: Uint8Array };
+  proc_close_stdin: { proc: number };
+  proc_kill: { proc: number; signal: string };
+  read_file: { path: string };
+  write_file: { path: string; data: Uint8Array; mode?: number };
+  stat: { path: string };
+  listdir: { path: string };
+  mkdir: { path: string; parents?: boolean; mode?: number };
+  unlink: { path: string };
+  rename: { from: string; to: string };
+  open: { path: string; mode: OpenMode; perm?: number };
+  read: { handle: number; size: number };
+  write: { handle: number; data: Uint8Array };
+  seek: { handle: number; offset: number; whence: SeekWhence };
+  tell: { handle: number };
+  close: { handle: number };
+  clock_get: Record<string, never>;
+  clock_set: { sec: number; nsec: number };
+  log: Record<string, never>;
+}
+
+export interface AgentResults {
+  ping: Record<string, never>;
+  exec: ProcessExit & { stdout: Uint8Array; stderr: Uint8Array };
+  spawn: { proc: number; pid: number };
+  proc_write: Record<string, never>;
+  proc_close_stdin: Record<string, never>;
+  /** `delivered` is false when the process had already exited. */
+  proc_kill: { delivered: boolean };
+  read_file: { data: Uint8Array };
+  write_file: Record<string, never>;
+  stat: Stat;
+  listdir: { entries: DirEntry[] };
+  mkdir: Record<string, never>;
+  unlink: Record<string, never>;
+  rename: Record<string, never>;
+  open: { handle: number };
+  /** Empty at end of file. */
+  read: { data: Uint8Array };
+  write: { written: number };
+  seek: { offset: number };
+  tell: { offset: number };
+  close: Record<string, never>;
+  clock_get: { sec: number; nsec: number };
+  clock_set: Record<string, never>;
+  /** The agent's log file (its last MiB). */
+  log: { data: Uint8Array };
+}
