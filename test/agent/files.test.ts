@@ -1,0 +1,178 @@
+import { lstat, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentError, type AgentClient } from '@provium/agent';
+import { startAgent, type AgentHarness } from './harness.js';
+
+let h: AgentHarness;
+let client: AgentClient;
+let root: string;
+
+beforeAll(async () => {
+  h = await startAgent();
+  client = await h.connect();
+  root = join(h.dir, 'files');
+  await client.mkdir(root);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await h?.stop();
+});
+
+async function failure(p: Promise<unknown>): Promise<AgentError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AgentError);
+  return err as AgentError;
+}
+
+describe('whole files', () => {
+  it('writes and reads binary data', async () => {
+    const data = Buffer.from([0, 255, 10, 13, 0, 128]);
+    const path = join(root, 'bin');
+    await client.writeFile(path, data);
+    expect((await client.readFile(path)).equals(data)).toBe(true);
+    expect((await readFile(path)).equals(data)).toBe(true);
+  });
+
+  it('applies an explicit mode exactly, also to an existing file', async () => {
+    const path = join(root, 'script');
+    await client.writeFile(path, 'one', { mode: 0o640 });
+    expect((await stat(path)).mode & 0o7777).toBe(0o640);
+    await client.writeFile(path, '#!/bin/sh\necho ran\n', { mode: 0o755 });
+    expect((await stat(path)).mode & 0o7777).toBe(0o755);
+    expect((await client.exec([path])).stdout.toString()).toBe('ran\n');
+  });
+
+  it('names the path of a missing file', async () => {
+    const path = join(root, 'missing', 'file');
+    const err = await failure(client.readFile(path));
+    expect(err).toMatchObject({ code: 'ENOENT', path, op: 'read_file' });
+    expect(err.message).toBe(`agent read_file "${path}": ENOENT (No such file or directory)`);
+    expect((await failure(client.writeFile(path, 'x'))).message).toContain(path);
+  });
+
+  it('refuses to read a directory', async () => {
+    expect((await failure(client.readFile(root))).code).toBe('EISDIR');
+  });
+});
+
+describe('metadata and directories', () => {
+  it('stats files, directories and symlinks without following them', async () => {
+    const file = join(root, 'stat-me');
+    await writeFile(file, '12345');
+    await symlink('stat-me', join(root, 'link'));
+    const local = await stat(file, { bigint: true });
+    const s = await client.stat(file);
+    expect(s).toMatchObject({
+      size: 5,
+      entryType: 'file',
+      perm: Number(local.mode) & 0o7777,
+      uid: Number(local.uid),
+      gid: Number(local.gid),
+      mtimeSec: Number(local.mtimeNs / 1_000_000_000n),
+      mtimeNsec: Number(local.mtimeNs % 1_000_000_000n),
+    });
+    expect(s.mtime).toBe(s.mtimeSec + s.mtimeNsec / 1e9);
+    expect((await client.stat(root)).entryType).toBe('dir');
+    expect((await client.stat(join(root, 'link'))).entryType).toBe('symlink');
+    expect((await client.stat('/dev/null')).entryType).toBe('other');
+    expect((await failure(client.stat(join(root, 'nope')))).code).toBe('ENOENT');
+  });
+
+  it('lists a directory sorted, with entry types', async () => {
+    const dir = join(root, 'list');
+    await client.mkdir(join(dir, 'sub'), { parents: true });
+    await client.writeFile(join(dir, 'b.txt'), 'b');
+    await client.writeFile(join(dir, 'a.txt'), 'a');
+    await symlink('a.txt', join(dir, 'c-link'));
+    expect(await client.listdir(dir)).toEqual([
+      { name: 'a.txt', entryType: 'file' },
+      { name: 'b.txt', entryType: 'file' },
+      { name: 'c-link', entryType: 'symlink' },
+      { name: 'sub', entryType: 'dir' },
+    ]);
+    expect((await failure(client.listdir(join(dir, 'a.txt')))).code).toBe('ENOTDIR');
+  });
+
+  it('mkdir: parents creates the chain and accepts an existing directory; without it EEXIST/ENOENT', async () => {
+    const deep = join(root, 'p', 'q', 'r');
+    await client.mkdir(deep, { parents: true, mode: 0o750 });
+    expect((await lstat(deep)).isDirectory()).toBe(true);
+    await client.mkdir(deep, { parents: true });
+    expect(await failure(client.mkdir(deep))).toMatchObject({ code: 'EEXIST', path: deep });
+    const orphan = join(root, 'x', 'y');
+    expect(await failure(client.mkdir(orphan))).toMatchObject({ code: 'ENOENT', path: orphan });
+    await client.writeFile(join(root, 'plain'), '');
+    const blocked = join(root, 'plain', 'sub');
+    expect(await failure(client.mkdir(blocked, { parents: true }))).toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('unlink removes files, symlinks and empty directories', async () => {
+    const dir = join(root, 'gone');
+    await client.mkdir(dir);
+    await client.writeFile(join(dir, 'f'), 'x');
+    await symlink('f', join(dir, 'l'));
+    expect((await failure(client.unlink(dir))).code).toBe('ENOTEMPTY');
+    await client.unlink(join(dir, 'l'));
+    expect(await readlink(join(dir, 'l')).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
+    await client.unlink(join(dir, 'f'));
+    await client.unlink(dir);
+    expect(await failure(client.unlink(dir))).toMatchObject({ code: 'ENOENT', path: dir });
+  });
+
+  it('rename moves a file and names both paths on failure', async () => {
+    const from = join(root, 'from');
+    const to = join(root, 'to');
+    await client.writeFile(from, 'moved');
+    await client.rename(from, to);
+    expect((await readFile(to)).toString()).toBe('moved');
+    const err = await failure(client.rename(from, to));
+    expect(err).toMatchObject({ code: 'ENOENT', path: from, path2: to });
+    expect(err.message).toBe(`agent rename "${from}" -> "${to}": ENOENT (No such file or directory)`);
+  });
+});
+
+describe('file handles', () => {
+  it('writes, seeks, tells and reads', async () => {
+    const path = join(root, 'handle');
+    const f = await client.open(path, 'w+');
+    expect(await f.write('hello world')).toBe(11);
+    expect(await f.tell()).toBe(11);
+    expect(await f.seek(6)).toBe(6);
+    expect((await f.read(100)).toString()).toBe('world');
+    expect((await f.read(100)).length).toBe(0);
+    expect(await f.seek(-5, 'end')).toBe(6);
+    expect(await f.seek(-1, 'cur')).toBe(5);
+    await f.write(Buffer.from([0, 255]));
+    await f.seek(0);
+    expect((await f.readAll()).equals(Buffer.from('hello\u0000\u00fforld', 'latin1'))).toBe(true);
+    await f.close();
+    await expect(f.tell()).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
+  it('appends with mode a and reads with rb', async () => {
+    const path = join(root, 'append');
+    await client.writeFile(path, 'one,');
+    const a = await client.open(path, 'a');
+    await a.write('two');
+    await a.close();
+    const r = await client.open(path, 'rb' as 'r');
+    expect((await r.readAll()).toString()).toBe('one,two');
+    await expect(r.write('x')).rejects.toMatchObject({ code: 'EBADF', path });
+    await r.close();
+  });
+
+  it('reports errors of open with the path, and bad modes and whence by value', async () => {
+    const path = join(root, 'nodir', 'f');
+    expect(await failure(client.open(path))).toMatchObject({ code: 'ENOENT', path });
+    await expect(client.open(join(root, 'append'), 'rw' as 'r')).rejects.toThrow("unknown mode 'rw'");
+    const f = await client.open(join(root, 'append'));
+    await expect(f.seek(0, 'middle' as 'set')).rejects.toThrow("whence must be set, cur or end, got 'middle'");
+    await expect(f.seek(-100, 'set')).rejects.toMatchObject({ code: 'EINVAL' });
+    await f.close();
+  });
+});
