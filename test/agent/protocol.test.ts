@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,6 +70,24 @@ describe('build', () => {
     const elf = await readFile(path);
     // a static executable has no PT_INTERP program header (no dynamic loader)
     expect(elf.includes(Buffer.from('/lib64/ld-linux-x86-64.so.2'))).toBe(false);
+  });
+
+  it('does not rebuild an up-to-date binary', async () => {
+    const before = (await stat(await ensureAgentBuilt())).mtimeMs;
+    // exits non-zero (and the promise rejects) when make would rebuild
+    await promisify(execFile)('make', ['-C', dirname(dirname(agentBinaryPath())), '--question']);
+    expect((await stat(await ensureAgentBuilt())).mtimeMs).toBe(before);
+  });
+
+  it('a failing build names the packages it needs', async () => {
+    // fault injection: no make/gcc on PATH, in a fresh process (ensureAgentBuilt memoizes)
+    const script = "import('@provium/agent').then((m) => m.ensureAgentBuilt()).catch((e) => { console.log(e.message); })";
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: '/nonexistent' },
+      cwd: dirname(dirname(dirname(agentBinaryPath()))),
+    });
+    expect(stdout).toContain('building the provium agent failed (make -C ');
+    expect(stdout).toContain('apt-get install gcc make libc6-dev');
   });
 
   it('the agent rejects unknown arguments with usage', async () => {
@@ -213,11 +231,13 @@ describe('bad frames', () => {
     socket.write(frame([1, 2, 3]));
     socket.write(frame({ t: 'req', op: 'ping' }));
     socket.write(frame({ t: 'shout' }));
+    socket.write(frame({ t: 'hello', version: PROTOCOL_VERSION }));
     await client.ping();
     expect(seen.splice(0)).toEqual([
       "agent: frame is not a message map with a 't' string: skipped",
       "agent: request without an integer 'id': ignored",
       "agent: unknown message type 'shout': skipped",
+      "agent: hello without a non-negative integer 'nonce': ignored",
     ]);
   });
 

@@ -57,10 +57,11 @@ static int find_port(const char *name, char *dev, size_t devlen) {
     return found;
 }
 
-static void waiting(conn_t *c, const char *fmt, const char *arg, int err) {
+/* Logs a "not yet" condition once, not on every retry. */
+static void waiting(conn_t *c, const char *what, const char *name, int err) {
     if (c->quiet) return;
     c->quiet = 1;
-    logmsg(fmt, arg, err ? strerror(err) : "");
+    logmsg("%s %s%s%s", what, name, err ? ": " : "", err ? strerror(err) : "");
 }
 
 static void went_up(conn_t *c) {
@@ -73,12 +74,12 @@ static void went_up(conn_t *c) {
 static void try_open_port(conn_t *c) {
     char dev[300];
     if (find_port(c->target, dev, sizeof dev) < 0) {
-        waiting(c, "waiting for virtio-serial port %s to appear in " PORTS_DIR "%s", c->target, 0);
+        waiting(c, "waiting for a virtio-serial port in " PORTS_DIR " named", c->target, 0);
         return;
     }
     int fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        waiting(c, "cannot open %s yet: %s", dev, errno);
+        waiting(c, "cannot open yet:", dev, errno);
         return;
     }
     c->quiet = 0;
@@ -96,7 +97,7 @@ static void try_connect_unix(conn_t *c) {
     strcpy(sa.sun_path, c->target);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        waiting(c, "cannot connect to %s yet: %s", c->target, errno);
+        waiting(c, "cannot connect yet:", c->target, errno);
         if (fd >= 0) close(fd);
         return;
     }

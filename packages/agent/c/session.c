@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static int active;         /* a hello with our version was answered */
-static int64_t nonce = -1; /* the host client's nonce of this session */
+static int64_t nonce = -1; /* nonce of the last hello answered (accepted or refused) */
 
 static void op_ping(const req_t *r) { reply_ok(r); }
 
@@ -94,20 +94,23 @@ void session_end(void) {
 static void on_hello(const value_t *msg) {
     const value_t *v = map_get(msg, "version"), *n = map_get(msg, "nonce");
     int64_t version = v && v->type == V_INT ? v->u.i : -1;
-    int64_t host_nonce = n && n->type == V_INT ? n->u.i : -1;
+    if (!n || n->type != V_INT || n->u.i < 0) {
+        conn_notice(proto_conn, "hello without a non-negative integer 'nonce': ignored");
+        return;
+    }
+    int64_t host_nonce = n->u.i;
     int ok = version == AGENT_PROTOCOL_VERSION;
-    /* A host repeats its hello until answered: repeats must not reset anything. */
-    if (!(active && ok && host_nonce == nonce)) {
+    /* A host repeats its hello until answered: repeats (same nonce) change nothing. */
+    if (host_nonce != nonce) {
         if (active) logmsg("new session replaces the previous one");
         session_end();
-        if (ok) {
-            active = 1;
-            nonce = host_nonce;
+        nonce = host_nonce;
+        active = ok;
+        if (ok)
             logmsg("handshake: protocol version %d, session %lld", AGENT_PROTOCOL_VERSION, (long long)nonce);
-        } else {
+        else
             logmsg("handshake refused: host speaks protocol version %lld, agent %d: rebuild the image with `provium prepare`",
                    (long long)version, AGENT_PROTOCOL_VERSION);
-        }
     }
     buf_t b = {0};
     coll_t m = enc_map_open(&b);
