@@ -1,0 +1,138 @@
+/**
+ * Implementations of the schema's classes and globals. The runtime exposes a
+ * schema method to Lua when its status is 'available' AND an implementation is
+ * registered here; arguments are checked against the schema before the
+ * implementation runs (see check.ts), and JS results are converted back by the
+ * schema's return type (convert.ts).
+ *
+ * A JS implementation receives converted arguments and may return a Promise:
+ * the Lua thread then waits (a host call) without blocking the event loop.
+ *
+ *   defaultRegistry.registerClass<Vm>('VM', {
+ *     is: (v) => v instanceof Vm,
+ *     methods: { boot: async (vm, [opts], call) => { await vm.boot(opts, call.signal); return vm; } },
+ *     fields: { state: { get: (vm) => vm.state } },
+ *   });
+ */
+import type { FileTask } from '@provium/types';
+import type { LuaState } from '../lua/api.js';
+import type { SourceLocation } from '../lua/debug-info.js';
+
+/** Per-file services for implementations. */
+export interface FileServices {
+  readonly task: FileTask;
+  /** The running test's name; undefined in top-level code. */
+  readonly testName: string | undefined;
+  /** --timeout-scale: multiply every timeout an implementation applies. */
+  readonly timeoutScale: number;
+  /** Adds text to the current test's log (the file's log outside tests). */
+  log(text: string): void;
+  /** Runs `fn` when the current test ends (the file, in top-level code); latest first. */
+  onScopeEnd(fn: () => void | Promise<void>): void;
+  /** Runs `fn` when the file ends. */
+  onFileEnd(fn: () => void | Promise<void>): void;
+  /** The file's watchdog in seconds, as the author set it (before scaling). */
+  readonly fileTimeoutSeconds: number;
+  setFileTimeout(seconds: number): void;
+}
+
+export interface CallContext {
+  /** Aborted when the current test or the file times out or ends: pass it to cancellable work. */
+  readonly signal: AbortSignal;
+  /** The author's line that made the call. */
+  readonly where: SourceLocation | undefined;
+  readonly services: FileServices;
+  /** The signature that matched: 0 for the main one, i for `overloads[i - 1]`. */
+  readonly overload: number;
+}
+
+/** Gets converted arguments (by the schema's param types; absent ones undefined); returns a value or a Promise of one. */
+export type JsMethod<T> = (self: T, args: unknown[], call: CallContext) => unknown;
+/**
+ * Works on the Lua stack directly (self at 1, checked params at 2.., absent ones nil)
+ * and returns the number of results, like a lua_CFunction.
+ */
+export type RawMethod<T> = (L: LuaState, self: T) => number;
+export type MethodImpl<T> = JsMethod<T> | { raw: RawMethod<T> };
+
+export interface FieldImpl<T> {
+  get?: (self: T, call: CallContext) => unknown;
+  /** Pushes the value itself (e.g. a Lua table the author passed); returns 1. Wins over `get`. */
+  rawGet?: (L: LuaState, self: T) => number;
+  /** Gets the value converted by the field's type (durations in seconds). */
+  set?: (self: T, value: unknown, call: CallContext) => void;
+}
+
+export interface ClassImpl<T = any> {
+  /** Recognises this class's objects (needed where a union return type names several classes). */
+  is?: (value: unknown) => boolean;
+  /** The receiver's name in messages: `t` gives "t:assert_eq: ...". Default: the class name. */
+  receiver?: string;
+  methods?: Record<string, MethodImpl<T>>;
+  fields?: Record<string, FieldImpl<T>>;
+  /** Members looked up by name (`lab.web`), for classes with dynamic members. */
+  member?: (self: T, name: string, call: CallContext) => object | undefined;
+  tostring?: (self: T) => string;
+}
+
+/** A global function: converted arguments, or raw (params at 1..). */
+export type GlobalFunctionImpl = ((args: unknown[], call: CallContext) => unknown) | { raw: (L: LuaState) => number };
+/** A global value: the object behind it (an instance of the global's class), made once per file. */
+export interface GlobalValueImpl {
+  value: (services: FileServices) => object;
+}
+export type GlobalImpl = GlobalFunctionImpl | GlobalValueImpl;
+
+export class BindingRegistry {
+  private readonly classes = new Map<string, ClassImpl>();
+  private readonly globals = new Map<string, GlobalImpl>();
+  /** Bumped on every change, so compiled views know they are stale. */
+  version = 0;
+
+  /** Adds methods/fields/hooks to a class; registering a member twice is an error. */
+  registerClass<T>(name: string, impl: ClassImpl<T>): void {
+    const current = this.classes.get(name) ?? {};
+    const merged: ClassImpl = { ...current };
+    for (const key of ['is', 'receiver', 'member', 'tostring'] as const) {
+      if (impl[key] === undefined) continue;
+      if (current[key] !== undefined) throw new Error(`binding: ${name}.${key} is already registered`);
+      (merged as Record<string, unknown>)[key] = impl[key];
+    }
+    for (const key of ['methods', 'fields'] as const) {
+      const add = impl[key] ?? {};
+      const have = current[key] ?? {};
+      for (const member of Object.keys(add)) {
+        if (member in have) throw new Error(`binding: ${name}:${member} is already registered`);
+      }
+      merged[key] = { ...have, ...add } as never;
+    }
+    this.classes.set(name, merged);
+    this.version++;
+  }
+
+  /** Registers a global; `replace` swaps an existing one (e.g. the object behind `provium`). */
+  registerGlobal(name: string, impl: GlobalImpl, opts: { replace?: boolean } = {}): void {
+    if (this.globals.has(name) && !opts.replace) throw new Error(`binding: global ${name} is already registered`);
+    this.globals.set(name, impl);
+    this.version++;
+  }
+
+  classImpl(name: string): ClassImpl | undefined {
+    return this.classes.get(name);
+  }
+
+  globalImpl(name: string): GlobalImpl | undefined {
+    return this.globals.get(name);
+  }
+
+  classNames(): string[] {
+    return [...this.classes.keys()];
+  }
+
+  globalNames(): string[] {
+    return [...this.globals.keys()];
+  }
+}
+
+/** The registry the runtime uses: the test framework and (later) the VM layer register here at import time. */
+export const defaultRegistry = new BindingRegistry();

@@ -1,0 +1,15 @@
+/**
+ * The fengari namespaces, typed, plus the one place that reaches into a fengari
+ * internal: `globalOf(L)`, the state's shared global object, used as the key that
+ * maps every thread of a Lua state to its per-file Runtime.
+ */
+import fengari from 'fengari';
+import type { LuaState } from 'fengari';
+
+export type { LuaState, LuaCFunction, LuaKFunction, LuaHook, LuaString, lua_Debug as LuaDebug } from 'fengari';
+export const { lua, lauxlib, lualib, to_luastring } = fengari;
+
+/** fengari's `global_State`: one object shared by all threads of a Lua state. */
+export function globalOf(L: LuaState): object {
+  return (L as unknown as { l_G: object }).l_G;
+}

@@ -1,0 +1,127 @@
+/**
+ * One test file, start to end: a fresh Lua state, the top-level chunk in a
+ * runtime thread (it registers tests and sets file settings), then the
+ * selected tests in file order, then the file's cleanups. Test events stream
+ * out in batches through `emit`; the result is the file's FileOutcome.
+ */
+import { readFile } from 'node:fs/promises';
+import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type WorkerMessage } from '@provium/types';
+import { lauxlib, lua, type LuaState } from './lua/api.js';
+import { traceback } from './lua/debug-info.js';
+import { rawErrorText } from './lua/values.js';
+import { compileApi } from './binding/compile.js';
+import { defaultRegistry, type BindingRegistry, type FileServices } from './binding/registry.js';
+import { EventBatcher } from './event-batcher.js';
+import { failureFromThread, splitLocation } from './framework/failure.js';
+import { FileRun } from './framework/file-run.js';
+import { runTest, selectTests, type Counts } from './framework/run-tests.js';
+import { createLuaState, type LuaFileState } from './runtime/create-state.js';
+import { runThread } from './runtime/driver.js';
+import { loadSource } from './runtime/require.js';
+import type { Runtime } from './runtime/runtime.js';
+import './implementations.js';
+
+export interface RunOptions {
+  /** Another schema/registry than the built-in ones (tests of the binding layer). */
+  schema?: ApiSchema;
+  registry?: BindingRegistry;
+}
+
+function fileServices(rt: Runtime, events: EventBatcher): FileServices {
+  const scale = rt.task.timeoutScale;
+  return {
+    task: rt.task,
+    get testName() {
+      return rt.scope.testName;
+    },
+    timeoutScale: scale,
+    log: (text) => rt.write(text),
+    onScopeEnd: (fn) => rt.scope.onEnd(fn),
+    onFileEnd: (fn) => rt.fileScope.onEnd(fn),
+    get fileTimeoutSeconds() {
+      return rt.fileTimeoutMs / 1000 / scale;
+    },
+    setFileTimeout(seconds) {
+      const timeoutMs = seconds * 1000 * scale;
+      rt.setFileTimeout(timeoutMs);
+      events.send({ kind: 'file_timeout', timeoutMs });
+    },
+  };
+}
+
+/** Runs the test file of `task`; `emit` receives batches of test events and file_timeout notices. */
+export async function runLuaFile(task: FileTask, emit: (msg: WorkerMessage) => void, options: RunOptions = {}): Promise<FileOutcome> {
+  const events = new EventBatcher(emit);
+  let state: LuaFileState | undefined;
+  try {
+    const api = compileApi(options.schema ?? API, options.registry ?? defaultRegistry);
+    state = createLuaState(task, api, (rt) => fileServices(rt, events));
+    return await runFile(state, events);
+  } catch (e) {
+    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const log = state?.rt.fileScope.log ?? [];
+    if (state) await state.rt.fileScope.end();
+    return { status: 'error', passed: 0, failed: 0, skipped: 0, error: { message: `internal error in the Provium runtime: ${message}` }, log };
+  } finally {
+    events.flush();
+  }
+}
+
+async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileOutcome> {
+  const { L, rt } = state;
+  const task = rt.task;
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  let status: FileStatus | undefined;
+  let error: FailureInfo | undefined;
+
+  let source: Buffer | undefined;
+  try {
+    source = await readFile(task.file);
+  } catch (e) {
+    status = 'error';
+    error = { message: `cannot read the test file: ${(e as Error).message}` };
+  }
+
+  if (source !== undefined) {
+    const run = new FileRun(L, rt);
+    const co = lua.lua_newthread(L);
+    const coRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    rt.ownThreads.add(co);
+    if (loadSource(co, source, task.displayPath) !== lua.LUA_OK) {
+      status = 'error';
+      error = splitLocation(rawErrorText(co, -1), undefined);
+    } else if ((await runThread(rt, co, 0)) !== lua.LUA_OK) {
+      [status, error] = fileFailure(state, co);
+    }
+    lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, coRef);
+    run.phase = 'tests';
+    if (status === undefined) {
+      for (const test of selectTests(run.tests, task.selection, task.displayPath)) {
+        await runTest(state, run, test, (e) => events.add(e), counts);
+        if (rt.abort !== null) {
+          [status, error] = fileFailure(state, undefined);
+          break;
+        }
+      }
+    }
+  }
+
+  const cleanupErrors = await rt.fileScope.end();
+  if (cleanupErrors.length > 0 && status === undefined) {
+    status = 'error';
+    error = { message: `cleanup after the file failed: ${cleanupErrors.join('; ')}` };
+  }
+  status ??= counts.failed > 0 ? 'failed' : counts.passed > 0 ? 'passed' : counts.skipped > 0 ? 'skipped' : 'empty';
+  return { status, ...counts, ...(error ? { error } : {}), log: rt.fileScope.log };
+}
+
+/** Status and error of a file ended by its top-level code (thread `co`) or by a file-level abort. */
+function fileFailure(state: LuaFileState, co: LuaState | undefined): [FileStatus, FailureInfo] {
+  const { L, rt } = state;
+  const abort = rt.abort;
+  const tb = co ? traceback(L, co, 0) : undefined;
+  if (abort?.kind === 'file-timeout') return ['timed_out', { message: abort.message, location: abort.location, ...(tb ? { traceback: tb } : {}) }];
+  if (abort !== null) return ['error', { message: abort.message, location: abort.location, ...(tb ? { traceback: tb } : {}) }];
+  return ['error', failureFromThread(L, co!)];
+}
+

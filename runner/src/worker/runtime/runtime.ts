@@ -1,0 +1,166 @@
+/**
+ * Per-file runtime state shared by every host function of one Lua state: the
+ * pending host call, deadlines and the abort that is in force, the current scope
+ * (file or test) with its log and cleanups. `runtimeOf(L)` finds it from any
+ * thread of the state.
+ */
+import type { FileTask } from '@provium/types';
+import { globalOf, type LuaState } from '../lua/api.js';
+
+export type AbortKind = 'test-timeout' | 'file-timeout' | 'skip' | 'exit';
+
+/** An abort ends the running test (or file) and cannot be caught by pcall. */
+export interface Abort {
+  kind: AbortKind;
+  /** The Lua error message raised, and re-raised by every pcall until the scope ends. */
+  message: string;
+  location?: { file: string; line: number };
+}
+
+export type Settled = { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'abort' };
+
+export interface PendingHostCall {
+  promise: Promise<unknown>;
+  /** The suspended thread, for the location of a timeout. */
+  L: LuaState;
+}
+
+/** The file, or one test: where `print` goes, what is closed when it ends. */
+export class Scope {
+  readonly log: string[] = [];
+  private partial = '';
+  readonly controller = new AbortController();
+  private readonly cleanups: (() => void | Promise<void>)[] = [];
+
+  constructor(
+    /** The test's name; undefined for the file scope. */
+    readonly testName: string | undefined,
+    /** "test timed out after 2s"-style message, for a scope with a deadline. */
+    readonly timeoutMessage: string | undefined,
+  ) {}
+
+  /** Appends text (may hold several lines or a partial one) to the log. */
+  write(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!;
+    for (const line of lines) this.log.push(line);
+  }
+
+  onEnd(fn: () => void | Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Flushes the partial line, aborts pending host work and runs the cleanups (latest first). */
+  async end(): Promise<string[]> {
+    if (this.partial !== '') {
+      this.log.push(this.partial);
+      this.partial = '';
+    }
+    this.controller.abort();
+    const errors: string[] = [];
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    return errors;
+  }
+}
+
+const runtimes = new WeakMap<object, Runtime>();
+
+export class Runtime {
+  pending: PendingHostCall | null = null;
+  settled: Settled | null = null;
+  abort: Abort | null = null;
+
+  readonly fileStart = performance.now();
+  fileTimeoutMs: number;
+  /** Earliest of the file and test deadlines (performance.now() time). */
+  deadline: number;
+  private testDeadline = Infinity;
+
+  readonly fileScope = new Scope(undefined, undefined);
+  scope: Scope = this.fileScope;
+  /** Threads the runtime resumes itself (top-level chunk, test bodies): yielding there is an error. */
+  readonly ownThreads = new WeakSet<LuaState>();
+  /** Threads that resumed a coroutine where they themselves could not yield (innermost last). */
+  readonly blockedResumers: LuaState[] = [];
+
+  constructor(
+    readonly L: LuaState,
+    readonly task: FileTask,
+  ) {
+    runtimes.set(globalOf(L), this);
+    this.fileTimeoutMs = task.fileTimeoutMs;
+    this.deadline = this.fileStart + this.fileTimeoutMs;
+  }
+
+  setFileTimeout(ms: number): void {
+    this.fileTimeoutMs = ms;
+    this.updateDeadline();
+  }
+
+  /** Enters a test scope; `timeoutMs` (already scaled) bounds it when given. */
+  enterTest(name: string, timeoutMs: number | undefined, timeoutMessage: string | undefined): Scope {
+    this.scope = new Scope(name, timeoutMessage);
+    this.testDeadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    this.updateDeadline();
+    return this.scope;
+  }
+
+  /** Leaves the test scope; clears a test-level abort (a file-level one stays). */
+  leaveTest(): void {
+    this.scope = this.fileScope;
+    this.testDeadline = Infinity;
+    this.updateDeadline();
+    if (this.abort && (this.abort.kind === 'test-timeout' || this.abort.kind === 'skip')) this.abort = null;
+  }
+
+  private updateDeadline(): void {
+    this.deadline = Math.min(this.fileStart + this.fileTimeoutMs, this.testDeadline);
+  }
+
+  /** Called once `deadline` has passed: records which timeout fired. */
+  timeUp(location: { file: string; line: number } | undefined): Abort {
+    if (this.abort) return this.abort;
+    const fileUp = performance.now() >= this.fileStart + this.fileTimeoutMs;
+    if (fileUp || this.scope.timeoutMessage === undefined) {
+      this.abort = { kind: 'file-timeout', message: `file timed out after ${formatMs(this.fileTimeoutMs)} (provium.timeout / --timeout)`, location };
+    } else {
+      this.abort = { kind: 'test-timeout', message: this.scope.timeoutMessage, location };
+    }
+    this.scope.controller.abort();
+    if (this.abort.kind === 'file-timeout') this.fileScope.controller.abort();
+    return this.abort;
+  }
+
+  setAbort(abort: Abort): void {
+    if (!this.abort || this.abort.kind === 'skip') this.abort = abort;
+  }
+
+  /** The signal given to host work started now: aborted when the current scope ends or times out. */
+  get signal(): AbortSignal {
+    return this.scope.controller.signal;
+  }
+
+  write(text: string): void {
+    this.scope.write(text);
+  }
+}
+
+export function runtimeOf(L: LuaState): Runtime {
+  const rt = runtimes.get(globalOf(L));
+  if (!rt) throw new Error('internal: Lua state without a Provium runtime');
+  return rt;
+}
+
+/** "500ms", "2s", "1.5s", "5m" for a number of milliseconds. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s >= 60 && s % 60 === 0) return s % 3600 === 0 ? `${s / 3600}h` : `${s / 60}m`;
+  return `${Number(s.toFixed(3))}s`;
+}
