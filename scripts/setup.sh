@@ -16,6 +16,7 @@ APT_PACKAGES=(
   qemu-utils             # qemu-img
   busybox-static         # userland of the default guest image
   zstd                   # snapshot / fixture compression
+  xz-utils               # unpacks the guest kernel (vmlinux for direct PVH boot)
   cpio                   # inspecting initramfs archives
   util-linux             # setpriv
   gcc                    # builds the static guest agent

@@ -1,0 +1,110 @@
+/**
+ * A profile name → everything needed to boot it: kernel and initrd paths,
+ * kernel command line, memory and CPUs, and an identity that changes whenever
+ * any of them does (fixture cache keys cover it).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { DEFAULT_CPUS, DEFAULT_MEMORY, type ImageOptions, prepareDefaultImage } from '../default-image.js';
+import { sha256, sha256File } from '../hash.js';
+import { injectAgent } from '../inject-agent.js';
+import type { ImageManifest } from '../manifest.js';
+import { runProfileBuild } from './build-command.js';
+import { BUILTIN_PROFILE, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
+
+/** Default kernel command line of a user profile without `cmdline`/`cmdline_file`. */
+export const USER_PROFILE_CMDLINE = 'console=ttyS0 panic=-1';
+
+export interface ResolvedProfile {
+  name: string;
+  /** Absolute paths. */
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  /** Bytes. */
+  memory: number;
+  cpus: number;
+  /** sha256 over the kernel's and the initrd's content and the cmdline. */
+  identity: string;
+  /** Built images (default, inject_agent) carry their manifest. */
+  manifest?: ImageManifest;
+  /** "built-in" or the provium.toml defining it. */
+  source: string;
+}
+
+function identityOf(kernelSha: string, initrdSha: string, cmdline: string): string {
+  return sha256(JSON.stringify([kernelSha, initrdSha, cmdline]));
+}
+
+/**
+ * Resolves `name`: `"default"` (the built-in image, built on first use) or a
+ * `[profiles.NAME]` of `config`. Runs the profile's `build` command (once per
+ * process) and adds the agent (`inject_agent`) as needed. The result is plain
+ * data: resolve once per run and pass it on.
+ */
+export async function resolveProfile(name: string, config?: ProjectConfigSource, options: ImageOptions = {}): Promise<ResolvedProfile> {
+  if (name === BUILTIN_PROFILE) {
+    const image = await prepareDefaultImage(options);
+    const { outputs } = image.manifest;
+    return {
+      name,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      cmdline: image.cmdline,
+      memory: DEFAULT_MEMORY,
+      cpus: DEFAULT_CPUS,
+      identity: identityOf(outputs.kernel.sha256, outputs.initrd.sha256, image.cmdline),
+      manifest: image.manifest,
+      source: 'built-in',
+    };
+  }
+  const profiles = config ? parseProfiles(config) : new Map<string, ProfileSpec>();
+  const spec = profiles.get(name);
+  if (!spec) {
+    const known = [BUILTIN_PROFILE, ...profiles.keys()].map((n) => `"${n}"`).join(', ');
+    const where = config ? `in ${config.file}` : '(no provium.toml was loaded)';
+    throw new Error(`unknown profile "${name}" ${where}; known profiles: ${known}. Define it as [profiles.${name}] in provium.toml`);
+  }
+  return resolveUserProfile(spec, options);
+}
+
+async function resolveUserProfile(spec: ProfileSpec, options: ImageOptions): Promise<ResolvedProfile> {
+  const at = `${spec.file}: [profiles.${spec.name}]`;
+  const out = spec.build !== undefined ? await runProfileBuild({ ...spec, build: spec.build }, options.onProgress ?? (() => {})) : undefined;
+  const locate = async (key: string, path: string): Promise<string> => {
+    const full = out !== undefined && !isAbsolute(path) ? join(out, path) : path;
+    let isFile = false;
+    try {
+      isFile = (await stat(full)).isFile();
+    } catch {
+      // reported below
+    }
+    if (!isFile) throw new Error(`${at}: ${key} ${full} does not exist or is not a file${out !== undefined ? ' (after running the build command)' : ''}`);
+    return full;
+  };
+  const kernel = await locate('kernel', spec.kernel);
+  let initrd = await locate('initrd', spec.initrd);
+  let cmdline = spec.cmdline ?? USER_PROFILE_CMDLINE;
+  if (spec.cmdlineFile !== undefined) cmdline = (await readFile(await locate('cmdline_file', spec.cmdlineFile), 'utf8')).split(/\s+/).filter(Boolean).join(' ');
+
+  let manifest: ImageManifest | undefined;
+  let initrdSha: string;
+  if (spec.injectAgent) {
+    const injected = await injectAgent(initrd, cmdline, options);
+    ({ initrd, cmdline, manifest } = injected);
+    initrdSha = injected.manifest.outputs.initrd.sha256;
+  } else {
+    initrdSha = await sha256File(initrd);
+  }
+  return {
+    name: spec.name,
+    kernel,
+    initrd,
+    cmdline,
+    memory: spec.memory ?? DEFAULT_MEMORY,
+    cpus: spec.cpus ?? DEFAULT_CPUS,
+    identity: identityOf(await sha256File(kernel), initrdSha, cmdline),
+    manifest,
+    source: spec.file,
+  };
+}
