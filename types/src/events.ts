@@ -66,6 +66,13 @@ export interface RunCompleted extends Base {
   exit_code: 0 | 1 | 2;
 }
 
+interface VmBase extends Base { file: string; vm: string }
+export interface VmSpawned extends VmBase { event: 'vm_spawned'; pid: number; memory: number; cpus: number; accel: 'kvm' | 'tcg' }
+export interface VmShutdown extends VmBase { event: 'vm_shutdown'; reason: string }
+/** A file waits for pool resources: what it wants and what is free. */
+export interface FileBlocked extends Base { event: 'file_blocked'; file: string; owner: string; wants: { memory: number; cpus: number }; free: { memory: number; cpus: number } }
+export type VmEvent = VmSpawned | VmShutdown | FileBlocked;
+
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
-export type RunEvent = FileStarted | TestEvent | FileCompleted | RunCompleted;
+export type RunEvent = FileStarted | TestEvent | VmEvent | FileCompleted | RunCompleted;
 export type RunEventName = RunEvent['event'];

@@ -4,5 +4,7 @@ export * from './api/type-expr.js';
 export * from './units.js';
 export * from './events.js';
 export * from './rpc.js';
+export * from './host-services.js';
+export * from './resources.js';
 export * from './api/luacats.js';
 export * from './api/reference-md.js';

@@ -3,7 +3,8 @@
  * A worker receives a serializable FileTask, runs one test file and streams
  * batches of test events back over `port`, then resolves with a FileOutcome.
  */
-import type { FailureInfo, FileStatus, TestEvent } from './events.js';
+import type { FailureInfo, FileStatus, TestEvent, VmEvent } from './events.js';
+import type { HostCall } from './host-services.js';
 
 export interface TestSelection {
   /** Substring of the file path or the test name (`--filter`). */
@@ -35,7 +36,11 @@ export interface FileTask {
 export type WorkerMessage =
   | { kind: 'events'; events: TestEvent[] }
   /** The file's effective timeout, once its top-level code has set `provium.timeout`. */
-  | { kind: 'file_timeout'; timeoutMs: number };
+  | { kind: 'file_timeout'; timeoutMs: number }
+  /** VM lifecycle events (vm_spawned, vm_shutdown, file_blocked), forwarded to the reporters. */
+  | { kind: 'vm_events'; events: VmEvent[] }
+  /** A request to the main thread's HostServices; answered by a HostMessage with the same id. */
+  | { kind: 'host_call'; id: number; call: HostCall };
 
 export interface FileOutcome {
   status: FileStatus;

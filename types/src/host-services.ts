@@ -1,0 +1,38 @@
+/**
+ * Services the main thread offers to the workers of a run: what must be shared
+ * by every file (the memory/CPU pool, the image cache, the list of live QEMU
+ * processes so nothing outlives a killed worker). In a worker they are called
+ * over the task's MessagePort (`host_call` / `host_reply`); in-process runs
+ * (tests, tooling) use a direct implementation of the same interface.
+ */
+import type { Resources } from './resources.js';
+
+export interface PreparedProfile {
+  name: string;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  /** Bytes. */
+  memory: number;
+  cpus: number;
+  /** Content identity of kernel + initrd (for fixture keys). */
+  identity: string;
+}
+
+export interface HostServices {
+  /** Builds (once per run, in the main thread) and resolves a profile of provium.toml or `default`. */
+  prepareProfile(name: string): Promise<PreparedProfile>;
+  /** Waits until `wants` fits in the shared pool; resolves with a lease id. `owner` names the VM or lab in messages. */
+  acquire(owner: string, wants: Resources): Promise<number>;
+  release(leaseId: number): Promise<void>;
+  /** A QEMU process was started / has ended: the main thread kills every registered one on worker death and Ctrl-C. */
+  qemuStarted(info: { pid: number; runDir: string; vm: string }): Promise<void>;
+  qemuEnded(pid: number): Promise<void>;
+}
+
+export type HostCall = {
+  [K in keyof HostServices]: { method: K; args: Parameters<HostServices[K]> };
+}[keyof HostServices];
+
+/** Main thread → worker, on the task's port. */
+export type HostMessage = { kind: 'host_reply'; id: number; ok: true; value: unknown } | { kind: 'host_reply'; id: number; ok: false; error: string };
