@@ -6,11 +6,9 @@
  * big lab at the head of the queue is not starved by a stream of small VMs.
  */
 import os from 'node:os';
+import type { Resources } from '@provium/types';
 
-export interface Resources {
-  memory: number;
-  cpus: number;
-}
+export type { Resources };
 
 export interface PoolLimits extends Resources {
   /** How the limits were chosen, for error messages and `provium doctor`. */
