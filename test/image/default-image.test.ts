@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AgentClient, ensureAgentBuilt } from '@provium/agent';
-import { type DefaultImage, bootCmdline, collectDefaultImageInputs, defaultImageKey, prepareDefaultImage, resolveProfile } from '@provium/image';
+import { type DefaultImage, bootCmdline, collectDefaultImageInputs, defaultImageKey, doctor, prepareDefaultImage, resolveProfile } from '@provium/image';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp, waitFor } from './helpers.js';
@@ -74,6 +74,8 @@ describe('default image', () => {
     expect(again.built).toBe(false);
     expect(again.dir).toBe(image.dir);
     expect(again.manifest.builtAt).toBe(image.manifest.builtAt);
+    const check = (await doctor({ cacheDir })).find((c) => c.name === 'default image');
+    expect(check).toMatchObject({ ok: true, detail: expect.stringContaining(`built: ${image.dir}`) });
 
     const inputs = await collectDefaultImageInputs({ cacheDir });
     expect(defaultImageKey(inputs)).toBe(image.manifest.key);

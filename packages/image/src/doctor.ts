@@ -2,9 +2,10 @@
  * Host checks for `provium doctor`: what is present, what is missing and the
  * command that installs it. Structured results; the CLI prints them.
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { agentBinaryPath } from '@provium/agent';
 import { execa } from 'execa';
 import { imageCacheDir } from './cache-dir.js';
 import { type ImageOptions, collectDefaultImageInputs, defaultImageDirName, defaultImageKey } from './default-image.js';
@@ -43,15 +44,16 @@ async function acceleratorCheck(): Promise<DoctorCheck> {
 
 async function defaultImageCheck(options: Pick<ImageOptions, 'cacheDir' | 'agentBinary'>): Promise<DoctorCheck> {
   const name = 'default image';
+  const prepare = 'run `provium prepare` (otherwise the first test run builds it)';
+  // Doctor builds nothing: it looks for the image of the agent binary as it is now.
+  const agentBinary = options.agentBinary ?? agentBinaryPath();
+  if (!existsSync(agentBinary)) return { name, ok: false, detail: `not built yet (nor is the agent, ${agentBinary})`, fix: prepare };
   try {
-    const inputs = await collectDefaultImageInputs(options);
+    const inputs = await collectDefaultImageInputs({ ...options, agentBinary });
     const dir = join(imageCacheDir(options.cacheDir), defaultImageDirName(defaultImageKey(inputs)));
-    try {
-      await stat(dir);
-      return { name, ok: true, detail: `built: ${dir} (kernel ${inputs.kernel.name} ${inputs.kernel.version})` };
-    } catch {
-      return { name, ok: false, detail: `not built yet for kernel ${inputs.kernel.name} ${inputs.kernel.version}`, fix: 'run `provium prepare` (otherwise the first test run builds it)' };
-    }
+    const kernel = `kernel ${inputs.kernel.name} ${inputs.kernel.version}`;
+    if (existsSync(dir)) return { name, ok: true, detail: `built: ${dir} (${kernel})` };
+    return { name, ok: false, detail: `not built yet for ${kernel}`, fix: prepare };
   } catch (error) {
     return { name, ok: false, detail: `cannot be built: ${(error as Error).message}`, fix: 'run scripts/setup.sh' };
   }
