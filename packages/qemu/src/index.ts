@@ -1,0 +1,10 @@
+export { launchQemu, type LaunchOptions } from './launch.js';
+export { QemuProcess, type QemuExit, type QemuStatus } from './process.js';
+export { QmpClient, type QmpEvent, type QmpGreeting, type QmpClientOptions } from './qmp.js';
+export { QemuConsole } from './console.js';
+export { QmpCommandError, QemuExitedError } from './errors.js';
+export { LAUNCH_TEMPLATE_VERSION, MACHINE_TYPE, AGENT_PORT_NAME, AGENT_PORT_ID, buildQemuArgs, type LaunchSpec } from './cmdline.js';
+export { qemuVersion, detectAccel, QEMU_BINARY, type Accel, type QemuVersion } from './host.js';
+export { defaultRuntimeRoot, sweepStaleRunDirs, readRecord, type RunDirRecord, type SweepResult } from './rundir.js';
+export { killAllSync, installCleanupHandlers, liveQemuPids, type KillAllOptions } from './registry.js';
+export { isProcessAlive, procStat } from './procfs.js';

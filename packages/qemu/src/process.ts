@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import type { QemuConsole } from './console.js';
+import type { QemuExitedError } from './errors.js';
+import type { Accel } from './host.js';
+import { killGroup } from './procfs.js';
+import type { QmpClient } from './qmp.js';
+
+export interface QemuExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the exit was asked for through shutdown() or kill(). */
+  expected: boolean;
+  /** `reason` of QEMU's SHUTDOWN event if one came: guest-shutdown, guest-reset (a reboot: -no-reboot), guest-panic, host-qmp-quit, host-signal... */
+  shutdownReason: string | undefined;
+  consoleTail: string[];
+  stderrTail: string[];
+  /** Logs copied to `artifactsDir`. */
+  artifacts: string[];
+  /** Describes the exit; what pending operations were rejected with. */
+  error: QemuExitedError;
+}
+
+export interface QemuStatus {
+  /** QEMU run state: running, paused, inmigrate, postmigrate, shutdown, ... */
+  status: string;
+  running: boolean;
+}
+
+/** Mutable facts shared between the launcher (which sees the exit) and the process object. */
+export interface ExitState {
+  expected: boolean;
+  shutdownReason: string | undefined;
+}
+
+export interface QemuProcessParts {
+  name: string;
+  pid: number;
+  runDir: string;
+  agentSocketPath: string;
+  consoleLogPath: string;
+  accel: Accel;
+  args: string[];
+  qmp: QmpClient;
+  console: QemuConsole;
+  exitState: ExitState;
+  exited: Promise<QemuExit>;
+  opTimeoutMs: number;
+}
+
+/** A running QEMU. Every operation waits for QEMU to confirm the new state (QMP event or status), never for a fixed time. */
+export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
+  readonly name: string;
+  readonly pid: number;
+  readonly runDir: string;
+  readonly agentSocketPath: string;
+  readonly consoleLogPath: string;
+  readonly accel: Accel;
+  /** The QEMU argv (without binary and setpriv wrapper). */
+  readonly args: readonly string[];
+  readonly qmp: QmpClient;
+  readonly console: QemuConsole;
+  /** Settles once, when QEMU has exited and the run dir is cleaned up; never rejects. */
+  readonly onExit: Promise<QemuExit>;
+  private exitInfo: QemuExit | undefined;
+  private readonly exitState: ExitState;
+  private readonly opTimeoutMs: number;
+
+  constructor(parts: QemuProcessParts) {
+    super();
+    this.name = parts.name;
+    this.pid = parts.pid;
+    this.runDir = parts.runDir;
+    this.agentSocketPath = parts.agentSocketPath;
+    this.consoleLogPath = parts.consoleLogPath;
+    this.accel = parts.accel;
+    this.args = parts.args;
+    this.qmp = parts.qmp;
+    this.console = parts.console;
+    this.exitState = parts.exitState;
+    this.opTimeoutMs = parts.opTimeoutMs;
+    this.onExit = parts.exited.then((info) => {
+      this.exitInfo = info;
+      this.emit('exit', info);
+      return info;
+    });
+  }
+
+  /** The exit, once QEMU is gone. */
+  get exit(): QemuExit | undefined {
+    return this.exitInfo;
+  }
+
+  async status(): Promise<QemuStatus> {
+    const r = await this.qmp.execute<{ status: string; running: boolean }>('query-status');
+    return { status: r.status, running: r.running };
+  }
+
+  /** `stop`; done when STOP arrives or the status says paused (a paused VM sends no STOP). */
+  pause(): Promise<void> {
+    return this.commandUntil('stop', 'STOP', (s) => !s.running);
+  }
+
+  /** `cont`; done when RESUME arrives or the status says running. */
+  resume(): Promise<void> {
+    return this.commandUntil('cont', 'RESUME', (s) => s.running);
+  }
+
+  /**
+   * Hard reset (`system_reset`), done at the RESET event. QEMU runs with
+   * -no-reboot, which turns every reset request into an exit, so the reboot
+   * action is switched to `reset` around the request.
+   */
+  async reset(): Promise<void> {
+    const ev = this.qmp.waitForEvent('RESET', (e) => e.data.guest === false, this.opTimeoutMs);
+    ev.catch(() => {});
+    await this.qmp.execute('set-action', { reboot: 'reset' });
+    try {
+      await this.qmp.execute('system_reset');
+    } finally {
+      if (!this.qmp.closed) await this.qmp.execute('set-action', { reboot: 'shutdown' });
+    }
+    await ev;
+  }
+
+  /** ACPI power button (`system_powerdown`), done at POWERDOWN. Whether the guest then shuts down is up to the guest. */
+  async powerButton(): Promise<void> {
+    const ev = this.qmp.waitForEvent('POWERDOWN', undefined, this.opTimeoutMs);
+    ev.catch(() => {});
+    await this.qmp.execute('system_powerdown');
+    await ev;
+  }
+
+  /**
+   * Orderly stop: power button and up to `timeoutMs` for the guest to power
+   * off (skipped when 0 or when the VM is paused), then QMP `quit`, then
+   * SIGKILL. Resolves with the exit once the run dir is cleaned up.
+   */
+  async shutdown(opts: { timeoutMs?: number } = {}): Promise<QemuExit> {
+    if (this.exitInfo) return this.exitInfo;
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    this.exitState.expected = true;
+    if (timeoutMs > 0) {
+      try {
+        if ((await this.status()).running) {
+          await this.qmp.execute('system_powerdown');
+          const info = await settleWithin(this.onExit, timeoutMs);
+          if (info) return info;
+        }
+      } catch {
+        // QEMU went away meanwhile: onExit has the story
+        if (this.qmp.closed) return this.onExit;
+      }
+    }
+    try {
+      await this.qmp.execute('quit');
+    } catch {
+      // the answer may be lost when QEMU exits first
+    }
+    return (await settleWithin(this.onExit, this.opTimeoutMs)) ?? this.kill();
+  }
+
+  /** SIGKILL to QEMU's process group; resolves with the exit once cleaned up. */
+  kill(): Promise<QemuExit> {
+    if (!this.exitInfo) {
+      this.exitState.expected = true;
+      killGroup(this.pid);
+    }
+    return this.onExit;
+  }
+
+  private async commandUntil(command: string, event: string, reached: (s: QemuStatus) => boolean): Promise<void> {
+    const stopWaiting = new AbortController();
+    const ev = this.qmp.waitForEvent(event, undefined, this.opTimeoutMs, stopWaiting.signal);
+    ev.catch(() => {});
+    try {
+      await this.qmp.execute(command);
+      if (reached(await this.status())) return;
+      await ev;
+    } finally {
+      stopWaiting.abort();
+    }
+  }
+}
+
+/** The promise's value if it settles within `ms`, else undefined. */
+export async function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
