@@ -4,7 +4,7 @@
  * selected tests in file order, then the file's cleanups. Test events stream
  * out in batches through `emit`; the result is the file's FileOutcome.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type WorkerMessage } from '@provium/types';
 import { lauxlib, lua, type LuaState } from './lua/api.js';
 import { traceback } from './lua/debug-info.js';
@@ -76,7 +76,7 @@ async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileO
 
   let source: Buffer | undefined;
   try {
-    source = await readFile(task.file);
+    source = readFileSync(task.file);
   } catch (e) {
     status = 'error';
     error = { message: `cannot read the test file: ${(e as Error).message}` };

@@ -13,3 +13,17 @@ export const { lua, lauxlib, lualib, to_luastring } = fengari;
 export function globalOf(L: LuaState): object {
   return (L as unknown as { l_G: object }).l_G;
 }
+
+const CIST_HOOKED = 1 << 2;
+
+/**
+ * Undoes what fengari's luaD_hook set up around a hook call, for a hook that is
+ * about to raise an error: the raise skips the hook's epilogue, and without
+ * this, hooks stay disabled while an xpcall message handler runs (so a handler
+ * that loops could never be stopped). Reaches into fengari internals.
+ */
+export function leaveHook(L: LuaState): void {
+  const s = L as unknown as { allowhook: number; ci: { callstatus: number } };
+  s.allowhook = 1;
+  s.ci.callstatus &= ~CIST_HOOKED;
+}

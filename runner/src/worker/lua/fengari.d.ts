@@ -114,7 +114,8 @@ declare module 'fengari' {
     lua_status(L: LuaState): number;
     lua_stringtonumber(L: LuaState, s: Uint8Array): number;
     lua_toboolean(L: LuaState, idx: number): boolean;
-    lua_tocfunction(L: LuaState, idx: number): LuaCFunction | null;
+    /** The JS function, or for a closure with upvalues the closure object holding it in `f`. */
+    lua_tocfunction(L: LuaState, idx: number): LuaCFunction | { f: LuaCFunction } | null;
     lua_tointegerx(L: LuaState, idx: number): number | false;
     lua_tolstring(L: LuaState, idx: number): LuaString | null;
     lua_tonumber(L: LuaState, idx: number): number;

@@ -13,7 +13,7 @@ import { openIo } from '../stdlib/io.js';
 import { patchOs } from '../stdlib/os.js';
 import { print } from '../stdlib/print.js';
 import { coIsyieldable, coResume, coRunning, coWrap, coYield } from './coroutines.js';
-import { markYieldable } from './non-yieldable.js';
+import { jsFunctionAt, markYieldable } from './non-yieldable.js';
 import { pcall, xpcall } from './protected.js';
 import { setUpRequire } from './require.js';
 import { Runtime } from './runtime.js';
@@ -73,7 +73,7 @@ export function createLuaState(task: FileTask, api: CompiledApi, services: (rt: 
     lua.lua_setfield(L, -2, name);
   }
   lua.lua_getfield(L, -1, 'dofile');
-  markYieldable(lua.lua_tocfunction(L, -1)!);
+  markYieldable(jsFunctionAt(L, -1)!);
   lua.lua_pop(L, 2);
   setFields(L, 'coroutine', { resume: coResume, wrap: coWrap, yield: coYield, isyieldable: coIsyieldable, running: coRunning });
   setFields(L, 'debug', { sethook: debugSethook, gethook: debugGethook, debug: notInTests });

@@ -14,6 +14,12 @@ const yieldable = new Set<LuaCFunction>();
 const labelled = new Map<LuaCFunction, (L: LuaState) => string>();
 let libraryNames: Map<LuaCFunction, string> | undefined;
 
+/** The JS function behind the function value at `idx` (plain or closure); null for Lua functions. */
+export function jsFunctionAt(L: LuaState, idx: number): LuaCFunction | null {
+  const v = lua.lua_tocfunction(L, idx);
+  return v === null ? null : typeof v === 'function' ? v : v.f;
+}
+
 export function markYieldable(...fns: LuaCFunction[]): void {
   for (const f of fns) yieldable.add(f);
 }
@@ -41,8 +47,7 @@ function findConstruct(L: LuaState): string {
       lua.lua_pop(L, 1);
       return 'a debug hook function (debug.sethook)';
     }
-    const isC = ar.what !== null && bytesToText(ar.what) === 'C';
-    const fn = isC ? lua.lua_tocfunction(L, -1) : null;
+    const fn = jsFunctionAt(L, -1);
     if (fn !== null && !yieldable.has(fn)) {
       const label = labelled.get(fn);
       if (label !== undefined) {
@@ -71,7 +76,7 @@ function describe(caller: string, below: { namewhat: string; name: string } | un
   }
   if (below?.namewhat === 'metamethod') return `a ${below.name} metamethod called by ${caller}`;
   if (caller === 'tostring' || caller === 'print' || caller === 'string.format') return `a __tostring metamethod called by ${caller}`;
-  return `a function called by ${caller}`;
+  return `a callback or metamethod called by ${caller}`;
 }
 
 /** "table.sort" for the function on top of the stack, from the standard libraries of this state. */
@@ -86,7 +91,7 @@ function collectLibraryNames(L: LuaState): Map<LuaCFunction, string> {
     lua.lua_pushnil(L);
     while (lua.lua_next(L, -2)) {
       if (lua.lua_type(L, -2) === lua.LUA_TSTRING) {
-        const f = lua.lua_tocfunction(L, -1);
+        const f = jsFunctionAt(L, -1);
         if (f !== null && !names.has(f)) names.set(f, prefix + bytesToText(lua.lua_tolstring(L, -2)!));
       }
       lua.lua_pop(L, 1);

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { lauxlib, lua, type LuaState } from '../lua/api.js';
 import { pushText, raise, rawErrorText, toText } from '../lua/values.js';
-import { markYieldable } from './non-yieldable.js';
+import { jsFunctionAt, markYieldable } from './non-yieldable.js';
 
 /** `package.path` for the roots: `<root>/?.lua;<root>/?/init.lua` each. */
 export function packagePath(roots: readonly string[]): string {
@@ -80,6 +80,6 @@ export function setUpRequire(L: LuaState, roots: readonly string[]): void {
   lua.lua_rawseti(L, -2, 4);
   lua.lua_pop(L, 2);
   lua.lua_getglobal(L, 'require');
-  markYieldable(lua.lua_tocfunction(L, -1)!);
+  markYieldable(jsFunctionAt(L, -1)!);
   lua.lua_pop(L, 1);
 }

@@ -29,7 +29,8 @@ export interface PendingHostCall {
 export class Scope {
   readonly log: string[] = [];
   private partial = '';
-  readonly controller = new AbortController();
+  /** Made on first use: most scopes never start cancellable host work. */
+  private controller: AbortController | undefined;
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
   constructor(
@@ -46,6 +47,16 @@ export class Scope {
     for (const line of lines) this.log.push(line);
   }
 
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Cancels the host work started in this scope. */
+  abortWork(): void {
+    this.controller?.abort();
+  }
+
   onEnd(fn: () => void | Promise<void>): void {
     this.cleanups.push(fn);
   }
@@ -56,7 +67,7 @@ export class Scope {
       this.log.push(this.partial);
       this.partial = '';
     }
-    this.controller.abort();
+    this.abortWork();
     const errors: string[] = [];
     for (const fn of this.cleanups.splice(0).reverse()) {
       try {
@@ -132,8 +143,8 @@ export class Runtime {
     } else {
       this.abort = { kind: 'test-timeout', message: this.scope.timeoutMessage, location };
     }
-    this.scope.controller.abort();
-    if (this.abort.kind === 'file-timeout') this.fileScope.controller.abort();
+    this.scope.abortWork();
+    if (this.abort.kind === 'file-timeout') this.fileScope.abortWork();
     return this.abort;
   }
 
@@ -143,7 +154,7 @@ export class Runtime {
 
   /** The signal given to host work started now: aborted when the current scope ends or times out. */
   get signal(): AbortSignal {
-    return this.scope.controller.signal;
+    return this.scope.signal;
   }
 
   write(text: string): void {

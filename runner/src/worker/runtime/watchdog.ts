@@ -5,7 +5,7 @@
  * wrapped so an author's hook is chained behind the watchdog instead of
  * replacing it.
  */
-import { lauxlib, lua, type LuaDebug, type LuaState } from '../lua/api.js';
+import { lauxlib, leaveHook, lua, type LuaDebug, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import { pushText, toText } from '../lua/values.js';
 import { throwAbort } from './host-call.js';
@@ -27,15 +27,18 @@ const authorHooks = new WeakMap<LuaState, AuthorHook>();
 const EVENT_NAMES = ['call', 'return', 'line', 'count', 'tail call'];
 
 function watchdogHook(L: LuaState, ar: LuaDebug): void {
-  if (ar.event === lua.LUA_HOOKCOUNT) {
+  const author = authorHooks.get(L);
+  if (author !== undefined) callAuthorHook(L, ar, author);
+  // With an author's hook, check on every event: instructions run inside hooks do
+  // not fire hooks, so count events can keep landing inside the author's hook.
+  if (ar.event === lua.LUA_HOOKCOUNT || author !== undefined) {
     const rt = runtimeOf(L);
     if (rt.abort !== null || performance.now() >= rt.deadline) {
       if (rt.abort === null) rt.timeUp(authorLocation(L, 0));
+      leaveHook(L);
       throwAbort(L, rt);
     }
   }
-  const author = authorHooks.get(L);
-  if (author !== undefined) callAuthorHook(L, ar, author);
 }
 
 function callAuthorHook(L: LuaState, ar: LuaDebug, h: AuthorHook): void {
