@@ -9,10 +9,10 @@ import { detectAccel, findExecutable, QEMU_BINARY, type Accel } from './host.js'
 import { killGroup, procStat } from './procfs.js';
 import { QmpClient } from './qmp.js';
 import { QemuProcess, settleWithin, type ExitState, type QemuExit } from './process.js';
-import { registerQemu, unregisterQemu } from './registry.js';
+import { trackQemu, untrackQemu } from './registry.js';
 import {
   copyArtifacts, createRunDir, defaultRuntimeRoot, ensureRuntimeRoot, ownerIdentity, removeRunDir,
-  sweepStaleRunDirs, writeRecord, type RunDirRecord,
+  sweepStaleRunDirs, SHM_DIR, writeRecord, type RunDirRecord,
 } from './rundir.js';
 
 export interface LaunchOptions {
@@ -129,9 +129,9 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog);
     const pid = child.pid!;
     const start = procStat(pid)?.startTime ?? '';
-    registerQemu(pid, start, root);
     record.qemu = { pid, start };
     writeRecord(runDir, record);
+    trackQemu(pid, runDir);
 
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
     let qmp: QmpClient | undefined;
@@ -139,7 +139,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     const exited: Promise<QemuExit> = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child!.once('exit', (code, signal) => resolve({ code, signal })),
     ).then(async ({ code, signal }) => {
-      unregisterQemu(pid);
+      untrackQemu(pid);
       if (serial) await settleWithin(serial.ended, opTimeoutMs); // the last output may still be in flight
       const error = new QemuExitedError(
         opts.name, code, signal, exitState.shutdownReason,
@@ -189,7 +189,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
       killGroup(child.pid);
       await stopped;
     }
-    if (child?.pid !== undefined) unregisterQemu(child.pid);
+    if (child?.pid !== undefined) untrackQemu(child.pid);
     removeRunDir(runDir, record);
     throw err;
   }
@@ -232,8 +232,8 @@ function validate(opts: LaunchOptions): void {
 /** /dev/shm (tmpfs) when it has room for the whole guest RAM, else the run dir. */
 function defaultRamPath(runDir: string, memoryMiB: number): string {
   try {
-    const fs = statfsSync('/dev/shm');
-    if (fs.bavail * fs.bsize >= memoryMiB * MiB) return join('/dev/shm', `provium-${basename(runDir)}.ram`);
+    const fs = statfsSync(SHM_DIR);
+    if (fs.bavail * fs.bsize >= memoryMiB * MiB) return join(SHM_DIR, `provium-${basename(runDir)}.ram`);
   } catch {
     // no /dev/shm
   }

@@ -64,6 +64,8 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   private exitInfo: QemuExit | undefined;
   private readonly exitState: ExitState;
   private readonly opTimeoutMs: number;
+  /** Set by reset(): the next guest reset is the firmware's and must not end QEMU. */
+  private firmwareRebootAllowed = false;
 
   constructor(parts: QemuProcessParts) {
     super();
@@ -78,6 +80,9 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     this.console = parts.console;
     this.exitState = parts.exitState;
     this.opTimeoutMs = parts.opTimeoutMs;
+    this.qmp.on('event', (ev) => {
+      if (ev.event === 'RESET' && ev.data.guest === true && this.firmwareRebootAllowed) this.forbidGuestReboot();
+    });
     this.onExit = parts.exited.then((info) => {
       this.exitInfo = info;
       this.emit('exit', info);
@@ -107,17 +112,21 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
 
   /**
    * Hard reset (`system_reset`), done at the RESET event. QEMU runs with
-   * -no-reboot, which turns every reset request into an exit, so the reboot
-   * action is switched to `reset` around the request.
+   * -no-reboot, which turns every reset into an exit, so the reboot action is
+   * `reset` from here until the next guest-initiated reset: SeaBIOS answers a
+   * reset that finds its POST already done with one hard reboot of its own
+   * (a guest reset). Any later guest reset (reboot, panic=-1) exits again.
    */
   async reset(): Promise<void> {
     const ev = this.qmp.waitForEvent('RESET', (e) => e.data.guest === false, this.opTimeoutMs);
     ev.catch(() => {});
-    await this.qmp.execute('set-action', { reboot: 'reset' });
+    this.firmwareRebootAllowed = true;
     try {
+      await this.qmp.execute('set-action', { reboot: 'reset' });
       await this.qmp.execute('system_reset');
-    } finally {
-      if (!this.qmp.closed) await this.qmp.execute('set-action', { reboot: 'shutdown' });
+    } catch (err) {
+      this.forbidGuestReboot();
+      throw err;
     }
     await ev;
   }
@@ -166,6 +175,12 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
       killGroup(this.pid);
     }
     return this.onExit;
+  }
+
+  /** Back to -no-reboot behaviour: a guest reset ends QEMU. */
+  private forbidGuestReboot(): void {
+    this.firmwareRebootAllowed = false;
+    if (!this.qmp.closed) this.qmp.execute('set-action', { reboot: 'shutdown' }).catch(() => {});
   }
 
   private async commandUntil(command: string, event: string, reached: (s: QemuStatus) => boolean): Promise<void> {

@@ -22,9 +22,15 @@ export interface RunDirRecord {
 }
 
 export interface SweepResult {
+  /** Run dirs removed. */
   removed: string[];
   killedQemuPids: number[];
+  /** RAM files on /dev/shm whose run dir was already gone (its root deleted, say). */
+  removedRamFiles: string[];
 }
+
+/** Where guest RAM goes when it fits: tmpfs. Files are named `provium-<run dir name>.ram`. */
+export const SHM_DIR = '/dev/shm';
 
 const RECORD = 'pid';
 /** Longest unix socket path Linux accepts (sun_path is 108 bytes incl. NUL). */
@@ -126,7 +132,7 @@ function runDirs(root: string): string[] {
  * Dirs of live owners are left alone, `keep` ones included.
  */
 export function sweepStaleRunDirs(root: string = defaultRuntimeRoot()): SweepResult {
-  const result: SweepResult = { removed: [], killedQemuPids: [] };
+  const result: SweepResult = { removed: [], killedQemuPids: [], removedRamFiles: [] };
   for (const dir of runDirs(root)) {
     const record = readRecord(dir);
     const ownerAlive = record
@@ -140,7 +146,33 @@ export function sweepStaleRunDirs(root: string = defaultRuntimeRoot()): SweepRes
     removeRunDir(dir, record);
     result.removed.push(dir);
   }
+  result.removedRamFiles = sweepOrphanRamFiles();
   return result;
+}
+
+/** RAM files of ours on /dev/shm whose owner pid (in the name) is dead. */
+function sweepOrphanRamFiles(): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(SHM_DIR);
+  } catch {
+    return removed;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const m = /^provium-(\d+)-.*\.ram$/.exec(name);
+    if (!m || isProcessAlive(Number(m[1]))) continue;
+    const file = join(SHM_DIR, name);
+    try {
+      if (uid !== undefined && lstatSync(file).uid !== uid) continue;
+      rmSync(file, { force: true });
+      removed.push(file);
+    } catch {
+      // raced with another sweep
+    }
+  }
+  return removed;
 }
 
 /**

@@ -1,0 +1,182 @@
+// QMP and VM lifecycle against the real qemu-system-x86_64. No kernel: SeaBIOS
+// finds nothing to boot and spins, which is all QMP needs (start ~0.2 s).
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  AGENT_PORT_ID, AGENT_PORT_NAME, QmpCommandError, detectAccel, killAllSync, launchQemu, liveQemuPids, qemuVersion,
+  readRecord, type LaunchOptions, type QemuProcess,
+} from '../../packages/qemu/src/index.js';
+import { tempRoot, watchQemuDeath } from './helpers.js';
+
+const { root, dispose } = tempRoot();
+const vms: QemuProcess[] = [];
+
+async function launch(opts: Partial<LaunchOptions> = {}): Promise<QemuProcess> {
+  const vm = await launchQemu({ name: 'lc', memoryMiB: 32, runtimeRoot: root, ...opts });
+  vms.push(vm);
+  return vm;
+}
+
+afterEach(async () => {
+  await Promise.all(vms.splice(0).map((vm) => vm.kill()));
+});
+afterAll(dispose);
+
+describe('host facts', () => {
+  it('parses the QEMU version and picks an accelerator', async () => {
+    const v = await qemuVersion();
+    expect(v.text).toMatch(/^QEMU emulator version /);
+    expect(v.major).toBeGreaterThanOrEqual(7);
+    let kvmUsable = true;
+    try {
+      closeSync(openSync('/dev/kvm', 'r+'));
+    } catch {
+      kvmUsable = false;
+    }
+    expect(detectAccel()).toBe(kvmUsable ? 'kvm' : 'tcg');
+  });
+});
+
+describe('QMP', () => {
+  it('handshakes, runs commands, reports QMP errors by command name', async () => {
+    const vm = await launch();
+    expect(vm.qmp.greeting.version.qemu.major).toBe((await qemuVersion()).major);
+    expect(await vm.status()).toEqual({ status: 'running', running: true });
+    // the launch line really is what QEMU runs
+    expect(await vm.qmp.execute('qom-get', { path: `/machine/peripheral/${AGENT_PORT_ID}`, property: 'name' }))
+      .toBe(AGENT_PORT_NAME);
+    const genid = await vm.qmp.execute<{ guid: string }>('query-vm-generation-id');
+    expect(genid.guid).toMatch(/^[0-9a-f-]{36}$/);
+    const kvm = await vm.qmp.execute<{ enabled: boolean }>('query-kvm');
+    expect(kvm.enabled).toBe(vm.accel === 'kvm');
+
+    const err = await vm.qmp.execute('no-such-command').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QmpCommandError);
+    expect((err as Error).message).toBe('QMP command no-such-command failed: The command no-such-command has not been found');
+    // the connection survives an error
+    expect((await vm.status()).running).toBe(true);
+  });
+
+  it('waitForEvent times out with the event name', async () => {
+    const vm = await launch();
+    await expect(vm.qmp.waitForEvent('STOP', undefined, 50)).rejects.toThrow('timed out after 50 ms waiting for QMP event STOP');
+  });
+});
+
+describe('lifecycle', () => {
+  it('pause and resume, idempotently, with status checks', async () => {
+    const vm = await launch();
+    const events: string[] = [];
+    vm.qmp.on('event', (e) => events.push(e.event));
+    await vm.pause();
+    expect(await vm.status()).toEqual({ status: 'paused', running: false });
+    await vm.pause(); // no STOP comes for a paused VM: must not hang
+    await vm.resume();
+    expect(await vm.status()).toEqual({ status: 'running', running: true });
+    await vm.resume();
+    expect(events.filter((e) => e === 'STOP' || e === 'RESUME')).toEqual(['STOP', 'RESUME']);
+  });
+
+  it('reset keeps QEMU running despite -no-reboot; power button delivers POWERDOWN', async () => {
+    const vm = await launch();
+    const events: string[] = [];
+    vm.qmp.on('event', (e) => events.push(e.event));
+    await vm.reset();
+    await vm.reset();
+    expect(await vm.status()).toEqual({ status: 'running', running: true });
+    await vm.powerButton();
+    expect(events).toEqual(['RESET', 'RESET', 'POWERDOWN']);
+    expect(vm.exit).toBeUndefined();
+  });
+
+  it('shutdown falls back to quit when the guest ignores the power button, and cleans up', async () => {
+    const vm = await launch();
+    const ramPath = readRecord(vm.runDir)!.ram.path;
+    expect(ramPath.startsWith('/dev/shm/')).toBe(true);
+    expect(statSync(ramPath).size).toBe(32 * 1024 * 1024);
+    const exit = await vm.shutdown({ timeoutMs: 100 });
+    expect(exit).toMatchObject({ code: 0, signal: null, expected: true, shutdownReason: 'host-qmp-quit' });
+    expect(existsSync(vm.runDir)).toBe(false);
+    expect(existsSync(ramPath)).toBe(false);
+    expect(liveQemuPids()).not.toContain(vm.pid);
+    // operations after the exit fail with the exit
+    await expect(vm.status()).rejects.toThrow(`QEMU of VM "lc" exited (code 0, host-qmp-quit)`);
+  });
+
+  it('kill is SIGKILL to the process group', async () => {
+    const vm = await launch();
+    const exit = await vm.kill();
+    expect(exit).toMatchObject({ code: null, signal: 'SIGKILL', expected: true });
+    expect(existsSync(vm.runDir)).toBe(false);
+  });
+
+  it('starts paused, or waiting for an incoming migration', async () => {
+    const paused = await launch({ startPaused: true });
+    expect(await paused.status()).toEqual({ status: 'prelaunch', running: false });
+    await paused.resume();
+    expect((await paused.status()).running).toBe(true);
+    const incoming = await launch({ incoming: true });
+    expect((await incoming.status()).status).toBe('inmigrate');
+  });
+
+  it('keep leaves the run dir and RAM file for inspection', async () => {
+    const vm = await launch({ name: 'kept', keep: true });
+    const ram = readRecord(vm.runDir)!.ram.path;
+    await vm.kill();
+    try {
+      expect(readdirSync(vm.runDir).sort()).toEqual(['agent.sock', 'console.log', 'pid', 'qemu.log']);
+      expect(existsSync(ram)).toBe(true);
+      // killAllSync spares kept dirs; only a sweep after this process is gone removes them
+      killAllSync({ runtimeRoots: [root] });
+      expect(existsSync(vm.runDir)).toBe(true);
+    } finally {
+      rmSync(ram, { force: true });
+    }
+  });
+
+  it('escapes commas in paths given to QEMU options', async () => {
+    const commaRoot = join(root, 'a,b');
+    const vm = await launch({ name: 'comma', runtimeRoot: commaRoot });
+    expect(vm.runDir.startsWith(commaRoot)).toBe(true);
+    expect((await vm.status()).running).toBe(true);
+  });
+
+  it('copies console and QEMU logs to artifactsDir on exit', async () => {
+    const artifacts = join(root, 'artifacts');
+    const vm = await launch({ name: 'art', artifactsDir: artifacts, extraArgs: ['-device', 'no-such-device-really'] }).catch(
+      (e: unknown) => e as Error,
+    );
+    // a launch that fails still leaves its logs behind for the post-mortem, and nothing else
+    expect((vm as Error).message).toMatch(/QEMU of VM "art" exited \(code 1\)[\s\S]*QEMU stderr:\n {2}\| .*no-such-device-really/);
+    expect(readdirSync(artifacts)).toContain('art.qemu.log');
+    expect(readFileSync(join(artifacts, 'art.qemu.log'), 'utf8')).toContain("'no-such-device-really' is not a valid device model name");
+    expect(readdirSync(root).filter((d) => d.includes('-art-'))).toEqual([]);
+  });
+});
+
+describe('bad input', () => {
+  it('names the value at fault', async () => {
+    await expect(launch({ memoryMiB: 1.5 })).rejects.toThrow('launchQemu (VM "lc"): memoryMiB must be an integer >= 16, got 1.5');
+    await expect(launch({ cpus: 0 })).rejects.toThrow('cpus must be an integer from 1 to 255, got 0');
+    await expect(launch({ kernel: '/nonexistent/vmlinuz' })).rejects.toThrow('kernel file /nonexistent/vmlinuz does not exist or is not readable');
+    await expect(launch({ ram: { path: '/nonexistent/ram', share: false } })).rejects.toThrow(
+      'RAM file /nonexistent/ram does not exist (share=false maps an existing template)',
+    );
+    await expect(launch({ qemuBinary: '/nonexistent/qemu' })).rejects.toThrow('/nonexistent/qemu not found: check the path');
+  });
+});
+
+describe('killAllSync', () => {
+  it('kills every QEMU of this process and removes their run dirs', async () => {
+    const a = await launch({ name: 'ka' });
+    const b = await launch({ name: 'kb' });
+    const aDeath = await watchQemuDeath(a.agentSocketPath);
+    const killed = killAllSync({ runtimeRoots: [root] });
+    expect(killed.sort((x, y) => x - y)).toEqual([a.pid, b.pid].sort((x, y) => x - y));
+    expect(existsSync(a.runDir) || existsSync(b.runDir)).toBe(false);
+    await aDeath.closed;
+    expect((await a.onExit).signal).toBe('SIGKILL');
+    expect((await b.onExit).signal).toBe('SIGKILL');
+  });
+});
