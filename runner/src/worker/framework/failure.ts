@@ -6,20 +6,22 @@ import { bytesToText, rawErrorText } from '../lua/values.js';
 
 const PREFIX = /^([^\n]*?\.lua):(\d+): /;
 
-/** Text of the error value on top of `co` (running __tostring in protected mode on `L` if there is one). */
+/**
+ * Text of the error value on top of the dead thread `co`; moves it to `L` (a dead
+ * thread's stack cannot grow) and runs __tostring in protected mode if it has one.
+ */
 export function errorValueText(L: LuaState, co: LuaState): string {
-  const t = lua.lua_type(co, -1);
+  lua.lua_xmove(co, L, 1);
+  const t = lua.lua_type(L, -1);
+  let text: string | undefined;
   if (t === lua.LUA_TTABLE || t === lua.LUA_TUSERDATA) {
-    lua.lua_pushvalue(co, -1);
-    lua.lua_xmove(co, L, 1);
     lua.lua_pushcfunction(L, tostringTop);
     lua.lua_insert(L, -2);
-    const ok = lua.lua_pcall(L, 1, 1, 0) === lua.LUA_OK;
-    const text = ok ? bytesToText(lua.lua_tolstring(L, -1) ?? new Uint8Array()) : undefined;
-    lua.lua_pop(L, 1);
-    if (text !== undefined) return text;
+    if (lua.lua_pcall(L, 1, 1, 0) === lua.LUA_OK) text = bytesToText(lua.lua_tolstring(L, -1) ?? new Uint8Array());
   }
-  return rawErrorText(co, -1);
+  text ??= rawErrorText(L, -1);
+  lua.lua_pop(L, 1);
+  return text;
 }
 
 function tostringTop(L: LuaState): number {
