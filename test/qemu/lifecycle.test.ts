@@ -155,6 +155,17 @@ describe('lifecycle', () => {
   });
 });
 
+describe('launch timeout', () => {
+  it('kills QEMU and removes the run dir when QEMU is too slow to connect', async () => {
+    const before = liveQemuPids();
+    await expect(launch({ name: 'slow', launchTimeoutMs: 1 })).rejects.toThrow(
+      'QEMU of VM "slow" did not connect its QMP and console sockets within 1 ms',
+    );
+    expect(liveQemuPids()).toEqual(before);
+    expect(readdirSync(root).filter((d) => d.includes('-slow-'))).toEqual([]);
+  });
+});
+
 describe('bad input', () => {
   it('names the value at fault', async () => {
     await expect(launch({ memoryMiB: 1.5 })).rejects.toThrow('launchQemu (VM "lc"): memoryMiB must be an integer >= 16, got 1.5');

@@ -1,4 +1,5 @@
-export { launchQemu, type LaunchOptions } from './launch.js';
+export { launchQemu } from './launch.js';
+export type { LaunchOptions } from './options.js';
 export { QemuProcess, type QemuExit, type QemuStatus } from './process.js';
 export { QmpClient, type QmpEvent, type QmpGreeting, type QmpClientOptions } from './qmp.js';
 export { QemuConsole } from './console.js';

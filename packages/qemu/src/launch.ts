@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, openSync, statfsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { buildQemuArgs } from './cmdline.js';
 import { QemuConsole, tailLines } from './console.js';
 import { QemuExitedError } from './errors.js';
-import { detectAccel, findExecutable, QEMU_BINARY, type Accel } from './host.js';
+import { detectAccel, findExecutable, QEMU_BINARY } from './host.js';
+import { MiB, validate, type LaunchOptions } from './options.js';
 import { killGroup, procStat } from './procfs.js';
 import { QmpClient } from './qmp.js';
 import { QemuProcess, settleWithin, type ExitState, type QemuExit } from './process.js';
@@ -15,48 +16,6 @@ import {
   sweepStaleRunDirs, SHM_DIR, writeRecord, type RunDirRecord,
 } from './rundir.js';
 
-export interface LaunchOptions {
-  /** VM name: shown in errors, in `ps` (process=provium:<name>) and in the run dir name. */
-  name: string;
-  memoryMiB: number;
-  /** Default 1. */
-  cpus?: number;
-  /** Without a kernel SeaBIOS runs and finds nothing to boot (or boots a disk from extraArgs). */
-  kernel?: string;
-  initrd?: string;
-  append?: string;
-  /** Default: detectAccel(). */
-  accel?: Accel;
-  /**
-   * Guest RAM file. Default: a new file on /dev/shm when it has room, else
-   * `<run dir>/ram`, mapped shared; deleted with the run dir. A given `path`
-   * belongs to the caller and is never deleted (restore from a template RAM
-   * file with `share: false`: the guest's writes stay private).
-   */
-  ram?: { path?: string; share?: boolean };
-  /** Start with `-incoming defer` (then `migrate-incoming` over QMP). */
-  incoming?: boolean;
-  /** Start with the vCPUs stopped (`-S`); resume() starts them. */
-  startPaused?: boolean;
-  /** Extra QEMU arguments (netdevs, NICs, drives), appended to the launch line. */
-  extraArgs?: readonly string[];
-  /** Parent of the run dir. Default: defaultRuntimeRoot(). */
-  runtimeRoot?: string;
-  /** Leave the run dir (sockets, logs, RAM file) after QEMU exits, until this provium process is gone. */
-  keep?: boolean;
-  /** Copy console.log (and QEMU's stderr log, if not empty) here as `<name>.console.log` / `<name>.qemu.log` when QEMU exits. */
-  artifactsDir?: string;
-  /** Default qemu-system-x86_64 from PATH. */
-  qemuBinary?: string;
-  /** Until QEMU has connected QMP and console and answered the handshake. Default 30 s. */
-  launchTimeoutMs?: number;
-  /** Per QMP command and per awaited event. Default 30 s. */
-  opTimeoutMs?: number;
-  /** Console lines carried by exit errors. Default 20. */
-  consoleTailLines?: number;
-}
-
-const MiB = 1024 * 1024;
 const sweptRoots = new Set<string>();
 
 /**
@@ -118,6 +77,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
   // wait for its sockets to appear and no console output lost before we attach.
   let servers: Server[] = [];
   let child: ChildProcess | undefined;
+  let exited: Promise<QemuExit> | undefined;
   try {
     const qmpServer = await listen(paths.qmp);
     servers.push(qmpServer);
@@ -128,15 +88,10 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
 
     child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog);
     const pid = child.pid!;
-    const start = procStat(pid)?.startTime ?? '';
-    record.qemu = { pid, start };
-    writeRecord(runDir, record);
-    trackQemu(pid, runDir);
-
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
     let qmp: QmpClient | undefined;
     let serial: QemuConsole | undefined;
-    const exited: Promise<QemuExit> = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child!.once('exit', (code, signal) => resolve({ code, signal })),
     ).then(async ({ code, signal }) => {
       untrackQemu(pid);
@@ -161,6 +116,11 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
       };
     });
 
+    const start = procStat(pid)?.startTime ?? '';
+    record.qemu = { pid, start };
+    writeRecord(runDir, record);
+    trackQemu(pid, runDir);
+
     const connected = await raceExit(
       Promise.all([qmpConn, consoleConn]), exited, launchTimeoutMs,
       `QEMU of VM "${opts.name}" did not connect its QMP and console sockets within ${launchTimeoutMs} ms`,
@@ -171,7 +131,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     qmp = await raceExit(
       QmpClient.connect(connected[0], {
         timeoutMs: opTimeoutMs,
-        disconnectError: () => disconnectError(opts.name, pid, exited, opTimeoutMs),
+        disconnectError: () => disconnectError(opts.name, pid, exited!, opTimeoutMs),
       }),
       exited, launchTimeoutMs, `QEMU of VM "${opts.name}" did not complete the QMP handshake within ${launchTimeoutMs} ms`,
     );
@@ -180,52 +140,18 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     });
     return new QemuProcess({
       name: opts.name, pid, runDir, agentSocketPath: paths.agent, consoleLogPath: paths.consoleLog, accel, args,
-      qmp, console: serial, exitState, exited, opTimeoutMs,
+      qmp, console: serial, exitState, exited: exited!, opTimeoutMs,
     });
   } catch (err) {
     for (const s of servers) s.close();
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const stopped = new Promise((resolve) => child!.once('exit', resolve));
-      killGroup(child.pid);
-      await stopped;
+    if (exited) {
+      // QEMU runs or ran: kill it if needed; the exit handler copies artifacts and removes the run dir.
+      if (child!.exitCode === null && child!.signalCode === null) killGroup(child!.pid!);
+      await exited;
+    } else {
+      removeRunDir(runDir, record);
     }
-    if (child?.pid !== undefined) untrackQemu(child.pid);
-    removeRunDir(runDir, record);
     throw err;
-  }
-}
-
-function validate(opts: LaunchOptions): void {
-  if (typeof opts.name !== 'string' || opts.name === '') throw new Error(`launchQemu: name must be a non-empty string, got ${JSON.stringify(opts.name)}`);
-  const where = `launchQemu (VM "${opts.name}")`;
-  if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 16) {
-    throw new Error(`${where}: memoryMiB must be an integer >= 16, got ${opts.memoryMiB}`);
-  }
-  if (opts.cpus !== undefined && (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 255)) {
-    throw new Error(`${where}: cpus must be an integer from 1 to 255, got ${opts.cpus}`);
-  }
-  if ((opts.initrd || opts.append) && !opts.kernel) throw new Error(`${where}: initrd and append need a kernel`);
-  for (const [what, file] of [['kernel', opts.kernel], ['initrd', opts.initrd]] as const) {
-    if (file === undefined) continue;
-    try {
-      accessSync(file, constants.R_OK);
-    } catch {
-      throw new Error(`${where}: ${what} file ${file} does not exist or is not readable`);
-    }
-  }
-  if (opts.ram?.path) {
-    let size: number | undefined;
-    try {
-      size = statSync(opts.ram.path).size;
-    } catch {
-      if (opts.ram.share === false) throw new Error(`${where}: RAM file ${opts.ram.path} does not exist (share=false maps an existing template)`);
-    }
-    if (size !== undefined && size !== opts.memoryMiB * MiB) {
-      throw new Error(`${where}: RAM file ${opts.ram.path} holds ${size} bytes but the VM has ${opts.memoryMiB} MiB (${opts.memoryMiB * MiB} bytes)`);
-    }
-  }
-  if (opts.extraArgs && !opts.extraArgs.every((a) => typeof a === 'string')) {
-    throw new Error(`${where}: extraArgs must be strings, got ${JSON.stringify(opts.extraArgs)}`);
   }
 }
 

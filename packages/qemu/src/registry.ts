@@ -1,5 +1,4 @@
 import { dirname } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { isProcessAlive, killGroup, procStat } from './procfs.js';
 import { copyArtifacts, defaultRuntimeRoot, killOwnedRunDirsSync, readRecord, removeRunDir } from './rundir.js';
 
