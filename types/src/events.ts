@@ -62,6 +62,8 @@ export interface RunCompleted extends Base {
   skipped: number;
   files: number;
   failed_files: number;
+  /** Files never started (after --fail-fast or Ctrl-C). */
+  not_run: number;
   duration_ms: number;
   exit_code: 0 | 1 | 2;
 }

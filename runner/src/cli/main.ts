@@ -1,0 +1,81 @@
+/** The `provium` command line: options and commands, nothing else. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { API, toLuaCats } from '@provium/types';
+import { UsageError } from '../errors.js';
+import { listCommand } from './list-command.js';
+import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
+import { testCommand } from './test-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function selectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--filter <text>', 'only tests whose file path or name contains TEXT')
+    .option('--tag <tag>', 'only tests with this tag (repeatable)', collect, [])
+    .addOption(new Option('--skip-tag <tag>').argParser(collect).default([]).hideHelp())
+    .option('--include-slow', 'also run tests marked slow=true')
+    .option('--config <file>', 'provium.toml to use (default: searched upward from the working directory)')
+    .addHelpText('after', '\n  --no-tag <tag>           skip tests with this tag (repeatable)');
+}
+
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('provium')
+    .description('Test whole systems inside QEMU virtual machines, with tests written in Lua.')
+    .version(pkg.version, '--version')
+    .showHelpAfterError('(run provium --help for the commands and options)')
+    .exitOverride();
+
+  selectionOptions(
+    program
+      .command('test')
+      .description('run test files (*.test.lua) in parallel worker threads')
+      .argument('[paths...]', 'test files or directories (default: the roots of provium.toml, else tests/)'),
+  )
+    .option('-j, --jobs <n>', 'worker threads (default: CPU count)', positiveInt('--jobs'))
+    .option('--fail-fast', 'stop after the first failing file')
+    .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m (default 5m)', duration('--timeout'))
+    .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', positiveNumber('--timeout-scale'), 1)
+    .option('--json', 'print JSON-lines run events instead of the human report')
+    .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
+    .option('--output <file>', 'where the junit reporter writes its XML')
+    .option('-v, --verbose', 'show every test')
+    .option('-q, --quiet', 'show only failures and the summary')
+    .action(async (paths: string[], opts) => exit(await testCommand(paths, opts)));
+
+  selectionOptions(
+    program
+      .command('list')
+      .description('list the discovered test files, their tests (found without running them) and fixtures')
+      .argument('[paths...]', 'test files or directories'),
+  ).action((paths: string[], opts) => exit(listCommand(paths, opts, process.stdout)));
+
+  program
+    .command('types')
+    .description('export the Provium API for other tools')
+    .requiredOption('--luals', 'write a LuaCATS ---@meta file for lua-language-server')
+    .option('--output <file>', 'file to write (default: standard output)')
+    .action((opts: { output?: string }) => {
+      const text = toLuaCats(API) + '\n';
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+      exit(0);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(renameNoTag(argv), { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help/version print and exit 0; usage errors exit 2
+    if (e instanceof UsageError) {
+      process.stderr.write(`provium: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

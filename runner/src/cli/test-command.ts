@@ -1,0 +1,78 @@
+/** `provium test`: the one place that connects discovery, the runner and the reporters. */
+import type { HostServices, RunEvent } from '@provium/types';
+import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
+import { loadConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { discover } from '../list/discover.js';
+import { runPlan } from '../orchestrator/run.js';
+import { createWorkerPool } from '../pool/pool.js';
+import { DefaultReporter } from '../reporters/default.js';
+import { JsonReporter } from '../reporters/json.js';
+import { JunitReporter } from '../reporters/junit.js';
+import type { Reporter } from '../reporters/reporter.js';
+
+export interface TestOptions {
+  jobs?: number;
+  filter?: string;
+  tag: string[];
+  skipTag: string[];
+  includeSlow?: boolean;
+  failFast?: boolean;
+  timeout?: number;
+  timeoutScale: number;
+  json?: boolean;
+  reporter: string;
+  output?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  config?: string;
+}
+
+export async function testCommand(paths: string[], o: TestOptions, host?: HostServices): Promise<number> {
+  if (o.reporter !== 'default' && o.reporter !== 'junit') throw new UsageError(`--reporter: unknown reporter "${o.reporter}"; use default or junit`);
+  if (o.reporter === 'junit' && !o.output) throw new UsageError('--reporter junit needs --output FILE (where to write the XML)');
+  const cwd = process.cwd();
+  const config = loadConfig(cwd, o.config);
+  const found = discover(paths, config, cwd);
+  if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
+
+  const reporters: Reporter[] = [];
+  if (o.json) reporters.push(new JsonReporter(process.stdout));
+  else reporters.push(new DefaultReporter({ out: process.stdout, verbose: !!o.verbose, quiet: !!o.quiet, color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
+  if (o.reporter === 'junit') reporters.push(new JunitReporter(o.output!));
+  const emit = (e: RunEvent) => reporters.forEach((r) => r.onEvent(e));
+  reporters.forEach((r) => r.onRunStart?.(found.tests.length));
+
+  const jobs = o.jobs ?? defaultJobs();
+  const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
+  const pool = createWorkerPool(Math.min(jobs, found.tests.length));
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
+    process.stderr.write('\ninterrupted: stopping running files (Ctrl-C again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await runPlan(
+      {
+        files: found.tests,
+        roots: found.roots,
+        selection: { filter: o.filter, tags: o.tag, noTags: o.skipTag, includeSlow: !!o.includeSlow },
+        jobs,
+        fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+        timeoutScale: o.timeoutScale,
+        failFast: !!o.failFast,
+      },
+      pool,
+      emit,
+      { signal: interrupt.signal, host },
+    );
+    for (const r of reporters) await r.close?.();
+    return interrupt.signal.aborted ? 130 : summary.exit_code;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pool.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The run: test files dispatched to N lanes (one worker thread each), their
+ * messages folded into run events, per-file hard deadlines, fail-fast and
+ * cancellation. Knows nothing of reporters: events leave through `emit`.
+ */
+import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, HostServices, RunCompleted, RunEvent, TestSelection, WorkerMessage } from '@provium/types';
+import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
+import type { TestFile } from '../list/discover.js';
+import type { FilePool } from '../pool/pool.js';
+import { serveHostCall } from './host-calls.js';
+
+export interface RunPlan {
+  files: TestFile[];
+  roots: string[];
+  selection: TestSelection;
+  jobs: number;
+  /** Per-file timeout, ms, already scaled. */
+  fileTimeoutMs: number;
+  timeoutScale: number;
+  failFast: boolean;
+}
+
+const now = () => new Date().toISOString();
+
+export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; host?: HostServices }): Promise<RunCompleted> {
+  const started = performance.now();
+  const queue = [...plan.files];
+  const stop = new AbortController();
+  const onCancel = () => stop.abort(new Error('cancelled'));
+  opts.signal.addEventListener('abort', onCancel, { once: true });
+  const totals = { passed: 0, failed: 0, skipped: 0, files: 0, failed_files: 0 };
+
+  const lane = async (worker: number) => {
+    for (let file = queue.shift(); file && !stop.signal.aborted; file = queue.shift()) {
+      const done = await runOne(plan, pool, file, worker, emit, stop.signal, opts.host);
+      totals.files++;
+      totals.passed += done.passed;
+      totals.skipped += done.skipped;
+      const fileLevelFailure = done.status === 'timed_out' || done.status === 'error';
+      // A file that fails outside any test (syntax error, timeout, crash) counts as one failure.
+      totals.failed += done.failed > 0 ? done.failed : fileLevelFailure ? 1 : 0;
+      if (done.status === 'failed' || fileLevelFailure) {
+        totals.failed_files++;
+        if (plan.failFast) stop.abort(new Error('fail-fast'));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(plan.jobs, plan.files.length) }, (_, i) => lane(i)));
+  opts.signal.removeEventListener('abort', onCancel);
+
+  const summary: RunCompleted = {
+    event: 'run_completed',
+    timestamp: now(),
+    ...totals,
+    not_run: queue.length,
+    duration_ms: Math.round(performance.now() - started),
+    exit_code: totals.failed_files > 0 || totals.failed > 0 || opts.signal.aborted ? 1 : 0,
+  };
+  emit(summary);
+  return summary;
+}
+
+async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, host?: HostServices): Promise<FileCompleted> {
+  const started = performance.now();
+  emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
+  const task: FileTask = {
+    file: file.path,
+    displayPath: file.display,
+    roots: plan.roots,
+    selection: plan.selection,
+    fileTimeoutMs: plan.fileTimeoutMs,
+    timeoutScale: plan.timeoutScale,
+    workerIndex: worker,
+  };
+  // Counted from events too: a terminated worker returns no outcome.
+  const seen = { passed: 0, failed: 0, skipped: 0 };
+  const qemuPids = new Set<number>();
+  const kill = new AbortController();
+  let deadlineHit = false;
+  const arm = (ms: number) =>
+    setTimeout(() => {
+      deadlineHit = true;
+      kill.abort(new Error('deadline'));
+    }, ms + HARD_KILL_GRACE_MS);
+  let timer = arm(plan.fileTimeoutMs);
+  let timeoutMs = plan.fileTimeoutMs;
+  const onStop = () => kill.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+
+  const onMessage = (msg: WorkerMessage, reply: Parameters<Parameters<FilePool['runFile']>[1]>[1]) => {
+    switch (msg.kind) {
+      case 'events':
+        for (const e of msg.events) {
+          if (e.event === 'test_passed') seen.passed++;
+          else if (e.event === 'test_failed') seen.failed++;
+          else if (e.event === 'test_skipped') seen.skipped++;
+          emit(e);
+        }
+        break;
+      case 'vm_events':
+        msg.events.forEach(emit);
+        break;
+      case 'file_timeout':
+        clearTimeout(timer);
+        timeoutMs = msg.timeoutMs;
+        timer = arm(msg.timeoutMs - (performance.now() - started));
+        break;
+      case 'host_call':
+        if (msg.call.method === 'qemuStarted') qemuPids.add(msg.call.args[0].pid);
+        if (msg.call.method === 'qemuEnded') qemuPids.delete(msg.call.args[0]);
+        serveHostCall(host, msg.id, msg.call, reply);
+        break;
+    }
+  };
+
+  let outcome: FileOutcome;
+  try {
+    outcome = await pool.runFile(task, onMessage, kill.signal);
+  } catch (e) {
+    outcome = { status: 'error', ...seen, log: [], error: abnormalEnd(e, deadlineHit, timeoutMs, stop) };
+    if (deadlineHit) outcome.status = 'timed_out';
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', onStop);
+  }
+  // A worker that was terminated ran no cleanup: its QEMU processes are ours to end.
+  for (const pid of qemuPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const completed: FileCompleted = {
+    event: 'file_completed',
+    timestamp: now(),
+    file: file.display,
+    status: outcome.status as FileStatus,
+    duration_ms: Math.round(performance.now() - started),
+    passed: outcome.passed,
+    failed: outcome.failed,
+    skipped: outcome.skipped,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    log: outcome.log,
+  };
+  emit(completed);
+  return completed;
+}
+
+function abnormalEnd(e: unknown, deadlineHit: boolean, timeoutMs: number, stop: AbortSignal): FailureInfo {
+  if (deadlineHit) {
+    return { message: `timed out after ${(timeoutMs / 1000).toFixed(1)}s and did not stop within ${HARD_KILL_GRACE_MS / 1000}s: its worker thread was terminated` };
+  }
+  if (stop.aborted) {
+    const why = (stop.reason as Error | undefined)?.message;
+    return { message: why === 'fail-fast' ? 'stopped by --fail-fast after another file failed' : 'cancelled (interrupted)' };
+  }
+  return { message: `the worker thread running this file died: ${e instanceof Error ? e.message : String(e)}` };
+}

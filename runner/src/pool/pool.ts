@@ -1,0 +1,35 @@
+/**
+ * The pool of worker threads behind a tiny interface, so the thread library
+ * stays swappable. A task is one test file; the worker streams messages back
+ * over a MessageChannel whose other end is handed to it with the task.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import Tinypool from 'tinypool';
+import type { FileOutcome, FileTask, HostMessage, WorkerMessage } from '@provium/types';
+
+export type OnWorkerMessage = (msg: WorkerMessage, reply: (m: HostMessage) => void) => void;
+
+export interface FilePool {
+  /** Runs one file; aborting `signal` terminates the worker thread running it. */
+  runFile(task: FileTask, onMessage: OnWorkerMessage, signal: AbortSignal): Promise<FileOutcome>;
+  close(): Promise<void>;
+}
+
+const WORKER_ENTRY = new URL('../worker/entry.js', import.meta.url).href;
+
+export function createWorkerPool(threads: number): FilePool {
+  const pool = new Tinypool({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads, isolateWorkers: false });
+  return {
+    async runFile(task, onMessage, signal) {
+      const { port1, port2 } = new MessageChannel();
+      const reply = (m: HostMessage) => port1.postMessage(m);
+      port1.on('message', (msg: WorkerMessage) => onMessage(msg, reply));
+      try {
+        return (await pool.run({ task, port: port2 }, { transferList: [port2], signal })) as FileOutcome;
+      } finally {
+        port1.close();
+      }
+    },
+    close: () => pool.destroy(),
+  };
+}
