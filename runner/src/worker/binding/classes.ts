@@ -10,7 +10,7 @@
 import { lauxlib, lua, globalOf, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import { pushText, raise, toText, typeName } from '../lua/values.js';
-import { assertCanWait, hostAwait } from '../runtime/host-call.js';
+import { assertCanWait, checkpoint, hostAwait } from '../runtime/host-call.js';
 import { markLabelled } from '../runtime/non-yieldable.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { TypeChecker, instanceClass, normalizeArgs } from './check.js';
@@ -147,7 +147,10 @@ export class StateBindings implements Converter {
     const sig = m.signatures[overload];
     const args = sig.params.map((p, i) => toJs(this, L, base + i, p.type));
     const call = this.callContext(L, overload);
-    if (m.isAsync) assertCanWait(L, this.rt, label);
+    if (m.isAsync) {
+      checkpoint(L, this.rt);
+      assertCanWait(L, this.rt, label);
+    }
     let result: unknown;
     let failure: unknown;
     try {
@@ -160,6 +163,8 @@ export class StateBindings implements Converter {
       const promise = Promise.resolve(result).catch((e: unknown) => {
         throw new Error(`${label}: ${errorText(e)}`);
       });
+      // hostAwait may still refuse to wait (abort, deadline, non-yieldable): never leave a rejection unhandled.
+      promise.catch(() => {});
       return hostAwait(L, label, () => promise, (L2, value) => pushJs(this, L2, value, sig.returns));
     }
     return pushJs(this, L, result, sig.returns);
