@@ -1,226 +1,18 @@
 /**
- * The io library over lua-file.ts: io.open/lines/read/write/close/input/output/
- * popen/tmpfile/type and file handle methods (read, write, lines, seek, close,
- * flush, setvbuf), binary-safe. Reads and writes on pipes wait through host
- * calls; disk files are synchronous. Open handles are closed when the file ends.
+ * The io library: io.open/lines/read/write/close/input/output/popen/tmpfile/type,
+ * the std handles and the FILE* methods (reading is in file-read.ts), binary-safe.
+ * Writes and closes on pipes wait through host calls; disk files are synchronous.
+ * Files opened by io.open are closed when the test file ends.
  */
-import { constants } from 'node:os';
 import { lauxlib, lua, type LuaState } from '../lua/api.js';
-import { bytesToText, pushBytes, pushText, raise, toText, typeName } from '../lua/values.js';
+import { bytesToText, pushText, raise, toText, typeName } from '../lua/values.js';
 import { canWait, hostAwait } from '../runtime/host-call.js';
 import { runtimeOf } from '../runtime/runtime.js';
+import { defaultFile, FILE_META, fileAt, INPUT_KEY, openFileAt, OUTPUT_KEY, pushFailure, pushHandle, toIoError, trackDiskFile } from './file-handles.js';
+import { fLines, fRead, ioLines, ioRead } from './file-read.js';
 import { DiskFile, IoError, PipeFile, StdFile, type LuaFile } from './lua-file.js';
 import { pushExitStatus } from './processes.js';
-import { NEED_MORE, type ReadFormat } from './read-buffer.js';
 import { newTempFile } from './temp-files.js';
-
-const FILE_META = 'FILE*';
-const INPUT_KEY = '_IO_input';
-const OUTPUT_KEY = '_IO_output';
-
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  EEXIST: 'File exists',
-  EBADF: 'Bad file descriptor',
-  ENOSPC: 'No space left on device',
-  EROFS: 'Read-only file system',
-  EMFILE: 'Too many open files',
-  EINVAL: 'Invalid argument',
-  EPIPE: 'Broken pipe',
-};
-
-function toIoError(e: unknown): IoError {
-  if (e instanceof IoError) return e;
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code !== undefined) return new IoError(STRERROR[code] ?? code, (constants.errno as Record<string, number>)[code] ?? 0);
-  return new IoError(e instanceof Error ? e.message : String(e), 0);
-}
-
-/** Lua's failure triple: nil, "[name: ]message", errno. */
-function pushFailure(L: LuaState, e: unknown, name?: string): number {
-  const err = toIoError(e);
-  lua.lua_pushnil(L);
-  pushText(L, name === undefined ? err.message : `${name}: ${err.message}`);
-  lua.lua_pushinteger(L, err.errno);
-  return 3;
-}
-
-function pushHandle(L: LuaState, file: LuaFile): void {
-  const ud = lua.lua_newuserdata(L, 0);
-  ud.file = file;
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, FILE_META);
-  lua.lua_setmetatable(L, -2);
-}
-
-function fileAt(L: LuaState, idx: number): LuaFile | undefined {
-  const ud = lauxlib.luaL_testudata(L, idx, FILE_META);
-  return ud === null ? undefined : (ud.file as LuaFile);
-}
-
-/** The open file at `idx`; raises naming `fname` otherwise. */
-function openFileAt(L: LuaState, idx: number, fname: string): LuaFile {
-  const file = fileAt(L, idx);
-  if (file === undefined) raise(L, `bad argument #${idx} to '${fname}' (FILE* expected, got ${typeName(L, idx)})`);
-  if (file.closed) raise(L, 'attempt to use a closed file');
-  return file;
-}
-
-// ---- reading -------------------------------------------------------------
-
-function parseFormats(L: LuaState, first: number, fname: string): ReadFormat[] {
-  const top = lua.lua_gettop(L);
-  if (top < first) return [{ kind: 'l', keepNewline: false }];
-  const formats: ReadFormat[] = [];
-  for (let i = first; i <= top; i++) {
-    if (lua.lua_type(L, i) === lua.LUA_TNUMBER) {
-      const n = lua.lua_tointegerx(L, i);
-      if (n === false) raise(L, `bad argument #${i} to '${fname}' (number has no integer representation)`);
-      formats.push({ kind: 'count', n: Math.max(0, n) });
-      continue;
-    }
-    const f = toText(L, i).replace(/^\*/, '');
-    switch (f[0]) {
-      case 'n':
-        formats.push({ kind: 'n' });
-        break;
-      case 'a':
-        formats.push({ kind: 'a' });
-        break;
-      case 'l':
-      case 'L':
-        formats.push({ kind: 'l', keepNewline: f[0] === 'L' });
-        break;
-      default:
-        raise(L, `bad argument #${i} to '${fname}' (invalid format)`);
-    }
-  }
-  return formats;
-}
-
-interface ReadState {
-  file: LuaFile;
-  formats: ReadFormat[];
-  index: number;
-  pushed: number;
-  /** For line iterators: what to do with the results. */
-  finish?: (L: LuaState, pushed: number) => number;
-}
-
-function readLoop(L: LuaState, st: ReadState): number {
-  const buffer = st.file.buffer!;
-  for (; st.index < st.formats.length; st.index++) {
-    let r = buffer.read(st.formats[st.index]);
-    while (r === NEED_MORE) {
-      if (st.file instanceof PipeFile) {
-        const pipe = st.file;
-        return hostAwait(L, 'file:read', () => pipe.more(), (L2) => readLoop(L2, st));
-      }
-      if (st.file instanceof DiskFile) {
-        const failure = fillFrom(st.file);
-        if (failure !== undefined) {
-          lua.lua_pop(L, st.pushed);
-          return pushFailure(L, failure);
-        }
-      } else buffer.eof = true;
-      r = buffer.read(st.formats[st.index]);
-    }
-    st.pushed++;
-    if (r === null) {
-      lua.lua_pushnil(L);
-      break;
-    }
-    if (r instanceof Uint8Array) pushBytes(L, r);
-    else if (lua.lua_stringtonumber(L, r.numeral) === 0) {
-      lua.lua_pushnil(L);
-      break;
-    }
-  }
-  return st.finish ? st.finish(L, st.pushed) : st.pushed;
-}
-
-/** Reads more of a disk file; the error when that fails. (No Lua calls inside try: Lua errors are JS throws.) */
-function fillFrom(file: DiskFile): unknown {
-  try {
-    file.fill();
-    return undefined;
-  } catch (e) {
-    return e;
-  }
-}
-
-function startRead(L: LuaState, file: LuaFile, first: number, fname: string, finish?: ReadState['finish']): number {
-  if (file.buffer === undefined) return pushFailure(L, new IoError('Bad file descriptor', 9));
-  const formats = parseFormats(L, first, fname);
-  if (file instanceof DiskFile) file.resetEof();
-  return readLoop(L, { file, formats, index: 0, pushed: 0, finish });
-}
-
-function fRead(L: LuaState): number {
-  return startRead(L, openFileAt(L, 1, 'read'), 2, 'read');
-}
-
-function ioRead(L: LuaState): number {
-  const file = defaultFile(L, INPUT_KEY);
-  return startRead(L, file, 1, 'read');
-}
-
-/** The iterator of file:lines / io.lines: upvalues = handle, formats (light userdata), close at EOF. */
-function linesIterator(L: LuaState): number {
-  const file = fileAt(L, lua.lua_upvalueindex(1))!;
-  if (file.closed) raise(L, 'file is already closed');
-  const formats = lua.lua_touserdata(L, lua.lua_upvalueindex(2)) as ReadFormat[];
-  const closeAtEof = lua.lua_toboolean(L, lua.lua_upvalueindex(3));
-  if (file.buffer === undefined) raise(L, 'Bad file descriptor');
-  lua.lua_settop(L, 0);
-  if (file instanceof DiskFile) file.resetEof();
-  const finish = (L2: LuaState, n: number): number => {
-    if (lua.lua_toboolean(L2, -n)) return n;
-    if (n > 1 && lua.lua_type(L2, -n + 1) === lua.LUA_TSTRING) raise(L2, toText(L2, -n + 1));
-    if (closeAtEof && file instanceof DiskFile) file.close();
-    return 0;
-  };
-  return readLoop(L, { file, formats, index: 0, pushed: 0, finish });
-}
-
-function pushLines(L: LuaState, handleIdx: number, first: number, fname: string, closeAtEof: boolean): void {
-  const formats = parseFormats(L, first, fname);
-  lua.lua_pushvalue(L, handleIdx);
-  lua.lua_pushlightuserdata(L, formats);
-  lua.lua_pushboolean(L, closeAtEof);
-  lua.lua_pushcclosure(L, linesIterator, 3);
-}
-
-function fLines(L: LuaState): number {
-  openFileAt(L, 1, 'lines');
-  pushLines(L, 1, 2, 'lines', false);
-  return 1;
-}
-
-function ioLines(L: LuaState): number {
-  if (lua.lua_isnoneornil(L, 1)) {
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, INPUT_KEY);
-    lua.lua_replace(L, 1);
-    openFileAt(L, 1, 'lines');
-    pushLines(L, 1, 2, 'lines', false);
-    return 1;
-  }
-  const name = toText(L, 1);
-  let file: DiskFile;
-  try {
-    file = new DiskFile(name, 'r');
-  } catch (e) {
-    return raise(L, `${name}: ${toIoError(e).message}`);
-  }
-  trackDiskFile(L, file);
-  pushHandle(L, file);
-  lua.lua_replace(L, 1);
-  pushLines(L, 1, 2, 'lines', true);
-  return 1;
-}
 
 // ---- writing -------------------------------------------------------------
 
@@ -340,9 +132,6 @@ function ioType(L: LuaState): number {
 
 // ---- opening -------------------------------------------------------------
 
-function trackDiskFile(L: LuaState, file: DiskFile): void {
-  runtimeOf(L).fileScope.onEnd(() => file.close());
-}
 
 function ioOpen(L: LuaState): number {
   if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) raise(L, `bad argument #1 to 'open' (string expected, got ${typeName(L, 1)})`);
@@ -381,13 +170,6 @@ function ioTmpfile(L: LuaState): number {
   return 1;
 }
 
-function defaultFile(L: LuaState, key: string): LuaFile {
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, key);
-  const file = fileAt(L, -1)!;
-  lua.lua_pop(L, 1);
-  if (file.closed) raise(L, `default ${key === INPUT_KEY ? 'input' : 'output'} file is closed`);
-  return file;
-}
 
 /** io.input / io.output: with a name opens it, with a handle sets it; returns the current one. */
 function selectDefault(key: string, mode: 'r' | 'w') {
