@@ -3,7 +3,7 @@
  * stays swappable. A task is one test file; the worker streams messages back
  * over a MessageChannel whose other end is handed to it with the task.
  */
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { FileOutcome, FileTask, HostMessage, WorkerMessage } from '@provium/types';
 
@@ -27,6 +27,8 @@ export function createWorkerPool(threads: number): FilePool {
       try {
         return (await pool.run({ task, port: port2 }, { transferList: [port2], signal })) as FileOutcome;
       } finally {
+        // The result comes back on tinypool's own channel and can overtake the last messages on ours.
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) onMessage(m.message as WorkerMessage, reply);
         port1.close();
       }
     },
