@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
+import { doctorCommand, prepareCommand } from './image-commands.js';
 import { listCommand } from './list-command.js';
 import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
 import { testCommand } from './test-command.js';
@@ -49,6 +50,19 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('list the discovered test files, their tests (found without running them) and fixtures')
       .argument('[paths...]', 'test files or directories'),
   ).action((paths: string[], opts) => exit(listCommand(paths, opts, process.stdout)));
+
+  program
+    .command('prepare')
+    .description('build the guest image of a profile now (default: the built-in "default" guest)')
+    .argument('[profile]', 'profile name from provium.toml', 'default')
+    .option('--config <file>', 'provium.toml to use')
+    .action(async (profile: string, opts) => exit(await prepareCommand(profile, opts, process.stdout)));
+
+  program
+    .command('doctor')
+    .description('check the host: QEMU, zstd, setpriv, the default image, KVM or TCG')
+    .option('--config <file>', 'provium.toml to use')
+    .action(async (opts) => exit(await doctorCommand(opts, process.stdout)));
 
   program
     .command('types')
