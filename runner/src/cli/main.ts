@@ -37,6 +37,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--fail-fast', 'stop after the first failing file')
     .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m (default 5m)', duration('--timeout'))
     .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', positiveNumber('--timeout-scale'), 1)
+    .option('--cpu-overcommit <factor>', 'vCPUs per host core in the shared pool (default 1.0 with KVM, 4.0 under TCG)', positiveNumber('--cpu-overcommit'))
     .option('--json', 'print JSON-lines run events instead of the human report')
     .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
     .option('--output <file>', 'where the junit reporter writes its XML')

@@ -1,9 +1,12 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
-import type { HostServices, RunEvent } from '@provium/types';
+import { detectAccel, installCleanupHandlers, sweepStaleRunDirs } from '@provium/qemu';
+import type { RunEvent } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
+import { MainHost } from '../host/main-host.js';
+import { ResourcePool, defaultLimits } from '../host/pool.js';
 import { runPlan } from '../orchestrator/run.js';
 import { createWorkerPool } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
@@ -26,9 +29,10 @@ export interface TestOptions {
   verbose?: boolean;
   quiet?: boolean;
   config?: string;
+  cpuOvercommit?: number;
 }
 
-export async function testCommand(paths: string[], o: TestOptions, host?: HostServices): Promise<number> {
+export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
   if (o.reporter !== 'default' && o.reporter !== 'junit') throw new UsageError(`--reporter: unknown reporter "${o.reporter}"; use default or junit`);
   if (o.reporter === 'junit' && !o.output) throw new UsageError('--reporter junit needs --output FILE (where to write the XML)');
   const cwd = process.cwd();
@@ -42,6 +46,11 @@ export async function testCommand(paths: string[], o: TestOptions, host?: HostSe
   if (o.reporter === 'junit') reporters.push(new JunitReporter(o.output!));
   const emit = (e: RunEvent) => reporters.forEach((r) => r.onEvent(e));
   reporters.forEach((r) => r.onRunStart?.(found.tests.length));
+
+  // QEMU run directories left by a provium that died are cleaned before anything starts.
+  sweepStaleRunDirs();
+  const host = new MainHost(config, new ResourcePool(defaultLimits(detectAccel(), o.cpuOvercommit)), (m) => process.stderr.write(`provium: ${m}\n`));
+  const uninstallCleanup = installCleanupHandlers();
 
   const jobs = o.jobs ?? defaultJobs();
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
@@ -67,12 +76,13 @@ export async function testCommand(paths: string[], o: TestOptions, host?: HostSe
       },
       pool,
       emit,
-      { signal: interrupt.signal, host },
+      { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit) },
     );
     for (const r of reporters) await r.close?.();
     return interrupt.signal.aborted ? 130 : summary.exit_code;
   } finally {
     process.off('SIGINT', onSigint);
     await pool.close();
+    uninstallCleanup();
   }
 }

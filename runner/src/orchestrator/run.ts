@@ -3,8 +3,9 @@
  * messages folded into run events, per-file hard deadlines, fail-fast and
  * cancellation. Knows nothing of reporters: events leave through `emit`.
  */
-import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, HostServices, RunCompleted, RunEvent, TestSelection, WorkerMessage } from '@provium/types';
+import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection, WorkerMessage } from '@provium/types';
 import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
+import type { FileHost } from '../host/main-host.js';
 import type { TestFile } from '../list/discover.js';
 import type { FilePool } from '../pool/pool.js';
 import { serveHostCall } from './host-calls.js';
@@ -22,7 +23,10 @@ export interface RunPlan {
 
 const now = () => new Date().toISOString();
 
-export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; host?: HostServices }): Promise<RunCompleted> {
+/** Gives each file its view of the main thread's services (absent: files cannot start VMs). */
+export type HostFactory = (file: string, emit: (e: RunEvent) => void) => FileHost;
+
+export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; hostFor?: HostFactory }): Promise<RunCompleted> {
   const started = performance.now();
   const queue = [...plan.files];
   const stop = new AbortController();
@@ -32,7 +36,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
 
   const lane = async (worker: number) => {
     for (let file = queue.shift(); file && !stop.signal.aborted; file = queue.shift()) {
-      const done = await runOne(plan, pool, file, worker, emit, stop.signal, opts.host);
+      const done = await runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor);
       totals.files++;
       totals.passed += done.passed;
       totals.skipped += done.skipped;
@@ -60,7 +64,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   return summary;
 }
 
-async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, host?: HostServices): Promise<FileCompleted> {
+async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, hostFor?: HostFactory): Promise<FileCompleted> {
   const started = performance.now();
   emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
   const task: FileTask = {
@@ -74,7 +78,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   };
   // Counted from events too: a terminated worker returns no outcome.
   const seen = { passed: 0, failed: 0, skipped: 0 };
-  const qemuPids = new Set<number>();
+  const host = hostFor?.(file.display, emit);
   const kill = new AbortController();
   let deadlineHit = false;
   const arm = (ms: number) =>
@@ -106,8 +110,6 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
         timer = arm(msg.timeoutMs - (performance.now() - started));
         break;
       case 'host_call':
-        if (msg.call.method === 'qemuStarted') qemuPids.add(msg.call.args[0].pid);
-        if (msg.call.method === 'qemuEnded') qemuPids.delete(msg.call.args[0]);
         serveHostCall(host, msg.id, msg.call, reply);
         break;
     }
@@ -123,14 +125,8 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
     clearTimeout(timer);
     stop.removeEventListener('abort', onStop);
   }
-  // A worker that was terminated ran no cleanup: its QEMU processes are ours to end.
-  for (const pid of qemuPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  // A worker that was terminated ran no cleanup: its QEMU processes and leases are ours to end.
+  host?.dispose();
   const completed: FileCompleted = {
     event: 'file_completed',
     timestamp: now(),

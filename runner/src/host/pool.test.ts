@@ -7,13 +7,13 @@ const limits = { memory: 1024 * M, cpus: 4, origin: 'test' };
 describe('ResourcePool', () => {
   it('grants what fits at once and queues the rest until a release', async () => {
     const blocked: Waiting[] = [];
-    const pool = new ResourcePool(limits, (w) => blocked.push(w));
-    const a = await pool.acquire({ memory: 768 * M, cpus: 1 }, 'a');
+    const pool = new ResourcePool(limits);
+    const a = await pool.acquire({ memory: 768 * M, cpus: 1 }, 'a', (w) => blocked.push(w));
     let bGranted = false;
-    const b = pool.acquire({ memory: 512 * M, cpus: 1 }, 'b').then((l) => ((bGranted = true), l));
+    const b = pool.acquire({ memory: 512 * M, cpus: 1 }, 'b', (w) => blocked.push(w)).then((l) => ((bGranted = true), l));
     await Promise.resolve();
     expect(bGranted).toBe(false);
-    expect(blocked.map((w) => w.owner)).toEqual(['b']);
+    expect(blocked.map((w) => w.owner)).toEqual(['b']); // a did not wait
     expect(blocked[0].free).toEqual({ memory: 256 * M, cpus: 3 });
     a.release();
     a.release(); // idempotent
@@ -48,7 +48,7 @@ describe('ResourcePool', () => {
     const pool = new ResourcePool(limits);
     const hold = await pool.acquire({ memory: 1024 * M, cpus: 1 }, 'hold');
     const ac = new AbortController();
-    const cancelled = pool.acquire({ memory: 1024 * M, cpus: 1 }, 'cancelled', ac.signal);
+    const cancelled = pool.acquire({ memory: 1024 * M, cpus: 1 }, 'cancelled', undefined, ac.signal);
     const next = pool.acquire({ memory: 1 * M, cpus: 1 }, 'next');
     ac.abort(new Error('file timed out'));
     await expect(cancelled).rejects.toThrow('file timed out');

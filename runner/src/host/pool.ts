@@ -56,12 +56,15 @@ export class ResourcePool {
   private free: Resources;
   private readonly queue: Pending[] = [];
 
-  constructor(readonly limits: PoolLimits, private readonly onBlocked?: (w: Waiting) => void) {
+  constructor(readonly limits: PoolLimits) {
     this.free = { memory: limits.memory, cpus: limits.cpus };
   }
 
-  /** Resolves once `wants` fits; a request bigger than the whole pool fails at once. */
-  acquire(wants: Resources, owner: string, signal?: AbortSignal): Promise<Lease> {
+  /**
+   * Resolves once `wants` fits; a request bigger than the whole pool fails at once.
+   * `onBlocked` hears when the request has to wait, with what is free.
+   */
+  acquire(wants: Resources, owner: string, onBlocked?: (w: Waiting) => void, signal?: AbortSignal): Promise<Lease> {
     if (wants.memory > this.limits.memory || wants.cpus > this.limits.cpus) {
       return Promise.reject(
         new Error(
@@ -86,7 +89,7 @@ export class ResourcePool {
         { once: true },
       );
       this.grant();
-      if (this.queue.includes(entry)) this.onBlocked?.({ owner, wants, free: { ...this.free } });
+      if (this.queue.includes(entry)) onBlocked?.({ owner, wants, free: { ...this.free } });
     });
   }
 
