@@ -3,3 +3,4 @@
  * default registry. Add the registration module of each new part here.
  */
 import './framework/register.js';
+import './vm/register.js';

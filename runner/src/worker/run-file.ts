@@ -5,7 +5,7 @@
  * out in batches through `emit`; the result is the file's FileOutcome.
  */
 import { readFileSync } from 'node:fs';
-import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type WorkerMessage } from '@provium/types';
+import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type HostServices, type WorkerMessage } from '@provium/types';
 import { lauxlib, lua, type LuaState } from './lua/api.js';
 import { traceback } from './lua/debug-info.js';
 import { rawErrorText } from './lua/values.js';
@@ -25,9 +25,11 @@ export interface RunOptions {
   /** Another schema/registry than the built-in ones (tests of the binding layer). */
   schema?: ApiSchema;
   registry?: BindingRegistry;
+  /** The main thread's services (over the task's port in a worker; direct in-process). */
+  host?: HostServices;
 }
 
-function fileServices(rt: Runtime, events: EventBatcher): FileServices {
+function fileServices(rt: Runtime, events: EventBatcher, host: HostServices | undefined): FileServices {
   const scale = rt.task.timeoutScale;
   return {
     task: rt.task,
@@ -35,6 +37,8 @@ function fileServices(rt: Runtime, events: EventBatcher): FileServices {
       return rt.scope.testName;
     },
     timeoutScale: scale,
+    host,
+    vmEvent: (event) => events.send({ kind: 'vm_events', events: [event] }),
     log: (text) => rt.write(text),
     onScopeEnd: (fn) => rt.scope.onEnd(fn),
     onFileEnd: (fn) => rt.fileScope.onEnd(fn),
@@ -55,7 +59,7 @@ export async function runLuaFile(task: FileTask, emit: (msg: WorkerMessage) => v
   let state: LuaFileState | undefined;
   try {
     const api = compileApi(options.schema ?? API, options.registry ?? defaultRegistry);
-    state = createLuaState(task, api, (rt) => fileServices(rt, events));
+    state = createLuaState(task, api, (rt) => fileServices(rt, events, options.host));
     return await runFile(state, events);
   } catch (e) {
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);

@@ -21,6 +21,8 @@ const noServices = (): FileServices => ({
   task: { file: '', displayPath: '', roots: [], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 1000, timeoutScale: 1, workerIndex: 0 },
   testName: undefined,
   timeoutScale: 1,
+  host: undefined,
+  vmEvent: () => {},
   log: () => {},
   onScopeEnd: () => {},
   onFileEnd: () => {},

@@ -14,7 +14,7 @@
  *     fields: { state: { get: (vm) => vm.state } },
  *   });
  */
-import type { FileTask } from '@provium/types';
+import type { FileTask, HostServices, VmEvent } from '@provium/types';
 import type { LuaState } from '../lua/api.js';
 import type { SourceLocation } from '../lua/debug-info.js';
 
@@ -31,6 +31,10 @@ export interface FileServices {
   onScopeEnd(fn: () => void | Promise<void>): void;
   /** Runs `fn` when the file ends. */
   onFileEnd(fn: () => void | Promise<void>): void;
+  /** The main thread's shared services (pool, images, QEMU tracking); absent when nothing hosts the run. */
+  readonly host: HostServices | undefined;
+  /** Sends VM lifecycle events to the reporters. */
+  vmEvent(event: VmEvent): void;
   /** The file's watchdog in seconds, as the author set it (before scaling). */
   readonly fileTimeoutSeconds: number;
   setFileTimeout(seconds: number): void;

@@ -1,0 +1,206 @@
+/**
+ * The VM part of the Lua API: `provium` as a Lab that creates and boots VMs,
+ * the VM itself, RunResult, Console and Clock. Every VM of a file is killed
+ * when the file ends, whatever way it ends.
+ */
+import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
+import { bytesToText } from '../lua/values.js';
+import { luaFind } from './lua-find.js';
+import { RunResult } from './results.js';
+import { VmSession, type BootOpts, type VmOpts } from './session.js';
+
+const CONSOLE_EXPECT_S = 30;
+
+export class Lab {
+  readonly vms = new Map<string, VmHandle>();
+
+  constructor(readonly services: FileServices) {
+    services.onFileEnd(async () => {
+      await Promise.all([...this.vms.values()].map((v) => v.session.kill('file ended')));
+    });
+  }
+
+  create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
+    if (this.vms.has(name)) throw new Error(`provium:vm: a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
+      throw new Error(`provium:vm: VM name "${name}" must be a hostname: letters, digits and inner dashes`);
+    }
+    const host = this.services.host;
+    if (!host) throw new Error('provium:vm: no VM host in this run (internal: runLuaFile was called without host services)');
+    const s = this.services;
+    const session = new VmSession(name, profile, opts ?? {}, {
+      host,
+      file: s.task.displayPath,
+      timeoutScale: s.timeoutScale,
+      vmEvent: (e) => s.vmEvent(e),
+    });
+    const vm = new VmHandle(session);
+    this.vms.set(name, vm);
+    return vm;
+  }
+
+  lookup(name: string): VmHandle {
+    const vm = this.vms.get(name);
+    if (!vm) throw new Error(`provium:vm: no VM named "${name}" in this lab${this.vms.size ? ` (VMs: ${[...this.vms.keys()].join(', ')})` : ''}`);
+    return vm;
+  }
+}
+
+export class VmHandle {
+  constructor(readonly session: VmSession) {}
+}
+
+class ConsoleHandle {
+  constructor(readonly vm: VmHandle) {}
+}
+
+class ClockHandle {
+  constructor(readonly vm: VmHandle) {}
+}
+
+const ms = (seconds: number, call: CallContext) => seconds * 1000 * call.services.timeoutScale;
+
+/** Waits until the console log matches `pattern` (searching only output that arrived after `from`). */
+async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, call: CallContext): Promise<string> {
+  const s = vm.session;
+  s.agentFor('console():expect');
+  const con = s.console!;
+  const deadline = Date.now() + ms(seconds, call);
+  for (;;) {
+    const found = luaFind(s.consoleLog(), pattern);
+    if (found) return bytesToText(found.match);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const tail = s.consoleLog().split('\n').slice(-10).join('\n');
+      throw new Error(`${s.label}: console did not match ${JSON.stringify(pattern)} within ${seconds * call.services.timeoutScale}s; last console lines:\n${tail}`);
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        con.off('data', done);
+        call.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      con.on('data', done);
+      call.signal.addEventListener('abort', done, { once: true });
+    });
+    if (call.signal.aborted) throw call.signal.reason;
+  }
+}
+
+export function registerVms(registry: BindingRegistry): void {
+  registry.registerGlobal('provium', { value: (services: FileServices) => new Lab(services) }, { replace: true });
+
+  registry.registerClass<Lab>('Lab', {
+    is: (v) => v instanceof Lab,
+    member: (lab, name) => lab.vms.get(name),
+    methods: {
+      vm: (lab, [name, profile, opts], call) => (call.overload === 1 ? lab.lookup(name as string) : lab.create(name as string, profile as string, opts as VmOpts)),
+      members: (lab) => [...lab.vms.values()],
+      shutdown: async (lab) => {
+        await Promise.all([...lab.vms.values()].map((v) => v.session.shutdown()));
+      },
+      pause: async (lab) => {
+        await Promise.all([...lab.vms.values()].filter((v) => v.session.state === 'booted').map((v) => v.session.pause()));
+      },
+      resume: async (lab) => {
+        await Promise.all([...lab.vms.values()].filter((v) => v.session.state === 'paused').map((v) => v.session.resume()));
+      },
+    },
+  });
+
+  registry.registerClass<VmHandle>('VM', {
+    is: (v) => v instanceof VmHandle,
+    receiver: 'vm',
+    tostring: (vm) => `VM(${vm.session.name}, ${vm.session.state})`,
+    fields: {
+      name: { get: (vm) => vm.session.name },
+      profile: { get: (vm) => vm.session.profile },
+      state: { get: (vm) => vm.session.state },
+    },
+    methods: {
+      boot: async (vm, [opts], call) => {
+        await vm.session.boot((opts ?? {}) as BootOpts, call.signal);
+        return vm;
+      },
+      shutdown: (vm) => vm.session.shutdown(),
+      pause: (vm) => vm.session.pause(),
+      resume: (vm) => vm.session.resume(),
+      reset: (vm, _a, call) => vm.session.reset(call.signal),
+      power_button: (vm) => vm.session.powerButton(),
+      run: async (vm, [cmd, opts], call) => {
+        const o = (opts ?? {}) as { args?: string[]; env?: Record<string, string>; cwd?: string; stdin?: Uint8Array; timeout?: number };
+        const agent = vm.session.agentFor('run');
+        const command = o.args ? [cmd as string, ...o.args] : (cmd as string);
+        const r = await vm.session.guard(agent.exec(command, { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs: o.timeout === undefined ? undefined : ms(o.timeout, call) }));
+        return new RunResult(o.args ? [cmd as string, ...o.args].join(' ') : (cmd as string), r);
+      },
+      read_file: (vm, [p]) => vm.session.guard(vm.session.agentFor('read_file').readFile(p as string)),
+      write_file: (vm, [p, data]) => vm.session.guard(vm.session.agentFor('write_file').writeFile(p as string, data as Uint8Array)),
+      stat: async (vm, [p]) => {
+        const st = await vm.session.guard(vm.session.agentFor('stat').stat(p as string));
+        return { size: st.size, mtime: st.mtime, perm: st.perm, entry_type: st.entryType };
+      },
+      listdir: async (vm, [p]) => {
+        const entries = await vm.session.guard(vm.session.agentFor('listdir').listdir(p as string));
+        return entries.map((e) => ({ name: e.name, entry_type: e.entryType }));
+      },
+      mkdir: (vm, [p, opts]) => vm.session.guard(vm.session.agentFor('mkdir').mkdir(p as string, { parents: !!(opts as { parents?: boolean } | undefined)?.parents })),
+      unlink: (vm, [p]) => vm.session.guard(vm.session.agentFor('unlink').unlink(p as string)),
+      rename: (vm, [a, b]) => vm.session.guard(vm.session.agentFor('rename').rename(a as string, b as string)),
+      console: (vm) => new ConsoleHandle(vm),
+      clock: (vm) => new ClockHandle(vm),
+    },
+  });
+
+  registry.registerClass<RunResult>('RunResult', {
+    is: (v) => v instanceof RunResult,
+    receiver: 'result',
+    tostring: (r) => `RunResult(${r.status}, exit ${r.exit_code})`,
+    fields: {
+      exit_code: { get: (r) => r.exit_code },
+      stdout: { get: (r) => r.stdout },
+      stderr: { get: (r) => r.stderr },
+      status: { get: (r) => r.status },
+      signal: { get: (r) => r.signal },
+      timed_out: { get: (r) => r.timed_out },
+    },
+    methods: {
+      ok: (r) => r.ok(),
+      assert_ok: (r) => {
+        if (!r.ok()) throw new Error(r.failureText());
+        return r;
+      },
+    },
+  });
+
+  registry.registerClass<ConsoleHandle>('Console', {
+    is: (v) => v instanceof ConsoleHandle,
+    receiver: 'console',
+    methods: {
+      read_log: (c) => c.vm.session.consoleLog(),
+      expect: (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern as string, (timeout as number | undefined) ?? CONSOLE_EXPECT_S, call),
+      write: async (c, [data]) => {
+        c.vm.session.agentFor('console():write');
+        await c.vm.session.console!.write(data as Uint8Array);
+      },
+    },
+  });
+
+  registry.registerClass<ClockHandle>('Clock', {
+    is: (v) => v instanceof ClockHandle,
+    receiver: 'clock',
+    methods: {
+      get: (c) => c.vm.session.guard(c.vm.session.agentFor('clock():get').getClock()),
+      set: (c, [t]) => c.vm.session.guard(c.vm.session.agentFor('clock():set').setClock(t as number)),
+      advance: async (c, [d]) => {
+        const agent = c.vm.session.agentFor('clock():advance');
+        const t = await c.vm.session.guard(agent.getClock());
+        await c.vm.session.guard(agent.setClock(t + (d as number)));
+      },
+    },
+  });
+}
+
+registerVms(defaultRegistry);

@@ -1,0 +1,35 @@
+/** What `vm:run()` returns: RunResult, from the agent's exec result. */
+import type { ExecResult } from '@provium/agent';
+import { bytesToText } from '../lua/values.js';
+
+export class RunResult {
+  readonly exit_code: number;
+  readonly stdout: Uint8Array;
+  readonly stderr: Uint8Array;
+  readonly status: string;
+  readonly signal: string | undefined;
+  readonly timed_out: boolean;
+
+  constructor(
+    readonly command: string,
+    r: ExecResult,
+  ) {
+    this.exit_code = r.exitCode;
+    this.stdout = r.stdout;
+    this.stderr = r.stderr;
+    this.status = r.status;
+    this.signal = r.signal ?? undefined;
+    this.timed_out = r.timedOut;
+  }
+
+  ok(): boolean {
+    return this.status === 'exited' && this.exit_code === 0;
+  }
+
+  /** The message of assert_ok: everything needed to see why the command failed. */
+  failureText(): string {
+    const how = this.status === 'exited' ? `exit code ${this.exit_code}` : this.status === 'signalled' ? `killed by signal ${this.signal}` : 'timed out';
+    const block = (name: string, b: Uint8Array) => (b.length ? `\n${name}:\n${bytesToText(b).replace(/\n$/, '')}` : `\n${name}: (empty)`);
+    return `command failed (${how}, status ${this.status}): ${this.command}${block('stdout', this.stdout)}${block('stderr', this.stderr)}`;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * One VM of a test file: its QEMU process, its agent connection and its state
+ * machine (created → booted ⇄ paused → shutdown). Every guest operation goes
+ * through `agentFor(op)`, which turns a wrong state or a dead QEMU into the
+ * error an author can act on.
+ */
+import { connect } from 'node:net';
+import { AgentClient } from '@provium/agent';
+import { launchQemu, type QemuProcess } from '@provium/qemu';
+import type { HostServices, PreparedProfile, VmEvent } from '@provium/types';
+
+export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
+
+export interface VmOpts {
+  memory?: number;
+  cpus?: number;
+}
+
+export interface BootOpts {
+  kernel_cmdline?: string;
+  files?: { path: string; content: Uint8Array; mode?: number }[];
+  rng_seed?: number;
+  initial_time?: number;
+}
+
+export interface SessionEnv {
+  host: HostServices;
+  /** The test file, for messages and the pool's owner names. */
+  file: string;
+  timeoutScale: number;
+  vmEvent(e: VmEvent): void;
+}
+
+const MiB = 1024 * 1024;
+const now = () => new Date().toISOString();
+/** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
+const BOOT_TIMEOUT_MS = 60_000;
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+export class VmSession {
+  state: VmState = 'created';
+  private qemu: QemuProcess | undefined;
+  private agent: AgentClient | undefined;
+  private leaseId: number | undefined;
+  /** Set when QEMU ended without being asked to: what every later operation reports. */
+  private death: Error | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly profile: string,
+    private readonly opts: VmOpts,
+    private readonly env: SessionEnv,
+  ) {}
+
+  get label(): string {
+    return `vm "${this.name}"`;
+  }
+
+  /** The console log so far ("" before boot). */
+  consoleLog(): string {
+    return this.qemu ? this.qemu.console.readLog() : '';
+  }
+
+  get console() {
+    return this.qemu?.console;
+  }
+
+  async boot(boot: BootOpts, signal: AbortSignal): Promise<void> {
+    if (this.state === 'shutdown') throw new Error(`${this.label} was shut down and cannot boot again: create a new VM with provium:vm()`);
+    if (this.state !== 'created') throw new Error(`${this.label} is already booted`);
+    if (boot.rng_seed !== undefined) throw new Error(`${this.label}: boot option rng_seed is not available yet in this version of Provium`);
+    const profile: PreparedProfile = await this.env.host.prepareProfile(this.profile);
+    const memory = this.opts.memory ?? profile.memory;
+    const cpus = this.opts.cpus ?? profile.cpus;
+    this.leaseId = await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus });
+    try {
+      const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
+      this.qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
+      const qemu = this.qemu;
+      await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
+      this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
+      void qemu.onExit.then((exit) => {
+        void this.env.host.qemuEnded(qemu.pid).catch(() => {});
+        if (!exit.expected) {
+          this.death = new Error(`${this.label} died: ${exit.error.message}`);
+          this.state = 'shutdown';
+          this.agent?.close().catch(() => {});
+          void this.releaseLease();
+        }
+      });
+      this.agent = await this.connectAgent(qemu, signal);
+      if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
+      for (const f of boot.files ?? []) {
+        const dir = f.path.replace(/\/[^/]*$/, '');
+        if (dir) await this.agent.mkdir(dir, { parents: true });
+        await this.agent.writeFile(f.path, f.content, { mode: f.mode ?? 0o644 });
+      }
+      this.state = 'booted';
+    } catch (e) {
+      await this.kill('boot failed');
+      throw this.death ?? e;
+    }
+  }
+
+  private async connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
+    const timeoutMs = BOOT_TIMEOUT_MS * this.env.timeoutScale;
+    const died = qemu.onExit.then((exit) => {
+      throw new Error(`${this.label} did not boot: ${exit.error.message}`);
+    });
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    const agent = AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: timeoutMs }).catch((e: Error) => {
+      throw new Error(`${this.label}: the guest agent did not answer within ${timeoutMs / 1000}s (${e.message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+    });
+    return Promise.race([agent, died, aborted]);
+  }
+
+  /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
+  agentFor(op: string): AgentClient {
+    if (this.death) throw this.death;
+    switch (this.state) {
+      case 'created':
+        throw new Error(`${this.label}:${op}: VM not booted: call vm:boot() first`);
+      case 'paused':
+        throw new Error(`${this.label}:${op}: the VM is paused: call vm:resume() first`);
+      case 'shutdown':
+        throw new Error(`${this.label}:${op}: the VM is shut down: create a new VM with provium:vm()`);
+    }
+    return this.agent!;
+  }
+
+  /** Fails with the death of QEMU when that is why the operation failed. */
+  async guard<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } catch (e) {
+      // Give the exit event a moment to arrive: a lost agent connection usually means QEMU is gone.
+      if (this.qemu && !this.death) await Promise.race([this.qemu.onExit, new Promise((r) => setTimeout(r, 200))]);
+      throw this.death ?? e;
+    }
+  }
+
+  private running(op: string): QemuProcess {
+    if (this.death) throw this.death;
+    if (this.state === 'created') throw new Error(`${this.label}:${op}: VM not booted: call vm:boot() first`);
+    if (this.state === 'shutdown') throw new Error(`${this.label}:${op}: the VM is shut down: create a new VM with provium:vm()`);
+    return this.qemu!;
+  }
+
+  async pause(): Promise<void> {
+    const q = this.running('pause');
+    if (this.state === 'paused') return;
+    await q.pause();
+    this.state = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    const q = this.running('resume');
+    if (this.state === 'booted') return;
+    await q.resume();
+    this.state = 'booted';
+  }
+
+  async reset(signal: AbortSignal): Promise<void> {
+    const q = this.running('reset');
+    await this.agent?.close().catch(() => {});
+    await q.reset();
+    if (this.state === 'paused') await q.resume();
+    this.agent = await this.connectAgent(q, signal);
+    this.state = 'booted';
+  }
+
+  async powerButton(): Promise<void> {
+    await this.running('power_button').powerButton();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state === 'shutdown') return;
+    if (this.state === 'created') {
+      this.state = 'shutdown';
+      return;
+    }
+    const q = this.qemu!;
+    this.state = 'shutdown';
+    await this.agent?.close().catch(() => {});
+    await q.shutdown({ timeoutMs: SHUTDOWN_TIMEOUT_MS * this.env.timeoutScale });
+    await this.releaseLease();
+    this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason: 'shutdown' });
+  }
+
+  /** Ends the VM at once (file end, timeout, failed boot). */
+  async kill(reason: string): Promise<void> {
+    const wasUp = this.qemu !== undefined && this.qemu.exit === undefined;
+    this.state = 'shutdown';
+    await this.agent?.close().catch(() => {});
+    if (this.qemu && this.qemu.exit === undefined) await this.qemu.kill();
+    await this.releaseLease();
+    if (wasUp) this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
+  }
+
+  private async releaseLease(): Promise<void> {
+    const id = this.leaseId;
+    this.leaseId = undefined;
+    if (id !== undefined) await this.env.host.release(id).catch(() => {});
+  }
+}

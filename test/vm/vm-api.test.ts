@@ -1,0 +1,165 @@
+/**
+ * The VM API end to end: real Lua test files run by the built CLI (worker
+ * threads, host services over the port), booting the real default guest under
+ * QEMU. Two boots in all; each file shares its VM between its tests.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent, TestFailed } from '@provium/types';
+
+const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
+let dir: string;
+let events: RunEvent[];
+
+const OPS = `
+local vm = provium:vm("a", "default"):boot()
+
+test("run: exit codes, output, argv, env, cwd, stdin, timeout", function(t)
+  local r = vm:run("echo out; echo err >&2; exit 3")
+  t:assert_eq({ r.exit_code, r.stdout, r.stderr, r.status, r:ok() }, { 3, "out\\n", "err\\n", "exited", false })
+  t:assert_eq(vm:run("/bin/echo", { args = { "x y", "z" } }).stdout, "x y z\\n")
+  t:assert_eq(vm:run("echo $GREETING", { env = { GREETING = "hi" } }).stdout, "hi\\n")
+  t:assert_eq(vm:run("pwd", { cwd = "/proc" }).stdout, "/proc\\n")
+  t:assert_eq(vm:run("cat", { stdin = "\\0in\\255" }).stdout, "\\0in\\255")
+  local slow = vm:run("sleep 30", { timeout = "300ms" })
+  t:assert_eq({ slow.status, slow.exit_code, slow.timed_out }, { "timed_out", -2, true })
+  local killed = vm:run("kill -9 $$")
+  t:assert_eq({ killed.status, killed.exit_code, killed.signal }, { "signalled", -1, "kill" })
+  t:assert_eq(vm:run("hostname").stdout, "a\\n")
+  t:assert_eq(vm:run("true"):assert_ok().exit_code, 0)
+end)
+
+test("files are binary-safe", function(t)
+  local all = {}
+  for i = 0, 255 do all[#all + 1] = string.char(i) end
+  local data = table.concat(all):rep(4096) -- 1 MiB
+  vm:write_file("/tmp/all", data)
+  t:assert_eq(vm:read_file("/tmp/all") == data, true)
+  local st = vm:stat("/tmp/all")
+  t:assert_eq({ st.size, st.entry_type }, { #data, "file" })
+  vm:mkdir("/tmp/d/e", { parents = true })
+  vm:rename("/tmp/all", "/tmp/d/moved")
+  local names = {}
+  for _, e in ipairs(vm:listdir("/tmp/d")) do names[e.name] = e.entry_type end
+  t:assert_eq(names, { e = "dir", moved = "file" })
+  vm:unlink("/tmp/d/moved")
+  local err = t:assert_raises(function() vm:read_file("/tmp/d/moved") end)
+  t:assert_contains(tostring(err), "/tmp/d/moved")
+end)
+
+test("console and clock", function(t)
+  local con = vm:console()
+  t:assert_contains(con:read_log(), "provium-agent: ready")
+  con:write("echo con$((6*7))sole\\n")
+  t:assert_eq(con:expect("con42sole", "20s"), "con42sole")
+  local clock = vm:clock()
+  clock:set(2000000000)
+  clock:advance("1h")
+  local now = clock:get()
+  t:assert(now >= 2000003600 and now < 2000003700, "clock after advance: " .. now)
+end)
+
+test("argument errors come from the schema", function(t)
+  local err = t:assert_raises(function() vm:run("true", "x") end)
+  t:assert_contains(tostring(err), "expected RunOpts, got string")
+  err = t:assert_raises(function() vm:run("true", { timeot = 1 }) end)
+  t:assert_contains(tostring(err), "timeot")
+  err = t:assert_raises(function() vm:snapshot() end)
+  t:assert_contains(tostring(err), "not available yet")
+end)
+
+test("a failing command shows what it printed", function(t)
+  vm:run("echo to-stdout; echo to-stderr >&2; exit 7"):assert_ok()
+end)
+
+test("a guest that dies fails the test with the console tail", function(t)
+  vm:run("echo b > /proc/sysrq-trigger")
+  vm:run("true")
+end)
+
+test("after death the VM stays dead", function(t)
+  local err = t:assert_raises(function() vm:run("true") end)
+  t:assert_contains(tostring(err), "died")
+end)
+`;
+
+const STATES = `
+test("the state machine", function(t)
+  local vm = provium:vm("s", "default", { memory = "192M" })
+  t:assert_eq(vm.state, "created")
+  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "VM not booted")
+  t:assert_eq(provium:vm("s"), vm)
+  t:assert_contains(tostring(t:assert_raises(function() provium:vm("s", "default") end)), "already exists")
+  t:assert_contains(tostring(t:assert_raises(function() provium:vm("nope") end)), 'no VM named "nope"')
+  vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000 })
+  t:assert_eq(vm.state, "booted")
+  t:assert_eq(vm:read_file("/etc/motd.d/hello"), "hi\\n")
+  t:assert_eq(vm:stat("/etc/motd.d/hello").perm, 384)
+  t:assert(vm:clock():get() < 1700000600, "initial_time sets the guest clock")
+  -- 192M, not the profile's 256M: the guest sees ~145 MB of 192M (~210 MB of 256M)
+  t:assert_eq(vm:run("awk '/MemTotal/ {print ($2 > 120000 && $2 < 180000)}' /proc/meminfo").stdout, "1\\n")
+  t:assert_contains(tostring(t:assert_raises(function() vm:boot() end)), "already booted")
+  vm:pause()
+  t:assert_eq(vm.state, "paused")
+  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "resume()")
+  vm:resume()
+  t:assert_eq(vm:run("echo back").stdout, "back\\n")
+  vm:shutdown()
+  t:assert_eq(vm.state, "shutdown")
+  t:assert_contains(tostring(t:assert_raises(function() vm:boot() end)), "create a new VM")
+end)
+`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'provium-vm-'));
+  writeFileSync(path.join(dir, 'ops.test.lua'), OPS);
+  writeFileSync(path.join(dir, 'states.test.lua'), STATES);
+  const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
+  events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const result = (test: string) => events.find((e) => 'test' in e && e.test === test && e.event !== 'test_started');
+
+describe('the VM API on the default guest', () => {
+  it.each([
+    'run: exit codes, output, argv, env, cwd, stdin, timeout',
+    'files are binary-safe',
+    'console and clock',
+    'argument errors come from the schema',
+    'after death the VM stays dead',
+    'the state machine',
+  ])('%s', (name) => {
+    const e = result(name);
+    expect(e?.event, JSON.stringify(e)).toBe('test_passed');
+  });
+
+  it('assert_ok shows the command, status, exit code, stdout and stderr', () => {
+    const e = result('a failing command shows what it printed') as TestFailed;
+    expect(e.event).toBe('test_failed');
+    expect(e.error.message).toMatch(/exit code 7, status exited.*echo to-stdout/);
+    expect(e.error.message).toContain('to-stdout');
+    expect(e.error.message).toContain('to-stderr');
+    expect(e.error.location?.line).toBeGreaterThan(0);
+  });
+
+  it('a QEMU that dies mid-test fails that test with the last console lines', () => {
+    const e = result('a guest that dies fails the test with the console tail') as TestFailed;
+    expect(e.event).toBe('test_failed');
+    expect(e.error.message).toMatch(/vm "a" died: .*QEMU/s);
+  });
+
+  it('reports VM lifecycle events and leaves no QEMU behind', () => {
+    const spawned = events.filter((e) => e.event === 'vm_spawned');
+    expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 's']);
+    expect(events.some((e) => e.event === 'vm_shutdown' && e.vm === 's')).toBe(true);
+    for (const e of spawned) {
+      if (e.event !== 'vm_spawned') continue;
+      expect(() => process.kill(e.pid, 0), `QEMU ${e.pid} of ${e.vm} is gone`).toThrow();
+    }
+  });
+});
