@@ -221,7 +221,7 @@ test("timeout read back", function(t) t:assert_eq(provium.timeout, 120) end)
 test("reset true", function(t) provium.reset_between_tests = true end)
 test("other key", function(t) provium.retries = 3 end)
 test("bad timeout", function(t) provium.timeout = "soon" end)
-test("planned method", function(t) provium:vm("a", "default") end)
+test("planned method", function(t) provium:bridge("lan", {}) end)
 test("planned field read", function(t) local x = provium.reset_between_tests end)
 test("tostring", function(t) t:assert_eq(tostring(provium), "Lab: provium") t:assert_eq(getmetatable(provium), "Lab") end)`);
     expect(r.messages[0]).toEqual({ kind: 'file_timeout', timeoutMs: 120_000 });
@@ -229,7 +229,7 @@ test("tostring", function(t) t:assert_eq(tostring(provium), "Lab: provium") t:as
     expect(failureOf(r, 'reset true')).toBe('provium.reset_between_tests is not available yet in this version of Provium');
     expect(failureOf(r, 'other key')).toBe('provium.retries cannot be set: the settable fields are: reset_between_tests, timeout');
     expect(failureOf(r, 'bad timeout')).toContain('provium.timeout: invalid duration "soon"');
-    expect(failureOf(r, 'planned method')).toBe('provium:vm is not available yet in this version of Provium');
+    expect(failureOf(r, 'planned method')).toBe("provium:bridge is not available yet in this version of Provium");
     expect(failureOf(r, 'planned field read')).toBe('provium.reset_between_tests is not available yet in this version of Provium');
     expect(r.results.get('tostring')?.event).toBe('test_passed');
   });

@@ -21,12 +21,12 @@ export class Lab {
   }
 
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
-    if (this.vms.has(name)) throw new Error(`provium:vm: a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
+    if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
-      throw new Error(`provium:vm: VM name "${name}" must be a hostname: letters, digits and inner dashes`);
+      throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
     }
     const host = this.services.host;
-    if (!host) throw new Error('provium:vm: no VM host in this run (internal: runLuaFile was called without host services)');
+    if (!host) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
     const s = this.services;
     const session = new VmSession(name, profile, opts ?? {}, {
       host,
@@ -41,7 +41,7 @@ export class Lab {
 
   lookup(name: string): VmHandle {
     const vm = this.vms.get(name);
-    if (!vm) throw new Error(`provium:vm: no VM named "${name}" in this lab${this.vms.size ? ` (VMs: ${[...this.vms.keys()].join(', ')})` : ''}`);
+    if (!vm) throw new Error(`no VM named "${name}" in this lab${this.vms.size ? ` (VMs: ${[...this.vms.keys()].join(', ')})` : ''}`);
     return vm;
   }
 }
@@ -63,7 +63,7 @@ const ms = (seconds: number, call: CallContext) => seconds * 1000 * call.service
 /** Waits until the console log matches `pattern` (searching only output that arrived after `from`). */
 async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, call: CallContext): Promise<string> {
   const s = vm.session;
-  s.agentFor('console():expect');
+  s.agentFor();
   const con = s.console!;
   const deadline = Date.now() + ms(seconds, call);
   for (;;) {
@@ -131,24 +131,24 @@ export function registerVms(registry: BindingRegistry): void {
       power_button: (vm) => vm.session.powerButton(),
       run: async (vm, [cmd, opts], call) => {
         const o = (opts ?? {}) as { args?: string[]; env?: Record<string, string>; cwd?: string; stdin?: Uint8Array; timeout?: number };
-        const agent = vm.session.agentFor('run');
+        const agent = vm.session.agentFor();
         const command = o.args ? [cmd as string, ...o.args] : (cmd as string);
         const r = await vm.session.guard(agent.exec(command, { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs: o.timeout === undefined ? undefined : ms(o.timeout, call) }));
         return new RunResult(o.args ? [cmd as string, ...o.args].join(' ') : (cmd as string), r);
       },
-      read_file: (vm, [p]) => vm.session.guard(vm.session.agentFor('read_file').readFile(p as string)),
-      write_file: (vm, [p, data]) => vm.session.guard(vm.session.agentFor('write_file').writeFile(p as string, data as Uint8Array)),
+      read_file: (vm, [p]) => vm.session.guard(vm.session.agentFor().readFile(p as string)),
+      write_file: (vm, [p, data]) => vm.session.guard(vm.session.agentFor().writeFile(p as string, data as Uint8Array)),
       stat: async (vm, [p]) => {
-        const st = await vm.session.guard(vm.session.agentFor('stat').stat(p as string));
+        const st = await vm.session.guard(vm.session.agentFor().stat(p as string));
         return { size: st.size, mtime: st.mtime, perm: st.perm, entry_type: st.entryType };
       },
       listdir: async (vm, [p]) => {
-        const entries = await vm.session.guard(vm.session.agentFor('listdir').listdir(p as string));
+        const entries = await vm.session.guard(vm.session.agentFor().listdir(p as string));
         return entries.map((e) => ({ name: e.name, entry_type: e.entryType }));
       },
-      mkdir: (vm, [p, opts]) => vm.session.guard(vm.session.agentFor('mkdir').mkdir(p as string, { parents: !!(opts as { parents?: boolean } | undefined)?.parents })),
-      unlink: (vm, [p]) => vm.session.guard(vm.session.agentFor('unlink').unlink(p as string)),
-      rename: (vm, [a, b]) => vm.session.guard(vm.session.agentFor('rename').rename(a as string, b as string)),
+      mkdir: (vm, [p, opts]) => vm.session.guard(vm.session.agentFor().mkdir(p as string, { parents: !!(opts as { parents?: boolean } | undefined)?.parents })),
+      unlink: (vm, [p]) => vm.session.guard(vm.session.agentFor().unlink(p as string)),
+      rename: (vm, [a, b]) => vm.session.guard(vm.session.agentFor().rename(a as string, b as string)),
       console: (vm) => new ConsoleHandle(vm),
       clock: (vm) => new ClockHandle(vm),
     },
@@ -182,7 +182,7 @@ export function registerVms(registry: BindingRegistry): void {
       read_log: (c) => c.vm.session.consoleLog(),
       expect: (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern as string, (timeout as number | undefined) ?? CONSOLE_EXPECT_S, call),
       write: async (c, [data]) => {
-        c.vm.session.agentFor('console():write');
+        c.vm.session.agentFor();
         await c.vm.session.console!.write(data as Uint8Array);
       },
     },
@@ -192,10 +192,10 @@ export function registerVms(registry: BindingRegistry): void {
     is: (v) => v instanceof ClockHandle,
     receiver: 'clock',
     methods: {
-      get: (c) => c.vm.session.guard(c.vm.session.agentFor('clock():get').getClock()),
-      set: (c, [t]) => c.vm.session.guard(c.vm.session.agentFor('clock():set').setClock(t as number)),
+      get: (c) => c.vm.session.guard(c.vm.session.agentFor().getClock()),
+      set: (c, [t]) => c.vm.session.guard(c.vm.session.agentFor().setClock(t as number)),
       advance: async (c, [d]) => {
-        const agent = c.vm.session.agentFor('clock():advance');
+        const agent = c.vm.session.agentFor();
         const t = await c.vm.session.guard(agent.getClock());
         await c.vm.session.guard(agent.setClock(t + (d as number)));
       },

@@ -1,7 +1,7 @@
 /**
  * One VM of a test file: its QEMU process, its agent connection and its state
  * machine (created → booted ⇄ paused → shutdown). Every guest operation goes
- * through `agentFor(op)`, which turns a wrong state or a dead QEMU into the
+ * through `agentFor()`, which turns a wrong state or a dead QEMU into the
  * error an author can act on.
  */
 import { connect } from 'node:net';
@@ -115,15 +115,15 @@ export class VmSession {
   }
 
   /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
-  agentFor(op: string): AgentClient {
+  agentFor(): AgentClient {
     if (this.death) throw this.death;
     switch (this.state) {
       case 'created':
-        throw new Error(`${this.label}:${op}: VM not booted: call vm:boot() first`);
+        throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
       case 'paused':
-        throw new Error(`${this.label}:${op}: the VM is paused: call vm:resume() first`);
+        throw new Error(`${this.label} is paused: call vm:resume() first`);
       case 'shutdown':
-        throw new Error(`${this.label}:${op}: the VM is shut down: create a new VM with provium:vm()`);
+        throw new Error(`${this.label} is shut down: create a new VM with provium:vm()`);
     }
     return this.agent!;
   }
@@ -139,29 +139,29 @@ export class VmSession {
     }
   }
 
-  private running(op: string): QemuProcess {
+  private running(): QemuProcess {
     if (this.death) throw this.death;
-    if (this.state === 'created') throw new Error(`${this.label}:${op}: VM not booted: call vm:boot() first`);
-    if (this.state === 'shutdown') throw new Error(`${this.label}:${op}: the VM is shut down: create a new VM with provium:vm()`);
+    if (this.state === 'created') throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
+    if (this.state === 'shutdown') throw new Error(`${this.label} is shut down: create a new VM with provium:vm()`);
     return this.qemu!;
   }
 
   async pause(): Promise<void> {
-    const q = this.running('pause');
+    const q = this.running();
     if (this.state === 'paused') return;
     await q.pause();
     this.state = 'paused';
   }
 
   async resume(): Promise<void> {
-    const q = this.running('resume');
+    const q = this.running();
     if (this.state === 'booted') return;
     await q.resume();
     this.state = 'booted';
   }
 
   async reset(signal: AbortSignal): Promise<void> {
-    const q = this.running('reset');
+    const q = this.running();
     await this.agent?.close().catch(() => {});
     await q.reset();
     if (this.state === 'paused') await q.resume();
@@ -170,7 +170,7 @@ export class VmSession {
   }
 
   async powerButton(): Promise<void> {
-    await this.running('power_button').powerButton();
+    await this.running().powerButton();
   }
 
   async shutdown(): Promise<void> {
