@@ -35,7 +35,8 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   const totals = { passed: 0, failed: 0, skipped: 0, files: 0, failed_files: 0 };
 
   const lane = async (worker: number) => {
-    for (let file = queue.shift(); file && !stop.signal.aborted; file = queue.shift()) {
+    while (!stop.signal.aborted && queue.length > 0) {
+      const file = queue.shift()!;
       const done = await runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor);
       totals.files++;
       totals.passed += done.passed;

@@ -1,0 +1,28 @@
+/** Runs the built CLI (`npm test` builds first; alone: `npx tsc -b` before `npx vitest run test/cli`). */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { RunEvent } from '@provium/types';
+
+export const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
+
+/** A temp project: files by relative path. */
+export function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'provium-cli-'));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
+export async function provium(cwd: string, ...args: string[]) {
+  const r = await execa('node', [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+  return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, lastLine: r.stdout.trimEnd().split('\n').at(-1) ?? '' };
+}
+
+export async function events(cwd: string, ...args: string[]): Promise<{ code: number; events: RunEvent[] }> {
+  const r = await provium(cwd, 'test', '--json', ...args);
+  return { code: r.code, events: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) };
+}

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import type { FileCompleted, RunCompleted, TestFailed, TestPassed } from '@provium/types';
+import { events, project, provium } from './helpers.js';
+
+const PASSING = `test("one", function(t) t:assert_eq(1, 1) end)\ntest("two", function(t) print("to the log") end)\n`;
+const FAILING = `test("good", function(t) end)\ntest("bad", { owner = "me" }, function(t)\n  t:assert_eq("apple", "orange")\nend)\n`;
+
+describe('provium test', () => {
+  it('runs files in parallel and ends with the counts line', async () => {
+    const dir = project({ 'tests/a.test.lua': PASSING, 'tests/b.test.lua': FAILING, 'tests/sub/c.test.lua': PASSING });
+    const r = await provium(dir, 'test', '-j2');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^PASS tests\/a\.test\.lua/m);
+    expect(r.stdout).toMatch(/^FAIL tests\/b\.test\.lua/m);
+    expect(r.stdout).toMatch(/^PASS tests\/sub\/c\.test\.lua/m);
+    expect(r.stdout).toContain('assert_eq failed: apple ~= orange');
+    expect(r.stdout).toContain('at tests/b.test.lua:3');
+    expect(r.lastLine).toBe('5 passed, 1 failed, 0 skipped');
+    expect(r.stdout).not.toContain('to the log'); // print goes to the test's log
+  });
+
+  it('reports a syntax error as file:line for that file only', async () => {
+    const dir = project({ 'tests/ok.test.lua': PASSING, 'tests/broken.test.lua': 'test("x", function(t)\n  local = 1\nend)\n' });
+    const r = await provium(dir, 'test');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ERR {2}tests\/broken\.test\.lua/m);
+    expect(r.stdout).toContain('at tests/broken.test.lua:2');
+    expect(r.stdout).toMatch(/^PASS tests\/ok\.test\.lua/m);
+    expect(r.lastLine).toBe('2 passed, 1 failed, 0 skipped');
+  });
+
+  it('stops runaway files at the timeout while the others finish', async () => {
+    const dir = project({
+      'tests/spin.test.lua': 'test("spin", function(t) while true do end end)\n',
+      'tests/pspin.test.lua': 'while true do pcall(function() while true do end end) end\n',
+      'tests/fine.test.lua': PASSING,
+    });
+    const { code, events: ev } = await events(dir, '--timeout', '1s', '-j3');
+    expect(code).toBe(1);
+    const done = (f: string) => ev.find((e): e is FileCompleted => e.event === 'file_completed' && e.file === f)!;
+    expect(done('tests/spin.test.lua').status).toBe('timed_out');
+    expect(done('tests/pspin.test.lua').status).toBe('timed_out');
+    expect(done('tests/fine.test.lua').status).toBe('passed');
+  });
+
+  it('applies per-test timeout meta and --timeout-scale', async () => {
+    const file = 'test("slow", { timeout = "100ms" }, function(t) wait_until(function() return false end, { timeout = "5s" }) end)\ntest("next", function(t) end)\n';
+    const dir = project({ 'tests/t.test.lua': file });
+    const plain = await events(dir);
+    const failed = plain.events.find((e): e is TestFailed => e.event === 'test_failed')!;
+    expect(failed.test).toBe('slow');
+    expect(failed.error.message).toMatch(/timed out after 0\.1s|100ms/);
+    expect(plain.events.some((e) => e.event === 'test_passed' && e.test === 'next')).toBe(true);
+    const scaled = await events(dir, '--timeout-scale', '3');
+    expect(scaled.events.find((e): e is TestFailed => e.event === 'test_failed')!.error.message).toMatch(/0\.3s|300ms/);
+  });
+
+  it('selects with --filter, --tag, --no-tag and --include-slow', async () => {
+    const file = [
+      'test("alpha", { tags = { "net" } }, function(t) end)',
+      'test("beta", { tags = { "disk" } }, function(t) end)',
+      'test("gamma", { slow = true }, function(t) end)',
+    ].join('\n');
+    const dir = project({ 'tests/sel.test.lua': file, 'tests/other.test.lua': 'test("delta", function(t) end)\n' });
+    const ran = async (...args: string[]) =>
+      (await events(dir, ...args)).events.filter((e) => e.event === 'test_passed').map((e) => (e as TestPassed).test).sort();
+    expect(await ran()).toEqual(['alpha', 'beta', 'delta']);
+    expect(await ran('--include-slow')).toEqual(['alpha', 'beta', 'delta', 'gamma']);
+    expect(await ran('--filter', 'bet')).toEqual(['beta']);
+    expect(await ran('--filter', 'other.test')).toEqual(['delta']);
+    expect(await ran('--tag', 'net')).toEqual(['alpha']);
+    expect(await ran('--no-tag', 'net')).toEqual(['beta', 'delta']);
+  });
+
+  it('--fail-fast stops after the first failing file and counts what did not run', async () => {
+    const files: Record<string, string> = { 'tests/a1.test.lua': FAILING };
+    for (let i = 2; i <= 6; i++) files[`tests/a${i}.test.lua`] = PASSING;
+    const { code, events: ev } = await events(project(files), '--fail-fast', '-j1');
+    expect(code).toBe(1);
+    const summary = ev.at(-1) as RunCompleted;
+    expect(summary.event).toBe('run_completed');
+    expect(summary.not_run).toBe(5);
+  });
+
+  it('-v lists every test, -q only failures', async () => {
+    const dir = project({ 'tests/a.test.lua': PASSING, 'tests/b.test.lua': FAILING });
+    const v = await provium(dir, 'test', '-v');
+    expect(v.stdout).toContain('✓ one');
+    expect(v.stdout).toContain('✓ good');
+    const q = await provium(dir, 'test', '-q');
+    expect(q.stdout).not.toContain('tests/a.test.lua');
+    expect(q.stdout).toContain('FAIL tests/b.test.lua');
+    expect(q.lastLine).toBe('3 passed, 1 failed, 0 skipped');
+  });
+
+  it('--json prints every event with a timestamp and the test meta', async () => {
+    const { events: ev } = await events(project({ 'tests/b.test.lua': FAILING }));
+    expect(ev.map((e) => e.event)).toEqual(['file_started', 'test_started', 'test_passed', 'test_started', 'test_failed', 'file_completed', 'run_completed']);
+    for (const e of ev) expect(Number.isNaN(Date.parse(e.timestamp))).toBe(false);
+    const failed = ev.find((e): e is TestFailed => e.event === 'test_failed')!;
+    expect(failed.meta).toEqual({ owner: 'me' });
+    expect(failed.error.location).toEqual({ file: 'tests/b.test.lua', line: 3 });
+    const passed = (await events(project({ 'tests/a.test.lua': PASSING }))).events.filter((e): e is TestPassed => e.event === 'test_passed');
+    expect(passed[1].log).toEqual(['to the log']);
+  });
+
+  it('writes JUnit XML that parses back', async () => {
+    const dir = project({ 'tests/a.test.lua': PASSING, 'tests/b.test.lua': FAILING + 'test("skipped", { skip = "later" }, function(t) end)\n' });
+    const r = await provium(dir, 'test', '--reporter', 'junit', '--output', 'junit.xml');
+    expect(r.code).toBe(1);
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(path.join(dir, 'junit.xml'), 'utf8'));
+    const suites = xml.testsuites.testsuite as { '@_name': string; testcase: unknown[] }[];
+    expect(suites.map((s) => s['@_name']).sort()).toEqual(['tests/a.test.lua', 'tests/b.test.lua']);
+    expect(xml.testsuites['@_tests']).toBe('5');
+    expect(xml.testsuites['@_failures']).toBe('1');
+    const b = suites.find((s) => s['@_name'] === 'tests/b.test.lua')!.testcase as Record<string, { '@_message': string }>[];
+    expect(b.find((c) => (c as unknown as { '@_name': string })['@_name'] === 'bad')!.failure['@_message']).toContain('apple ~= orange');
+    expect(b.find((c) => (c as unknown as { '@_name': string })['@_name'] === 'skipped')!.skipped['@_message']).toBe('later');
+  });
+
+  it('requires helpers from the roots of provium.toml', async () => {
+    const dir = project({
+      'provium.toml': '[provium]\nroots = ["suite"]\n',
+      'suite/lib/util.lua': 'return { twice = function(x) return 2 * x end }\n',
+      'suite/u.test.lua': 'local util = require("lib.util")\ntest("uses", function(t) t:assert_eq(util.twice(21), 42) end)\n',
+    });
+    const r = await provium(dir, 'test');
+    expect(r.code).toBe(0);
+    expect(r.lastLine).toBe('1 passed, 0 failed, 0 skipped');
+  });
+
+  it('runs from a directory without provium.toml', async () => {
+    const r = await provium(project({ 'x.test.lua': PASSING }), 'test');
+    expect(r.lastLine).toBe('2 passed, 0 failed, 0 skipped');
+  });
+});
+
+describe('usage errors exit 2 and say what is wrong', () => {
+  const dir = project({ 'tests/a.test.lua': PASSING });
+  it.each([
+    [['test', '--bogus'], /unknown option '--bogus'/],
+    [['test', '-j', '0'], /--jobs: expected a whole number of at least 1, got "0"/],
+    [['test', '--timeout', '5fortnights'], /invalid duration "5fortnights"/],
+    [['test', 'nowhere'], /nowhere: no such file or directory/],
+    [['test', '--reporter', 'junit'], /--reporter junit needs --output FILE/],
+  ])('%j', async (args, message) => {
+    const r = await provium(dir, ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('names the unknown key and the file of a bad provium.toml', async () => {
+    const bad = project({ 'provium.toml': '[provium]\nroots = ["tests"]\nretries = 3\n', 'tests/a.test.lua': PASSING });
+    const r = await provium(bad, 'test');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/provium\.toml: unknown key "retries" in \[provium\]; known keys: roots, cache_dir, cache_max_size, timeout/);
+    const invalid = project({ 'provium.toml': '[provium]\nroots = [\n', 'tests/a.test.lua': PASSING });
+    const r2 = await provium(invalid, 'test');
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/provium\.toml:\d+: not valid TOML/);
+  });
+});
+
+describe('other commands', () => {
+  it('list shows tests found without running them, and fixtures', async () => {
+    const dir = project({
+      'tests/a.test.lua': 'error("never runs")\ntest("first", function(t) end)\ntest("slow", { slow = true, tags = { "n" } }, function(t) end)\n',
+      'tests/fixtures/base.fixture.lua': 'return nil\n',
+    });
+    const r = await provium(dir, 'list', '--include-slow');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('tests/a.test.lua\n  first\n  slow [slow] [n]\nfixtures:\n  fixtures/base');
+  });
+
+  it('--help and --version', async () => {
+    const dir = project({});
+    const help = await provium(dir, '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/test \[options\] \[paths\.\.\.\]/);
+    const testHelp = await provium(dir, 'test', '--help');
+    expect(testHelp.stdout).toContain('--no-tag <tag>');
+    const version = await provium(dir, '--version');
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('types --luals writes a LuaCATS file', async () => {
+    const dir = project({});
+    const r = await provium(dir, 'types', '--luals', '--output', 'provium.lua');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'provium.lua'), 'utf8')).toMatch(/^---@meta provium/);
+  });
+});
