@@ -3,10 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
-import { doctorCommand, prepareCommand } from './image-commands.js';
-import { listCommand } from './list-command.js';
 import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
-import { testCommand } from './test-command.js';
+
+// Commands load their modules when they run: `provium test` starts without the image builder or luaparse.
+const commands = {
+  test: () => import('./test-command.js'),
+  list: () => import('./list-command.js'),
+  images: () => import('./image-commands.js'),
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -43,27 +47,27 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--output <file>', 'where the junit reporter writes its XML')
     .option('-v, --verbose', 'show every test')
     .option('-q, --quiet', 'show only failures and the summary')
-    .action(async (paths: string[], opts) => exit(await testCommand(paths, opts)));
+    .action(async (paths: string[], opts) => exit(await (await commands.test()).testCommand(paths, opts)));
 
   selectionOptions(
     program
       .command('list')
       .description('list the discovered test files, their tests (found without running them) and fixtures')
       .argument('[paths...]', 'test files or directories'),
-  ).action((paths: string[], opts) => exit(listCommand(paths, opts, process.stdout)));
+  ).action(async (paths: string[], opts) => exit((await commands.list()).listCommand(paths, opts, process.stdout)));
 
   program
     .command('prepare')
     .description('build the guest image of a profile now (default: the built-in "default" guest)')
     .argument('[profile]', 'profile name from provium.toml', 'default')
     .option('--config <file>', 'provium.toml to use')
-    .action(async (profile: string, opts) => exit(await prepareCommand(profile, opts, process.stdout)));
+    .action(async (profile: string, opts) => exit(await (await commands.images()).prepareCommand(profile, opts, process.stdout)));
 
   program
     .command('doctor')
     .description('check the host: QEMU, zstd, setpriv, the default image, KVM or TCG')
     .option('--config <file>', 'provium.toml to use')
-    .action(async (opts) => exit(await doctorCommand(opts, process.stdout)));
+    .action(async (opts) => exit(await (await commands.images()).doctorCommand(opts, process.stdout)));
 
   program
     .command('types')

@@ -1,17 +1,14 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
-import { detectAccel, installCleanupHandlers, sweepStaleRunDirs } from '@provium/qemu';
 import type { RunEvent } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
 import { MainHost } from '../host/main-host.js';
-import { ResourcePool, defaultLimits } from '../host/pool.js';
 import { runPlan } from '../orchestrator/run.js';
 import { createWorkerPool } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
 import { JsonReporter } from '../reporters/json.js';
-import { JunitReporter } from '../reporters/junit.js';
 import type { Reporter } from '../reporters/reporter.js';
 
 export interface TestOptions {
@@ -43,14 +40,11 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const reporters: Reporter[] = [];
   if (o.json) reporters.push(new JsonReporter(process.stdout));
   else reporters.push(new DefaultReporter({ out: process.stdout, verbose: !!o.verbose, quiet: !!o.quiet, color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
-  if (o.reporter === 'junit') reporters.push(new JunitReporter(o.output!));
+  if (o.reporter === 'junit') reporters.push(new (await import('../reporters/junit.js')).JunitReporter(o.output!));
   const emit = (e: RunEvent) => reporters.forEach((r) => r.onEvent(e));
   reporters.forEach((r) => r.onRunStart?.(found.tests.length));
 
-  // QEMU run directories left by a provium that died are cleaned before anything starts.
-  sweepStaleRunDirs();
-  const host = new MainHost(config, new ResourcePool(defaultLimits(detectAccel(), o.cpuOvercommit)), (m) => process.stderr.write(`provium: ${m}\n`));
-  const uninstallCleanup = installCleanupHandlers();
+  const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
 
   const jobs = o.jobs ?? defaultJobs();
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
@@ -83,6 +77,6 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   } finally {
     process.off('SIGINT', onSigint);
     await pool.close();
-    uninstallCleanup();
+    host.close();
   }
 }

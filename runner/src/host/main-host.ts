@@ -4,11 +4,11 @@
  * ends — pool leases, QEMU processes of a terminated worker — is given back
  * or killed, whatever way the file ended.
  */
-import { resolveProfile } from '@provium/image';
-import { killQemuSync, trackQemu, untrackQemu } from '@provium/qemu';
 import type { HostServices, PreparedProfile, Resources, RunEvent } from '@provium/types';
 import type { ResolvedConfig } from '../config/load.js';
-import { ResourcePool, type Lease } from './pool.js';
+import { ResourcePool, defaultLimits, type Lease } from './pool.js';
+
+type QemuDriver = typeof import('@provium/qemu');
 
 export interface FileHost extends HostServices {
   /** Releases the file's leases and kills its QEMU processes that are still alive. */
@@ -17,20 +17,44 @@ export interface FileHost extends HostServices {
 
 export class MainHost {
   private readonly profiles = new Map<string, Promise<PreparedProfile>>();
+  private vmSupport: Promise<{ qemu: QemuDriver; pool: ResourcePool }> | undefined;
+  private uninstallCleanup: (() => void) | undefined;
 
   constructor(
     private readonly config: ResolvedConfig,
-    readonly pool: ResourcePool,
+    private readonly cpuOvercommit: number | undefined,
     /** Progress of slow one-off work (building an image), for a status line. */
     private readonly progress: (message: string) => void,
   ) {}
+
+  /**
+   * The QEMU driver, the pool and the cleanup handlers, set up when the first
+   * file asks for a VM (a pure-Lua run never loads them). Run directories left
+   * by a provium that died are swept first.
+   */
+  private vms(): Promise<{ qemu: QemuDriver; pool: ResourcePool }> {
+    this.vmSupport ??= import('@provium/qemu').then((qemu) => {
+      qemu.sweepStaleRunDirs();
+      this.uninstallCleanup = qemu.installCleanupHandlers();
+      return { qemu, pool: new ResourcePool(defaultLimits(qemu.detectAccel(), this.cpuOvercommit)) };
+    });
+    return this.vmSupport;
+  }
+
+  /** Removes the exit and signal handlers installed for VMs (the run is over; nothing is left to kill). */
+  close(): void {
+    this.uninstallCleanup?.();
+  }
 
   /** Builds (at most once per run) and resolves a profile. */
   prepareProfile(name: string): Promise<PreparedProfile> {
     let p = this.profiles.get(name);
     if (!p) {
       const source = this.config.file ? { file: this.config.file, toml: this.config.toml } : undefined;
-      p = resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress }).then(
+      p = this.vms()
+        .then(() => import('@provium/image'))
+        .then(({ resolveProfile }) => resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress }))
+        .then(
         ({ name: n, kernel, initrd, cmdline, memory, cpus, identity }) => ({ name: n, kernel, initrd, cmdline, memory, cpus, identity }),
       );
       this.profiles.set(name, p);
@@ -45,7 +69,8 @@ export class MainHost {
     return {
       prepareProfile: (name) => this.prepareProfile(name),
       acquire: async (owner: string, wants: Resources) => {
-        const lease = await this.pool.acquire(wants, owner, (w) =>
+        const { pool } = await this.vms();
+        const lease = await pool.acquire(wants, owner, (w) =>
           emit({ event: 'file_blocked', timestamp: new Date().toISOString(), file, owner: w.owner, wants: w.wants, free: w.free }),
         );
         const id = nextLease++;
@@ -58,14 +83,15 @@ export class MainHost {
       },
       qemuStarted: async ({ pid, runDir }) => {
         qemus.add(pid);
-        trackQemu(pid, runDir);
+        (await this.vms()).qemu.trackQemu(pid, runDir);
       },
       qemuEnded: async (pid) => {
         qemus.delete(pid);
-        untrackQemu(pid);
+        (await this.vms()).qemu.untrackQemu(pid);
       },
       dispose: () => {
-        for (const pid of qemus) killQemuSync(pid);
+        // Only a file that started QEMU has pids here, so the driver is loaded.
+        for (const pid of qemus) void this.vms().then(({ qemu }) => qemu.killQemuSync(pid));
         for (const lease of leases.values()) lease.release();
         qemus.clear();
         leases.clear();

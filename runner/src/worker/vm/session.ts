@@ -5,8 +5,8 @@
  * error an author can act on.
  */
 import { connect } from 'node:net';
-import { AgentClient } from '@provium/agent';
-import { launchQemu, type QemuProcess } from '@provium/qemu';
+import type { AgentClient } from '@provium/agent';
+import type { QemuProcess } from '@provium/qemu';
 import type { HostServices, PreparedProfile, VmEvent } from '@provium/types';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
@@ -75,6 +75,8 @@ export class VmSession {
     this.leaseId = await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus });
     try {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
+      // Loaded on first boot: files without VMs start faster without the driver.
+      const { launchQemu } = await import('@provium/qemu');
       this.qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
       const qemu = this.qemu;
       await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
@@ -103,6 +105,7 @@ export class VmSession {
   }
 
   private async connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
+    const { AgentClient } = await import('@provium/agent');
     const timeoutMs = BOOT_TIMEOUT_MS * this.env.timeoutScale;
     const died = qemu.onExit.then((exit) => {
       throw new Error(`${this.label} did not boot: ${exit.error.message}`);
