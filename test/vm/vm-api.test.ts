@@ -71,6 +71,29 @@ test("argument errors come from the schema", function(t)
   t:assert_contains(tostring(err), "not available yet")
 end)
 
+test("processes and streams", function(t)
+  local p = vm:run_async("echo start; read line; echo got:$line; echo oops >&2; sleep 30")
+  t:assert(p:pid() > 1, "a guest pid")
+  t:assert_eq(p:status(), "running")
+  local out = p:stdout_stream()
+  t:assert_eq(out:read_until("start\\n"), "start\\n")
+  p:stdin_write("hello\\n")
+  t:assert_eq(out:expect("got:%a+", "20s"), "got:hello")
+  t:assert_eq(p:stderr_stream():expect("oops"), "oops")
+  p:kill("kill")
+  local r = p:wait("20s")
+  t:assert_eq({ r.status, r.signal }, { "signalled", "kill" })
+  t:assert_contains(r.stdout, "got:hello")
+  t:assert_contains(tostring(t:assert_raises(function() p:wait() end)), "already returned")
+  local q = vm:run_async("cat", { stdin = "fed\\n" })
+  t:assert_eq(q:wait("20s").stdout, "fed\\n")
+  local con = vm:console():read()
+  vm:console():write("echo streamed-$((40+2))\\n")
+  t:assert_eq(con:expect("streamed%-%d+", "20s"), "streamed-42")
+  con:close()
+  t:assert_contains(tostring(t:assert_raises(function() con:next() end)), "closed")
+end)
+
 test("a failing command shows what it printed", function(t)
   vm:run("echo to-stdout; echo to-stderr >&2; exit 7"):assert_ok()
 end)
@@ -131,6 +154,7 @@ describe('the VM API on the default guest', () => {
     'files are binary-safe',
     'console and clock',
     'argument errors come from the schema',
+    'processes and streams',
     'after death the VM stays dead',
     'the state machine',
   ])('%s', (name) => {

@@ -6,10 +6,23 @@
 import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
 import { luaFind } from './lua-find.js';
+import { ProcessHandle } from './process.js';
 import { RunResult } from './results.js';
+import { Stream } from './stream.js';
 import { VmSession, type BootOpts, type VmOpts } from './session.js';
 
 const CONSOLE_EXPECT_S = 30;
+const STREAM_WAIT_S = 10;
+
+/** A stream opened by a test is closed when that test ends (the file, in top-level code). */
+function opened(s: Stream, call: CallContext): Stream {
+  call.services.onScopeEnd(() => s.close());
+  return s;
+}
+
+type RunOpts = { args?: string[]; env?: Record<string, string>; cwd?: string; stdin?: Uint8Array; timeout?: number };
+const commandOf = (cmd: string, o: RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
+const commandText = (cmd: string, o: RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
 
 export class Lab {
   readonly vms = new Map<string, VmHandle>();
@@ -130,11 +143,23 @@ export function registerVms(registry: BindingRegistry): void {
       reset: (vm, _a, call) => vm.session.reset(call.signal),
       power_button: (vm) => vm.session.powerButton(),
       run: async (vm, [cmd, opts], call) => {
-        const o = (opts ?? {}) as { args?: string[]; env?: Record<string, string>; cwd?: string; stdin?: Uint8Array; timeout?: number };
+        const o = (opts ?? {}) as RunOpts;
         const agent = vm.session.agentFor();
-        const command = o.args ? [cmd as string, ...o.args] : (cmd as string);
-        const r = await vm.session.guard(agent.exec(command, { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs: o.timeout === undefined ? undefined : ms(o.timeout, call) }));
-        return new RunResult(o.args ? [cmd as string, ...o.args].join(' ') : (cmd as string), r);
+        const r = await vm.session.guard(
+          agent.exec(commandOf(cmd as string, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs: o.timeout === undefined ? undefined : ms(o.timeout, call) }),
+        );
+        return new RunResult(commandText(cmd as string, o), r);
+      },
+      run_async: async (vm, [cmd, opts]) => {
+        const o = (opts ?? {}) as RunOpts;
+        if (o.timeout !== undefined) throw new Error('run_async takes no timeout: use process:wait(timeout) and process:kill()');
+        const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd as string, o), { env: o.env, cwd: o.cwd }));
+        const handle = new ProcessHandle(vm.session.label, commandText(cmd as string, o), proc);
+        if (o.stdin !== undefined) {
+          await proc.write(o.stdin);
+          await proc.closeStdin();
+        }
+        return handle;
       },
       read_file: (vm, [p]) => vm.session.guard(vm.session.agentFor().readFile(p as string)),
       write_file: (vm, [p, data]) => vm.session.guard(vm.session.agentFor().writeFile(p as string, data as Uint8Array)),
@@ -175,10 +200,53 @@ export function registerVms(registry: BindingRegistry): void {
     },
   });
 
+  registry.registerClass<ProcessHandle>('Process', {
+    is: (v) => v instanceof ProcessHandle,
+    receiver: 'process',
+    tostring: (p) => `Process(${p.proc.pid}, ${p.status()})`,
+    methods: {
+      wait: (p, [timeout], call) => p.wait(timeout === undefined ? undefined : (timeout as number) * call.services.timeoutScale),
+      kill: async (p, [sig]) => {
+        await p.proc.kill((sig as string | undefined) ?? 'term');
+      },
+      pid: (p) => p.proc.pid,
+      status: (p) => p.status(),
+      stdin_write: (p, [data]) => p.proc.write(data as Uint8Array),
+      close_stdin: (p) => p.proc.closeStdin(),
+      stdout_stream: (p, _a, call) => opened(p.stream('stdout'), call),
+      stderr_stream: (p, _a, call) => opened(p.stream('stderr'), call),
+    },
+  });
+
+  const wait = (t: unknown, call: CallContext, dflt: number) => ((t as number | undefined) ?? dflt) * call.services.timeoutScale;
+  registry.registerClass<Stream>('Stream', {
+    is: (v) => v instanceof Stream,
+    receiver: 'stream',
+    tostring: (s) => `Stream(${s.label})`,
+    methods: {
+      next: (s, [t], call) => s.next(wait(t, call, STREAM_WAIT_S), call.signal),
+      read_until: (s, [pattern, t], call) => s.until(pattern as string, wait(t, call, STREAM_WAIT_S), call.signal, 'through'),
+      expect: async (s, [pattern, t], call) => (await s.until(pattern as string, wait(t, call, STREAM_WAIT_S), call.signal, 'match')).toString('utf8'),
+      drain: (s, [t], call) => s.drain(wait(t, call, 0), call.signal),
+      close: (s) => s.close(),
+      eof: (s) => s.eof(),
+    },
+  });
+
   registry.registerClass<ConsoleHandle>('Console', {
     is: (v) => v instanceof ConsoleHandle,
     receiver: 'console',
     methods: {
+      read: (c, _a, call) => {
+        c.vm.session.agentFor();
+        const con = c.vm.session.console!;
+        const s = new Stream(`${c.vm.session.label}: console`);
+        s.attach((push) => {
+          con.on('data', push);
+          return () => con.off('data', push);
+        });
+        return opened(s, call);
+      },
       read_log: (c) => c.vm.session.consoleLog(),
       expect: (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern as string, (timeout as number | undefined) ?? CONSOLE_EXPECT_S, call),
       write: async (c, [data]) => {

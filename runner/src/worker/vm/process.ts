@@ -1,0 +1,54 @@
+/** `vm:run_async()`: a guest process that runs on while the test goes on. */
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentProcess } from '@provium/agent';
+import { RunResult } from './results.js';
+import { Stream } from './stream.js';
+
+export class ProcessHandle {
+  private readonly out: Buffer[] = [];
+  private readonly err: Buffer[] = [];
+  private waited = false;
+
+  constructor(
+    readonly vmLabel: string,
+    readonly command: string,
+    readonly proc: AgentProcess,
+  ) {
+    proc.stdout.on('data', (d: Buffer) => this.out.push(d));
+    proc.stderr.on('data', (d: Buffer) => this.err.push(d));
+  }
+
+  status(): string {
+    return this.proc.exit?.status ?? 'running';
+  }
+
+  /** A stream of stdout or stderr from the process's start (what was already printed comes first). */
+  stream(which: 'stdout' | 'stderr'): Stream {
+    const s = new Stream(`${this.vmLabel}: ${which} of "${this.command}"`);
+    const source = which === 'stdout' ? this.proc.stdout : this.proc.stderr;
+    const seen = which === 'stdout' ? this.out : this.err;
+    s.attach((push, end) => {
+      for (const d of seen) push(d);
+      if (source.readableEnded) end();
+      source.on('data', push);
+      source.on('end', end);
+      return () => {
+        source.off('data', push);
+        source.off('end', end);
+      };
+    });
+    return s;
+  }
+
+  async wait(seconds: number | undefined): Promise<RunResult> {
+    if (this.waited) throw new Error(`${this.vmLabel}: wait() already returned the result of "${this.command}"`);
+    const exit = this.proc.wait();
+    const info = seconds === undefined ? await exit : await Promise.race([exit, sleep(seconds * 1000, undefined, { ref: false })]);
+    if (!info) throw new Error(`${this.vmLabel}: "${this.command}" still running after ${seconds}s (kill() it or wait longer)`);
+    // The exit can overtake the last 'data' events of the streams.
+    for (const s of [this.proc.stdout, this.proc.stderr]) if (!s.readableEnded) await once(s, 'end');
+    this.waited = true;
+    return new RunResult(this.command, { ...info, stdout: Buffer.concat(this.out), stderr: Buffer.concat(this.err), timedOut: info.status === 'timed_out' });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * A Stream: output read as it arrives (a process's stdout/stderr, the
+ * console). Unread data is buffered; reads take from the front. Patterns are
+ * Lua patterns (string.find). Closed automatically at the end of the test or
+ * file that opened it.
+ */
+import { luaFind } from './lua-find.js';
+
+export class Stream {
+  private buf = Buffer.alloc(0);
+  private ended = false;
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+  private detach: () => void = () => {};
+
+  constructor(
+    /** Where it was opened, for messages: `vm "a": stdout of "cmd"`. */
+    readonly label: string,
+  ) {}
+
+  /** Connects a source: `push` data, `end` once; returns how to disconnect. */
+  attach(subscribe: (push: (data: Uint8Array) => void, end: () => void) => () => void): void {
+    this.detach = subscribe(
+      (data) => {
+        if (this.closed) return;
+        this.buf = Buffer.concat([this.buf, data]);
+        this.wake();
+      },
+      () => {
+        this.ended = true;
+        this.wake();
+      },
+    );
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error(`${this.label}: the stream is closed`);
+  }
+
+  /** Resolves when data arrives, the stream ends, the time is up or the call is aborted. */
+  private waitForMore(deadline: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private take(n: number): Buffer {
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return Buffer.from(out);
+  }
+
+  /** The next chunk (everything unread), waiting up to `seconds`; undefined at the end of the stream. */
+  async next(seconds: number, signal: AbortSignal): Promise<Buffer | undefined> {
+    this.check();
+    const deadline = Date.now() + seconds * 1000;
+    while (this.buf.length === 0 && !this.ended) {
+      if (Date.now() >= deadline) throw new Error(`${this.label}: no output within ${seconds}s`);
+      await this.waitForMore(deadline, signal);
+      if (signal.aborted) throw signal.reason;
+    }
+    return this.buf.length ? this.take(this.buf.length) : undefined;
+  }
+
+  /** Waits until the unread data matches `pattern`; consumes and returns it through the match (or just the match). */
+  async until(pattern: string, seconds: number, signal: AbortSignal, what: 'through' | 'match'): Promise<Buffer> {
+    this.check();
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const found = luaFind(this.buf, pattern);
+      if (found) {
+        const through = this.take(found.end);
+        return what === 'match' ? Buffer.from(found.match) : through;
+      }
+      if (this.ended) throw new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.toString('utf8')}`);
+      if (Date.now() >= deadline) {
+        throw new Error(`${this.label}: no match for ${JSON.stringify(pattern)} within ${seconds}s; unread output:\n${this.buf.toString('utf8').slice(-2000)}`);
+      }
+      await this.waitForMore(deadline, signal);
+      if (signal.aborted) throw signal.reason;
+    }
+  }
+
+  /** Everything unread now, plus what arrives within `seconds` (0: no wait). */
+  async drain(seconds: number, signal: AbortSignal): Promise<Buffer> {
+    this.check();
+    const deadline = Date.now() + seconds * 1000;
+    while (!this.ended && Date.now() < deadline && !signal.aborted) await this.waitForMore(deadline, signal);
+    return this.take(this.buf.length);
+  }
+
+  eof(): boolean {
+    return this.ended && this.buf.length === 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    this.buf = Buffer.alloc(0);
+    this.wake();
+  }
+}
