@@ -3,7 +3,7 @@
  * threads, host services over the port), booting the real default guest under
  * QEMU. Two boots in all; each file shares its VM between its tests.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -169,6 +169,16 @@ describe('the VM API on the default guest', () => {
     expect(e.error.message).toContain('to-stdout');
     expect(e.error.message).toContain('to-stderr');
     expect(e.error.location?.line).toBeGreaterThan(0);
+  });
+
+  it('keeps the console and agent logs of a failed test and names them in the event', () => {
+    const e = result('a failing command shows what it printed') as TestFailed;
+    const consoleLog = e.artifacts?.['a console log'];
+    const agentLog = e.artifacts?.['a agent log'];
+    expect(consoleLog).toMatch(/\.provium\/artifacts\/ops\.test\.lua\/a_failing_command_shows_what_it_printed\/a\.console\.log$/);
+    expect(readFileSync(consoleLog!, 'utf8')).toContain('provium-agent: ready');
+    expect(agentLog).toBeDefined();
+    expect(readFileSync(agentLog!, 'utf8').length).toBeGreaterThan(0);
   });
 
   it('a QEMU that dies mid-test fails that test with the last console lines', () => {

@@ -42,6 +42,7 @@ function fileServices(rt: Runtime, events: EventBatcher, host: HostServices | un
     log: (text) => rt.write(text),
     onScopeEnd: (fn) => rt.scope.onEnd(fn),
     onFileEnd: (fn) => rt.fileScope.onEnd(fn),
+    onTestFailure: (collect) => rt.artifactCollectors.push(collect),
     get fileTimeoutSeconds() {
       return rt.fileTimeoutMs / 1000 / scale;
     },

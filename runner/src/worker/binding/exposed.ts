@@ -23,6 +23,7 @@ const noServices = (): FileServices => ({
   timeoutScale: 1,
   host: undefined,
   vmEvent: () => {},
+  onTestFailure: () => {},
   log: () => {},
   onScopeEnd: () => {},
   onFileEnd: () => {},

@@ -36,6 +36,20 @@ function staticSkipReason(run: FileRun, test: RegisteredTest, includeSlow: boole
   return undefined;
 }
 
+/** What the collectors kept for a failed test; a collector that fails says so in the test's log. */
+async function collectArtifacts(collectors: ((test: string) => Promise<Record<string, string>>)[], test: string, log: string[]): Promise<Record<string, string> | undefined> {
+  if (collectors.length === 0) return undefined;
+  const all: Record<string, string> = {};
+  for (const collect of collectors) {
+    try {
+      Object.assign(all, await collect(test));
+    } catch (e) {
+      log.push(`could not keep failure artifacts: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return Object.keys(all).length ? all : undefined;
+}
+
 /** Runs one test and reports it; counts the result. */
 export async function runTest(state: LuaFileState, run: FileRun, test: RegisteredTest, emit: (e: TestEvent) => void, counts: Counts): Promise<void> {
   const { L, rt, bindings } = state;
@@ -85,7 +99,8 @@ export async function runTest(state: LuaFileState, run: FileRun, test: Registere
     emit({ event: 'test_skipped', timestamp: stamp(), ...base, reason: skipped });
   } else if (failure !== undefined) {
     counts.failed++;
-    emit({ event: 'test_failed', timestamp: stamp(), ...base, duration_ms, error: failure, log: scope.log });
+    const artifacts = await collectArtifacts(rt.artifactCollectors, test.name, scope.log);
+    emit({ event: 'test_failed', timestamp: stamp(), ...base, duration_ms, error: failure, log: scope.log, ...(artifacts ? { artifacts } : {}) });
   } else {
     counts.passed++;
     emit({ event: 'test_passed', timestamp: stamp(), ...base, duration_ms, log: scope.log });

@@ -94,6 +94,8 @@ export class Runtime {
   private testDeadline = Infinity;
 
   readonly fileScope = new Scope(undefined, undefined);
+  /** Called when a test fails; each returns the failure artifacts it kept (name → path). */
+  readonly artifactCollectors: ((test: string) => Promise<Record<string, string>>)[] = [];
   scope: Scope = this.fileScope;
   /** Threads the runtime resumes itself (top-level chunk, test bodies): yielding there is an error. */
   readonly ownThreads = new WeakSet<LuaState>();

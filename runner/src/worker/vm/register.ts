@@ -3,6 +3,8 @@
  * the VM itself, RunResult, Console and Clock. Every VM of a file is killed
  * when the file ends, whatever way it ends.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
 import { luaFind } from './lua-find.js';
@@ -31,6 +33,28 @@ export class Lab {
     services.onFileEnd(async () => {
       await Promise.all([...this.vms.values()].map((v) => v.session.kill('file ended')));
     });
+    services.onTestFailure((test) => this.keepArtifacts(test));
+  }
+
+  /** The console and agent logs of every VM that was started, under .provium/artifacts/<file>/<test>/. */
+  private async keepArtifacts(test: string): Promise<Record<string, string>> {
+    const started = [...this.vms.values()].filter((v) => v.session.console !== undefined);
+    if (started.length === 0) return {};
+    const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+    const dir = path.resolve('.provium', 'artifacts', slug(this.services.task.displayPath), slug(test));
+    await mkdir(dir, { recursive: true });
+    const kept: Record<string, string> = {};
+    for (const v of started) {
+      const name = v.session.name;
+      kept[`${name} console log`] = path.join(dir, `${name}.console.log`);
+      await writeFile(kept[`${name} console log`], v.session.consoleLog());
+      const agentLog = await v.session.agentLog();
+      if (agentLog !== undefined) {
+        kept[`${name} agent log`] = path.join(dir, `${name}.agent.log`);
+        await writeFile(kept[`${name} agent log`], agentLog);
+      }
+    }
+    return kept;
   }
 
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {

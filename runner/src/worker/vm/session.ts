@@ -61,6 +61,12 @@ export class VmSession {
     return this.qemu ? this.qemu.console.readLog() : '';
   }
 
+  /** The guest agent's own log, when the agent still answers. */
+  async agentLog(): Promise<Buffer | undefined> {
+    if (this.state !== 'booted' || this.death || !this.agent) return undefined;
+    return this.agent.agentLog().catch(() => undefined);
+  }
+
   get console() {
     return this.qemu?.console;
   }
