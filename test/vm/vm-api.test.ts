@@ -62,6 +62,24 @@ test("console and clock", function(t)
   t:assert(now >= 2000003600 and now < 2000003700, "clock after advance: " .. now)
 end)
 
+test("open files and pushed host files", function(t)
+  local f = vm:open_file("/tmp/f.bin", "w+")
+  f:write("0123456789")
+  t:assert_eq(f:seek(-4, "end"), 6)
+  t:assert_eq(f:read(2), "67")
+  t:assert_eq(f:tell(), 8)
+  f:seek(0)
+  t:assert_eq(f:read_all(), "0123456789")
+  f:close()
+  t:assert_contains(tostring(t:assert_raises(function() f:read(1) end)), "closed")
+  t:assert_contains(tostring(t:assert_raises(function() vm:open_file("/tmp/x", "rw") end)), 'mode must be one of')
+  local host = os.tmpname()
+  local h = io.open(host, "wb"); h:write("from the host\0"); h:close()
+  vm:push_file(host, "/tmp/pushed")
+  t:assert_eq(vm:read_file("/tmp/pushed"), "from the host\0")
+  t:assert_contains(tostring(t:assert_raises(function() vm:push_file("/no/such/file", "/tmp/y") end)), "/no/such/file")
+end)
+
 test("argument errors come from the schema", function(t)
   local err = t:assert_raises(function() vm:run("true", "x") end)
   t:assert_contains(tostring(err), "expected RunOpts, got string")
@@ -155,6 +173,7 @@ describe('the VM API on the default guest', () => {
     'console and clock',
     'argument errors come from the schema',
     'processes and streams',
+    'open files and pushed host files',
     'after death the VM stays dead',
     'the state machine',
   ])('%s', (name) => {

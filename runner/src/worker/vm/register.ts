@@ -5,6 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { AgentFile } from '@provium/agent';
 import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
 import { luaFind } from './lua-find.js';
@@ -86,6 +88,25 @@ export class Lab {
 export class VmHandle {
   constructor(readonly session: VmSession) {}
 }
+
+/** An open guest file; closed at the end of the file if the test did not close it. */
+class FileHandle {
+  closed = false;
+  constructor(
+    readonly vm: VmHandle,
+    readonly path: string,
+    readonly file: AgentFile,
+  ) {}
+
+  use(): AgentFile {
+    if (this.closed) throw new Error(`${this.vm.session.label}: file ${this.path} is closed`);
+    this.vm.session.agentFor();
+    return this.file;
+  }
+}
+
+const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'];
+const WHENCE = ['set', 'cur', 'end'];
 
 class ConsoleHandle {
   constructor(readonly vm: VmHandle) {}
@@ -198,6 +219,24 @@ export function registerVms(registry: BindingRegistry): void {
       mkdir: (vm, [p, opts]) => vm.session.guard(vm.session.agentFor().mkdir(p as string, { parents: !!(opts as { parents?: boolean } | undefined)?.parents })),
       unlink: (vm, [p]) => vm.session.guard(vm.session.agentFor().unlink(p as string)),
       rename: (vm, [a, b]) => vm.session.guard(vm.session.agentFor().rename(a as string, b as string)),
+      push_file: async (vm, [host, guest]) => {
+        const agent = vm.session.agentFor();
+        let data: Buffer;
+        try {
+          data = await readFile(host as string);
+        } catch (e) {
+          throw new Error(`cannot read host file ${host as string}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        await vm.session.guard(agent.writeFile(guest as string, data));
+      },
+      open_file: async (vm, [p, mode], call) => {
+        if (!OPEN_MODES.includes(mode as string)) throw new Error(`mode must be one of ${OPEN_MODES.map((m) => `"${m}"`).join(', ')}; got "${mode as string}"`);
+        const f = new FileHandle(vm, p as string, await vm.session.guard(vm.session.agentFor().open(p as string, mode as 'r')));
+        call.services.onFileEnd(async () => {
+          if (!f.closed && vm.session.state === 'booted') await f.file.close().catch(() => {});
+        });
+        return f;
+      },
       console: (vm) => new ConsoleHandle(vm),
       clock: (vm) => new ClockHandle(vm),
     },
@@ -239,6 +278,31 @@ export function registerVms(registry: BindingRegistry): void {
       close_stdin: (p) => p.proc.closeStdin(),
       stdout_stream: (p, _a, call) => opened(p.stream('stdout'), call),
       stderr_stream: (p, _a, call) => opened(p.stream('stderr'), call),
+    },
+  });
+
+  registry.registerClass<FileHandle>('File', {
+    is: (v) => v instanceof FileHandle,
+    receiver: 'file',
+    tostring: (f) => `File(${f.path}${f.closed ? ', closed' : ''})`,
+    methods: {
+      read: (f, [n]) => f.vm.session.guard(f.use().read(n as number)),
+      read_all: (f) => f.vm.session.guard(f.use().readAll()),
+      write: async (f, [data]) => {
+        await f.vm.session.guard(f.use().write(data as Uint8Array));
+      },
+      seek: (f, [off, whence]) => {
+        const w = (whence as string | undefined) ?? 'set';
+        if (!WHENCE.includes(w)) throw new Error(`whence must be "set", "cur" or "end"; got "${w}"`);
+        return f.vm.session.guard(f.use().seek(off as number, w as 'set'));
+      },
+      tell: (f) => f.vm.session.guard(f.use().tell()),
+      close: async (f) => {
+        if (f.closed) return;
+        const file = f.use();
+        f.closed = true;
+        await f.vm.session.guard(file.close());
+      },
     },
   });
 
