@@ -154,15 +154,46 @@ test("the state machine", function(t)
 end)
 `;
 
+const LAB = `
+provium:vm("l1", "default")
+provium:vm("l2", "default", { memory = "192M" })
+
+test("a lab boots all its VMs on one acquisition", function(t)
+  t:assert_eq(provium:boot(), provium)
+  t:assert_eq(provium.l1:run("hostname").stdout, "l1\\n")
+  t:assert_eq(provium:vm("l2"):run("hostname").stdout, "l2\\n")
+  t:assert_eq(#provium:members(), 2)
+  provium:pause()
+  t:assert_eq(provium.l1.state, "paused")
+  provium:resume()
+  provium:shutdown()
+  t:assert_eq(provium.l2.state, "shutdown")
+end)
+`;
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'provium-vm-'));
   writeFileSync(path.join(dir, 'ops.test.lua'), OPS);
   writeFileSync(path.join(dir, 'states.test.lua'), STATES);
+  writeFileSync(path.join(dir, 'lab.test.lua'), LAB);
   const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('a lab bigger than the whole pool fails at once with the numbers', async () => {
+  const small = mkdtempSync(path.join(tmpdir(), 'provium-vm-'));
+  try {
+    writeFileSync(path.join(small, 'big.test.lua'), LAB);
+    const r = await execa('node', [CLI, 'test', '--json', '--cpu-overcommit', '0.5', '.'], { cwd: small, reject: false });
+    const failed = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent).find((e): e is TestFailed => e.event === 'test_failed');
+    expect(failed?.error.message).toMatch(/lab of big\.test\.lua \(l1, l2\) needs .* and 2 CPUs, more than the whole pool of .* and 1 CPU/);
+    expect(r.stdout).not.toContain('vm_spawned');
+  } finally {
+    rmSync(small, { recursive: true, force: true });
+  }
+});
 
 const result = (test: string) => events.find((e) => 'test' in e && e.test === test && e.event !== 'test_started');
 
@@ -176,6 +207,7 @@ describe('the VM API on the default guest', () => {
     'open files and pushed host files',
     'after death the VM stays dead',
     'the state machine',
+    'a lab boots all its VMs on one acquisition',
   ])('%s', (name) => {
     const e = result(name);
     expect(e?.event, JSON.stringify(e)).toBe('test_passed');
@@ -208,7 +240,7 @@ describe('the VM API on the default guest', () => {
 
   it('reports VM lifecycle events and leaves no QEMU behind', () => {
     const spawned = events.filter((e) => e.event === 'vm_spawned');
-    expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 's']);
+    expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 'l1', 'l2', 's']);
     expect(events.some((e) => e.event === 'vm_shutdown' && e.vm === 's')).toBe(true);
     for (const e of spawned) {
       if (e.event !== 'vm_spawned') continue;

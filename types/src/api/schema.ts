@@ -56,7 +56,7 @@ const lab: ClassSpec = {
     fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', P),
     fn('remove', [p('member', 'VM|Bridge|Lab', 'Member to remove.')], 'nil', 'Removes a member from this lab.', P),
     fn('members', [], 'table', 'The lab\'s members: a list of VMs, bridges and labs.', A),
-    fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', P),
+    fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', A),
     fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
     fn('pause', [], 'nil', 'Pauses every VM of the tree.', A),
     fn('resume', [], 'nil', 'Resumes every VM of the tree.', A),

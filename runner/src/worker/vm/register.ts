@@ -13,7 +13,7 @@ import { luaFind } from './lua-find.js';
 import { ProcessHandle } from './process.js';
 import { RunResult } from './results.js';
 import { Stream } from './stream.js';
-import { VmSession, type BootOpts, type VmOpts } from './session.js';
+import { VmSession, shareLease, type BootOpts, type VmOpts } from './session.js';
 
 const CONSOLE_EXPECT_S = 30;
 const STREAM_WAIT_S = 10;
@@ -76,6 +76,20 @@ export class Lab {
     const vm = new VmHandle(session);
     this.vms.set(name, vm);
     return vm;
+  }
+
+  /** Boots every created VM on ONE pool acquisition (no hold-and-wait between labs), in parallel. */
+  async boot(signal: AbortSignal): Promise<void> {
+    const todo = [...this.vms.values()].filter((v) => v.session.state === 'created');
+    if (todo.length === 0) return;
+    const demands = await Promise.all(todo.map((v) => v.session.demand()));
+    const total = demands.reduce((t, d) => ({ memory: t.memory + d.memory, cpus: t.cpus + d.cpus }), { memory: 0, cpus: 0 });
+    const host = this.services.host!;
+    const leaseId = await host.acquire(`lab of ${this.services.task.displayPath} (${todo.map((v) => v.session.name).join(', ')})`, total);
+    const shares = shareLease(host, leaseId, todo.length);
+    const results = await Promise.allSettled(todo.map((v, i) => v.session.boot({}, signal, shares[i])));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   lookup(name: string): VmHandle {
@@ -156,6 +170,10 @@ export function registerVms(registry: BindingRegistry): void {
     methods: {
       vm: (lab, [name, profile, opts], call) => (call.overload === 1 ? lab.lookup(name as string) : lab.create(name as string, profile as string, opts as VmOpts)),
       members: (lab) => [...lab.vms.values()],
+      boot: async (lab, _a, call) => {
+        await lab.boot(call.signal);
+        return lab;
+      },
       shutdown: async (lab) => {
         await Promise.all([...lab.vms.values()].map((v) => v.session.shutdown()));
       },

@@ -23,6 +23,26 @@ export interface BootOpts {
   initial_time?: number;
 }
 
+/** A share of a pool lease: the lease is given back when its last holder releases. */
+export interface LeaseShare {
+  release(): Promise<void>;
+}
+
+/** One lease held by `holders` VMs (a lab booted in one acquisition). */
+export function shareLease(host: HostServices, leaseId: number, holders: number): LeaseShare[] {
+  let left = holders;
+  return Array.from({ length: holders }, () => {
+    let done = false;
+    return {
+      release: async () => {
+        if (done) return;
+        done = true;
+        if (--left === 0) await host.release(leaseId);
+      },
+    };
+  });
+}
+
 export interface SessionEnv {
   host: HostServices;
   /** The test file, for messages and the pool's owner names. */
@@ -41,7 +61,7 @@ export class VmSession {
   state: VmState = 'created';
   private qemu: QemuProcess | undefined;
   private agent: AgentClient | undefined;
-  private leaseId: number | undefined;
+  private lease: LeaseShare | undefined;
   /** Set when QEMU ended without being asked to: what every later operation reports. */
   private death: Error | undefined;
 
@@ -71,14 +91,19 @@ export class VmSession {
     return this.qemu?.console;
   }
 
-  async boot(boot: BootOpts, signal: AbortSignal): Promise<void> {
+  /** The profile and the resources this VM takes from the pool. */
+  async demand(): Promise<{ profile: PreparedProfile; memory: number; cpus: number }> {
+    const profile = await this.env.host.prepareProfile(this.profile);
+    return { profile, memory: this.opts.memory ?? profile.memory, cpus: this.opts.cpus ?? profile.cpus };
+  }
+
+  /** Boots; with `lease`, on resources already taken for it (a lab boot), else on its own acquisition. */
+  async boot(boot: BootOpts, signal: AbortSignal, lease?: LeaseShare): Promise<void> {
     if (this.state === 'shutdown') throw new Error(`${this.label} was shut down and cannot boot again: create a new VM with provium:vm()`);
     if (this.state !== 'created') throw new Error(`${this.label} is already booted`);
     if (boot.rng_seed !== undefined) throw new Error(`${this.label}: boot option rng_seed is not available yet in this version of Provium`);
-    const profile: PreparedProfile = await this.env.host.prepareProfile(this.profile);
-    const memory = this.opts.memory ?? profile.memory;
-    const cpus = this.opts.cpus ?? profile.cpus;
-    this.leaseId = await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus });
+    const { profile, memory, cpus } = await this.demand();
+    this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
     try {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
       // Loaded on first boot: files without VMs start faster without the driver.
@@ -207,8 +232,8 @@ export class VmSession {
   }
 
   private async releaseLease(): Promise<void> {
-    const id = this.leaseId;
-    this.leaseId = undefined;
-    if (id !== undefined) await this.env.host.release(id).catch(() => {});
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.release().catch(() => {});
   }
 }
