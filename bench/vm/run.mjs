@@ -1,0 +1,82 @@
+// VM benchmark, beside its floor: a plain qemu-system-x86_64 boot of the same
+// kernel + initrd to a shell prompt on the serial console. Measures Provium's
+// cold boot to the first guest operation and the vm:run("true") round trip.
+// Targets: boot within 1.2× of the floor; round trip under 5 ms under TCG.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ROUND_TRIPS = 200;
+const root = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(root, 'runner/bin/provium.js');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const prepared = spawnSync('node', [cli, 'prepare'], { encoding: 'utf8' });
+if (prepared.status !== 0) throw new Error(`provium prepare failed:\n${prepared.stdout}${prepared.stderr}`);
+const field = (name) => new RegExp(`${name} (.*)`).exec(prepared.stdout)[1].trim();
+const [kernel, initrd, cmdline] = [field('kernel'), field('initrd'), field('cmdline')];
+const accel = spawnSync('sh', ['-c', 'test -w /dev/kvm']).status === 0 ? 'kvm' : 'tcg';
+
+/** The floor: QEMU with the same kernel and initrd, until the guest's shell prompt appears on the console. */
+function plainBoot() {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const q = spawn('qemu-system-x86_64', [
+      '-accel', accel, '-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc-i440fx-7.2', '-m', '256M',
+      '-kernel', kernel, '-initrd', initrd, '-append', cmdline, '-serial', 'stdio', '-no-reboot',
+    ], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`no prompt within 60 s:\n${out.slice(-500)}`)); }, 60_000);
+    q.stdout.on('data', (d) => {
+      out += d;
+      // Once the console shell shows its prompt ("...# "), have it echo a marker: then it runs commands.
+      if (out.includes('# ') && !out.includes('sent')) { q.stdin.write('echo floor-$((1+1))\n'); out += 'sent'; }
+      if (out.includes('floor-2')) { clearTimeout(timer); const t = performance.now() - start; q.kill('SIGKILL'); resolve(t / 1000); }
+    });
+  });
+}
+
+/** Provium: a test file that boots the default guest and times its first op and a round-trip loop. */
+function provium() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'provium-bench-vm-'));
+  writeFileSync(path.join(dir, 'b.test.lua'), `
+test("bench", function(t)
+  local vm = provium:vm("bench", "default")
+  vm:boot()
+  vm:run("true")
+end)
+`);
+  writeFileSync(path.join(dir, 'rt.test.lua'), `
+local vm = provium:vm("rt", "default"):boot()
+test("round trips", function(t)
+  for i = 1, ${ROUND_TRIPS} do vm:run("true") end
+end)
+`);
+  try {
+    const r = spawnSync('node', [cli, 'test', '--json', '-j1', 'b.test.lua', 'rt.test.lua'], { cwd: dir, encoding: 'utf8' });
+    const ev = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const passed = (name) => ev.find((e) => e.event === 'test_passed' && e.test === name);
+    if (!passed('bench') || !passed('round trips')) throw new Error(`benchmark tests failed:\n${r.stdout}${r.stderr}`);
+    return { boot: passed('bench').duration_ms / 1000, roundTripMs: passed('round trips').duration_ms / ROUND_TRIPS };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const floors = [];
+const boots = [];
+const rts = [];
+for (let i = 0; i < RUNS; i++) {
+  floors.push(await plainBoot());
+  const p = provium();
+  boots.push(p.boot);
+  rts.push(p.roundTripMs);
+}
+const floor = median(floors);
+const boot = median(boots);
+console.log(`accelerator ${accel.toUpperCase()}, 256M, median of ${RUNS} runs`);
+console.log(`plain QEMU boot to a shell command (floor)   ${floor.toFixed(2)} s`);
+console.log(`provium: vm:boot() + first vm:run           ${boot.toFixed(2)} s   ${(boot / floor).toFixed(2)}× the floor (target ≤ 1.2×)`);
+console.log(`provium: vm:run("true") round trip          ${median(rts).toFixed(2)} ms (target < 5 ms)`);
