@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEvent, TestFailed } from '@provium/types';
+import type { FileCompleted, RunEvent, TestFailed } from '@provium/types';
 
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let dir: string;
@@ -155,6 +155,7 @@ end)
 `;
 
 const LAB = `
+provium:claim({ memory = "512M", cpus = 2 })
 provium:vm("l1", "default")
 provium:vm("l2", "default", { memory = "192M" })
 
@@ -169,6 +170,12 @@ test("a lab boots all its VMs on one acquisition", function(t)
   provium:shutdown()
   t:assert_eq(provium.l2.state, "shutdown")
 end)
+
+test("VMs boot within the file's claim, and one claim per file", function(t)
+  t:assert_contains(tostring(t:assert_raises(function() provium:claim({ cpus = 1 }) end)), "one claim per file")
+  local big = provium:vm("l3", "default", { memory = "1G" })
+  t:assert_contains(tostring(t:assert_raises(function() big:boot() end)), "more than the whole pool")
+end)
 `;
 
 beforeAll(async () => {
@@ -182,14 +189,16 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('a lab bigger than the whole pool fails at once with the numbers', async () => {
+it('a claim bigger than the whole pool fails the file at once with the numbers', async () => {
   const small = mkdtempSync(path.join(tmpdir(), 'provium-vm-'));
   try {
     writeFileSync(path.join(small, 'big.test.lua'), LAB);
     const r = await execa('node', [CLI, 'test', '--json', '--cpu-overcommit', '0.5', '.'], { cwd: small, reject: false });
-    const failed = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent).find((e): e is TestFailed => e.event === 'test_failed');
-    expect(failed?.error.message).toMatch(/lab of big\.test\.lua \(l1, l2\) needs .* and 2 CPUs, more than the whole pool of .* and 1 CPU/);
-    expect(r.stdout).not.toContain('vm_spawned');
+    const ev = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+    const done = ev.find((e): e is FileCompleted => e.event === 'file_completed');
+    expect(done?.status).toBe('error');
+    expect(done?.error?.message).toMatch(/claim of big\.test\.lua needs .* and 2 CPUs, more than the whole pool of .* and 1 CPU/);
+    expect(ev.some((e) => e.event === 'vm_spawned')).toBe(false);
   } finally {
     rmSync(small, { recursive: true, force: true });
   }
@@ -208,6 +217,7 @@ describe('the VM API on the default guest', () => {
     'after death the VM stays dead',
     'the state machine',
     'a lab boots all its VMs on one acquisition',
+    "VMs boot within the file's claim, and one claim per file",
   ])('%s', (name) => {
     const e = result(name);
     expect(e?.event, JSON.stringify(e)).toBe('test_passed');

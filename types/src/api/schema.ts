@@ -62,7 +62,7 @@ const lab: ClassSpec = {
     fn('resume', [], 'nil', 'Resumes every VM of the tree.', A),
     fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', P),
     fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', P),
-    fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', P),
+    fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', A),
     fn('vm_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'VM',
       'A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab.', P),
     fn('lab_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'Lab',

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { AgentFile } from '@provium/agent';
 import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
+import { ClaimingHost } from './claim.js';
 import { luaFind } from './lua-find.js';
 import { ProcessHandle } from './process.js';
 import { RunResult } from './results.js';
@@ -30,10 +31,16 @@ const commandText = (cmd: string, o: RunOpts) => (o.args ? [cmd, ...o.args].join
 
 export class Lab {
   readonly vms = new Map<string, VmHandle>();
+  /** The file's view of the main thread's services, with its claim if it made one. */
+  private readonly host: ClaimingHost | undefined;
+  /** The file's claim on the shared pool, given back after its VMs are gone. */
+  private claimId: number | undefined;
 
   constructor(readonly services: FileServices) {
+    this.host = services.host && new ClaimingHost(services.host, services.task.displayPath);
     services.onFileEnd(async () => {
       await Promise.all([...this.vms.values()].map((v) => v.session.kill('file ended')));
+      if (this.claimId !== undefined) await services.host!.release(this.claimId);
     });
     services.onTestFailure((test) => this.keepArtifacts(test));
   }
@@ -64,8 +71,7 @@ export class Lab {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
       throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
     }
-    const host = this.services.host;
-    if (!host) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+    const host = this.requireHost();
     const s = this.services;
     const session = new VmSession(name, profile, opts ?? {}, {
       host,
@@ -78,13 +84,23 @@ export class Lab {
     return vm;
   }
 
+  private requireHost(): ClaimingHost {
+    if (!this.host) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+    return this.host;
+  }
+
+  async claim(wants: { memory?: number; cpus?: number }): Promise<void> {
+    const host = this.requireHost();
+    this.claimId = await host.claim({ memory: wants.memory ?? 0, cpus: wants.cpus ?? 0 });
+  }
+
   /** Boots every created VM on ONE pool acquisition (no hold-and-wait between labs), in parallel. */
   async boot(signal: AbortSignal): Promise<void> {
     const todo = [...this.vms.values()].filter((v) => v.session.state === 'created');
     if (todo.length === 0) return;
     const demands = await Promise.all(todo.map((v) => v.session.demand()));
     const total = demands.reduce((t, d) => ({ memory: t.memory + d.memory, cpus: t.cpus + d.cpus }), { memory: 0, cpus: 0 });
-    const host = this.services.host!;
+    const host = this.requireHost();
     const leaseId = await host.acquire(`lab of ${this.services.task.displayPath} (${todo.map((v) => v.session.name).join(', ')})`, total);
     const shares = shareLease(host, leaseId, todo.length);
     const results = await Promise.allSettled(todo.map((v, i) => v.session.boot({}, signal, shares[i])));
@@ -174,6 +190,7 @@ export function registerVms(registry: BindingRegistry): void {
         await lab.boot(call.signal);
         return lab;
       },
+      claim: (lab, [opts]) => lab.claim(opts as { memory?: number; cpus?: number }),
       shutdown: async (lab) => {
         await Promise.all([...lab.vms.values()].map((v) => v.session.shutdown()));
       },

@@ -1,0 +1,58 @@
+/**
+ * `provium:claim({memory=, cpus=})`: a file reserves its resources up front in
+ * one acquisition; its VMs then boot on that reservation instead of waiting in
+ * the shared pool again. The VM sessions see one HostServices that routes
+ * acquire/release to the claim once there is one.
+ */
+import type { HostServices, PreparedProfile, Resources } from '@provium/types';
+import { ResourcePool, type Lease } from '../../host/pool.js';
+
+export class ClaimingHost implements HostServices {
+  private claimPool: ResourcePool | undefined;
+  private readonly leases = new Map<number, Lease>();
+  private nextLease = -1; // negative ids: leases of the claim, never sent to the main thread
+
+  constructor(
+    private readonly host: HostServices,
+    private readonly file: string,
+  ) {}
+
+  get claimed(): boolean {
+    return this.claimPool !== undefined;
+  }
+
+  /** Takes `wants` from the shared pool for the whole file; returns the lease to give back at file end. */
+  async claim(wants: Resources): Promise<number> {
+    if (this.claimPool) throw new Error(`${this.file} already has a claim: one claim per file`);
+    const id = await this.host.acquire(`claim of ${this.file}`, wants);
+    this.claimPool = new ResourcePool({ ...wants, origin: `provium:claim() of ${this.file}` });
+    return id;
+  }
+
+  prepareProfile(name: string): Promise<PreparedProfile> {
+    return this.host.prepareProfile(name);
+  }
+
+  async acquire(owner: string, wants: Resources): Promise<number> {
+    if (!this.claimPool) return this.host.acquire(owner, wants);
+    const lease = await this.claimPool.acquire(wants, owner);
+    const id = this.nextLease--;
+    this.leases.set(id, lease);
+    return id;
+  }
+
+  async release(leaseId: number): Promise<void> {
+    const local = this.leases.get(leaseId);
+    if (!local) return this.host.release(leaseId);
+    local.release();
+    this.leases.delete(leaseId);
+  }
+
+  qemuStarted(info: { pid: number; runDir: string; vm: string }): Promise<void> {
+    return this.host.qemuStarted(info);
+  }
+
+  qemuEnded(pid: number): Promise<void> {
+    return this.host.qemuEnded(pid);
+  }
+}
