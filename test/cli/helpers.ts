@@ -18,7 +18,11 @@ export function project(files: Record<string, string>): string {
 }
 
 export async function provium(cwd: string, ...args: string[]) {
-  const r = await execa('node', [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+  return proviumWithEnv(cwd, {}, ...args);
+}
+
+export async function proviumWithEnv(cwd: string, env: Record<string, string>, ...args: string[]) {
+  const r = await execa('node', [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1', ...env } });
   return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, lastLine: r.stdout.trimEnd().split('\n').at(-1) ?? '' };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import type { FileCompleted, RunCompleted, TestFailed, TestPassed } from '@provium/types';
-import { events, project, provium } from './helpers.js';
+import { events, project, provium, proviumWithEnv } from './helpers.js';
 
 const PASSING = `test("one", function(t) t:assert_eq(1, 1) end)\ntest("two", function(t) print("to the log") end)\n`;
 const FAILING = `test("good", function(t) end)\ntest("bad", { owner = "me" }, function(t)\n  t:assert_eq("apple", "orange")\nend)\n`;
@@ -44,6 +44,20 @@ describe('provium test', () => {
     expect(done('tests/spin.test.lua').status).toBe('timed_out');
     expect(done('tests/pspin.test.lua').status).toBe('timed_out');
     expect(done('tests/fine.test.lua').status).toBe('passed');
+  });
+
+  it('a worker that dies takes down no other file', async () => {
+    const dir = project({
+      // Fault injection: a worker heap cap small enough that this file's worker runs out of memory.
+      'tests/hog.test.lua': 'test("hog", function(t)\n  local keep = {}\n  for i = 1, 1e9 do keep[i] = string.rep("x", 1000) .. i end\nend)\n',
+      'tests/fine.test.lua': PASSING,
+    });
+    const r = await proviumWithEnv(dir, { PROVIUM_WORKER_MAX_HEAP_MB: '64' }, 'test', '-j2');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ERR {2}tests\/hog\.test\.lua/m);
+    expect(r.stdout).toContain('the worker thread running this file died');
+    expect(r.stdout).toMatch(/^PASS tests\/fine\.test\.lua/m);
+    expect(r.lastLine).toBe('2 passed, 1 failed, 0 skipped');
   });
 
   it('applies per-test timeout meta and --timeout-scale', async () => {

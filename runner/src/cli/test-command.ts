@@ -48,7 +48,9 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
 
   const jobs = o.jobs ?? defaultJobs();
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length));
+  const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
+  if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
+  const pool = createWorkerPool(Math.min(jobs, found.tests.length), heap === undefined ? undefined : Number(heap));
   const interrupt = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -17,8 +17,18 @@ export interface FilePool {
 
 const WORKER_ENTRY = new URL('../worker/entry.js', import.meta.url).href;
 
-export function createWorkerPool(threads: number): FilePool {
-  const pool = new Tinypool({ filename: WORKER_ENTRY, minThreads: threads, maxThreads: threads, isolateWorkers: false });
+/**
+ * `maxHeapMb` caps each worker's JS heap (fengari's Lua heap lives there): a
+ * file that runs away with memory kills its own worker, not the run.
+ */
+export function createWorkerPool(threads: number, maxHeapMb?: number): FilePool {
+  const pool = new Tinypool({
+    filename: WORKER_ENTRY,
+    minThreads: threads,
+    maxThreads: threads,
+    isolateWorkers: false,
+    ...(maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } } : {}),
+  });
   return {
     async runFile(task, onMessage, signal) {
       const { port1, port2 } = new MessageChannel();
