@@ -7,15 +7,17 @@
  */
 import type { Resources } from './resources.js';
 
+/** A profile ready to boot: everything a VM needs from it. */
 export interface PreparedProfile {
   name: string;
+  /** Absolute paths. */
   kernel: string;
   initrd: string;
   cmdline: string;
   /** Bytes. */
   memory: number;
   cpus: number;
-  /** Content identity of kernel + initrd (for fixture keys). */
+  /** sha256 over the kernel's and the initrd's content and the cmdline (fixture cache keys cover it). */
   identity: string;
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import type { PreparedProfile } from '@provium/types';
 import { DEFAULT_CPUS, DEFAULT_MEMORY, type ImageOptions, prepareDefaultImage } from '../default-image.js';
 import { sha256, sha256File } from '../hash.js';
 import { injectAgent } from '../inject-agent.js';
@@ -15,17 +16,8 @@ import { BUILTIN_PROFILE, type ProfileSpec, type ProjectConfigSource, parseProfi
 /** Default kernel command line of a user profile without `cmdline`/`cmdline_file`. */
 export const USER_PROFILE_CMDLINE = 'console=ttyS0 panic=-1';
 
-export interface ResolvedProfile {
-  name: string;
-  /** Absolute paths. */
-  kernel: string;
-  initrd: string;
-  cmdline: string;
-  /** Bytes. */
-  memory: number;
-  cpus: number;
-  /** sha256 over the kernel's and the initrd's content and the cmdline. */
-  identity: string;
+/** What a VM boots (PreparedProfile, shared with the runner's workers) plus where it came from. */
+export interface ResolvedProfile extends PreparedProfile {
   /** Built images (default, inject_agent) carry their manifest. */
   manifest?: ImageManifest;
   /** "built-in" or the provium.toml defining it. */
