@@ -71,9 +71,11 @@ export interface RunCompleted extends Base {
 interface VmBase extends Base { file: string; vm: string }
 export interface VmSpawned extends VmBase { event: 'vm_spawned'; pid: number; memory: number; cpus: number; accel: 'kvm' | 'tcg' }
 export interface VmShutdown extends VmBase { event: 'vm_shutdown'; reason: string }
+/** A VM of a failed file left running (`--keep-on-failure`): how to reach it. */
+export interface VmKept extends VmBase { event: 'vm_kept'; pid: number; agent_socket: string; console_log: string }
 /** A file waits for pool resources: what it wants and what is free. */
 export interface FileBlocked extends Base { event: 'file_blocked'; file: string; owner: string; wants: { memory: number; cpus: number }; free: { memory: number; cpus: number } }
-export type VmEvent = VmSpawned | VmShutdown | FileBlocked;
+export type VmEvent = VmSpawned | VmShutdown | VmKept | FileBlocked;
 
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
 export type RunEvent = FileStarted | TestEvent | VmEvent | FileCompleted | RunCompleted;

@@ -30,6 +30,8 @@ export interface FileTask {
   timeoutScale: number;
   /** Index of the worker thread running the file (shown in events). */
   workerIndex: number;
+  /** `--keep-on-failure`: leave the VMs of a failed file running for `provium shell`. */
+  keepOnFailure: boolean;
 }
 
 /** Messages a worker posts on its port while running a file. */

@@ -10,6 +10,7 @@ const commands = {
   test: () => import('./test-command.js'),
   list: () => import('./list-command.js'),
   images: () => import('./image-commands.js'),
+  shell: () => import('./shell-command.js'),
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -41,6 +42,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--fail-fast', 'stop after the first failing file')
     .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m (default 5m)', duration('--timeout'))
     .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', positiveNumber('--timeout-scale'), 1)
+    .option('--keep-on-failure', 'leave the VMs of failed files running (provium shell reaches them) until Ctrl-C')
     .option('--cpu-overcommit <factor>', 'vCPUs per host core in the shared pool (default 1.0 with KVM, 4.0 under TCG)', positiveNumber('--cpu-overcommit'))
     .option('--json', 'print JSON-lines run events instead of the human report')
     .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
@@ -68,6 +70,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('check the host: QEMU, zstd, setpriv, the default image, KVM or TCG')
     .option('--config <file>', 'provium.toml to use')
     .action(async (opts) => exit(await (await commands.images()).doctorCommand(opts, process.stdout)));
+
+  program
+    .command('shell')
+    .description('an interactive shell in a running VM, through its agent (see --keep-on-failure)')
+    .argument('<agent-socket>', 'the VM\'s agent socket, as printed by provium test --keep-on-failure')
+    .action(async (socket: string) => exit(await (await commands.shell()).shellCommand(socket)));
 
   program
     .command('types')

@@ -1,5 +1,5 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
-import type { RunEvent } from '@provium/types';
+import type { RunEvent, VmKept } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -27,6 +27,7 @@ export interface TestOptions {
   quiet?: boolean;
   config?: string;
   cpuOvercommit?: number;
+  keepOnFailure?: boolean;
 }
 
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
@@ -41,7 +42,11 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   if (o.json) reporters.push(new JsonReporter(process.stdout));
   else reporters.push(new DefaultReporter({ out: process.stdout, verbose: !!o.verbose, quiet: !!o.quiet, color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
   if (o.reporter === 'junit') reporters.push(new (await import('../reporters/junit.js')).JunitReporter(o.output!));
-  const emit = (e: RunEvent) => reporters.forEach((r) => r.onEvent(e));
+  const kept: VmKept[] = [];
+  const emit = (e: RunEvent) => {
+    if (e.event === 'vm_kept') kept.push(e);
+    reporters.forEach((r) => r.onEvent(e));
+  };
   reporters.forEach((r) => r.onRunStart?.(found.tests.length));
 
   const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
@@ -69,16 +74,32 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
         fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
         timeoutScale: o.timeoutScale,
         failFast: !!o.failFast,
+        keepOnFailure: !!o.keepOnFailure,
       },
       pool,
       emit,
       { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit) },
     );
     for (const r of reporters) await r.close?.();
-    return interrupt.signal.aborted ? 130 : summary.exit_code;
+    if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);
+    return interrupt.signal.aborted && kept.length === 0 ? 130 : summary.exit_code;
   } finally {
     process.off('SIGINT', onSigint);
     await pool.close();
     host.close();
   }
+}
+
+/** `--keep-on-failure`: the kept VMs live as long as this process; say how to reach them and wait for Ctrl-C. */
+async function holdKeptVms(kept: VmKept[], interrupted: AbortSignal): Promise<void> {
+  const lines = ['', `Kept ${kept.length} VM${kept.length === 1 ? '' : 's'} of failed files running:`];
+  for (const k of kept) {
+    lines.push(`  ${k.vm} (${k.file}, QEMU pid ${k.pid})`, `    shell:   npx provium shell ${k.agent_socket}`, `    console: ${k.console_log}`);
+  }
+  lines.push('Press Ctrl-C to end them.', '');
+  process.stderr.write(lines.join('\n'));
+  // An abort listener does not keep Node alive: a timer does, until Ctrl-C.
+  const alive = setInterval(() => {}, 1 << 30);
+  await new Promise<void>((resolve) => interrupted.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(alive);
 }

@@ -11,7 +11,9 @@ import { ResourcePool, defaultLimits, type Lease } from './pool.js';
 type QemuDriver = typeof import('@provium/qemu');
 
 export interface FileHost extends HostServices {
-  /** Releases the file's leases and kills its QEMU processes that are still alive. */
+  /** `--keep-on-failure`: this QEMU outlives its file (it ends when provium exits). */
+  keep(pid: number): void;
+  /** Releases the file's leases and kills its QEMU processes that are still alive, except kept ones. */
   dispose(): void;
 }
 
@@ -88,6 +90,9 @@ export class MainHost {
       qemuEnded: async (pid) => {
         qemus.delete(pid);
         (await this.vms()).qemu.untrackQemu(pid);
+      },
+      keep: (pid) => {
+        qemus.delete(pid);
       },
       dispose: () => {
         // Only a file that started QEMU has pids here, so the driver is loaded.

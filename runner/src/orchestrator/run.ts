@@ -19,6 +19,7 @@ export interface RunPlan {
   fileTimeoutMs: number;
   timeoutScale: number;
   failFast: boolean;
+  keepOnFailure: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -76,6 +77,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
     fileTimeoutMs: plan.fileTimeoutMs,
     timeoutScale: plan.timeoutScale,
     workerIndex: worker,
+    keepOnFailure: plan.keepOnFailure,
   };
   // Counted from events too: a terminated worker returns no outcome.
   const seen = { passed: 0, failed: 0, skipped: 0 };
@@ -103,7 +105,10 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
         }
         break;
       case 'vm_events':
-        msg.events.forEach(emit);
+        for (const e of msg.events) {
+          if (e.event === 'vm_kept') host?.keep(e.pid);
+          emit(e);
+        }
         break;
       case 'file_timeout':
         clearTimeout(timer);

@@ -43,6 +43,9 @@ function fileServices(rt: Runtime, events: EventBatcher, host: HostServices | un
     onScopeEnd: (fn) => rt.scope.onEnd(fn),
     onFileEnd: (fn) => rt.fileScope.onEnd(fn),
     onTestFailure: (collect) => rt.artifactCollectors.push(collect),
+    get fileFailed() {
+      return rt.fileFailed;
+    },
     get fileTimeoutSeconds() {
       return rt.fileTimeoutMs / 1000 / scale;
     },
@@ -111,6 +114,7 @@ async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileO
     }
   }
 
+  rt.fileFailed = counts.failed > 0 || status !== undefined;
   const cleanupErrors = await rt.fileScope.end();
   if (cleanupErrors.length > 0 && status === undefined) {
     status = 'error';

@@ -18,12 +18,13 @@ export interface ExposedApi {
 }
 
 const noServices = (): FileServices => ({
-  task: { file: '', displayPath: '', roots: [], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 1000, timeoutScale: 1, workerIndex: 0 },
+  task: { file: '', displayPath: '', roots: [], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 1000, timeoutScale: 1, workerIndex: 0, keepOnFailure: false },
   testName: undefined,
   timeoutScale: 1,
   host: undefined,
   vmEvent: () => {},
   onTestFailure: () => {},
+  fileFailed: false,
   log: () => {},
   onScopeEnd: () => {},
   onFileEnd: () => {},

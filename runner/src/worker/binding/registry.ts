@@ -31,6 +31,8 @@ export interface FileServices {
   onScopeEnd(fn: () => void | Promise<void>): void;
   /** Runs `fn` when the file ends. */
   onFileEnd(fn: () => void | Promise<void>): void;
+  /** In the file's cleanups: whether a test or the file itself failed. */
+  readonly fileFailed: boolean;
   /** `collect` runs when a test fails and returns the artifacts it kept for it (name → path), reported with the failure. */
   onTestFailure(collect: (test: string) => Promise<Record<string, string>>): void;
   /** The main thread's shared services (pool, images, QEMU tracking); absent when nothing hosts the run. */

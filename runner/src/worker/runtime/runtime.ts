@@ -94,6 +94,8 @@ export class Runtime {
   private testDeadline = Infinity;
 
   readonly fileScope = new Scope(undefined, undefined);
+  /** Set before the file's cleanups run: a test or the file itself failed. */
+  fileFailed = false;
   /** Called when a test fails; each returns the failure artifacts it kept (name → path). */
   readonly artifactCollectors: ((test: string) => Promise<Record<string, string>>)[] = [];
   scope: Scope = this.fileScope;

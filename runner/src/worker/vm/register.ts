@@ -39,7 +39,8 @@ export class Lab {
   constructor(readonly services: FileServices) {
     this.host = services.host && new ClaimingHost(services.host, services.task.displayPath);
     services.onFileEnd(async () => {
-      await Promise.all([...this.vms.values()].map((v) => v.session.kill('file ended')));
+      const keep = services.task.keepOnFailure && services.fileFailed;
+      await Promise.all([...this.vms.values()].map((v) => (keep ? v.session.keep() : v.session.kill('file ended'))));
       if (this.claimId !== undefined) await services.host!.release(this.claimId);
     });
     services.onTestFailure((test) => this.keepArtifacts(test));

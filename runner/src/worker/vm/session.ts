@@ -221,6 +221,18 @@ export class VmSession {
     this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason: 'shutdown' });
   }
 
+  /**
+   * `--keep-on-failure`: leaves a running VM up after its file, with the agent
+   * socket free for `provium shell`; the main thread ends it when provium exits.
+   */
+  async keep(): Promise<void> {
+    const q = this.qemu;
+    if (!q || q.exit !== undefined || (this.state !== 'booted' && this.state !== 'paused')) return this.kill('file ended');
+    await this.agent?.close().catch(() => {});
+    this.agent = undefined;
+    this.env.vmEvent({ event: 'vm_kept', timestamp: now(), file: this.env.file, vm: this.name, pid: q.pid, agent_socket: q.agentSocketPath, console_log: q.consoleLogPath });
+  }
+
   /** Ends the VM at once (file end, timeout, failed boot). */
   async kill(reason: string): Promise<void> {
     const wasUp = this.qemu !== undefined && this.qemu.exit === undefined;
