@@ -98,4 +98,13 @@ else
 fi
 log "npm run build"
 npm run build
+
+# `provium` on the PATH, so it works from any project directory (npx provium works here regardless).
+if [ "${SETUP_SKIP_LINK:-}" = "1" ]; then
+  log "npm link skipped (SETUP_SKIP_LINK=1)"
+elif (cd runner && npm link --no-audit --no-fund >/dev/null 2>&1); then
+  log "provium linked into $(npm prefix -g)/bin"
+else
+  log "could not npm link the provium command (no write access to $(npm prefix -g)?); use npx provium from this checkout"
+fi
 log "done"
