@@ -54,7 +54,10 @@ test("console and clock", function(t)
   local con = vm:console()
   t:assert_contains(con:read_log(), "provium-agent: ready")
   con:write("echo con$((6*7))sole\\n")
-  t:assert_eq(con:expect("con42sole", "20s"), "con42sole")
+  t:assert_eq(con:expect("con%d+sole", "20s"), "con42sole")
+  -- each expect starts after the previous match: this one cannot see con42sole again
+  con:write("echo con$((6*7+1))sole\\n")
+  t:assert_eq(con:expect("con%d+sole", "20s"), "con43sole")
   local clock = vm:clock()
   clock:set(2000000000)
   clock:advance("1h")
@@ -110,6 +113,8 @@ test("processes and streams", function(t)
   t:assert_eq(con:expect("streamed%-%d+", "20s"), "streamed-42")
   con:close()
   t:assert_contains(tostring(t:assert_raises(function() con:next() end)), "closed")
+  local bin = vm:run_async("printf 'a\\\\377b'"):stdout_stream()
+  t:assert_eq(bin:expect("a.b"), "a\\255b")
 end)
 
 test("a failing command shows what it printed", function(t)
@@ -124,6 +129,7 @@ end)
 test("after death the VM stays dead", function(t)
   local err = t:assert_raises(function() vm:run("true") end)
   t:assert_contains(tostring(err), "died")
+  t:assert_contains(vm:console():read_log(), "provium-agent: ready")
 end)
 `;
 
@@ -148,8 +154,16 @@ test("the state machine", function(t)
   t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "resume()")
   vm:resume()
   t:assert_eq(vm:run("echo back").stdout, "back\\n")
-  vm:shutdown()
-  t:assert_eq(vm.state, "shutdown")
+  local p = vm:run_async("sleep 100")
+  vm:pause()
+  t:assert_contains(tostring(t:assert_raises(function() p:kill() end)), "resume()")
+  vm:resume()
+  local out = p:stdout_stream()
+  -- the default guest's acpid powers off on the ACPI power button
+  vm:power_button()
+  t:assert_contains(tostring(t:assert_raises(function() out:next("60s") end)), "powered off")
+  wait_until(function() return vm.state == "shutdown" end, { desc = "the guest powering itself off" })
+  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "powered itself off")
   t:assert_contains(tostring(t:assert_raises(function() vm:boot() end)), "create a new VM")
 end)
 `;
@@ -245,13 +259,17 @@ describe('the VM API on the default guest', () => {
   it('a QEMU that dies mid-test fails that test with the last console lines', () => {
     const e = result('a guest that dies fails the test with the console tail') as TestFailed;
     expect(e.event).toBe('test_failed');
-    expect(e.error.message).toMatch(/vm "a" died: .*QEMU/s);
+    expect(e.error.message).toMatch(/vm "a" died: QEMU of VM "a" exited \(.*guest-reset\) — last console lines:\n {2}\| /);
+    // QEMU and its run dir are gone; the console log was kept for the failure
+    const consoleLog = e.artifacts?.['a console log'];
+    expect(readFileSync(consoleLog!, 'utf8')).toContain('provium-agent: ready');
+    expect(events.find((x) => x.event === 'vm_shutdown' && x.vm === 'a')).toMatchObject({ reason: 'died (guest-reset)' });
   });
 
   it('reports VM lifecycle events and leaves no QEMU behind', () => {
     const spawned = events.filter((e) => e.event === 'vm_spawned');
     expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 'l1', 'l2', 's']);
-    expect(events.some((e) => e.event === 'vm_shutdown' && e.vm === 's')).toBe(true);
+    expect(events.find((e) => e.event === 'vm_shutdown' && e.vm === 's')).toMatchObject({ reason: 'guest powered off' });
     for (const e of spawned) {
       if (e.event !== 'vm_spawned') continue;
       expect(() => process.kill(e.pid, 0), `QEMU ${e.pid} of ${e.vm} is gone`).toThrow();

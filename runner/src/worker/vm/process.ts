@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentProcess } from '@provium/agent';
 import { RunResult } from './results.js';
+import type { VmSession } from './session.js';
 import { Stream } from './stream.js';
 
 export class ProcessHandle {
@@ -11,7 +12,7 @@ export class ProcessHandle {
   private waited = false;
 
   constructor(
-    readonly vmLabel: string,
+    readonly vm: VmSession,
     readonly command: string,
     readonly proc: AgentProcess,
   ) {
@@ -19,13 +20,28 @@ export class ProcessHandle {
     proc.stderr.on('data', (d: Buffer) => this.err.push(d));
   }
 
+  /** "running" until the exit is known; raises the VM's death if the VM died with the process still running. */
   status(): string {
-    return this.proc.exit?.status ?? 'running';
+    if (this.proc.exit) return this.proc.exit.status;
+    this.vm.agentFor();
+    return 'running';
+  }
+
+  /** Runs a request about the process, once the VM is in a state to answer it. */
+  request<T>(op: () => Promise<T>): Promise<T> {
+    this.vm.agentFor();
+    return this.vm.guard(op());
   }
 
   /** A stream of stdout or stderr from the process's start (what was already printed comes first). */
   stream(which: 'stdout' | 'stderr'): Stream {
-    const s = new Stream(`${this.vmLabel}: ${which} of "${this.command}"`);
+    // The output ends at the exit, or early when the agent connection is lost (then the VM's fate is the story).
+    const endCause = () =>
+      this.proc.wait().then(
+        () => undefined,
+        async (lost: Error) => (await this.vm.lostCause()) ?? lost,
+      );
+    const s = new Stream(`${this.vm.label}: ${which} of "${this.command}"`, endCause);
     const source = which === 'stdout' ? this.proc.stdout : this.proc.stderr;
     const seen = which === 'stdout' ? this.out : this.err;
     s.attach((push, end) => {
@@ -42,10 +58,11 @@ export class ProcessHandle {
   }
 
   async wait(seconds: number | undefined): Promise<RunResult> {
-    if (this.waited) throw new Error(`${this.vmLabel}: wait() already returned the result of "${this.command}"`);
-    const exit = this.proc.wait();
+    if (this.waited) throw new Error(`${this.vm.label}: wait() already returned the result of "${this.command}"`);
+    if (!this.proc.exit) this.vm.agentFor();
+    const exit = this.vm.guard(this.proc.wait());
     const info = seconds === undefined ? await exit : await Promise.race([exit, sleep(seconds * 1000, undefined, { ref: false })]);
-    if (!info) throw new Error(`${this.vmLabel}: "${this.command}" still running after ${seconds}s (kill() it or wait longer)`);
+    if (!info) throw new Error(`${this.vm.label}: "${this.command}" still running after ${seconds}s (kill() it or wait longer)`);
     // The exit can overtake the last 'data' events of the streams.
     for (const s of [this.proc.stdout, this.proc.stderr]) if (!s.readableEnded) await once(s, 'end');
     this.waited = true;

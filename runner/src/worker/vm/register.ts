@@ -3,9 +3,8 @@
  * the VM itself, RunResult, Console and Clock. Every VM of a file is killed
  * when the file ends, whatever way it ends.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { AgentFile } from '@provium/agent';
 import { defaultRegistry, type BindingRegistry, type CallContext, type FileServices } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
@@ -149,29 +148,42 @@ class ClockHandle {
 
 const ms = (seconds: number, call: CallContext) => seconds * 1000 * call.services.timeoutScale;
 
-/** Waits until the console log matches `pattern` (searching only output that arrived after `from`). */
-async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, call: CallContext): Promise<string> {
+/**
+ * Waits until the console output after the cursor matches `pattern`; the
+ * cursor then moves past the match, so the next expect sees only later output
+ * (the first one sees the whole log since boot).
+ */
+async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, call: CallContext): Promise<Buffer> {
   const s = vm.session;
   s.agentFor();
   const con = s.console!;
   const deadline = Date.now() + ms(seconds, call);
   for (;;) {
-    const found = luaFind(s.consoleLog(), pattern);
-    if (found) return bytesToText(found.match);
+    const unread = s.consoleLog().subarray(s.consoleCursor);
+    const found = luaFind(unread, pattern);
+    if (found) {
+      s.consoleCursor += found.end;
+      return Buffer.from(found.match);
+    }
+    if (s.state === 'shutdown' || s.consoleEnded) {
+      throw (await s.exitCause()) ?? new Error(`${s.label}: shut down before the console matched ${JSON.stringify(pattern)}`);
+    }
     const left = deadline - Date.now();
     if (left <= 0) {
-      const tail = s.consoleLog().split('\n').slice(-10).join('\n');
+      const tail = bytesToText(unread).split('\n').slice(-10).join('\n');
       throw new Error(`${s.label}: console did not match ${JSON.stringify(pattern)} within ${seconds * call.services.timeoutScale}s; last console lines:\n${tail}`);
     }
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         con.off('data', done);
+        con.off('end', done);
         call.signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, left);
       con.on('data', done);
+      con.on('end', done);
       call.signal.addEventListener('abort', done, { once: true });
     });
     if (call.signal.aborted) throw call.signal.reason;
@@ -235,7 +247,7 @@ export function registerVms(registry: BindingRegistry): void {
         const o = (opts ?? {}) as RunOpts;
         if (o.timeout !== undefined) throw new Error('run_async takes no timeout: use process:wait(timeout) and process:kill()');
         const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd as string, o), { env: o.env, cwd: o.cwd }));
-        const handle = new ProcessHandle(vm.session.label, commandText(cmd as string, o), proc);
+        const handle = new ProcessHandle(vm.session, commandText(cmd as string, o), proc);
         if (o.stdin !== undefined) {
           await proc.write(o.stdin);
           await proc.closeStdin();
@@ -306,12 +318,12 @@ export function registerVms(registry: BindingRegistry): void {
     methods: {
       wait: (p, [timeout], call) => p.wait(timeout === undefined ? undefined : (timeout as number) * call.services.timeoutScale),
       kill: async (p, [sig]) => {
-        await p.proc.kill((sig as string | undefined) ?? 'term');
+        await p.request(() => p.proc.kill((sig as string | undefined) ?? 'term'));
       },
       pid: (p) => p.proc.pid,
       status: (p) => p.status(),
-      stdin_write: (p, [data]) => p.proc.write(data as Uint8Array),
-      close_stdin: (p) => p.proc.closeStdin(),
+      stdin_write: (p, [data]) => p.request(() => p.proc.write(data as Uint8Array)),
+      close_stdin: (p) => p.request(() => p.proc.closeStdin()),
       stdout_stream: (p, _a, call) => opened(p.stream('stdout'), call),
       stderr_stream: (p, _a, call) => opened(p.stream('stderr'), call),
     },
@@ -350,7 +362,7 @@ export function registerVms(registry: BindingRegistry): void {
     methods: {
       next: (s, [t], call) => s.next(wait(t, call, STREAM_WAIT_S), call.signal),
       read_until: (s, [pattern, t], call) => s.until(pattern as string, wait(t, call, STREAM_WAIT_S), call.signal, 'through'),
-      expect: async (s, [pattern, t], call) => (await s.until(pattern as string, wait(t, call, STREAM_WAIT_S), call.signal, 'match')).toString('utf8'),
+      expect: (s, [pattern, t], call) => s.until(pattern as string, wait(t, call, STREAM_WAIT_S), call.signal, 'match'),
       drain: (s, [t], call) => s.drain(wait(t, call, 0), call.signal),
       close: (s) => s.close(),
       eof: (s) => s.eof(),
@@ -364,10 +376,15 @@ export function registerVms(registry: BindingRegistry): void {
       read: (c, _a, call) => {
         c.vm.session.agentFor();
         const con = c.vm.session.console!;
-        const s = new Stream(`${c.vm.session.label}: console`);
-        s.attach((push) => {
+        const session = c.vm.session;
+        const s = new Stream(`${session.label}: console`, () => session.exitCause());
+        s.attach((push, end) => {
           con.on('data', push);
-          return () => con.off('data', push);
+          con.on('end', end);
+          return () => {
+            con.off('data', push);
+            con.off('end', end);
+          };
         });
         return opened(s, call);
       },

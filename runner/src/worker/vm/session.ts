@@ -4,7 +4,9 @@
  * through `agentFor()`, which turns a wrong state or a dead QEMU into the
  * error an author can act on.
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess } from '@provium/qemu';
 import type { HostServices, PreparedProfile, VmEvent } from '@provium/types';
@@ -56,14 +58,22 @@ const now = () => new Date().toISOString();
 /** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
 const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
+const EXIT_REPORT_MS = 2_000;
 
 export class VmSession {
   state: VmState = 'created';
   private qemu: QemuProcess | undefined;
   private agent: AgentClient | undefined;
   private lease: LeaseShare | undefined;
-  /** Set when QEMU ended without being asked to: what every later operation reports. */
+  /** Set when QEMU ended without being asked to (crash, panic, reboot): what every later operation reports. */
   private death: Error | undefined;
+  /** Set when the guest powered itself off (power button, `poweroff`): an orderly end, not a failure. */
+  private poweredOff = false;
+  /** The console log as it was when QEMU exited (the driver removes the run dir that held it). */
+  private finalConsole: Buffer | undefined;
+  /** Bytes of the console log that console expect() has consumed. */
+  consoleCursor = 0;
 
   constructor(
     readonly name: string,
@@ -76,15 +86,26 @@ export class VmSession {
     return `vm "${this.name}"`;
   }
 
-  /** The console log so far ("" before boot). */
-  consoleLog(): string {
-    return this.qemu ? this.qemu.console.readLog() : '';
+  /** The console log so far, as bytes (empty before boot; kept after QEMU exits). */
+  consoleLog(): Buffer {
+    if (this.finalConsole) return this.finalConsole;
+    if (!this.qemu) return Buffer.alloc(0);
+    try {
+      return readFileSync(this.qemu.consoleLogPath);
+    } catch {
+      return Buffer.alloc(0); // QEMU exited before the log could be kept
+    }
   }
 
   /** The guest agent's own log, when the agent still answers. */
   async agentLog(): Promise<Buffer | undefined> {
     if (this.state !== 'booted' || this.death || !this.agent) return undefined;
     return this.agent.agentLog().catch(() => undefined);
+  }
+
+  /** True once QEMU has closed the console (it is exiting or has exited). */
+  get consoleEnded(): boolean {
+    return this.finalConsole !== undefined;
   }
 
   get console() {
@@ -110,16 +131,23 @@ export class VmSession {
       const { launchQemu } = await import('@provium/qemu');
       this.qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
       const qemu = this.qemu;
+      // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
+      qemu.console.once('end', () => {
+        this.finalConsole = this.consoleLog();
+      });
       await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
       this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
       void qemu.onExit.then((exit) => {
         void this.env.host.qemuEnded(qemu.pid).catch(() => {});
-        if (!exit.expected) {
-          this.death = new Error(`${this.label} died: ${exit.error.message}`);
-          this.state = 'shutdown';
-          this.agent?.close().catch(() => {});
-          void this.releaseLease();
-        }
+        if (exit.expected) return;
+        // The guest powering itself off is an end, not a failure; a reset (-no-reboot), panic or crash is.
+        if (exit.shutdownReason === 'guest-shutdown') this.poweredOff = true;
+        else this.death = new Error(`${this.label} died: ${exit.error.message}`);
+        this.state = 'shutdown';
+        this.agent?.close().catch(() => {});
+        void this.releaseLease();
+        const reason = this.poweredOff ? 'guest powered off' : `died (${exit.shutdownReason ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`)})`;
+        this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
       });
       this.agent = await this.connectAgent(qemu, signal);
       if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
@@ -157,26 +185,47 @@ export class VmSession {
       case 'paused':
         throw new Error(`${this.label} is paused: call vm:resume() first`);
       case 'shutdown':
-        throw new Error(`${this.label} is shut down: create a new VM with provium:vm()`);
+        throw this.shutDownError();
     }
     return this.agent!;
   }
 
-  /** Fails with the death of QEMU when that is why the operation failed. */
+  private shutDownError(): Error {
+    const how = this.poweredOff ? ' (the guest powered itself off)' : '';
+    return new Error(`${this.label} is shut down${how}: create a new VM with provium:vm()`);
+  }
+
+  /** Fails with the death of QEMU (or the guest's power-off) when that is why the operation failed. */
   async guard<T>(op: Promise<T>): Promise<T> {
     try {
       return await op;
     } catch (e) {
-      // Give the exit event a moment to arrive: a lost agent connection usually means QEMU is gone.
-      if (this.qemu && !this.death) await Promise.race([this.qemu.onExit, new Promise((r) => setTimeout(r, 200))]);
-      throw this.death ?? e;
+      throw (await this.lostCause()) ?? e;
     }
+  }
+
+  /**
+   * Why the guest stopped answering, when QEMU is gone: its death, or a note
+   * that it powered off. A lost agent connection usually means QEMU is exiting,
+   * so its exit gets up to EXIT_REPORT_MS to be reported.
+   */
+  async lostCause(): Promise<Error | undefined> {
+    if (this.qemu && this.qemu.exit === undefined) await Promise.race([this.qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
+    if (this.death) return this.death;
+    if (this.poweredOff) return new Error(`${this.label} powered off while the operation ran`);
+    return undefined;
+  }
+
+  /** Once QEMU has exited: why, if it was not asked to (undefined after vm:shutdown() or a kill). */
+  async exitCause(): Promise<Error | undefined> {
+    await this.qemu?.onExit;
+    return this.death ?? (this.poweredOff ? this.shutDownError() : undefined);
   }
 
   private running(): QemuProcess {
     if (this.death) throw this.death;
     if (this.state === 'created') throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
-    if (this.state === 'shutdown') throw new Error(`${this.label} is shut down: create a new VM with provium:vm()`);
+    if (this.state === 'shutdown') throw this.shutDownError();
     return this.qemu!;
   }
 

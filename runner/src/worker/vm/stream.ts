@@ -16,6 +16,11 @@ export class Stream {
   constructor(
     /** Where it was opened, for messages: `vm "a": stdout of "cmd"`. */
     readonly label: string,
+    /**
+     * Asked once the source has ended: the error to raise instead of a plain
+     * end of stream when the source ended because the VM died.
+     */
+    private readonly endCause: () => Promise<Error | undefined> = async () => undefined,
   ) {}
 
   /** Connects a source: `push` data, `end` once; returns how to disconnect. */
@@ -70,8 +75,12 @@ export class Stream {
       if (Date.now() >= deadline) throw new Error(`${this.label}: no output within ${seconds}s`);
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
+      this.check();
     }
-    return this.buf.length ? this.take(this.buf.length) : undefined;
+    if (this.buf.length) return this.take(this.buf.length);
+    const cause = await this.endCause();
+    if (cause) throw cause;
+    return undefined;
   }
 
   /** Waits until the unread data matches `pattern`; consumes and returns it through the match (or just the match). */
@@ -84,12 +93,13 @@ export class Stream {
         const through = this.take(found.end);
         return what === 'match' ? Buffer.from(found.match) : through;
       }
-      if (this.ended) throw new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.toString('utf8')}`);
+      if (this.ended) throw (await this.endCause()) ?? new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.toString('utf8')}`);
       if (Date.now() >= deadline) {
         throw new Error(`${this.label}: no match for ${JSON.stringify(pattern)} within ${seconds}s; unread output:\n${this.buf.toString('utf8').slice(-2000)}`);
       }
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
+      this.check();
     }
   }
 
