@@ -1,7 +1,8 @@
 /**
  * The VM API end to end: real Lua test files run by the built CLI (worker
  * threads, host services over the port), booting the real default guest under
- * QEMU. Two boots in all; each file shares its VM between its tests.
+ * QEMU. Four boots in all (a; l1 and l2 as one lab; t); each file shares its
+ * VMs between its tests.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,39 @@ let dir: string;
 let events: RunEvent[];
 
 const OPS = `
-local vm = provium:vm("a", "default"):boot()
+local vm = provium:vm("a", "default", { memory = "192M" })
+vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000 })
+
+local function err(fn) return tostring(select(2, pcall(fn))) end
+
+test("the state machine", function(t)
+  local idle = provium:vm("idle", "default")
+  t:assert_eq(idle.state, "created")
+  t:assert_contains(err(function() idle:run("true") end), "VM not booted")
+  t:assert_eq(provium:vm("idle"), idle)
+  t:assert_contains(err(function() provium:vm("idle", "default") end), "already exists")
+  t:assert_contains(err(function() provium:vm("nope") end), 'no VM named "nope"')
+  idle:shutdown()
+  t:assert_eq(idle.state, "shutdown")
+  t:assert_contains(err(function() idle:boot() end), "create a new VM")
+
+  t:assert_eq(vm.state, "booted")
+  t:assert_eq(vm:read_file("/etc/motd.d/hello"), "hi\\n")
+  t:assert_eq(vm:stat("/etc/motd.d/hello").perm, 384)
+  t:assert(vm:clock():get() < 1700000600, "initial_time sets the guest clock")
+  -- 192M, not the profile's 256M: the guest sees ~145 MB of 192M (~210 MB of 256M)
+  t:assert_eq(vm:run("awk '/MemTotal/ {print ($2 > 120000 && $2 < 180000)}' /proc/meminfo").stdout, "1\\n")
+  t:assert_contains(err(function() vm:boot() end), "already booted")
+  local p = vm:run_async("sleep 100")
+  vm:pause()
+  t:assert_eq(vm.state, "paused")
+  t:assert_contains(err(function() vm:run("true") end), "resume()")
+  t:assert_contains(err(function() p:kill() end), "resume()")
+  vm:resume()
+  t:assert_eq(vm:run("echo back").stdout, "back\\n")
+  p:kill("kill")
+  t:assert_eq(p:wait("20s").status, "signalled")
+end)
 
 test("run: exit codes, output, argv, env, cwd, stdin, timeout", function(t)
   local r = vm:run("echo out; echo err >&2; exit 3")
@@ -133,41 +166,6 @@ test("after death the VM stays dead", function(t)
 end)
 `;
 
-const STATES = `
-test("the state machine", function(t)
-  local vm = provium:vm("s", "default", { memory = "192M" })
-  t:assert_eq(vm.state, "created")
-  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "VM not booted")
-  t:assert_eq(provium:vm("s"), vm)
-  t:assert_contains(tostring(t:assert_raises(function() provium:vm("s", "default") end)), "already exists")
-  t:assert_contains(tostring(t:assert_raises(function() provium:vm("nope") end)), 'no VM named "nope"')
-  vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000 })
-  t:assert_eq(vm.state, "booted")
-  t:assert_eq(vm:read_file("/etc/motd.d/hello"), "hi\\n")
-  t:assert_eq(vm:stat("/etc/motd.d/hello").perm, 384)
-  t:assert(vm:clock():get() < 1700000600, "initial_time sets the guest clock")
-  -- 192M, not the profile's 256M: the guest sees ~145 MB of 192M (~210 MB of 256M)
-  t:assert_eq(vm:run("awk '/MemTotal/ {print ($2 > 120000 && $2 < 180000)}' /proc/meminfo").stdout, "1\\n")
-  t:assert_contains(tostring(t:assert_raises(function() vm:boot() end)), "already booted")
-  vm:pause()
-  t:assert_eq(vm.state, "paused")
-  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "resume()")
-  vm:resume()
-  t:assert_eq(vm:run("echo back").stdout, "back\\n")
-  local p = vm:run_async("sleep 100")
-  vm:pause()
-  t:assert_contains(tostring(t:assert_raises(function() p:kill() end)), "resume()")
-  vm:resume()
-  local out = p:stdout_stream()
-  -- the default guest's acpid powers off on the ACPI power button
-  vm:power_button()
-  t:assert_contains(tostring(t:assert_raises(function() out:next("60s") end)), "powered off")
-  wait_until(function() return vm.state == "shutdown" end, { desc = "the guest powering itself off" })
-  t:assert_contains(tostring(t:assert_raises(function() vm:run("true") end)), "powered itself off")
-  t:assert_contains(tostring(t:assert_raises(function() vm:boot() end)), "create a new VM")
-end)
-`;
-
 const LAB = `
 provium:claim({ memory = "512M", cpus = 2 })
 provium:vm("l1", "default")
@@ -181,8 +179,20 @@ test("a lab boots all its VMs on one acquisition", function(t)
   provium:pause()
   t:assert_eq(provium.l1.state, "paused")
   provium:resume()
+  t:assert_eq(provium.l1:run("true").exit_code, 0)
+end)
+
+test("a guest that powers itself off is shut down, not dead", function(t)
+  local l2 = provium.l2
+  local out = l2:run_async("sleep 100"):stdout_stream()
+  -- the default guest's acpid powers off on the ACPI power button
+  l2:power_button()
+  t:assert_contains(tostring(t:assert_raises(function() out:next("60s") end)), "powered off")
+  wait_until(function() return l2.state == "shutdown" end, { desc = "the guest powering itself off" })
+  t:assert_contains(tostring(t:assert_raises(function() l2:run("true") end)), "powered itself off")
+  t:assert_contains(tostring(t:assert_raises(function() l2:boot() end)), "create a new VM")
   provium:shutdown()
-  t:assert_eq(provium.l2.state, "shutdown")
+  t:assert_eq(provium.l1.state, "shutdown")
 end)
 
 test("VMs boot within the file's claim, and one claim per file", function(t)
@@ -192,10 +202,19 @@ test("VMs boot within the file's claim, and one claim per file", function(t)
 end)
 `;
 
+const TIMEOUT = `
+local vm = provium:vm("t", "default"):boot()
+
+test("a file that times out in a guest command", function(t)
+  provium.timeout = "1s" -- already over: the file times out inside the next host call
+  vm:run("sleep 1000")
+end)
+`;
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'provium-vm-'));
   writeFileSync(path.join(dir, 'ops.test.lua'), OPS);
-  writeFileSync(path.join(dir, 'states.test.lua'), STATES);
+  writeFileSync(path.join(dir, 'timeout.test.lua'), TIMEOUT);
   writeFileSync(path.join(dir, 'lab.test.lua'), LAB);
   const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
@@ -231,6 +250,7 @@ describe('the VM API on the default guest', () => {
     'after death the VM stays dead',
     'the state machine',
     'a lab boots all its VMs on one acquisition',
+    'a guest that powers itself off is shut down, not dead',
     "VMs boot within the file's claim, and one claim per file",
   ])('%s', (name) => {
     const e = result(name);
@@ -266,10 +286,18 @@ describe('the VM API on the default guest', () => {
     expect(events.find((x) => x.event === 'vm_shutdown' && x.vm === 'a')).toMatchObject({ reason: 'died (guest-reset)' });
   });
 
+  it('kills the VMs of a file that times out', () => {
+    const done = events.find((e): e is FileCompleted => e.event === 'file_completed' && e.file === 'timeout.test.lua');
+    expect(done?.status).toBe('timed_out');
+    expect(events.find((e) => e.event === 'vm_shutdown' && e.vm === 't')).toMatchObject({ reason: 'file ended' });
+  });
+
   it('reports VM lifecycle events and leaves no QEMU behind', () => {
     const spawned = events.filter((e) => e.event === 'vm_spawned');
-    expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 'l1', 'l2', 's']);
-    expect(events.find((e) => e.event === 'vm_shutdown' && e.vm === 's')).toMatchObject({ reason: 'guest powered off' });
+    expect(spawned.map((e) => 'vm' in e && e.vm).sort()).toEqual(['a', 'l1', 'l2', 't']);
+    const reason = (vm: string) => events.find((e) => e.event === 'vm_shutdown' && e.vm === vm);
+    expect(reason('l1')).toMatchObject({ reason: 'shutdown' });
+    expect(reason('l2')).toMatchObject({ reason: 'guest powered off' });
     for (const e of spawned) {
       if (e.event !== 'vm_spawned') continue;
       expect(() => process.kill(e.pid, 0), `QEMU ${e.pid} of ${e.vm} is gone`).toThrow();
