@@ -123,6 +123,12 @@ test("argument errors come from the schema", function(t)
   t:assert_contains(tostring(err), "timeot")
   err = t:assert_raises(function() vm:snapshot() end)
   t:assert_contains(tostring(err), "not available yet")
+  t:assert_contains(tostring(t:assert_raises(function() provium:vm("c0", "default", { cpus = 0 }) end)), 'VM "c0": cpus must be at least 1; got 0')
+  t:assert_contains(tostring(t:assert_raises(function() provium:vm("m0", "default", { memory = "1M" }) end)), 'give at least "32M"')
+  local rel = provium:vm("rel", "default")
+  err = t:assert_raises(function() rel:boot({ files = { { path = "etc/x", content = "" } } }) end)
+  t:assert_contains(tostring(err), 'files[1].path must be an absolute guest path; got "etc/x"')
+  t:assert_eq(rel.state, "created")
 end)
 
 test("processes and streams", function(t)
@@ -180,6 +186,18 @@ test("a lab boots all its VMs on one acquisition", function(t)
   t:assert_eq(provium.l1.state, "paused")
   provium:resume()
   t:assert_eq(provium.l1:run("true").exit_code, 0)
+end)
+
+test("reset reboots the guest and waits for its agent", function(t)
+  local l1 = provium.l1
+  l1:write_file("/tmp/marker", "x")
+  l1:run("echo mark-1 > /dev/console")
+  l1:reset()
+  t:assert_eq(l1.state, "booted")
+  t:assert_eq(l1:run("test -e /tmp/marker").exit_code, 1)
+  l1:run("echo mark-2 > /dev/console")
+  -- console expect starts over with the new boot
+  t:assert_eq(l1:console():expect("mark%-%d"), "mark-2")
 end)
 
 test("a guest that powers itself off is shut down, not dead", function(t)
@@ -250,6 +268,7 @@ describe('the VM API on the default guest', () => {
     'after death the VM stays dead',
     'the state machine',
     'a lab boots all its VMs on one acquisition',
+    'reset reboots the guest and waits for its agent',
     'a guest that powers itself off is shut down, not dead',
     "VMs boot within the file's claim, and one claim per file",
   ])('%s', (name) => {

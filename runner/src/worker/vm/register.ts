@@ -16,6 +16,8 @@ import { Stream } from './stream.js';
 import { VmSession, shareLease, type BootOpts, type VmOpts } from './session.js';
 
 const CONSOLE_EXPECT_S = 30;
+/** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
+const MIN_MEMORY = 32 * 1024 * 1024;
 const STREAM_WAIT_S = 10;
 
 /** A stream opened by a test is closed when that test ends (the file, in top-level code). */
@@ -70,6 +72,10 @@ export class Lab {
     if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
       throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
+    }
+    if (opts?.cpus !== undefined && opts.cpus < 1) throw new Error(`VM "${name}": cpus must be at least 1; got ${opts.cpus}`);
+    if (opts?.memory !== undefined && opts.memory < MIN_MEMORY) {
+      throw new Error(`VM "${name}": memory ${opts.memory} bytes is too small to boot a Linux guest; give at least "${MIN_MEMORY / 1024 / 1024}M"`);
     }
     const host = this.requireHost();
     const s = this.services;

@@ -123,6 +123,9 @@ export class VmSession {
     if (this.state === 'shutdown') throw new Error(`${this.label} was shut down and cannot boot again: create a new VM with provium:vm()`);
     if (this.state !== 'created') throw new Error(`${this.label} is already booted`);
     if (boot.rng_seed !== undefined) throw new Error(`${this.label}: boot option rng_seed is not available yet in this version of Provium`);
+    (boot.files ?? []).forEach((f, i) => {
+      if (!f.path.startsWith('/')) throw new Error(`${this.label}: boot option files[${i + 1}].path must be an absolute guest path; got "${f.path}"`);
+    });
     const { profile, memory, cpus } = await this.demand();
     this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
     try {
@@ -246,6 +249,8 @@ export class VmSession {
   async reset(signal: AbortSignal): Promise<void> {
     const q = this.running();
     await this.agent?.close().catch(() => {});
+    // console expect() starts over with the new boot
+    this.consoleCursor = this.consoleLog().length;
     await q.reset();
     if (this.state === 'paused') await q.resume();
     this.agent = await this.connectAgent(q, signal);
