@@ -165,7 +165,7 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
   const con = s.console!;
   const deadline = Date.now() + ms(seconds, call);
   for (;;) {
-    const unread = s.consoleLog().subarray(s.consoleCursor);
+    const unread = s.consoleLog(s.consoleCursor);
     const found = luaFind(unread, pattern);
     if (found) {
       s.consoleCursor += found.end;

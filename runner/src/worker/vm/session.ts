@@ -4,7 +4,7 @@
  * through `agentFor()`, which turns a wrong state or a dead QEMU into the
  * error an author can act on.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
@@ -86,14 +86,32 @@ export class VmSession {
     return `vm "${this.name}"`;
   }
 
-  /** The console log so far, as bytes (empty before boot; kept after QEMU exits). */
-  consoleLog(): Buffer {
-    if (this.finalConsole) return this.finalConsole;
+  /** The console log so far from byte `from` on (empty before boot; kept after QEMU exits). */
+  consoleLog(from = 0): Buffer {
+    if (this.finalConsole) return this.finalConsole.subarray(from);
     if (!this.qemu) return Buffer.alloc(0);
+    let fd: number;
     try {
-      return readFileSync(this.qemu.consoleLogPath);
+      fd = openSync(this.qemu.consoleLogPath, 'r');
     } catch {
       return Buffer.alloc(0); // QEMU exited before the log could be kept
+    }
+    try {
+      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - from));
+      const n = readSync(fd, buf, 0, buf.length, from);
+      return buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Size of the console log so far, in bytes. */
+  consoleSize(): number {
+    if (this.finalConsole) return this.finalConsole.length;
+    try {
+      return this.qemu ? statSync(this.qemu.consoleLogPath).size : 0;
+    } catch {
+      return 0;
     }
   }
 
@@ -250,7 +268,7 @@ export class VmSession {
     const q = this.running();
     await this.agent?.close().catch(() => {});
     // console expect() starts over with the new boot
-    this.consoleCursor = this.consoleLog().length;
+    this.consoleCursor = this.consoleSize();
     await q.reset();
     if (this.state === 'paused') await q.resume();
     this.agent = await this.connectAgent(q, signal);
