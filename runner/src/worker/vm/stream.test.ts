@@ -1,0 +1,85 @@
+import { EventEmitter } from 'node:events';
+import { expect, test } from 'vitest';
+import { luaFind } from './lua-find.js';
+import { Stream } from './stream.js';
+
+/** A stream over an emitter the test drives: 'data' chunks, then 'end'. */
+function streamOver(endCause?: () => Promise<Error | undefined>) {
+  const src = new EventEmitter();
+  const s = new Stream('test source', endCause);
+  s.attach((push, end) => {
+    src.on('data', push);
+    src.on('end', end);
+    return () => src.removeAllListeners();
+  });
+  return { s, src };
+}
+
+const never = new AbortController().signal;
+const bytes = (b: string | number[]) => new Uint8Array(typeof b === 'string' ? Buffer.from(b) : b);
+
+test('luaFind is string.find: Lua patterns, 1-based inclusive ends, bytes of the match', () => {
+  expect(luaFind('abc 42 def', '%d+')).toEqual({ start: 5, end: 6, match: bytes('42') });
+  expect(luaFind('a.b', '.')?.match).toEqual(bytes('a'));
+  expect(luaFind('x-y', '%-')?.start).toBe(2);
+  expect(luaFind('abc', '^b')).toBeUndefined();
+  expect(luaFind(Uint8Array.of(0, 0xff, 0x41), '\xff')).toBeUndefined(); // a JS string pattern is UTF-8: U+00FF is two bytes
+  expect(luaFind(Uint8Array.of(0, 0xff, 0x41), '%z.A')?.match).toEqual(bytes([0, 0xff, 0x41]));
+  expect(() => luaFind('x', '[a')).toThrow('bad Lua pattern "[a": malformed pattern');
+});
+
+test('reads consume: until returns through the match (or the match), next the rest', async () => {
+  const { s, src } = streamOver();
+  const got = s.until('b%d', 10, never, 'match');
+  src.emit('data', Buffer.from('aa'));
+  src.emit('data', Buffer.from('ab7c\xff'.split('').map((c) => c.charCodeAt(0))));
+  expect(await got).toEqual(Buffer.from('b7'));
+  src.emit('data', Buffer.from('line\n'));
+  expect(await s.until('\n', 10, never, 'through')).toEqual(Buffer.from([0x63, 0xff, ...Buffer.from('line\n')]));
+  src.emit('data', Buffer.from('tail'));
+  src.emit('end');
+  expect(await s.next(10, never)).toEqual(Buffer.from('tail'));
+  expect(await s.next(10, never)).toBeUndefined();
+  expect(s.eof()).toBe(true);
+});
+
+test('an ended stream without a match says so and shows what was left', async () => {
+  const { s, src } = streamOver();
+  src.emit('data', Buffer.from('no luck'));
+  src.emit('end');
+  await expect(s.until('found', 10, never, 'match')).rejects.toThrow('test source: ended without matching "found"; unread output:\nno luck');
+});
+
+test('a source that ended because the VM died raises the death instead of ending quietly', async () => {
+  const death = new Error('vm "a" died: QEMU exited');
+  const { s, src } = streamOver(async () => death);
+  const waiting = s.next(10, never);
+  src.emit('end');
+  await expect(waiting).rejects.toBe(death);
+  await expect(s.until('x', 10, never, 'through')).rejects.toBe(death);
+});
+
+test('a timeout names the pattern and the unread output', async () => {
+  const { s, src } = streamOver();
+  src.emit('data', Buffer.from('partial'));
+  await expect(s.until('done', 0, never, 'match')).rejects.toThrow('test source: no match for "done" within 0s; unread output:\npartial');
+  await expect(s.drain(0, never)).resolves.toEqual(Buffer.from('partial'));
+  await expect(s.next(0, never)).rejects.toThrow('test source: no output within 0s');
+});
+
+test('close ends a pending read and every later one', async () => {
+  const { s, src } = streamOver();
+  const waiting = s.next(10, never);
+  s.close();
+  await expect(waiting).rejects.toThrow('test source: the stream is closed');
+  src.emit('data', Buffer.from('late'));
+  await expect(s.drain(0, never)).rejects.toThrow('closed');
+});
+
+test('an aborted call stops waiting with the abort reason', async () => {
+  const { s } = streamOver();
+  const ac = new AbortController();
+  const waiting = s.until('x', 10, ac.signal, 'match');
+  ac.abort(new Error('test timed out'));
+  await expect(waiting).rejects.toThrow('test timed out');
+});
