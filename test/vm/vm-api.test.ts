@@ -138,7 +138,7 @@ test("processes and streams", function(t)
   local out = p:stdout_stream()
   t:assert_eq(out:read_until("start\\n"), "start\\n")
   p:stdin_write("hello\\n")
-  t:assert_eq(out:expect("got:%a+", "20s"), "got:hello")
+  t:assert_eq(out:expect("got:%a+\\n", "20s"), "got:hello\\n") -- the newline: output can arrive in pieces
   t:assert_eq(p:stderr_stream():expect("oops"), "oops")
   p:kill("kill")
   local r = p:wait("20s")
@@ -149,7 +149,7 @@ test("processes and streams", function(t)
   t:assert_eq(q:wait("20s").stdout, "fed\\n")
   local con = vm:console():read()
   vm:console():write("echo streamed-$((40+2))\\n")
-  t:assert_eq(con:expect("streamed%-%d+", "20s"), "streamed-42")
+  t:assert_eq(con:expect("streamed%-%d+\\r", "20s"), "streamed-42\\r")
   con:close()
   t:assert_contains(tostring(t:assert_raises(function() con:next() end)), "closed")
   local bin = vm:run_async("printf 'a\\\\377b'"):stdout_stream()
@@ -186,6 +186,11 @@ test("a lab boots all its VMs on one acquisition", function(t)
   t:assert_eq(provium.l1.state, "paused")
   provium:resume()
   t:assert_eq(provium.l1:run("true").exit_code, 0)
+end)
+
+test("a boot waiting in the pool ends with its test", { timeout = "1s" }, function(t)
+  -- l1 and l2 hold both CPUs of the claim: this boot waits until the test times out
+  provium:vm("l4", "default", { memory = "32M" }):boot()
 end)
 
 test("reset reboots the guest and waits for its agent", function(t)
@@ -283,6 +288,13 @@ describe('the VM API on the default guest', () => {
     expect(e.error.message).toContain('to-stdout');
     expect(e.error.message).toContain('to-stderr');
     expect(e.error.location?.line).toBeGreaterThan(0);
+  });
+
+  it('a test that times out while its boot waits in the pool fails, and the VM never starts', () => {
+    const e = result('a boot waiting in the pool ends with its test') as TestFailed;
+    expect(e.event).toBe('test_failed');
+    expect(e.error.message).toMatch(/timed out/);
+    expect(events.some((x) => x.event === 'vm_spawned' && x.vm === 'l4')).toBe(false);
   });
 
   it('keeps the console and agent logs of a failed test and names them in the event', () => {

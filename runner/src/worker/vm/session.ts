@@ -60,6 +60,8 @@ const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
 const EXIT_REPORT_MS = 2_000;
+/** Connections to the agent socket tried while the guest boots (see connectAgent). */
+const HANDSHAKE_ATTEMPTS = 3;
 
 export class VmSession {
   state: VmState = 'created';
@@ -146,6 +148,11 @@ export class VmSession {
     });
     const { profile, memory, cpus } = await this.demand();
     this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
+    if (signal.aborted) {
+      // The test ended (timeout) while the boot waited in the pool: nothing to boot for any more.
+      await this.releaseLease();
+      throw signal.reason;
+    }
     try {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
       // Loaded on first boot: files without VMs start faster without the driver.
@@ -185,17 +192,34 @@ export class VmSession {
   }
 
   private async connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
-    const { AgentClient } = await import('@provium/agent');
+    const { AgentClient, AgentConnectionLostError } = await import('@provium/agent');
     const timeoutMs = BOOT_TIMEOUT_MS * this.env.timeoutScale;
+    const deadline = Date.now() + timeoutMs;
     const died = qemu.onExit.then((exit) => {
       throw new Error(`${this.label} did not boot: ${exit.error.message}`);
     });
-    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-    const agent = AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: timeoutMs }).catch((e: Error) => {
-      throw new Error(`${this.label}: the guest agent did not answer within ${timeoutMs / 1000}s (${e.message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    return Promise.race([agent, died, aborted]);
+    const handshake = async (): Promise<AgentClient> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
+        } catch (e) {
+          // QEMU at times drops a connection made while the guest resets (seen right after
+          // system_reset); the agent reopens its port for the next host, so connect again.
+          const qemuUp = !qemu.qmp.closed && qemu.exit === undefined;
+          if (e instanceof AgentConnectionLostError && qemuUp && !signal.aborted && attempt < HANDSHAKE_ATTEMPTS && Date.now() < deadline) continue;
+          // A lost connection usually means QEMU is exiting: its exit (`died`) tells the story better.
+          await Promise.race([qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
+          throw new Error(`${this.label}: no handshake with the guest agent (${(e as Error).message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+        }
+      }
+    };
+    return Promise.race([handshake(), died, aborted]);
   }
+
 
   /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
   agentFor(): AgentClient {
@@ -271,7 +295,11 @@ export class VmSession {
     this.consoleCursor = this.consoleSize();
     await q.reset();
     if (this.state === 'paused') await q.resume();
-    this.agent = await this.connectAgent(q, signal);
+    try {
+      this.agent = await this.connectAgent(q, signal);
+    } catch (e) {
+      throw this.death ?? e;
+    }
     this.state = 'booted';
   }
 
