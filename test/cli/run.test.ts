@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import type { FileCompleted, RunCompleted, TestFailed, TestPassed } from '@provium/types';
-import { events, project, provium, proviumWithEnv } from './helpers.js';
+import { execa } from 'execa';
+import type { FileCompleted, RunCompleted, RunEvent, TestFailed, TestPassed } from '@provium/types';
+import { CLI, events, project, provium, proviumWithEnv } from './helpers.js';
 
 const PASSING = `test("one", function(t) t:assert_eq(1, 1) end)\ntest("two", function(t) print("to the log") end)\n`;
 const FAILING = `test("good", function(t) end)\ntest("bad", { owner = "me" }, function(t)\n  t:assert_eq("apple", "orange")\nend)\n`;
@@ -26,7 +27,7 @@ describe('provium test', () => {
     const dir = project({ 'tests/ok.test.lua': PASSING, 'tests/broken.test.lua': 'test("x", function(t)\n  local = 1\nend)\n' });
     const r = await provium(dir, 'test');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^ERR {2}tests\/broken\.test\.lua/m);
+    expect(r.stdout).toMatch(/^ERROR tests\/broken\.test\.lua/m);
     expect(r.stdout).toContain('at tests/broken.test.lua:2');
     expect(r.stdout).toMatch(/^PASS tests\/ok\.test\.lua/m);
     expect(r.lastLine).toBe('2 passed, 1 failed, 0 skipped');
@@ -36,14 +37,19 @@ describe('provium test', () => {
     const dir = project({
       'tests/spin.test.lua': 'test("spin", function(t) while true do end end)\n',
       'tests/pspin.test.lua': 'while true do pcall(function() while true do end end) end\n',
+      // One library call that backtracks for ages: no Lua instruction runs, so only the main thread can stop it.
+      'tests/native.test.lua': 'test("backtrack", function(t)\n  string.find(("a"):rep(40), ("a?"):rep(40) .. ("a"):rep(40))\nend)\n',
       'tests/fine.test.lua': PASSING,
     });
-    const { code, events: ev } = await events(dir, '--timeout', '1s', '-j3');
+    const { code, events: ev } = await events(dir, '--timeout', '1s', '-j4');
     expect(code).toBe(1);
     const done = (f: string) => ev.find((e): e is FileCompleted => e.event === 'file_completed' && e.file === f)!;
     expect(done('tests/spin.test.lua').status).toBe('timed_out');
     expect(done('tests/pspin.test.lua').status).toBe('timed_out');
+    expect(done('tests/native.test.lua').status).toBe('timed_out');
+    expect(done('tests/native.test.lua').error!.message).toMatch(/^timed out after 1\.0s.* and did not stop within 5s: its worker thread was terminated$/);
     expect(done('tests/fine.test.lua').status).toBe('passed');
+    expect((ev.at(-1) as RunCompleted).failed_files).toBe(3);
   });
 
   it('a worker that dies takes down no other file', async () => {
@@ -54,7 +60,7 @@ describe('provium test', () => {
     });
     const r = await proviumWithEnv(dir, { PROVIUM_WORKER_MAX_HEAP_MB: '64' }, 'test', '-j2');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^ERR {2}tests\/hog\.test\.lua/m);
+    expect(r.stdout).toMatch(/^ERROR tests\/hog\.test\.lua/m);
     expect(r.stdout).toContain('the worker thread running this file died');
     expect(r.stdout).toMatch(/^PASS tests\/fine\.test\.lua/m);
     expect(r.lastLine).toBe('2 passed, 1 failed, 0 skipped');
@@ -97,6 +103,48 @@ describe('provium test', () => {
     const summary = ev.at(-1) as RunCompleted;
     expect(summary.event).toBe('run_completed');
     expect(summary.not_run).toBe(5);
+  });
+
+  it('--fail-fast cancels the running files, and a cancelled file is not a failure', async () => {
+    const dir = project({
+      'tests/a1.test.lua': FAILING,
+      'tests/a2.test.lua': 'test("spin", function(t) while true do end end)\n',
+      'tests/a3.test.lua': PASSING,
+      'tests/a4.test.lua': PASSING,
+    });
+    const { code, events: ev } = await events(dir, '--fail-fast', '-j2');
+    expect(code).toBe(1);
+    const spin = ev.find((e): e is FileCompleted => e.event === 'file_completed' && e.file === 'tests/a2.test.lua')!;
+    expect(spin.status).toBe('cancelled');
+    expect(spin.error?.message).toMatch(/^stopped by --fail-fast after another file failed/);
+    expect(ev.at(-1)).toMatchObject({ event: 'run_completed', files: 2, failed_files: 1, failed: 1, passed: 1, not_run: 2, exit_code: 1 });
+    const human = await provium(dir, 'test', '--fail-fast', '-j2', '--reporter', 'junit', '--output', 'junit.xml');
+    expect(human.stdout).toMatch(/^CANCELLED tests\/a2\.test\.lua/m);
+    expect(human.stdout).toContain('Files: 0 passed, 1 failed, 1 cancelled, 2 not run');
+    expect(human.lastLine).toBe('1 passed, 1 failed, 0 skipped');
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(path.join(dir, 'junit.xml'), 'utf8'));
+    const a2 = (xml.testsuites.testsuite as Record<string, unknown>[]).find((s) => s['@_name'] === 'tests/a2.test.lua')!;
+    expect(a2).toMatchObject({ '@_errors': '0', '@_skipped': '1', testcase: { '@_name': '(file)', skipped: { '@_message': expect.stringMatching(/^cancelled: stopped by --fail-fast/) } } });
+  });
+
+  it('Ctrl-C cancels the running file, prints the summary and exits 130', async () => {
+    // The test waits (rather than spins) so that its test_started event reaches the main thread.
+    const dir = project({ 'tests/a-wait.test.lua': 'test("waits", function(t) wait_until(function() return false end, { timeout = "1h" }) end)\n', 'tests/later.test.lua': PASSING });
+    const run = execa('node', [CLI, 'test', '--json', '-j1'], { cwd: dir, reject: false });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      run.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"test_started"')) resolve();
+      });
+      void run.then(() => reject(new Error(`provium ended before the test started:\n${out}`)));
+    });
+    run.kill('SIGINT');
+    const done = await run;
+    expect(done.exitCode).toBe(130);
+    const ev = done.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+    expect(ev.find((e) => e.event === 'file_completed')).toMatchObject({ file: 'tests/a-wait.test.lua', status: 'cancelled', error: { message: 'cancelled (interrupted) (during test "waits")' } });
+    expect(ev.at(-1)).toMatchObject({ event: 'run_completed', not_run: 1, exit_code: 130 });
   });
 
   it('-v lists every test, -q only failures', async () => {
@@ -160,6 +208,10 @@ describe('usage errors exit 2 and say what is wrong', () => {
     [['test', '--timeout', '5fortnights'], /invalid duration "5fortnights"/],
     [['test', 'nowhere'], /nowhere: no such file or directory/],
     [['test', '--reporter', 'junit'], /--reporter junit needs --output FILE/],
+    [['test', '--output', 'x.xml'], /--output FILE is where --reporter junit writes its XML/],
+    [['test', '-v', '-q'], /option '-q, --quiet' cannot be used with option '-v, --verbose'/],
+    [['test', '--timeout-scale', '0'], /--timeout-scale: expected a positive number, got "0"/],
+    [['list', 'tests/missing.test.lua'], /tests\/missing\.test\.lua: no such file or directory/],
   ])('%j', async (args, message) => {
     const r = await provium(dir, ...args);
     expect(r.code).toBe(2);

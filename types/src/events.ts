@@ -41,7 +41,8 @@ export interface TestFailed extends TestBase {
 }
 export interface TestSkipped extends TestBase { event: 'test_skipped'; reason: string }
 
-export type FileStatus = 'passed' | 'failed' | 'timed_out' | 'error' | 'skipped' | 'empty';
+/** `cancelled`: stopped by --fail-fast or Ctrl-C before it finished (not a failure of its own). */
+export type FileStatus = 'passed' | 'failed' | 'timed_out' | 'error' | 'skipped' | 'empty' | 'cancelled';
 export interface FileCompleted extends Base {
   event: 'file_completed';
   file: string;
@@ -65,7 +66,8 @@ export interface RunCompleted extends Base {
   /** Files never started (after --fail-fast or Ctrl-C). */
   not_run: number;
   duration_ms: number;
-  exit_code: 0 | 1 | 2;
+  /** 130: interrupted (Ctrl-C). */
+  exit_code: 0 | 1 | 2 | 130;
 }
 
 interface VmBase extends Base { file: string; vm: string }

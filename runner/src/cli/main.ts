@@ -48,7 +48,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
     .option('--output <file>', 'where the junit reporter writes its XML')
     .option('-v, --verbose', 'show every test')
-    .option('-q, --quiet', 'show only failures and the summary')
+    .addOption(new Option('-q, --quiet', 'show only failures and the summary').conflicts('verbose'))
     .action(async (paths: string[], opts) => exit(await (await commands.test()).testCommand(paths, opts)));
 
   selectionOptions(

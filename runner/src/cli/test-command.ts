@@ -33,6 +33,7 @@ export interface TestOptions {
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
   if (o.reporter !== 'default' && o.reporter !== 'junit') throw new UsageError(`--reporter: unknown reporter "${o.reporter}"; use default or junit`);
   if (o.reporter === 'junit' && !o.output) throw new UsageError('--reporter junit needs --output FILE (where to write the XML)');
+  if (o.output && o.reporter !== 'junit') throw new UsageError('--output FILE is where --reporter junit writes its XML; add --reporter junit (or leave out --output)');
   const cwd = process.cwd();
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
@@ -55,7 +56,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
   const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
   if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length), heap === undefined ? undefined : Number(heap));
+  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: heap === undefined ? undefined : Number(heap) });
   const interrupt = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -82,7 +83,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
     );
     for (const r of reporters) await r.close?.();
     if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);
-    return interrupt.signal.aborted && kept.length === 0 ? 130 : summary.exit_code;
+    return summary.exit_code;
   } finally {
     process.off('SIGINT', onSigint);
     await pool.close();

@@ -60,7 +60,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
     ...totals,
     not_run: queue.length,
     duration_ms: Math.round(performance.now() - started),
-    exit_code: totals.failed_files > 0 || totals.failed > 0 || opts.signal.aborted ? 1 : 0,
+    exit_code: opts.signal.aborted ? 130 : totals.failed_files > 0 || totals.failed > 0 ? 1 : 0,
   };
   emit(summary);
   return summary;
@@ -81,6 +81,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   };
   // Counted from events too: a terminated worker returns no outcome.
   const seen = { passed: 0, failed: 0, skipped: 0 };
+  let running: string | undefined;
   const host = hostFor?.(file.display, emit);
   const kill = new AbortController();
   let deadlineHit = false;
@@ -98,6 +99,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
     switch (msg.kind) {
       case 'events':
         for (const e of msg.events) {
+          running = e.event === 'test_started' ? e.test : undefined;
           if (e.event === 'test_passed') seen.passed++;
           else if (e.event === 'test_failed') seen.failed++;
           else if (e.event === 'test_skipped') seen.skipped++;
@@ -125,8 +127,8 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   try {
     outcome = await pool.runFile(task, onMessage, kill.signal);
   } catch (e) {
-    outcome = { status: 'error', ...seen, log: [], error: abnormalEnd(e, deadlineHit, timeoutMs, stop) };
-    if (deadlineHit) outcome.status = 'timed_out';
+    const status: FileStatus = deadlineHit ? 'timed_out' : stop.aborted ? 'cancelled' : 'error';
+    outcome = { status, ...seen, log: [], error: abnormalEnd(e, status, timeoutMs, stop, running) };
   } finally {
     clearTimeout(timer);
     stop.removeEventListener('abort', onStop);
@@ -137,7 +139,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
     event: 'file_completed',
     timestamp: now(),
     file: file.display,
-    status: outcome.status as FileStatus,
+    status: outcome.status,
     duration_ms: Math.round(performance.now() - started),
     passed: outcome.passed,
     failed: outcome.failed,
@@ -149,13 +151,14 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   return completed;
 }
 
-function abnormalEnd(e: unknown, deadlineHit: boolean, timeoutMs: number, stop: AbortSignal): FailureInfo {
-  if (deadlineHit) {
-    return { message: `timed out after ${(timeoutMs / 1000).toFixed(1)}s and did not stop within ${HARD_KILL_GRACE_MS / 1000}s: its worker thread was terminated` };
+function abnormalEnd(e: unknown, status: FileStatus, timeoutMs: number, stop: AbortSignal, runningTest: string | undefined): FailureInfo {
+  const during = runningTest === undefined ? '' : ` (during test "${runningTest}")`;
+  if (status === 'timed_out') {
+    return { message: `timed out after ${(timeoutMs / 1000).toFixed(1)}s${during} and did not stop within ${HARD_KILL_GRACE_MS / 1000}s: its worker thread was terminated` };
   }
-  if (stop.aborted) {
+  if (status === 'cancelled') {
     const why = (stop.reason as Error | undefined)?.message;
-    return { message: why === 'fail-fast' ? 'stopped by --fail-fast after another file failed' : 'cancelled (interrupted)' };
+    return { message: `${why === 'fail-fast' ? 'stopped by --fail-fast after another file failed' : 'cancelled (interrupted)'}${during}` };
   }
-  return { message: `the worker thread running this file died: ${e instanceof Error ? e.message : String(e)}` };
+  return { message: `the worker thread running this file died${during}: ${e instanceof Error ? e.message : String(e)}` };
 }

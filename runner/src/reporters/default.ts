@@ -23,6 +23,7 @@ export class DefaultReporter implements Reporter {
   /** Test-level lines of each file, printed with the file's line. */
   private readonly pending = new Map<string, string[]>();
   private progressShown = false;
+  private cancelled = 0;
 
   constructor(private readonly opts: DefaultReporterOptions) {
     this.c = pc.createColors(opts.color);
@@ -88,9 +89,10 @@ export class DefaultReporter implements Reporter {
 
   private fileDone(e: FileCompleted): void {
     const label = {
-      passed: this.c.green('PASS'), failed: this.c.red('FAIL'), timed_out: this.c.red('TIME'), error: this.c.red('ERR '),
-      skipped: this.c.yellow('SKIP'), empty: this.c.dim('NONE'),
+      passed: this.c.green('PASS'), failed: this.c.red('FAIL'), timed_out: this.c.red('TIMEOUT'), error: this.c.red('ERROR'),
+      skipped: this.c.yellow('SKIP'), empty: this.c.dim('EMPTY'), cancelled: this.c.yellow('CANCELLED'),
     }[e.status];
+    if (e.status === 'cancelled') this.cancelled++;
     const bad = e.status === 'failed' || e.status === 'timed_out' || e.status === 'error';
     const lines = this.pending.get(e.file) ?? [];
     this.pending.delete(e.file);
@@ -103,7 +105,8 @@ export class DefaultReporter implements Reporter {
   }
 
   private summary(e: RunCompleted): void {
-    const files = `Files: ${e.files - e.failed_files} passed, ${e.failed_files} failed${e.not_run ? `, ${e.not_run} not run` : ''} (${secs(e.duration_ms)})`;
+    const passed = e.files - e.failed_files - this.cancelled;
+    const files = `Files: ${passed} passed, ${e.failed_files} failed${this.cancelled ? `, ${this.cancelled} cancelled` : ''}${e.not_run ? `, ${e.not_run} not run` : ''} (${secs(e.duration_ms)})`;
     this.write(['', files, `${e.passed} passed, ${e.failed} failed, ${e.skipped} skipped`].join('\n'));
   }
 

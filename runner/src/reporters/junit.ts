@@ -59,16 +59,19 @@ export class JunitReporter implements Reporter {
       return { ...base, ...(t.event === 'test_passed' && t.log.length ? { 'system-out': t.log.join('\n') } : {}) };
     });
     const c = s.completed;
-    // A file-level error (syntax error, timeout, worker death) is reported as an <error> case of its own.
+    // A file-level error (syntax error, timeout, worker death) is an <error> case of its own; a cancelled file a <skipped> one.
+    const cancelled = c?.status === 'cancelled';
     if (c?.error) {
-      cases.push({ '@_name': '(file)', '@_classname': s.file, '@_time': (c.duration_ms / 1000).toFixed(3), error: { '@_message': `${c.status}: ${c.error.message.split('\n')[0]}`, '#text': c.error.message } } as never);
+      const fileCase = { '@_name': '(file)', '@_classname': s.file, '@_time': (c.duration_ms / 1000).toFixed(3) };
+      const detail = { '@_message': `${c.status}: ${c.error.message.split('\n')[0]}`, '#text': c.error.message };
+      cases.push({ ...fileCase, ...(cancelled ? { skipped: detail } : { error: detail }) } as never);
     }
     return {
       '@_name': s.file,
       '@_tests': cases.length,
       '@_failures': s.tests.filter((t) => t.event === 'test_failed').length,
-      '@_errors': c?.error ? 1 : 0,
-      '@_skipped': s.tests.filter((t) => t.event === 'test_skipped').length,
+      '@_errors': c?.error && !cancelled ? 1 : 0,
+      '@_skipped': s.tests.filter((t) => t.event === 'test_skipped').length + (c?.error && cancelled ? 1 : 0),
       '@_time': ((c?.duration_ms ?? 0) / 1000).toFixed(3),
       testcase: cases,
     };
