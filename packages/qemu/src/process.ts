@@ -80,8 +80,11 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     this.console = parts.console;
     this.exitState = parts.exitState;
     this.opTimeoutMs = parts.opTimeoutMs;
+    // The firmware's own reboots after a reset come in one or two guest resets, so the
+    // reboot action goes back to -no-reboot only once the rebooted guest is up: when
+    // its agent opens the virtio-serial port.
     this.qmp.on('event', (ev) => {
-      if (ev.event === 'RESET' && ev.data.guest === true && this.firmwareRebootAllowed) this.forbidGuestReboot();
+      if (ev.event === 'VSERPORT_CHANGE' && ev.data.open === true && this.firmwareRebootAllowed) this.forbidGuestReboot();
     });
     this.onExit = parts.exited.then((info) => {
       this.exitInfo = info;
@@ -113,9 +116,10 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   /**
    * Hard reset (`system_reset`), done at the RESET event. QEMU runs with
    * -no-reboot, which turns every reset into an exit, so the reboot action is
-   * `reset` from here until the next guest-initiated reset: SeaBIOS answers a
-   * reset that finds its POST already done with one hard reboot of its own
-   * (a guest reset). Any later guest reset (reboot, panic=-1) exits again.
+   * `reset` from here until the rebooted guest opens its agent port: SeaBIOS
+   * answers a reset that finds its POST already done with one or two hard
+   * reboots of its own (guest resets). Any guest reset after that (reboot,
+   * panic=-1) exits again.
    */
   async reset(): Promise<void> {
     const ev = this.qmp.waitForEvent('RESET', (e) => e.data.guest === false, this.opTimeoutMs);
