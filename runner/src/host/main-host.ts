@@ -67,13 +67,18 @@ export class MainHost {
   forFile(file: string, emit: (e: RunEvent) => void): FileHost {
     const leases = new Map<number, Lease>();
     const qemus = new Set<number>();
+    // A file that ends while it still waits in the pool must not be granted a lease later.
+    const ended = new AbortController();
     let nextLease = 1;
     return {
       prepareProfile: (name) => this.prepareProfile(name),
       acquire: async (owner: string, wants: Resources) => {
         const { pool } = await this.vms();
-        const lease = await pool.acquire(wants, owner, (w) =>
-          emit({ event: 'file_blocked', timestamp: new Date().toISOString(), file, owner: w.owner, wants: w.wants, free: w.free }),
+        const lease = await pool.acquire(
+          wants,
+          owner,
+          (w) => emit({ event: 'file_blocked', timestamp: new Date().toISOString(), file, owner: w.owner, wants: w.wants, free: w.free }),
+          ended.signal,
         );
         const id = nextLease++;
         leases.set(id, lease);
@@ -95,6 +100,7 @@ export class MainHost {
         qemus.delete(pid);
       },
       dispose: () => {
+        ended.abort(new Error(`${file} ended while waiting for VM resources`));
         // Only a file that started QEMU has pids here, so the driver is loaded.
         for (const pid of qemus) void this.vms().then(({ qemu }) => qemu.killQemuSync(pid));
         for (const lease of leases.values()) lease.release();
