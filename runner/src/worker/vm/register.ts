@@ -246,6 +246,7 @@ export function registerVms(registry: BindingRegistry): void {
         const agent = vm.session.agentFor();
         const r = await vm.session.guard(
           agent.exec(commandOf(cmd as string, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs: o.timeout === undefined ? undefined : ms(o.timeout, call) }),
+          call.signal,
         );
         return new RunResult(commandText(cmd as string, o), r);
       },

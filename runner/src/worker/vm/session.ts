@@ -63,6 +63,14 @@ const EXIT_REPORT_MS = 2_000;
 /** Connections to the agent socket tried while the guest boots (see connectAgent). */
 const HANDSHAKE_ATTEMPTS = 3;
 
+/** Rejects when `signal` aborts (with its reason). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
 export class VmSession {
   state: VmState = 'created';
   private qemu: QemuProcess | undefined;
@@ -241,9 +249,10 @@ export class VmSession {
   }
 
   /** Fails with the death of QEMU (or the guest's power-off) when that is why the operation failed. */
-  async guard<T>(op: Promise<T>): Promise<T> {
+  async guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await op;
+      // A test or file that times out must not stay parked on a guest command.
+      return await (signal ? Promise.race([op, aborted(signal)]) : op);
     } catch (e) {
       throw (await this.lostCause()) ?? e;
     }
