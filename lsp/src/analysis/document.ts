@@ -1,0 +1,128 @@
+/**
+ * One Lua source file as the analysis sees it: its text, line index and
+ * segments, updated incrementally by edits (see segments.ts).
+ */
+import type { Statement } from './ast.js';
+import { LineIndex } from './line-index.js';
+import { parseLua } from './parse.js';
+import { parseRegion, segmentText, type Segment } from './segments.js';
+
+export type FileKind = 'test' | 'fixture' | 'helper';
+
+export function fileKindOf(path: string): FileKind {
+  if (path.endsWith('.test.lua')) return 'test';
+  if (path.endsWith('.fixture.lua')) return 'fixture';
+  return 'helper';
+}
+
+/** True for `test(...)` call statements: edits inside them cannot change what later code sees. */
+function isTestCall(s: Statement): boolean {
+  return s.type === 'CallStatement' && s.expression.base.type === 'Identifier' && s.expression.base.name === 'test';
+}
+
+function declares(seg: Segment): boolean {
+  return !(seg.body ?? seg.lastGood).every(isTestCall);
+}
+
+const MAX_MERGE = 8;
+
+export class SourceDoc {
+  text: string;
+  lines: LineIndex;
+  segments: Segment[];
+  /** Bumped when a change may alter top-level declarations (anything but a test body). */
+  declEpoch = 0;
+  /** Bumped on every change. */
+  editEpoch = 0;
+
+  constructor(
+    readonly uri: string,
+    readonly kind: FileKind,
+    text: string,
+    public version = 0,
+  ) {
+    this.text = text;
+    this.lines = new LineIndex(text);
+    this.segments = segmentText(text);
+  }
+
+  /** Full-text replacement (full sync, or a file re-read from disk). */
+  setText(text: string, version = this.version + 1): void {
+    this.text = text;
+    this.version = version;
+    this.lines = new LineIndex(text);
+    this.segments = segmentText(text);
+    this.declEpoch++;
+    this.editEpoch++;
+  }
+
+  /** Replaces [start, end) with `newText`, re-parsing only the segments it touches. */
+  applyEdit(start: number, end: number, newText: string, version = this.version + 1): void {
+    const segs = this.segments;
+    const delta = newText.length - (end - start);
+    this.text = this.text.slice(0, start) + newText + this.text.slice(end);
+    this.version = version;
+    this.editEpoch++;
+    this.lines.update(this.text, start);
+    let i = this.firstTouching(start);
+    let j = i;
+    while (j + 1 < segs.length && segs[j + 1].start <= end) j++;
+    // A broken predecessor may be the thing this edit completes.
+    if (i > 0 && segs[i - 1].body === null) i--;
+    const regionStart = segs[i].start;
+    const regionEnd = segs[j].start + segs[j].length + delta;
+    const old = segs.slice(i, j + 1);
+    const fresh = parseRegion(this.text.slice(regionStart, regionEnd), regionStart, old.flatMap((s) => s.body ?? s.lastGood));
+    for (let k = j + 1; k < segs.length; k++) {
+      segs[k].start += delta;
+      segs[k].base += delta;
+    }
+    segs.splice(i, j - i + 1, ...fresh);
+    if (old.some(declares) || fresh.some(declares)) this.declEpoch++;
+  }
+
+  /** Index of the first segment whose end is at or after `offset`. */
+  private firstTouching(offset: number): number {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (segs[mid].start + segs[mid].length >= offset) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** Index of the segment holding `offset` (an offset at a boundary belongs to the segment it ends). */
+  segmentIndexAt(offset: number): number {
+    return this.firstTouching(offset);
+  }
+
+  get broken(): Segment[] {
+    return this.segments.filter((s) => s.body === null);
+  }
+
+  /**
+   * Idle-time repair: a broken segment may only be complete together with the
+   * segments after it (an `if` opened in one statement, closed a few below).
+   * Tries merging each broken segment with up to MAX_MERGE followers.
+   */
+  repairBroken(): boolean {
+    let changed = false;
+    for (let i = 0; i < this.segments.length; i++) {
+      if (this.segments[i].body !== null) continue;
+      for (let k = 1; k <= MAX_MERGE && i + k < this.segments.length; k++) {
+        const first = this.segments[i];
+        const last = this.segments[i + k];
+        const text = this.text.slice(first.start, last.start + last.length);
+        if (!parseLua(text).ok) continue;
+        this.segments.splice(i, k + 1, ...parseRegion(text, first.start));
+        this.declEpoch++;
+        changed = true;
+        break;
+      }
+    }
+    return changed;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Diagnostics of a document: syntax errors and type checks per segment
+ * (cached while the segment, the declarations before it and the project are
+ * unchanged, so a keystroke in one test re-checks only that test), the
+ * document-level checks, and the failures of the last "run this test".
+ */
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import { checkDocument, checkSegment, type Problem } from '../analysis/checks.js';
+import type { SourceDoc } from '../analysis/document.js';
+import type { Segment } from '../analysis/segments.js';
+import type { Scope } from '../analysis/scope.js';
+import { toRange } from '../positions.js';
+import type { Project } from '../project/workspace.js';
+
+interface Cached {
+  entry: Scope;
+  version: number;
+  declEpoch: number;
+  problems: Problem[];
+}
+
+const cache = new WeakMap<Segment, Cached>();
+
+/** Every static problem of `doc`, with absolute offsets. */
+export function problemsOf(project: Project, doc: SourceDoc): Problem[] {
+  const a = project.analysis(doc);
+  const out: Problem[] = [];
+  doc.segments.forEach((seg, i) => {
+    const entry = a.entryScope(i);
+    let c = cache.get(seg);
+    if (!c || c.entry !== entry || c.version !== project.version || c.declEpoch !== doc.declEpoch) {
+      c = { entry, version: project.version, declEpoch: doc.declEpoch, problems: checkSegment(a, i) };
+      cache.set(seg, c);
+    }
+    const base = seg.base;
+    for (const p of c.problems) {
+      out.push({ ...p, start: p.start + base, end: p.end + base, fix: p.fix && { ...p.fix, edits: p.fix.edits.map((e) => ({ ...e, start: e.start + base, end: e.end + base })) } });
+    }
+  });
+  out.push(...checkDocument(a));
+  return out;
+}
+
+export function toDiagnostic(doc: SourceDoc, p: Problem): Diagnostic {
+  return {
+    range: toRange(doc, p.start, p.end),
+    severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    code: p.code,
+    source: 'provium',
+    message: p.message,
+  };
+}

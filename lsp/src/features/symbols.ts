@@ -1,0 +1,51 @@
+/** Document symbols: the tests of a file (and top-level functions). */
+import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver';
+import { callArgs, isCall } from '../analysis/ast.js';
+import type { SourceDoc } from '../analysis/document.js';
+import { stringValue } from '../analysis/infer.js';
+import { lookup } from '../analysis/scope.js';
+import { toRange } from '../positions.js';
+import type { Project } from '../project/workspace.js';
+
+export interface TestDecl {
+  name: string;
+  /** Absolute range of the `test(...)` call and of its name argument. */
+  range: [number, number];
+  nameRange: [number, number];
+}
+
+/** Every `test("name", ...)` call of a document, in order. */
+export function testsOf(project: Project, doc: SourceDoc): TestDecl[] {
+  const a = project.analysis(doc);
+  const out: TestDecl[] = [];
+  doc.segments.forEach((seg, i) => {
+    a.walkSegment(i, (node, scope) => {
+      if (!isCall(node) || node.base.type !== 'Identifier' || node.base.name !== 'test' || lookup(scope, 'test')) return;
+      const arg = callArgs(node)[0];
+      const name = stringValue(arg);
+      if (name === undefined) return;
+      out.push({ name, range: [seg.base + node.range[0], seg.base + node.range[1]], nameRange: [seg.base + arg.range[0], seg.base + arg.range[1]] });
+      return 'skip';
+    });
+  });
+  return out;
+}
+
+export function documentSymbols(project: Project, doc: SourceDoc): DocumentSymbol[] {
+  const symbols: DocumentSymbol[] = testsOf(project, doc).map((t) => ({
+    name: t.name,
+    detail: 'test',
+    kind: SymbolKind.Method,
+    range: toRange(doc, t.range[0], t.range[1]),
+    selectionRange: toRange(doc, t.nameRange[0], t.nameRange[1]),
+  }));
+  for (const seg of doc.segments) {
+    for (const s of seg.body ?? []) {
+      if (s.type !== 'FunctionDeclaration' || !s.identifier) continue;
+      const id = s.identifier;
+      const name = id.type === 'Identifier' ? id.name : `${doc.text.slice(seg.base + id.base.range[0], seg.base + id.base.range[1])}${id.indexer}${id.identifier.name}`;
+      symbols.push({ name, kind: SymbolKind.Function, range: toRange(doc, seg.base + s.range[0], seg.base + s.range[1]), selectionRange: toRange(doc, seg.base + id.range[0], seg.base + id.range[1]) });
+    }
+  }
+  return symbols.sort((x, y) => x.range.start.line - y.range.start.line);
+}
