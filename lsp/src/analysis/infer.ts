@@ -7,7 +7,7 @@ import type { FieldSpec, FunctionSpec } from '@provium/types';
 import { classSpec, globalSpec, recordSpec, schemaType, STRING_METHODS } from './api-model.js';
 import type { Expression, FunctionDeclaration, Node } from './ast.js';
 import { decodeLuaString } from './lua-strings.js';
-import { alternatives, classType, prim, UNKNOWN, type Loc, type LuaType, type Member, type Source } from './lua-types.js';
+import { alternatives, classType, describeType, prim, UNKNOWN, type Loc, type LuaType, type Member, type Source } from './lua-types.js';
 import type { ProjectView } from './project-view.js';
 import { lookup, type Binding, type Scope } from './scope.js';
 import { walkFunction } from './walk.js';
@@ -122,14 +122,23 @@ function iterationType(t: LuaType, index: number): LuaType {
   return UNKNOWN;
 }
 
-const returnMemo = new WeakMap<FunctionDeclaration, { scope: Scope; epoch: number; type: LuaType; busy?: boolean }>();
+interface ReturnMemo {
+  scope: Scope;
+  epoch: number;
+  type: LuaType;
+  busy: boolean;
+}
+const returnMemo = new WeakMap<FunctionDeclaration, Map<string, ReturnMemo>>();
 
-/** The type a function returns: its first `return` whose value has a known type. */
-export function returnsOf(fn: FunctionDeclaration, scope: Scope, source: Source, ctx: InferCtx): LuaType {
-  const memo = returnMemo.get(fn);
+/** The type a function returns (its first `return` whose value has a known type), for arguments of types `args`. */
+export function returnsOf(fn: FunctionDeclaration, scope: Scope, source: Source, ctx: InferCtx, args: LuaType[] = []): LuaType {
+  const key = args.map(describeType).join(',');
+  let memos = returnMemo.get(fn);
+  if (!memos) returnMemo.set(fn, (memos = new Map()));
+  const memo = memos.get(key);
   if (memo && memo.scope === scope && memo.epoch === ctx.epoch) return memo.busy ? UNKNOWN : memo.type;
-  const entry = { scope, epoch: ctx.epoch, type: UNKNOWN as LuaType, busy: true };
-  returnMemo.set(fn, entry);
+  const entry: ReturnMemo = { scope, epoch: ctx.epoch, type: UNKNOWN, busy: true };
+  memos.set(key, entry);
   const found: { expr: Expression; scope: Scope }[] = [];
   walkFunction(fn, scope, {
     source,
@@ -137,7 +146,7 @@ export function returnsOf(fn: FunctionDeclaration, scope: Scope, source: Source,
       if (n.type === 'FunctionDeclaration' && n !== fn) return 'skip';
       if (n.type === 'ReturnStatement' && n.arguments[0]) found.push({ expr: n.arguments[0], scope: s });
     },
-  });
+  }, undefined, args);
   for (const r of found) {
     const t = typeOf(r.expr, r.scope, source, ctx);
     if (t.kind !== 'unknown' && !(t.kind === 'prim' && t.name === 'nil')) {
@@ -156,7 +165,7 @@ export function functionType(fn: FunctionDeclaration, scope: Scope, source: Sour
     kind: 'function',
     name,
     params: fn.parameters.map((p) => (p.type === 'Identifier' ? p.name : '...')),
-    returns: () => returnsOf(fn, scope, source, ctx),
+    returns: (args) => returnsOf(fn, scope, source, ctx, args),
     loc: { source, range: (id ?? fn).range },
   };
 }
@@ -204,7 +213,10 @@ function callType(e: Expression & { base: Expression }, scope: Scope, source: So
       return classType('Lab', fixture !== undefined ? { fixture } : undefined);
     }
     const r = memberOf(recv, name, ':', ctx);
-    return r.kind === 'found' ? r.member.type() : UNKNOWN;
+    if (r.kind !== 'found') return UNKNOWN;
+    // Schema and string methods give their result type; a table's function is called with self first.
+    const t = r.member.type();
+    return t.kind === 'function' ? t.returns([recv, ...args.map((a) => typeOf(a, scope, source, ctx))]) : t;
   }
   if (base.type === 'Identifier' && base.name === 'require' && !lookup(scope, 'require')) {
     const name = stringValue(args[0]);
@@ -214,7 +226,10 @@ function callType(e: Expression & { base: Expression }, scope: Scope, source: So
     return t.kind === 'table' ? { ...t, module: name } : t;
   }
   const callee = typeOf(base, scope, source, ctx);
-  if (callee.kind === 'function') return callee.returns();
+  if (callee.kind === 'function') {
+    // `M.f(x)` passes x as the first parameter; `M:f(x)` passes M as self first (bound separately).
+    return callee.returns(args.map((a) => typeOf(a, scope, source, ctx)));
+  }
   if (callee.kind === 'api') return schemaType(callee.spec.returns);
   return UNKNOWN;
 }

@@ -41,7 +41,8 @@ export type LuaType =
   | { kind: 'union'; of: LuaType[] }
   /** A table built by the code; `module` names the helper it was required from. */
   | { kind: 'table'; fields: () => Map<string, Member>; module?: string; loc?: Loc }
-  | { kind: 'function'; name?: string; params: string[]; returns: () => LuaType; loc?: Loc; doc?: string }
+  /** `returns(args)`: what a call returns, given the types of its arguments (parameters are typed by the call site). */
+  | { kind: 'function'; name?: string; params: string[]; returns: (args?: LuaType[]) => LuaType; loc?: Loc; doc?: string }
   /** A global function of the schema (`test`, `todo`, `wait_until`). */
   | { kind: 'api'; spec: FunctionSpec };
 

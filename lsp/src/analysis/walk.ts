@@ -6,7 +6,7 @@
 import { CALLBACK_PARAMS } from './api-model.js';
 import type { CallNode, Expression, FunctionDeclaration, Node, Statement } from './ast.js';
 import { callArgs } from './ast.js';
-import { classType, prim, type Source } from './lua-types.js';
+import { classType, prim, type LuaType, type Source } from './lua-types.js';
 import { bind, lookup, type Binding, type Placed, type Scope } from './scope.js';
 
 export type Visitor = (node: Node, scope: Scope, parent: Node | undefined) => void | 'skip';
@@ -214,15 +214,19 @@ function callbackParam(fn: FunctionDeclaration, role: Role | undefined, k: numbe
   return params[k] ? classType(params[k]) : undefined;
 }
 
-/** Binds the parameters (and `self` of `function M:f()`) and walks the body. */
-export function walkFunction(fn: FunctionDeclaration, scope: Scope, w: Walk, role?: Role): Scope {
+/** Binds the parameters (and `self` of `function M:f()`) and walks the body; `args` types the parameters of one call. */
+export function walkFunction(fn: FunctionDeclaration, scope: Scope, w: Walk, role?: Role, args?: LuaType[]): Scope {
   let inner = scope;
-  if (fn.identifier?.type === 'MemberExpression' && fn.identifier.indexer === ':') {
+  // A method (`function M:f(x)`) receives self as its first argument.
+  const isMethod = fn.identifier?.type === 'MemberExpression' && fn.identifier.indexer === ':';
+  if (fn.identifier?.type === 'MemberExpression' && isMethod) {
     inner = bind(inner, { name: 'self', value: { expr: fn.identifier.base, index: 0, scope, source: w.source } });
   }
+  const shift = isMethod ? 1 : 0;
   fn.parameters.forEach((p, k) => {
     if (p.type !== 'Identifier') return;
-    inner = bind(inner, { name: p.name, decl: { source: w.source, range: p.range }, fixed: callbackParam(fn, role, k) });
+    const fromCall = args?.[k + shift];
+    inner = bind(inner, { name: p.name, decl: { source: w.source, range: p.range }, fixed: fromCall && fromCall.kind !== 'unknown' ? fromCall : callbackParam(fn, role, k) });
   });
   for (const p of fn.parameters) if (p.type === 'Identifier') w.visit?.(p, inner, fn);
   return walkBlock(fn.body, inner, w, fn);

@@ -162,7 +162,11 @@ export class Project implements ProjectView {
 
   fixtureNameOf(uri: string): string | undefined {
     const path = uriToPath(uri);
-    for (const [name, file] of this.fixtures) if (file === path) return name;
+    if (!path.endsWith('.fixture.lua')) return undefined;
+    for (const root of this.config.rootDirs) {
+      const rel = relative(root, path);
+      if (!rel.startsWith('..') && !rel.startsWith(sep)) return rel.split(sep).join('/').slice(0, -'.fixture.lua'.length);
+    }
     return undefined;
   }
 
