@@ -5,7 +5,7 @@
  */
 import type { FunctionSpec } from '@provium/types';
 import { classSpec, schemaType, signaturesOf } from './api-model.js';
-import { callArgs, type CallNode } from './ast.js';
+import type { CallNode, Expression } from './ast.js';
 import { isLab, typeOf, type InferCtx } from './infer.js';
 import { alternatives, type LuaType, type Source } from './lua-types.js';
 import { lookup, type Scope } from './scope.js';
@@ -65,6 +65,16 @@ export function expectedArgType(spec: FunctionSpec, argCount: number, index: num
   return undefined;
 }
 
-export function argIndexOf(call: CallNode, node: unknown): number {
-  return callArgs(call).indexOf(node as never);
+/** Whether a literal argument could be passed where `type` is expected (non-literals always could). */
+export function literalFits(arg: Expression, type: string): boolean {
+  const kinds: string[] = alternatives(schemaType(type)).map((t) => (t.kind === 'prim' ? t.name : t.kind));
+  const any = (...k: string[]) => kinds.includes('any') || k.some((x) => kinds.includes(x));
+  switch (arg.type) {
+    case 'StringLiteral': return any('string', 'bytes', 'duration', 'size');
+    case 'NumericLiteral': return any('number', 'integer', 'duration', 'size');
+    case 'BooleanLiteral': return any('boolean');
+    case 'TableConstructorExpression': return any('table', 'record', 'list', 'map');
+    case 'FunctionDeclaration': return any('function');
+    default: return true;
+  }
 }

@@ -2,7 +2,7 @@
 import { MarkupKind, type Position, type SignatureHelp, type SignatureInformation } from 'vscode-languageserver';
 import { NOT_AVAILABLE, paramLabel, signaturesOf } from '../analysis/api-model.js';
 import { callArgs, isCall, type CallNode } from '../analysis/ast.js';
-import { resolveCallee } from '../analysis/callee.js';
+import { literalFits, resolveCallee } from '../analysis/callee.js';
 import type { SourceDoc } from '../analysis/document.js';
 import { findInTree, parsePatched, PLACEHOLDER } from '../analysis/recovery.js';
 import { toOffset } from '../positions.js';
@@ -48,7 +48,8 @@ export function signatureHelp(project: Project, doc: SourceDoc, pos: Position): 
   const status = spec.status === 'planned' ? `\n\n**${NOT_AVAILABLE}**` : '';
   const sigs = signaturesOf(spec);
   const signatures = sigs.map((s) => info(head, s.params.map(paramLabel), s.returns, s.doc + status));
-  const exact = sigs.findIndex((s) => s.params.length === args.length);
-  const fitting = sigs.findIndex((s) => s.params.length > active);
-  return { signatures, activeSignature: Math.max(0, exact >= 0 ? exact : fitting), activeParameter: active };
+  // The first signature long enough whose parameters the literal arguments typed so far fit.
+  const fits = sigs.findIndex((s) => s.params.length > active && args.every((arg, i) => !s.params[i] || literalFits(arg, s.params[i].type)));
+  const long = sigs.findIndex((s) => s.params.length > active);
+  return { signatures, activeSignature: Math.max(0, fits >= 0 ? fits : long), activeParameter: active };
 }

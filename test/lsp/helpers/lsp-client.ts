@@ -77,13 +77,17 @@ export class LspTestClient {
     rpc.listen();
     const c = new LspTestClient(proc, rpc);
     const rootUri = pathToFileURL(rootDir).href;
-    c.initializeResult = await rpc.sendRequest('initialize', {
+    // A server that dies while starting (not built, a crash at import) fails the suite at once, not at the hook timeout.
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code, signal) => reject(new Error(`provium-lsp exited while starting (code ${code}, signal ${signal})`))));
+    c.initializeResult = await Promise.race([exited, rpc.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: 'test' }],
       capabilities,
       initializationOptions,
-    });
+    })]);
+    exited.catch(() => undefined);
     await rpc.sendNotification('initialized', {});
     return c;
   }
