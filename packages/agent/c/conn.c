@@ -14,7 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define RETRY_MS 100
+/* How often a closed port is checked for a new host: a restored guest waits at most this long. */
+#define RETRY_MS 20
 #define READ_CHUNK (256 * 1024)
 #define PORTS_DIR "/sys/class/virtio-ports"
 

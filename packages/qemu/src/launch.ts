@@ -9,6 +9,7 @@ import { detectAccel, findExecutable, QEMU_BINARY } from './host.js';
 import { MiB, validate, type LaunchOptions } from './options.js';
 import { killGroup, procStat } from './procfs.js';
 import { QmpClient } from './qmp.js';
+import { sparseCopy } from './sparse.js';
 import { QemuProcess, settleWithin, type ExitState, type QemuExit } from './process.js';
 import { trackQemu, untrackQemu } from './registry.js';
 import {
@@ -59,13 +60,14 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
   };
   // Written before QEMU exists, so a sweep can always attribute the dir and its RAM file.
   writeRecord(runDir, record);
+  const share = opts.ram?.share ?? true;
 
   const args = buildQemuArgs({
     name: opts.name,
     accel,
     memoryMiB: opts.memoryMiB,
     cpus: opts.cpus ?? 1,
-    ram: { path: ram.path, share: opts.ram?.share ?? true },
+    ram: { path: ram.path, share },
     sockets: { qmp: paths.qmp, console: paths.console, agent: paths.agent },
     ...(opts.kernel ? { kernel: { path: opts.kernel, initrd: opts.initrd, append: opts.append } } : {}),
     incoming: opts.incoming ?? false,
@@ -86,6 +88,11 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     const qmpConn = acceptOne(qmpServer);
     const consoleConn = acceptOne(consoleServer);
 
+    if (opts.ram?.initialFrom) {
+      // A restore that must snapshot again maps its own copy shared (see snapshot.ts).
+      closeSync(openSync(ram.path, 'w'));
+      sparseCopy(opts.ram.initialFrom, 0, opts.memoryMiB * MiB, ram.path, 0);
+    }
     child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog);
     const pid = child.pid!;
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
@@ -141,6 +148,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     return new QemuProcess({
       name: opts.name, pid, runDir, agentSocketPath: paths.agent, consoleLogPath: paths.consoleLog, accel, args,
       qmp, console: serial, exitState, exited: exited!, opTimeoutMs,
+      machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share } },
     });
   } catch (err) {
     for (const s of servers) s.close();

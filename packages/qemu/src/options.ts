@@ -17,9 +17,10 @@ export interface LaunchOptions {
    * Guest RAM file. Default: a new file on /dev/shm when it has room, else
    * `<run dir>/ram`, mapped shared; deleted with the run dir. A given `path`
    * belongs to the caller and is never deleted (restore from a template RAM
-   * file with `share: false`: the guest's writes stay private).
+   * file with `share: false`: the guest's writes stay private). `initialFrom`:
+   * the default (owned) RAM file starts as a sparse copy of this file.
    */
-  ram?: { path?: string; share?: boolean };
+  ram?: { path?: string; share?: boolean; initialFrom?: string };
   /** Start with `-incoming defer` (then `migrate-incoming` over QMP). */
   incoming?: boolean;
   /** Start with the vCPUs stopped (`-S`); resume() starts them. */
@@ -74,6 +75,7 @@ export function validate(opts: LaunchOptions): void {
       throw new Error(`${where}: RAM file ${opts.ram.path} holds ${size} bytes but the VM has ${opts.memoryMiB} MiB (${opts.memoryMiB * MiB} bytes)`);
     }
   }
+  if (opts.ram?.initialFrom && opts.ram.path) throw new Error(`${where}: ram.initialFrom copies into the VM's own RAM file: do not give ram.path with it`);
   if (opts.extraArgs && !opts.extraArgs.every((a) => typeof a === 'string')) {
     throw new Error(`${where}: extraArgs must be strings, got ${JSON.stringify(opts.extraArgs)}`);
   }

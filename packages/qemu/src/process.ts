@@ -45,6 +45,8 @@ export interface QemuProcessParts {
   exitState: ExitState;
   exited: Promise<QemuExit>;
   opTimeoutMs: number;
+  /** What the guest was launched with (snapshots record it; a restore must match it). */
+  machine: { memoryMiB: number; cpus: number; ram: { path: string; share: boolean } };
 }
 
 /** A running QEMU. Every operation waits for QEMU to confirm the new state (QMP event or status), never for a fixed time. */
@@ -61,9 +63,10 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   readonly console: QemuConsole;
   /** Settles once, when QEMU has exited and the run dir is cleaned up; never rejects. */
   readonly onExit: Promise<QemuExit>;
+  readonly machine: QemuProcessParts['machine'];
   private exitInfo: QemuExit | undefined;
   private readonly exitState: ExitState;
-  private readonly opTimeoutMs: number;
+  readonly opTimeoutMs: number;
   /** Set by reset(): the next guest reset is the firmware's and must not end QEMU. */
   private firmwareRebootAllowed = false;
 
@@ -80,6 +83,7 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     this.console = parts.console;
     this.exitState = parts.exitState;
     this.opTimeoutMs = parts.opTimeoutMs;
+    this.machine = parts.machine;
     // The firmware's own reboots after a reset come in one or two guest resets, so the
     // reboot action goes back to -no-reboot only once the rebooted guest is up: when
     // its agent opens the virtio-serial port.
