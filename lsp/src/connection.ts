@@ -39,7 +39,7 @@ export function bindConnection(connection: Connection): void {
       diagnosticsDelayMs: typeof opts.diagnosticsDelay === 'number' ? opts.diagnosticsDelay : DEFAULT_DIAGNOSTICS_DELAY_MS,
       cliPath: opts.cliPath,
     });
-    watchFiles = !!p.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    watchFiles = !!p.capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
+import { lspCommand } from './commands/lsp.js';
 
 // Commands load their modules when they run: `provium test` starts without the image builder or luaparse.
 const commands = {
@@ -88,6 +89,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       else process.stdout.write(text);
       exit(0);
     });
+  lspCommand(program);
   return program;
 }
 

@@ -16,6 +16,8 @@ import type {
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SERVER_BIN = join(REPO, 'lsp/bin/provium-lsp.js');
+/** The provium CLI (`provium lsp --stdio` starts the same server; `provium test` runs tests for the run commands). */
+export const CLI_BIN = join(REPO, 'runner/bin/provium.js');
 
 /** A throwaway project directory with the given files (path -> content). */
 export function makeProject(files: Record<string, string>): { dir: string; uri: (rel: string) => string; write: (rel: string, text: string) => void; cleanup: () => void } {
@@ -71,8 +73,13 @@ export class LspTestClient {
     rpc.onRequest('client/registerCapability', () => null);
   }
 
-  static async start(rootDir: string, initializationOptions: Record<string, unknown> = { diagnosticsDelay: 0 }, capabilities: Record<string, unknown> = {}): Promise<LspTestClient> {
-    const proc = spawn(process.execPath, [SERVER_BIN, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  static async start(
+    rootDir: string,
+    initializationOptions: Record<string, unknown> = { diagnosticsDelay: 0 },
+    capabilities: Record<string, unknown> = {},
+    serverArgs: string[] = [SERVER_BIN, '--stdio'],
+  ): Promise<LspTestClient> {
+    const proc = spawn(process.execPath, serverArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
     const rpc = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     rpc.listen();
     const c = new LspTestClient(proc, rpc);
