@@ -77,8 +77,14 @@ export interface VmShutdown extends VmBase { event: 'vm_shutdown'; reason: strin
 export interface VmKept extends VmBase { event: 'vm_kept'; pid: number; agent_socket: string; console_log: string }
 /** A file waits for pool resources: what it wants and what is free. */
 export interface FileBlocked extends Base { event: 'file_blocked'; file: string; owner: string; wants: { memory: number; cpus: number }; free: { memory: number; cpus: number } }
+/** Fixture cache: a build starts / waits for another build (this run or another provium) / ends; a cached entry is used. */
+export interface FixtureBuildStarted extends Base { event: 'fixture_build_started'; fixture: string; key: string; for: string }
+export interface FixtureBuildWaiting extends Base { event: 'fixture_build_waiting'; fixture: string; key: string; for: string; reason: string }
+export interface FixtureBuildDone extends Base { event: 'fixture_build_done'; fixture: string; key: string; ok: boolean; duration_ms: number; bytes: number; error?: string; log?: string[] }
+export interface FixtureCacheHit extends Base { event: 'fixture_cache_hit'; fixture: string; key: string; for: string; bytes: number }
+export type FixtureEvent = FixtureBuildStarted | FixtureBuildWaiting | FixtureBuildDone | FixtureCacheHit;
 export type VmEvent = VmSpawned | VmShutdown | VmKept | FileBlocked;
 
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
-export type RunEvent = FileStarted | TestEvent | VmEvent | FileCompleted | RunCompleted;
+export type RunEvent = FileStarted | TestEvent | VmEvent | FixtureEvent | FileCompleted | RunCompleted;
 export type RunEventName = RunEvent['event'];

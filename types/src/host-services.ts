@@ -21,6 +21,21 @@ export interface PreparedProfile {
   identity: string;
 }
 
+/** A snapshot unpacked for restoring (see @provium/qemu snapshot.ts): shared by every restore of the run. */
+export interface SnapshotTemplateInfo {
+  /** The snapshot's header, as @provium/qemu reads it. */
+  header: { id: string; engine: 'shared-ram' | 'stream'; machine: { memoryMiB: number; cpus: number }; vm: Record<string, unknown> };
+  state: string;
+  ram?: string;
+}
+
+/** A fixture ready to resume: the cache entry (`<key>.snap` file or `<key>.lab/` directory). */
+export interface FixtureEntry {
+  name: string;
+  kind: 'vm' | 'lab';
+  path: string;
+}
+
 export interface HostServices {
   /** Builds (once per run, in the main thread) and resolves a profile of provium.toml or `default`. */
   prepareProfile(name: string): Promise<PreparedProfile>;
@@ -30,6 +45,10 @@ export interface HostServices {
   /** A QEMU process was started / has ended: the main thread kills every registered one on worker death and Ctrl-C. */
   qemuStarted(info: { pid: number; runDir: string; vm: string }): Promise<void>;
   qemuEnded(pid: number): Promise<void>;
+  /** Unpacks a snapshot file once per run into a RAM template and a device-state file. */
+  snapshotTemplate(path: string): Promise<SnapshotTemplateInfo>;
+  /** The cached fixture `name`, built first (once per run, across processes) when missing. */
+  fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry>;
 }
 
 export type HostCall = {

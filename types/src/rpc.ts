@@ -32,6 +32,12 @@ export interface FileTask {
   workerIndex: number;
   /** `--keep-on-failure`: leave the VMs of a failed file running for `provium shell`. */
   keepOnFailure: boolean;
+  /**
+   * Set when the file is a fixture builder: its chunk must return a Snapshot
+   * or LabSnapshot, written under `snapshotDir` (the main thread's, kept after
+   * the file ends so the result can be installed in the cache).
+   */
+  fixture?: { name: string; snapshotDir: string };
 }
 
 /** Messages a worker posts on its port while running a file. */
@@ -51,4 +57,6 @@ export interface FileOutcome {
   skipped: number;
   error?: FailureInfo;
   log: string[];
+  /** A fixture builder's result: what its chunk returned. */
+  fixtureResult?: { kind: 'vm' | 'lab'; path: string };
 }

@@ -4,7 +4,11 @@
  * ends — pool leases, QEMU processes of a terminated worker — is given back
  * or killed, whatever way the file ended.
  */
-import type { HostServices, PreparedProfile, Resources, RunEvent } from '@provium/types';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { HostServices, PreparedProfile, Resources, RunEvent, SnapshotTemplateInfo } from '@provium/types';
+import type { FixtureManager } from '../fixtures/manager.js';
+import { TemplateStore } from '../fixtures/templates.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { ResourcePool, defaultLimits, type Lease } from './pool.js';
 
@@ -46,6 +50,7 @@ export class MainHost {
   /** Removes the exit and signal handlers installed for VMs (the run is over; nothing is left to kill). */
   close(): void {
     this.uninstallCleanup?.();
+    this.templateStore?.dispose();
   }
 
   /** Builds (at most once per run) and resolves a profile. */
@@ -64,7 +69,27 @@ export class MainHost {
     return p;
   }
 
-  forFile(file: string, emit: (e: RunEvent) => void): FileHost {
+  /** Fixture resolution for the files of this run (set by commands that run fixtures). */
+  fixtures: FixtureManager | undefined;
+  private templateStore: TemplateStore | undefined;
+
+  /** Unpacks a snapshot file once per run into the template every restore of it maps. */
+  snapshotTemplate(file: string): Promise<SnapshotTemplateInfo> {
+    this.templateStore ??= new TemplateStore(async () => (await this.vms()).qemu, this.runtimeRoot());
+    return this.templateStore.get(file);
+  }
+
+  private runtimeRoot(): string {
+    return path.join(tmpdir(), `provium-run-${process.getuid?.() ?? 0}`);
+  }
+
+  /**
+   * Each file's view of the services. `build` marks a fixture builder: its
+   * VMs take no resources from the pool (the file that waits for the fixture
+   * may hold them: a build must never wait for its own requester), and
+   * `chain` names the fixtures being built that led to it.
+   */
+  forFile(file: string, emit: (e: RunEvent) => void, build?: { chain: string[] }): FileHost {
     const leases = new Map<number, Lease>();
     const qemus = new Set<number>();
     // A file that ends while it still waits in the pool must not be granted a lease later.
@@ -72,8 +97,14 @@ export class MainHost {
     let nextLease = 1;
     return {
       prepareProfile: (name) => this.prepareProfile(name),
+      snapshotTemplate: (p) => this.snapshotTemplate(p),
+      fixture: (name, kind) => {
+        if (!this.fixtures) return Promise.reject(new Error(`fixtures are not available in this command (asked for "${name}")`));
+        return this.fixtures.ensure(name, kind, file, build?.chain ?? []);
+      },
       acquire: async (owner: string, wants: Resources) => {
         const { pool } = await this.vms();
+        if (build) return nextLease++;
         const lease = await pool.acquire(
           wants,
           owner,

@@ -19,6 +19,9 @@ import { createLuaState, type LuaFileState } from './runtime/create-state.js';
 import { runThread } from './runtime/driver.js';
 import { loadSource } from './runtime/require.js';
 import type { Runtime } from './runtime/runtime.js';
+import { describeActual } from './binding/check.js';
+import { genericToJs } from './binding/convert.js';
+import { LabSnapshotHandle, SnapshotHandle } from './vm/snapshots.js';
 import './implementations.js';
 
 export interface RunOptions {
@@ -42,6 +45,10 @@ function fileServices(rt: Runtime, events: EventBatcher, host: HostServices | un
     log: (text) => rt.write(text),
     onScopeEnd: (fn) => rt.scope.onEnd(fn),
     onFileEnd: (fn) => rt.fileScope.onEnd(fn),
+    setFileHooks: (hooks) => {
+      rt.fileHooks.afterTopLevel = hooks?.afterTopLevel;
+      rt.fileHooks.beforeTest = hooks?.beforeTest;
+    },
     onTestFailure: (collect) => rt.artifactCollectors.push(collect),
     get fileFailed() {
       return rt.fileFailed;
@@ -81,6 +88,7 @@ async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileO
   const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
   let status: FileStatus | undefined;
   let error: FailureInfo | undefined;
+  let fixtureResult: FileOutcome['fixtureResult'];
 
   let source: Buffer | undefined;
   try {
@@ -101,10 +109,16 @@ async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileO
     } else if ((await runThread(rt, co, 0)) !== lua.LUA_OK) {
       [status, error] = fileFailure(state, co);
     }
+    if (status === undefined && task.fixture) [status, error, fixtureResult] = fixtureReturn(co, task.fixture.name);
     lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, coRef);
     run.phase = 'tests';
+    if (status === undefined) status = await fileHook(() => rt.fileHooks.afterTopLevel?.(), 'after the top-level code', (e) => (error = e));
     if (status === undefined) {
+      let index = 0;
       for (const test of selectTests(run.tests, task.selection, task.displayPath)) {
+        const i = index++;
+        status = await fileHook(() => rt.fileHooks.beforeTest?.(i), `before test "${test.name}"`, (e) => (error = e));
+        if (status !== undefined) break;
         await runTest(state, run, test, (e) => events.add(e), counts);
         if (rt.abort !== null) {
           [status, error] = fileFailure(state, undefined);
@@ -121,7 +135,28 @@ async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileO
     error = { message: `cleanup after the file failed: ${cleanupErrors.join('; ')}` };
   }
   status ??= counts.failed > 0 ? 'failed' : counts.passed > 0 ? 'passed' : counts.skipped > 0 ? 'skipped' : 'empty';
-  return { status, ...counts, ...(error ? { error } : {}), log: rt.fileScope.log };
+  return { status, ...counts, ...(error ? { error } : {}), ...(fixtureResult ? { fixtureResult } : {}), log: rt.fileScope.log };
+}
+
+/** A file hook's failure ends the file with an error naming the hook. */
+async function fileHook(run: () => Promise<void> | undefined, when: string, setError: (e: FailureInfo) => void): Promise<FileStatus | undefined> {
+  try {
+    await run();
+    return undefined;
+  } catch (e) {
+    setError({ message: `provium.reset_between_tests ${when}: ${e instanceof Error ? e.message : String(e)}` });
+    return 'error';
+  }
+}
+
+/** What a fixture builder's chunk returned (on top of `co`'s stack): a Snapshot or a LabSnapshot, else a build error. */
+function fixtureReturn(co: LuaState, name: string): [FileStatus | undefined, FailureInfo | undefined, FileOutcome['fixtureResult']] {
+  const top = lua.lua_gettop(co);
+  const value = top > 0 ? genericToJs(co, 1, new Set()) : undefined;
+  if (value instanceof SnapshotHandle) return [undefined, undefined, { kind: 'vm', path: value.file }];
+  if (value instanceof LabSnapshotHandle) return [undefined, undefined, { kind: 'lab', path: value.dir }];
+  const got = top === 0 ? 'nothing' : describeActual(co, 1);
+  return ['error', { message: `fixture "${name}" must return a Snapshot (return vm:snapshot()) or a LabSnapshot (return provium:snapshot()); it returned ${got}` }, undefined];
 }
 
 /** Status and error of a file ended by its top-level code (thread `co`) or by a file-level abort. */

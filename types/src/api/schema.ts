@@ -41,7 +41,7 @@ const lab: ClassSpec = {
   name: 'Lab',
   doc: 'A group of VMs, bridges and sub-labs. `provium` is the file\'s root lab.',
   fields: [
-    field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', P, true),
+    field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', A, true),
     field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; multiplied by --timeout-scale).', A, true),
   ],
   dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
@@ -60,15 +60,15 @@ const lab: ClassSpec = {
     fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
     fn('pause', [], 'nil', 'Pauses every VM of the tree.', A),
     fn('resume', [], 'nil', 'Resumes every VM of the tree.', A),
-    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', P),
-    fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', P),
+    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', A),
+    fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', A),
     fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', A),
     fn('vm_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'VM',
-      'A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab.', P),
+      'A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab.', A),
     fn('lab_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'Lab',
-      'A sub-lab resumed from the cached lab fixture; its VMs and bridges answer by name.', P),
+      'A sub-lab resumed from the cached lab fixture; its VMs and bridges answer by name.', A),
     fn('depends_on_file', [p('host_path', 'string', 'Host file the fixture cache key must cover.')], 'nil',
-      'No-op at run time; declares a host file that the fixture cache key covers.', P),
+      'No-op at run time; declares a host file that the fixture cache key covers.', A),
   ],
 };
 
@@ -88,8 +88,8 @@ const vm: ClassSpec = {
     fn('reset', [], 'nil', 'Hard-resets the VM and waits for its agent.', A),
     fn('power_button', [], 'nil', 'Presses the ACPI power button.', A),
     fn('snapshot', [opt('path', 'string', 'File to write; a fresh temp file when omitted.')], 'Snapshot',
-      'Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open.', P),
-    fn('restore', [p('snap', 'Snapshot|string', 'A Snapshot or its path.')], 'VM', 'Replaces this VM\'s state with a snapshot and resumes it.', P),
+      'Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open.', A),
+    fn('restore', [p('snap', 'Snapshot|string', 'A Snapshot or its path.')], 'VM', 'Replaces this VM\'s state with a snapshot and resumes it.', A),
     fn('run', [p('cmd', 'string', 'Run through `sh -c`, or the program when `opts.args` is given.'), opt('opts', 'RunOpts', 'args, env, cwd, stdin, timeout.')], 'RunResult',
       'Runs a command in the guest and waits for it.', A),
     fn('run_async', [p('cmd', 'string', 'Run through `sh -c`, or the program when `opts.args` is given.'), opt('opts', 'RunOpts', 'args, env, cwd, stdin.')], 'Process',
@@ -115,9 +115,9 @@ const snapshot: ClassSpec = {
   doc: 'A thin handle over one snapshot file (see the Snapshot reference page).',
   fields: [],
   methods: [
-    fn('path', [], 'string', 'The on-disk path.', P),
-    fn('size', [], 'integer', 'The file size in bytes; 0 once the file is gone.', P),
-    fn('delete', [], 'nil', 'Best-effort delete; idempotent.', P),
+    fn('path', [], 'string', 'The on-disk path.', A),
+    fn('size', [], 'integer', 'The file size in bytes; 0 once the file is gone.', A),
+    fn('delete', [], 'nil', 'Best-effort delete; idempotent.', A),
   ],
 };
 
@@ -126,9 +126,9 @@ const labSnapshot: ClassSpec = {
   doc: 'A thin handle over a directory with one snapshot file per VM plus `lab.json`.',
   fields: [],
   methods: [
-    fn('path', [], 'string', 'The on-disk directory.', P),
-    fn('size', [], 'integer', 'Sum of the sizes of the files directly in the directory (not recursive); 0 once gone.', P),
-    fn('delete', [], 'nil', 'Recursive, best-effort delete; idempotent.', P),
+    fn('path', [], 'string', 'The on-disk directory.', A),
+    fn('size', [], 'integer', 'Sum of the sizes of the files directly in the directory (not recursive); 0 once gone.', A),
+    fn('delete', [], 'nil', 'Recursive, best-effort delete; idempotent.', A),
   ],
 };
 

@@ -31,6 +31,8 @@ export interface FileServices {
   onScopeEnd(fn: () => void | Promise<void>): void;
   /** Runs `fn` when the file ends. */
   onFileEnd(fn: () => void | Promise<void>): void;
+  /** Sets what runs after the top-level code and before each selected test (one of each per file). */
+  setFileHooks(hooks: { afterTopLevel: () => Promise<void>; beforeTest: (index: number) => Promise<void> } | undefined): void;
   /** In the file's cleanups: whether a test or the file itself failed. */
   readonly fileFailed: boolean;
   /** `collect` runs when a test fails and returns the artifacts it kept for it (name → path), reported with the failure. */

@@ -98,6 +98,8 @@ export class Runtime {
   fileFailed = false;
   /** Called when a test fails; each returns the failure artifacts it kept (name → path). */
   readonly artifactCollectors: ((test: string) => Promise<Record<string, string>>)[] = [];
+  /** Run after the top-level code and before each test (`index` 0 is the first): `reset_between_tests`. */
+  readonly fileHooks: { afterTopLevel?: () => Promise<void>; beforeTest?: (index: number) => Promise<void> } = {};
   scope: Scope = this.fileScope;
   /** Threads the runtime resumes itself (top-level chunk, test bodies): yielding there is an error. */
   readonly ownThreads = new WeakSet<LuaState>();

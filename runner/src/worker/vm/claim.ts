@@ -4,7 +4,7 @@
  * the shared pool again. The VM sessions see one HostServices that routes
  * acquire/release to the claim once there is one.
  */
-import type { HostServices, PreparedProfile, Resources } from '@provium/types';
+import type { FixtureEntry, HostServices, PreparedProfile, Resources, SnapshotTemplateInfo } from '@provium/types';
 import { ResourcePool, type Lease } from '../../host/pool.js';
 
 export class ClaimingHost implements HostServices {
@@ -31,6 +31,14 @@ export class ClaimingHost implements HostServices {
 
   prepareProfile(name: string): Promise<PreparedProfile> {
     return this.host.prepareProfile(name);
+  }
+
+  snapshotTemplate(path: string): Promise<SnapshotTemplateInfo> {
+    return this.host.snapshotTemplate(path);
+  }
+
+  fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry> {
+    return this.host.fixture(name, kind);
   }
 
   async acquire(owner: string, wants: Resources): Promise<number> {

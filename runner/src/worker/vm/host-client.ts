@@ -3,7 +3,7 @@
  * port, answered by a `host_reply` with the same id from the main thread.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { HostCall, HostMessage, HostServices, PreparedProfile, Resources } from '@provium/types';
+import type { FixtureEntry, HostCall, HostMessage, HostServices, PreparedProfile, Resources, SnapshotTemplateInfo } from '@provium/types';
 
 export class PortHost implements HostServices {
   private nextId = 1;
@@ -50,5 +50,11 @@ export class PortHost implements HostServices {
   }
   qemuEnded(pid: number): Promise<void> {
     return this.call({ method: 'qemuEnded', args: [pid] });
+  }
+  snapshotTemplate(path: string): Promise<SnapshotTemplateInfo> {
+    return this.call({ method: 'snapshotTemplate', args: [path] });
+  }
+  fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry> {
+    return this.call({ method: 'fixture', args: [name, kind] });
   }
 }

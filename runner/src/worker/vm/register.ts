@@ -3,6 +3,7 @@
  * the VM itself, RunResult, Console and Clock. Every VM of a file is killed
  * when the file ends, whatever way it ends.
  */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentFile } from '@provium/agent';
@@ -14,6 +15,7 @@ import { ProcessHandle } from './process.js';
 import { RunResult } from './results.js';
 import { Stream } from './stream.js';
 import { VmSession, shareLease, type BootOpts, type VmOpts } from './session.js';
+import { LabSnapshotHandle, SnapshotHandle, freshTempPath, readLabIndex, writeLabIndex, LAB_INDEX, type LabIndex } from './snapshots.js';
 
 const CONSOLE_EXPECT_S = 30;
 /** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
@@ -21,9 +23,49 @@ const MIN_MEMORY = 32 * 1024 * 1024;
 const STREAM_WAIT_S = 10;
 
 /** A stream opened by a test is closed when that test ends (the file, in top-level code). */
-function opened(s: Stream, call: CallContext): Stream {
+function opened(s: Stream, call: CallContext, session: VmSession): Stream {
   call.services.onScopeEnd(() => s.close());
+  const where = call.where ? `${call.where.file}:${call.where.line}` : 'an unknown line';
+  session.openStreams.set(s, `${s.label} (opened at ${where})`);
+  s.onClose = () => session.openStreams.delete(s);
   return s;
+}
+
+/** How a restored VM maps its RAM: a copy it can snapshot again cheaply when it will be snapshotted (fixture builds, reset_between_tests). */
+function restoreMode(services: FileServices): 'private' | 'copy' {
+  return services.task.fixture || resetBetweenTests.has(services) ? 'copy' : 'private';
+}
+
+/** Files whose top-level code set `provium.reset_between_tests = true`. */
+const resetBetweenTests = new WeakSet<FileServices>();
+
+/**
+ * `provium.reset_between_tests = true`: the lab is snapshotted after the
+ * top-level code and restored before every test after the first. Restores
+ * map the snapshot privately: they are never snapshotted again.
+ */
+function setUpResets(lab: Lab, services: FileServices): void {
+  if (!resetBetweenTests.has(services)) return services.setFileHooks(undefined);
+  let snap: LabSnapshotHandle | undefined;
+  services.setFileHooks({
+    afterTopLevel: async () => {
+      if (lab.allVms().some((v) => v.session.state === 'booted' || v.session.state === 'paused')) snap = await lab.snapshot(freshTempPath(services, 'reset', ''));
+    },
+    beforeTest: async (index) => {
+      if (index > 0 && snap) await lab.restore(snap.dir, new AbortController().signal, 'private');
+    },
+  });
+}
+
+function snapshotPathArg(given: unknown, what: string): string | undefined {
+  if (given === undefined) return undefined;
+  const p = path.resolve(given as string);
+  if (!existsSync(path.dirname(p))) throw new Error(`${what}: directory ${path.dirname(p)} does not exist; create it first`);
+  return p;
+}
+
+function snapshotFileOf(snap: unknown): string {
+  return snap instanceof SnapshotHandle ? snap.file : path.resolve(snap as string);
 }
 
 type RunOpts = { args?: string[]; env?: Record<string, string>; cwd?: string; stdin?: Uint8Array; timeout?: number };
@@ -32,16 +74,19 @@ const commandText = (cmd: string, o: RunOpts) => (o.args ? [cmd, ...o.args].join
 
 export class Lab {
   readonly vms = new Map<string, VmHandle>();
+  /** Sub-labs by name (a lab fixture's lab). */
+  readonly labs = new Map<string, Lab>();
   /** The file's view of the main thread's services, with its claim if it made one. */
   private readonly host: ClaimingHost | undefined;
   /** The file's claim on the shared pool, given back after its VMs are gone. */
   private claimId: number | undefined;
 
-  constructor(readonly services: FileServices) {
-    this.host = services.host && new ClaimingHost(services.host, services.task.displayPath);
+  constructor(readonly services: FileServices, parent?: Lab) {
+    this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath);
+    if (parent) return; // the root lab's file-end cleanup covers its sub-labs
     services.onFileEnd(async () => {
       const keep = services.task.keepOnFailure && services.fileFailed;
-      await Promise.all([...this.vms.values()].map((v) => (keep ? v.session.keep() : v.session.kill('file ended'))));
+      await Promise.all(this.allVms().map((v) => (keep ? v.session.keep() : v.session.kill('file ended'))));
       if (this.claimId !== undefined) await services.host!.release(this.claimId);
     });
     services.onTestFailure((test) => this.keepArtifacts(test));
@@ -49,7 +94,7 @@ export class Lab {
 
   /** The console and agent logs of every VM that was started, under .provium/artifacts/<file>/<test>/. */
   private async keepArtifacts(test: string): Promise<Record<string, string>> {
-    const started = [...this.vms.values()].filter((v) => v.session.console !== undefined);
+    const started = this.allVms().filter((v) => v.session.console !== undefined);
     if (started.length === 0) return {};
     const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
     const dir = path.resolve('.provium', 'artifacts', slug(this.services.task.displayPath), slug(test));
@@ -68,7 +113,13 @@ export class Lab {
     return kept;
   }
 
+  /** Every VM of the tree: this lab's and its sub-labs'. */
+  allVms(): VmHandle[] {
+    return [...this.vms.values(), ...[...this.labs.values()].flatMap((l) => l.allVms())];
+  }
+
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
+    if (this.labs.has(name)) throw new Error(`"${name}" is already a sub-lab of this lab; pick another VM name`);
     if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
       throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
@@ -112,6 +163,81 @@ export class Lab {
     const results = await Promise.allSettled(todo.map((v, i) => v.session.boot({}, signal, shares[i])));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (atomically: written beside it, then renamed). */
+  async snapshot(dir: string): Promise<LabSnapshotHandle> {
+    const vms = [...this.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
+    if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
+    if (this.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
+    if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
+    const tmp = `${dir}.partial-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      const index: LabIndex = { format: 1, vms: [], bridges: [] };
+      for (const v of vms) {
+        const file = `${v.session.name}.snap`;
+        const taken = await v.session.snapshot(path.join(tmp, file));
+        const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
+        index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
+      }
+      writeLabIndex(tmp, index);
+      rmSync(dir, { recursive: true, force: true }); // an empty directory the author gave
+      renameSync(tmp, dir);
+      return new LabSnapshotHandle(dir);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * `lab:restore(snap)`: each VM of the snapshot replaces this lab's VM of
+   * that name, or joins the lab as a new VM; new ones take their resources in
+   * one acquisition. All are restored in parallel.
+   */
+  async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services)): Promise<void> {
+    const index = readLabIndex(dir);
+    const host = this.requireHost();
+    const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))));
+    const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
+    const fresh = targets.filter((t) => t.session.state === 'created');
+    const shares = new Map<VmHandle, ReturnType<typeof shareLease>[number]>();
+    if (fresh.length > 0) {
+      const total = fresh.reduce((t, v) => ({ memory: t.memory + (index.vms[targets.indexOf(v)].memory), cpus: t.cpus + index.vms[targets.indexOf(v)].cpus }), { memory: 0, cpus: 0 });
+      const leaseId = await host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total);
+      shareLease(host, leaseId, fresh.length).forEach((sh, i) => shares.set(fresh[i], sh));
+    }
+    const results = await Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */
+  async vmFixture(name: string, signal: AbortSignal): Promise<VmHandle> {
+    const host = this.requireHost();
+    const entry = await host.fixture(name, 'vm');
+    const template = await host.snapshotTemplate(entry.path);
+    const vmName = String(template.header.vm.name);
+    if (this.vms.has(vmName) || this.labs.has(vmName)) {
+      throw new Error(`fixture "${name}" brings a VM named "${vmName}", but this lab already has a member of that name; resume it in a sub-lab or rename one`);
+    }
+    const vm = this.create(vmName, String(template.header.vm.profile), {});
+    await vm.session.restore(template, restoreMode(this.services), signal);
+    return vm;
+  }
+
+  /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
+  async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
+    const entry = await this.requireHost().fixture(name, 'lab');
+    const sub = new Lab(this.services, this);
+    const key = name.split('/').pop()!;
+    let label = key;
+    for (let n = 2; this.labs.has(label) || this.vms.has(label); n++) label = `${key}${n}`;
+    this.labs.set(label, sub);
+    await sub.restore(entry.path, signal);
+    return sub;
   }
 
   lookup(name: string): VmHandle {
@@ -196,15 +322,39 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
   }
 }
 
+function requireHostOf(call: CallContext) {
+  if (!call.services.host) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+  return call.services.host;
+}
+
 export function registerVms(registry: BindingRegistry): void {
   registry.registerGlobal('provium', { value: (services: FileServices) => new Lab(services) }, { replace: true });
 
   registry.registerClass<Lab>('Lab', {
     is: (v) => v instanceof Lab,
-    member: (lab, name) => lab.vms.get(name),
+    member: (lab, name) => lab.vms.get(name) ?? lab.labs.get(name),
+    fields: {
+      reset_between_tests: {
+        get: (_lab, call) => resetBetweenTests.has(call.services),
+        set: (lab, value, call) => {
+          if (call.services.testName !== undefined) throw new Error('provium.reset_between_tests is a file setting: set it in top-level code, not inside a test');
+          if (value) resetBetweenTests.add(call.services);
+          else resetBetweenTests.delete(call.services);
+          setUpResets(lab, call.services);
+        },
+      },
+    },
     methods: {
+      snapshot: async (lab, [dir], call) => lab.snapshot(snapshotPathArg(dir, 'lab:snapshot()') ?? freshTempPath(call.services, 'lab', '')),
+      restore: async (lab, [snap], call) => {
+        await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap as string), call.signal);
+        return lab;
+      },
+      vm_fixture: (lab, [name], call) => lab.vmFixture(name as string, call.signal),
+      lab_fixture: (lab, [name], call) => lab.labFixture(name as string, call.signal),
+      depends_on_file: () => undefined,
       vm: (lab, [name, profile, opts], call) => (call.overload === 1 ? lab.lookup(name as string) : lab.create(name as string, profile as string, opts as VmOpts)),
-      members: (lab) => [...lab.vms.values()],
+      members: (lab) => [...lab.vms.values(), ...lab.labs.values()],
       boot: async (lab, _a, call) => {
         await lab.boot(call.signal);
         return lab;
@@ -292,8 +442,40 @@ export function registerVms(registry: BindingRegistry): void {
         });
         return f;
       },
+      snapshot: async (vm, [p], call) => {
+        const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
+        await vm.session.snapshot(out);
+        return new SnapshotHandle(out);
+      },
+      restore: async (vm, [snap], call) => {
+        const template = await vm.session.guard(requireHostOf(call).snapshotTemplate(snapshotFileOf(snap)));
+        await vm.session.restore(template, restoreMode(call.services), call.signal);
+        return vm;
+      },
       console: (vm) => new ConsoleHandle(vm),
       clock: (vm) => new ClockHandle(vm),
+    },
+  });
+
+  registry.registerClass<SnapshotHandle>('Snapshot', {
+    is: (v) => v instanceof SnapshotHandle,
+    receiver: 'snap',
+    tostring: (sn) => `Snapshot(${sn.file})`,
+    methods: {
+      path: (sn) => sn.file,
+      size: (sn) => sn.size(),
+      delete: (sn) => sn.delete(),
+    },
+  });
+
+  registry.registerClass<LabSnapshotHandle>('LabSnapshot', {
+    is: (v) => v instanceof LabSnapshotHandle,
+    receiver: 'lab_snap',
+    tostring: (sn) => `LabSnapshot(${sn.dir})`,
+    methods: {
+      path: (sn) => sn.dir,
+      size: (sn) => sn.size(),
+      delete: (sn) => sn.delete(),
     },
   });
 
@@ -331,8 +513,8 @@ export function registerVms(registry: BindingRegistry): void {
       status: (p) => p.status(),
       stdin_write: (p, [data]) => p.request(() => p.proc.write(data as Uint8Array)),
       close_stdin: (p) => p.request(() => p.proc.closeStdin()),
-      stdout_stream: (p, _a, call) => opened(p.stream('stdout'), call),
-      stderr_stream: (p, _a, call) => opened(p.stream('stderr'), call),
+      stdout_stream: (p, _a, call) => opened(p.stream('stdout'), call, p.vm),
+      stderr_stream: (p, _a, call) => opened(p.stream('stderr'), call, p.vm),
     },
   });
 
@@ -393,7 +575,7 @@ export function registerVms(registry: BindingRegistry): void {
             con.off('end', end);
           };
         });
-        return opened(s, call);
+        return opened(s, call, session);
       },
       read_log: (c) => c.vm.session.consoleLog(),
       expect: (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern as string, (timeout as number | undefined) ?? CONSOLE_EXPECT_S, call),

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess } from '@provium/qemu';
-import type { HostServices, PreparedProfile, VmEvent } from '@provium/types';
+import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
@@ -74,6 +74,8 @@ function aborted(signal: AbortSignal): Promise<never> {
 export class VmSession {
   state: VmState = 'created';
   private qemu: QemuProcess | undefined;
+  /** What the running QEMU was started with: a snapshot records it so a restore can match it. */
+  private launched: { name: string; profile: string; identity: string; append: string; memory: number; cpus: number } | undefined;
   private agent: AgentClient | undefined;
   private lease: LeaseShare | undefined;
   /** Set when QEMU ended without being asked to (crash, panic, reboot): what every later operation reports. */
@@ -165,26 +167,9 @@ export class VmSession {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
       // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
-      this.qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
-      const qemu = this.qemu;
-      // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
-      qemu.console.once('end', () => {
-        this.finalConsole = this.consoleLog();
-      });
-      await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
-      this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
-      void qemu.onExit.then((exit) => {
-        void this.env.host.qemuEnded(qemu.pid).catch(() => {});
-        if (exit.expected) return;
-        // The guest powering itself off is an end, not a failure; a reset (-no-reboot), panic or crash is.
-        if (exit.shutdownReason === 'guest-shutdown') this.poweredOff = true;
-        else this.death = new Error(`${this.label} died: ${exit.error.message}`);
-        this.state = 'shutdown';
-        this.agent?.close().catch(() => {});
-        void this.releaseLease();
-        const reason = this.poweredOff ? 'guest powered off' : `died (${exit.shutdownReason ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`)})`;
-        this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
-      });
+      const qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
+      this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
+      await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
       if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
       for (const f of boot.files ?? []) {
@@ -195,6 +180,109 @@ export class VmSession {
       this.state = 'booted';
     } catch (e) {
       await this.kill('boot failed');
+      throw this.death ?? e;
+    }
+  }
+
+  /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
+  private async attach(qemu: QemuProcess, memory: number, cpus: number): Promise<void> {
+    this.qemu = qemu;
+    this.finalConsole = undefined;
+    // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
+    qemu.console.once('end', () => {
+      if (this.qemu === qemu) this.finalConsole = this.consoleLog();
+    });
+    await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
+    this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
+    void qemu.onExit.then((exit) => {
+      void this.env.host.qemuEnded(qemu.pid).catch(() => {});
+      if (exit.expected || this.qemu !== qemu) return;
+      // The guest powering itself off is an end, not a failure; a reset (-no-reboot), panic or crash is.
+      if (exit.shutdownReason === 'guest-shutdown') this.poweredOff = true;
+      else this.death = new Error(`${this.label} died: ${exit.error.message}`);
+      this.state = 'shutdown';
+      this.agent?.close().catch(() => {});
+      void this.releaseLease();
+      const reason = this.poweredOff ? 'guest powered off' : `died (${exit.shutdownReason ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`)})`;
+      this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
+    });
+  }
+
+  /** Where each stream of this VM that is still open was opened (`vm:snapshot()` refuses while any is). */
+  readonly openStreams = new Map<object, string>();
+
+  /**
+   * Writes a snapshot of the running (or paused) VM to `out`; the VM is in
+   * the same state afterwards. The guest drops its page cache first (smaller
+   * snapshot) and the agent connection is closed across it, so a restored
+   * guest waits for its next host with no half-sent frame.
+   */
+  async snapshot(out: string): Promise<import('@provium/qemu').TakenSnapshot> {
+    const q = this.running();
+    if (this.openStreams.size > 0) {
+      const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
+      throw new Error(`${this.label}: cannot snapshot with streams open; close them first (stream:close()):\n${list}`);
+    }
+    const paused = this.state === 'paused';
+    if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']));
+    await this.agent?.close().catch(() => {});
+    this.agent = undefined;
+    const { takeSnapshot } = await import('@provium/qemu');
+    try {
+      return await takeSnapshot(q, out, { ...this.launched! });
+    } finally {
+      if (q.exit === undefined) {
+        if (paused) await q.resume();
+        this.agent = await this.connectAgent(q, new AbortController().signal).catch((e: Error) => {
+          throw this.death ?? e;
+        });
+        if (paused) await q.pause();
+      }
+    }
+  }
+
+  /**
+   * Replaces this VM's QEMU with one restored from `snap` and waits for its
+   * agent; the guest clock is set to now. A created VM takes its resources
+   * from the pool first (`lease` when a lab restores several at once).
+   */
+  async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, lease?: LeaseShare): Promise<void> {
+    if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
+    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number };
+    if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
+    const profile = await this.env.host.prepareProfile(vm.profile);
+    if (profile.identity !== vm.identity) {
+      throw new Error(`${this.label}: the snapshot was taken with another kernel or initrd of profile "${vm.profile}" than this run has: take it again (or rebuild the fixture)`);
+    }
+    const memory = snap.header.machine.memoryMiB * MiB;
+    const cpus = snap.header.machine.cpus;
+    const old = this.qemu;
+    if (old && old.exit === undefined) {
+      await this.agent?.close().catch(() => {});
+      this.agent = undefined;
+      await old.kill();
+    }
+    if (this.state === 'created' || !this.lease) {
+      this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
+    }
+    if (signal.aborted) {
+      await this.releaseLease();
+      throw signal.reason;
+    }
+    try {
+      const { restoreSnapshot } = await import('@provium/qemu');
+      const template = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
+      const qemu = await restoreSnapshot(template, { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append }, mode);
+      this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
+      this.death = undefined;
+      this.poweredOff = false;
+      this.consoleCursor = 0;
+      await this.attach(qemu, memory, cpus);
+      this.agent = await this.connectAgent(qemu, signal);
+      await this.agent.setClock(Date.now() / 1000);
+      this.state = 'booted';
+    } catch (e) {
+      await this.kill('restore failed');
       throw this.death ?? e;
     }
   }

@@ -12,6 +12,8 @@ export class Stream {
   private closed = false;
   private readonly waiters = new Set<() => void>();
   private detach: () => void = () => {};
+  /** Called once when the stream is closed (by the author or at the end of its scope). */
+  onClose: (() => void) | undefined;
 
   constructor(
     /** Where it was opened, for messages: `vm "a": stdout of "cmd"`. */
@@ -119,6 +121,7 @@ export class Stream {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.onClose?.();
     this.buf = Buffer.alloc(0);
     this.wake();
   }
