@@ -33,11 +33,12 @@ export function bindConnection(connection: Connection): void {
   };
 
   connection.onInitialize((p): InitializeResult => {
-    const opts = (p.initializationOptions ?? {}) as { diagnosticsDelay?: number; cliPath?: string };
+    const opts = (p.initializationOptions ?? {}) as { diagnosticsDelay?: number; cliPath?: string; allowRun?: boolean };
     server = new ProviumServer(client, {
       folders: foldersOf(p),
       diagnosticsDelayMs: typeof opts.diagnosticsDelay === 'number' ? opts.diagnosticsDelay : DEFAULT_DIAGNOSTICS_DELAY_MS,
       cliPath: opts.cliPath,
+      allowRun: opts.allowRun !== false,
     });
     watchFiles = !!p.capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     return {

@@ -27,6 +27,8 @@ export interface ServerOptions {
   diagnosticsDelayMs: number;
   /** The provium CLI to run tests with (default: found in node_modules/.bin or PATH). */
   cliPath?: string;
+  /** False: the run commands refuse (the editor does not trust the workspace, e.g. VS Code's restricted mode). */
+  allowRun?: boolean;
 }
 
 export class ProviumServer {
@@ -37,7 +39,7 @@ export class ProviumServer {
 
   constructor(
     private readonly client: Client,
-    options: ServerOptions,
+    private readonly options: ServerOptions,
   ) {
     this.workspace = new WorkspaceManager(options.folders);
     this.scheduler = new DiagnosticsScheduler(options.diagnosticsDelayMs, (uri) => this.publish(uri));
@@ -141,6 +143,10 @@ export class ProviumServer {
     const [uriArg, test] = args as [unknown, unknown];
     if ((command !== RUN_TEST && command !== RUN_FILE) || typeof uriArg !== 'string' || (command === RUN_TEST && typeof test !== 'string')) {
       this.client.showMessage('error', `provium: unknown command or arguments: ${command} ${JSON.stringify(args)}`);
+      return null;
+    }
+    if (this.options.allowRun === false) {
+      this.client.showMessage('error', 'provium: running tests is turned off in this workspace (the editor does not trust it): trust the workspace to run them');
       return null;
     }
     const uri = normalizeUri(uriArg);

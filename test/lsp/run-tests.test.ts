@@ -107,3 +107,15 @@ test('a provium command that cannot start: an error message that says what to do
     await c2.shutdown();
   }
 });
+
+test('an editor that does not trust the workspace turns the runs off (allowRun: false): nothing is started', async () => {
+  const c3 = await LspTestClient.start(project.dir, { diagnosticsDelay: 0, cliPath: CLI_BIN, allowRun: false });
+  try {
+    const uri = await c3.openDocument(project.uri('tests/run.test.lua'));
+    expect(await c3.executeCommand('provium.runFile', [uri])).toBeNull();
+    expect(c3.messages.at(-1)).toEqual({ type: 1, message: 'provium: running tests is turned off in this workspace (the editor does not trust it): trust the workspace to run them' });
+    expect((await c3.codeLens(uri)).length).toBe(4);
+  } finally {
+    await c3.shutdown();
+  }
+});
