@@ -74,8 +74,11 @@ export class MainHost {
   private templateStore: TemplateStore | undefined;
 
   /** Unpacks a snapshot file once per run into the template every restore of it maps. */
-  snapshotTemplate(file: string): Promise<SnapshotTemplateInfo> {
-    this.templateStore ??= new TemplateStore(async () => (await this.vms()).qemu, this.runtimeRoot());
+  async snapshotTemplate(file: string): Promise<SnapshotTemplateInfo> {
+    if (!this.templateStore) {
+      const { cacheRoot } = await import('../fixtures/cache-paths.js');
+      this.templateStore ??= new TemplateStore(async () => (await this.vms()).qemu, this.runtimeRoot(), this.fixtures?.dir, path.join(cacheRoot(this.config), 'templates'));
+    }
     return this.templateStore.get(file);
   }
 

@@ -51,6 +51,19 @@ export class DefaultReporter implements Reporter {
       case 'vm_spawned':
         if (this.opts.verbose) this.lines(e.file).push(this.c.dim(`  vm ${e.vm} started (pid ${e.pid}, ${e.accel})`));
         break;
+      case 'fixture_build_started':
+        if (!this.opts.quiet) this.write(this.c.dim(`BUILD fixture ${e.fixture} (for ${e.for})`));
+        break;
+      case 'fixture_build_done':
+        if (e.ok && !this.opts.quiet) this.write(this.c.dim(`BUILT fixture ${e.fixture} ${`(${secs(e.duration_ms)}, ${(e.bytes / 1024 / 1024).toFixed(1)} MB)`}`));
+        if (!e.ok) this.write([`${this.c.red('BUILD FAILED')} fixture ${e.fixture} ${this.c.dim(`(${secs(e.duration_ms)})`)}`, ...(e.error ?? '').split('\n').map((l) => `    ${l}`), ...(e.log ?? []).map((l) => this.c.dim(`      ${l}`))].join('\n'));
+        break;
+      case 'fixture_build_waiting':
+        if (this.opts.verbose) this.write(this.c.dim(`WAIT fixture ${e.fixture} (${e.for}): ${e.reason}`));
+        break;
+      case 'fixture_cache_hit':
+        if (this.opts.verbose) this.write(this.c.dim(`CACHED fixture ${e.fixture} (${e.for})`));
+        break;
       case 'file_completed':
         this.running.delete(e.file);
         this.finished++;

@@ -57,6 +57,22 @@ function setUpResets(lab: Lab, services: FileServices): void {
   });
 }
 
+/**
+ * A fixture resumed inside a test lives as long as the test: its VMs are
+ * killed and leave the lab when the test ends, so every test can resume the
+ * same fixture afresh. In top-level code it lives as long as the file.
+ */
+function testScoped(lab: Lab, member: string, call: CallContext): void {
+  if (call.services.testName === undefined) return;
+  call.services.onScopeEnd(async () => {
+    const vm = lab.vms.get(member);
+    const sub = lab.labs.get(member);
+    lab.vms.delete(member);
+    lab.labs.delete(member);
+    await Promise.all([...(vm ? [vm] : []), ...(sub ? sub.allVms() : [])].map((v) => v.session.kill('test ended')));
+  });
+}
+
 function snapshotPathArg(given: unknown, what: string): string | undefined {
   if (given === undefined) return undefined;
   const p = path.resolve(given as string);
@@ -350,8 +366,16 @@ export function registerVms(registry: BindingRegistry): void {
         await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap as string), call.signal);
         return lab;
       },
-      vm_fixture: (lab, [name], call) => lab.vmFixture(name as string, call.signal),
-      lab_fixture: (lab, [name], call) => lab.labFixture(name as string, call.signal),
+      vm_fixture: async (lab, [name], call) => {
+        const vm = await lab.vmFixture(name as string, call.signal);
+        testScoped(lab, vm.session.name, call);
+        return vm;
+      },
+      lab_fixture: async (lab, [name], call) => {
+        const sub = await lab.labFixture(name as string, call.signal);
+        testScoped(lab, [...lab.labs].find(([, l]) => l === sub)![0], call);
+        return sub;
+      },
       depends_on_file: () => undefined,
       vm: (lab, [name, profile, opts], call) => (call.overload === 1 ? lab.lookup(name as string) : lab.create(name as string, profile as string, opts as VmOpts)),
       members: (lab) => [...lab.vms.values(), ...lab.labs.values()],
