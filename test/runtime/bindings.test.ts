@@ -162,6 +162,7 @@ test("list element", function(t) gadget:collect({"x", 2}, {}) end)
 test("map value", function(t) gadget:collect({}, {K = 1}) end)
 test("union", function(t) gadget:either(42) end)
 test("overload", function(t) gadget:find(1) end)
+test("overload extra argument", function(t) gadget:find("x", "y") end)
 test("field type", function(t) gadget.level = "high" end)
 test("read-only", function(t) gadget.name = "x" end)
 test("planned method", function(t) gadget:planned_op() end)
@@ -180,6 +181,7 @@ test("async rejection", function(t) gadget:fail_async() end)`);
       'map value': "gadget:collect: bad argument #2 'env': ['K']: expected string, got number",
       union: "gadget:either: bad argument #1 'x': expected Gadget or string, got number",
       overload: "gadget:find: bad argument #1 'name': expected string, got number",
+      'overload extra argument': "gadget:find: bad argument #2 'n': expected integer, got string",
       'field type': 'gadget.level: expected integer, got string',
       'read-only': 'gadget.name cannot be set: the settable fields are: level',
       'planned method': 'gadget:planned_op is not available yet in this version of Provium',
@@ -189,7 +191,7 @@ test("async rejection", function(t) gadget:fail_async() end)`);
       'async rejection': 'gadget:fail_async: boom',
     });
     const e = r.results.get('async rejection');
-    expect(e?.event === 'test_failed' && e.error.location).toEqual({ file: 'tests/main.test.lua', line: 17 });
+    expect(e?.event === 'test_failed' && e.error.location).toEqual({ file: 'tests/main.test.lua', line: 18 });
   });
 
   test('a timed-out test aborts the signal of its pending host work', async () => {

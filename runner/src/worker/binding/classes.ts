@@ -127,8 +127,16 @@ export class StateBindings implements Converter {
   checkArgs(L: LuaState, m: CompiledMethod, base: number, label: string): number {
     const nargs = lua.lua_gettop(L) - base + 1;
     let best: { error: string; param: { name: string }; argNo: number; distance: number } | undefined;
-    for (let i = 0; i < m.signatures.length; i++) {
-      const sig = m.signatures[i];
+    // With overloads, a non-nil argument beyond a signature's parameters rules it out
+    // (`provium:vm("a", 42)` is a bad create, not a lookup with an extra argument).
+    const lastGiven = (() => {
+      for (let n = nargs; n > 0; n--) if (!lua.lua_isnil(L, base + n - 1)) return n;
+      return 0;
+    })();
+    const candidates = m.signatures.length > 1 && m.signatures.some((sg) => sg.params.length >= lastGiven)
+      ? m.signatures.map((sg, i) => ({ sig: sg, i })).filter(({ sig: sg }) => sg.params.length >= lastGiven)
+      : m.signatures.map((sg, i) => ({ sig: sg, i }));
+    for (const { sig, i } of candidates) {
       const r = this.checker.align(L, base, sig);
       if ('positions' in r) {
         normalizeArgs(L, base, r.positions);
