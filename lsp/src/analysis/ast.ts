@@ -1,7 +1,9 @@
 /**
- * luaparse's node types, with the `range` every node carries when parsing with
- * `ranges: true` (offsets into the parsed text, end exclusive). The analysis
- * parses one top-level statement region at a time, so ranges are relative to
+ * luaparse's node types, with the offsets every node carries: `from` and `to`
+ * (into the parsed text, end exclusive), moved by parse.ts out of the
+ * `range: [from, to]` array luaparse attaches with `ranges: true` — that array
+ * (plus its backing store) was half of the server's memory. The analysis
+ * parses one top-level statement region at a time, so offsets are relative to
  * the start of that region (see segments.ts).
  */
 import type * as lp from 'luaparse';
@@ -9,7 +11,8 @@ import type * as lp from 'luaparse';
 // Relative path: @types/luaparse declares its nodes in lib/ast, which a package name cannot reach under NodeNext.
 declare module '../../../node_modules/@types/luaparse/lib/ast.js' {
   interface Base<TType extends string> {
-    range: [number, number];
+    from: number;
+    to: number;
   }
 }
 
@@ -24,6 +27,11 @@ export type TableConstructorExpression = lp.TableConstructorExpression;
 export type Chunk = lp.Chunk;
 
 export type CallNode = lp.CallExpression | lp.StringCallExpression | lp.TableCallExpression;
+
+/** A node's offsets as a pair (for locations and problem ranges). */
+export function span(n: Node): [number, number] {
+  return [n.from, n.to];
+}
 
 export function isCall(n: Node): n is CallNode {
   return n.type === 'CallExpression' || n.type === 'StringCallExpression' || n.type === 'TableCallExpression';

@@ -6,7 +6,7 @@
  */
 import { parseDurationText, parseSizeText, DURATION_HELP, SIZE_HELP, type FunctionSpec, type RecordSpec } from '@provium/types';
 import { classSpec, NOT_AVAILABLE, recordSpec, schemaType, signaturesOf } from './api-model.js';
-import { callArgs, isCall, type CallNode, type Expression, type Node, type TableConstructorExpression } from './ast.js';
+import { span, callArgs, isCall, type CallNode, type Expression, type Node, type TableConstructorExpression } from './ast.js';
 import { openBlocks } from './brackets.js';
 import { stringRole } from './callee.js';
 import type { DocAnalysis } from './doc-analysis.js';
@@ -75,31 +75,31 @@ function checkCall(call: CallNode, scope: Scope, source: Source, ctx: InferCtx, 
     const recv = typeOf(base.base, scope, source, ctx);
     const name = base.identifier.name;
     const r = memberOf(recv, name, base.indexer, ctx);
-    const recvText = text.slice(source.base + base.base.range[0], source.base + base.base.range[1]);
+    const recvText = text.slice(source.base + base.base.from, source.base + base.base.to);
     if (base.indexer === ':') {
       if (r.kind === 'missing') {
         const msg = r.other === 'field'
           ? `'${name}' is a field of ${r.owner}, not a method: read it as ${recvText}.${name} (no ':' and no parentheses)`
           : unknownMember(r.owner, name, r.candidates, ':');
-        out.add(base.identifier.range, 'unknown-member', msg);
+        out.add(span(base.identifier), 'unknown-member', msg);
         return;
       }
       if (r.kind === 'found' && r.method) {
         if (r.method.status === 'planned') {
-          out.add(base.identifier.range, 'not-available', `${r.owner}:${name}() is ${NOT_AVAILABLE}: it is in the API contract but the runtime does not implement it, so this line raises when it runs`, 'warning');
+          out.add(span(base.identifier), 'not-available', `${r.owner}:${name}() is ${NOT_AVAILABLE}: it is in the API contract but the runtime does not implement it, so this line raises when it runs`, 'warning');
         }
         checkArgs(r.method, `${r.owner}:${name}`, call, args, scope, source, ctx, out, text);
       }
       return;
     }
     if (r.kind === 'missing' && r.other === 'method') {
-      const dot = findChar(text, source.base + base.base.range[1], source.base + base.identifier.range[0], '.') - source.base;
-      out.add([dot, base.identifier.range[1]], 'dot-call',
+      const dot = findChar(text, source.base + base.base.to, source.base + base.identifier.from, '.') - source.base;
+      out.add([dot, base.identifier.to], 'dot-call',
         `'${name}' is a method of ${r.owner}: call it with ':' (${recvText}:${name}(...)), which passes ${recvText} as self; with '.' it gets no self`,
         'error', { title: `Use ':' (${recvText}:${name})`, edits: [{ start: dot, end: dot + 1, newText: ':' }] });
       return;
     }
-    if (r.kind === 'missing') out.add(base.identifier.range, 'unknown-member', unknownMember(r.owner, name, r.candidates, '.'));
+    if (r.kind === 'missing') out.add(span(base.identifier), 'unknown-member', unknownMember(r.owner, name, r.candidates, '.'));
     return;
   }
   if (base.type === 'Identifier' && !lookup(scope, base.name)) {
@@ -116,9 +116,9 @@ function findChar(text: string, from: number, to: number, ch: string): number {
 
 function checkFieldRead(node: Expression & { type: 'MemberExpression' }, scope: Scope, source: Source, ctx: InferCtx, out: Collector): void {
   const r = memberOf(typeOf(node.base, scope, source, ctx), node.identifier.name, '.', ctx);
-  if (r.kind === 'missing' && r.other !== 'method') out.add(node.identifier.range, 'unknown-member', unknownMember(r.owner, node.identifier.name, r.candidates, '.'));
+  if (r.kind === 'missing' && r.other !== 'method') out.add(span(node.identifier), 'unknown-member', unknownMember(r.owner, node.identifier.name, r.candidates, '.'));
   else if (r.kind === 'found' && r.field?.status === 'planned') {
-    out.add(node.identifier.range, 'not-available', `${r.owner}.${r.field.name} is ${NOT_AVAILABLE}: the runtime does not provide it yet`, 'warning');
+    out.add(span(node.identifier), 'not-available', `${r.owner}.${r.field.name} is ${NOT_AVAILABLE}: the runtime does not provide it yet`, 'warning');
   }
 }
 
@@ -133,10 +133,10 @@ function checkSettings(stmt: Node & { type: 'AssignmentStatement' }, scope: Scop
     const f = writable.find((x) => x.name === v.identifier.name);
     if (!f) {
       const hint = didYouMean(v.identifier.name, writable.map((x) => x.name));
-      out.add(v.identifier.range, 'unknown-setting', `provium.${v.identifier.name} is not a file setting (setting it raises)${hint.startsWith('did') ? `: ${hint}` : ''}; the settings are ${writable.map((x) => x.name).join(', ')}`);
+      out.add(span(v.identifier), 'unknown-setting', `provium.${v.identifier.name} is not a file setting (setting it raises)${hint.startsWith('did') ? `: ${hint}` : ''}; the settings are ${writable.map((x) => x.name).join(', ')}`);
       return;
     }
-    if (f.status === 'planned') out.add(v.identifier.range, 'not-available', `provium.${f.name} is ${NOT_AVAILABLE}: the runtime does not implement this setting`, 'warning');
+    if (f.status === 'planned') out.add(span(v.identifier), 'not-available', `provium.${f.name} is ${NOT_AVAILABLE}: the runtime does not implement this setting`, 'warning');
     if (stmt.init[i]) checkValue(stmt.init[i], schemaType(f.type), `provium.${f.name}`, false, out);
   });
 }
@@ -166,7 +166,7 @@ function checkArgs(spec: FunctionSpec | undefined, label: string, call: CallNode
         out.add(argsRange, 'arg-count', `${label}() expects at least ${countLabel(minRequired)}, got ${n}: pass ${missing.join(', ')}`);
       } else {
         const extra = args.slice(max);
-        const range: [number, number] = extra.length ? [extra[0].range[0], extra[extra.length - 1].range[1]] : argsRange;
+        const range: [number, number] = extra.length ? [extra[0].from, extra[extra.length - 1].to] : argsRange;
         out.add(range, 'arg-count', max === 0 ? `${label}() takes no arguments, got ${n}: remove them` : `${label}() takes at most ${countLabel(max)}, got ${n}: remove the extra ${n - max === 1 ? 'argument' : 'arguments'}`);
       }
       return;
@@ -179,16 +179,16 @@ function checkArgs(spec: FunctionSpec | undefined, label: string, call: CallNode
     const value = stringValue(arg);
     if (value === undefined) return;
     const role = stringRole(call, i, scope, source, ctx);
-    if (role === 'profile') checkProfile(value, arg.range, ctx, out);
-    else if (role === 'vm_fixture' || role === 'lab_fixture') checkFixtureRef(value, role, arg.range, call, ctx, out);
-    else if (role === 'module') checkModule(value, arg.range, ctx, out);
+    if (role === 'profile') checkProfile(value, span(arg), ctx, out);
+    else if (role === 'vm_fixture' || role === 'lab_fixture') checkFixtureRef(value, role, span(arg), call, ctx, out);
+    else if (role === 'module') checkModule(value, span(arg), ctx, out);
   });
 }
 
 /** The range of `(...)` of a call, or the whole call. */
 function argListRange(call: CallNode, text: string, source: Source): [number, number] {
-  const open = text.indexOf('(', source.base + call.base.range[1]) - source.base;
-  return call.type === 'CallExpression' && open >= call.base.range[1] && open < call.range[1] ? [open, call.range[1]] : call.range;
+  const open = text.indexOf('(', source.base + call.base.to) - source.base;
+  return call.type === 'CallExpression' && open >= call.base.to && open < call.to ? [open, call.to] : span(call);
 }
 
 function article(word: string): string {
@@ -231,17 +231,17 @@ function accepts(t: LuaType, ...names: string[]): boolean {
 function checkValue(e: Expression, t: LuaType, what: string, optional: boolean, out: Collector): void {
   const lit = literalLabel(e);
   if (!lit || t.kind === 'unknown') return;
-  const mismatch = (hint: string) => out.add(e.range, 'arg-type', `${what} must be ${expectedLabel(t)}, got ${lit}: ${hint}`);
+  const mismatch = (hint: string) => out.add(span(e), 'arg-type', `${what} must be ${expectedLabel(t)}, got ${lit}: ${hint}`);
   switch (e.type) {
     case 'StringLiteral': {
       if (accepts(t, 'string', 'bytes')) return;
       const value = stringValue(e) ?? '';
       if (accepts(t, 'duration')) {
-        if (parseDurationText(value) === undefined) out.add(e.range, 'bad-duration', `${what}: "${value}" is not a duration: write ${DURATION_HELP}`);
+        if (parseDurationText(value) === undefined) out.add(span(e), 'bad-duration', `${what}: "${value}" is not a duration: write ${DURATION_HELP}`);
         return;
       }
       if (accepts(t, 'size')) {
-        if (parseSizeText(value) === undefined) out.add(e.range, 'bad-size', `${what}: "${value}" is not a size: write ${SIZE_HELP}`);
+        if (parseSizeText(value) === undefined) out.add(span(e), 'bad-size', `${what}: "${value}" is not a size: write ${SIZE_HELP}`);
         return;
       }
       if (accepts(t, 'number', 'integer')) return mismatch('remove the quotes');
@@ -285,7 +285,7 @@ function checkRecord(e: TableConstructorExpression, spec: RecordSpec, out: Colle
     if (!field) {
       if (!spec.open) {
         const hint = didYouMean(f.key.name, spec.fields.map((x) => x.name));
-        out.add(f.key.range, 'unknown-key', `'${f.key.name}' is not an option of ${spec.name}${hint ? `: ${hint}` : ''}`);
+        out.add(span(f.key), 'unknown-key', `'${f.key.name}' is not an option of ${spec.name}${hint ? `: ${hint}` : ''}`);
       }
       continue;
     }
@@ -318,7 +318,7 @@ function checkFixtureRef(name: string, method: 'vm_fixture' | 'lab_fixture', ran
   const right = method === 'vm_fixture' ? 'lab_fixture' : 'vm_fixture';
   const what = f.kind === 'lab' ? 'a lab fixture (it returns a LabSnapshot)' : 'a single-VM fixture (it returns a VM Snapshot)';
   const base = call.base;
-  const fix = base.type === 'MemberExpression' ? { title: `Use ${right}("${name}")`, edits: [{ start: base.identifier.range[0], end: base.identifier.range[1], newText: right }] } : undefined;
+  const fix = base.type === 'MemberExpression' ? { title: `Use ${right}("${name}")`, edits: [{ start: base.identifier.from, end: base.identifier.to, newText: right }] } : undefined;
   out.add(range, 'wrong-fixture-kind', `"${name}" is ${what}: resume it with ${right}("${name}")`, 'error', fix);
 }
 
@@ -369,7 +369,7 @@ export function checkDocument(a: DocAnalysis): Problem[] {
   const absolute = (source: Source, r: [number, number]): [number, number] => [source.base + r[0], source.base + r[1]];
   top.forEach((p, k) => {
     if (p.stmt.type === 'ReturnStatement' && k < top.length - 1) {
-      const [s, e] = absolute(p.source, p.stmt.range);
+      const [s, e] = absolute(p.source, span(p.stmt));
       out.push({ start: s, end: e, severity: 'error', code: 'syntax', message: "Syntax error: code after a top-level 'return' never runs: move the return to the end of the file" });
     }
   });
@@ -380,7 +380,7 @@ export function checkDocument(a: DocAnalysis): Problem[] {
   if (!ret) {
     if (doc.broken.length === 0) {
       const last = top.at(-1);
-      const r = last ? absolute(last.source, last.stmt.range) : [0, 0] as [number, number];
+      const r = last ? absolute(last.source, span(last.stmt)) : [0, 0] as [number, number];
       out.push({ start: r[0], end: r[1], severity: 'error', code: 'fixture-return', message: `fixture "${name}" does not return a snapshot: ${howTo}` });
     }
   } else if (ret.stmt.type === 'ReturnStatement') {
@@ -388,7 +388,7 @@ export function checkDocument(a: DocAnalysis): Problem[] {
     const t = arg ? typeOf(arg, ret.scope, ret.source, ctx) : undefined;
     const ok = t && (t.kind === 'unknown' || alternatives(t).some((x) => x.kind === 'class' && (x.name === 'Snapshot' || x.name === 'LabSnapshot')));
     if (!ok) {
-      const r = absolute(ret.source, (arg ?? ret.stmt).range);
+      const r = absolute(ret.source, span(arg ?? ret.stmt));
       out.push({ start: r[0], end: r[1], severity: 'error', code: 'fixture-return', message: `fixture "${name}" returns ${t ? describeType(t) : 'nothing'} instead of a snapshot: ${howTo}` });
     }
   }

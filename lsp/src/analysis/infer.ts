@@ -5,7 +5,7 @@
  */
 import type { FieldSpec, FunctionSpec } from '@provium/types';
 import { classSpec, globalSpec, recordSpec, schemaType, STRING_METHODS } from './api-model.js';
-import type { Expression, FunctionDeclaration, Node } from './ast.js';
+import { span, type Expression, type FunctionDeclaration, type Node } from './ast.js';
 import { decodeLuaString } from './lua-strings.js';
 import { alternatives, classType, describeType, prim, UNKNOWN, type Loc, type LuaType, type Member, type Source } from './lua-types.js';
 import type { ProjectView } from './project-view.js';
@@ -166,7 +166,7 @@ export function functionType(fn: FunctionDeclaration, scope: Scope, source: Sour
     name,
     params: fn.parameters.map((p) => (p.type === 'Identifier' ? p.name : '...')),
     returns: (args) => returnsOf(fn, scope, source, ctx, args),
-    loc: { source, range: (id ?? fn).range },
+    loc: { source, range: span(id ?? fn) },
   };
 }
 
@@ -179,19 +179,19 @@ function tableType(t: Expression & { type: 'TableConstructorExpression' }, scope
     cached = m;
     for (const f of t.fields) {
       if (f.type !== 'TableKeyString') continue;
-      m.set(f.key.name, { name: f.key.name, type: () => typeOf(f.value, scope, source, ctx), loc: { source, range: f.key.range } });
+      m.set(f.key.name, { name: f.key.name, type: () => typeOf(f.value, scope, source, ctx), loc: { source, range: span(f.key) } });
     }
     if (owner?.following) {
       for (const p of owner.following()) {
         const s = p.stmt;
         if (s.type === 'FunctionDeclaration' && s.identifier?.type === 'MemberExpression' && s.identifier.base.type === 'Identifier' && s.identifier.base.name === owner.name) {
           const key = s.identifier.identifier.name;
-          m.set(key, { name: key, type: () => functionType(s, p.scope, p.source, ctx), loc: { source: p.source, range: s.identifier.identifier.range } });
+          m.set(key, { name: key, type: () => functionType(s, p.scope, p.source, ctx), loc: { source: p.source, range: span(s.identifier.identifier) } });
         } else if (s.type === 'AssignmentStatement') {
           s.variables.forEach((v, i) => {
             if (v.type === 'MemberExpression' && v.indexer === '.' && v.base.type === 'Identifier' && v.base.name === owner.name && s.init[i]) {
               const init = s.init[i];
-              m.set(v.identifier.name, { name: v.identifier.name, type: () => typeOf(init, p.scope, p.source, ctx), loc: { source: p.source, range: v.identifier.range } });
+              m.set(v.identifier.name, { name: v.identifier.name, type: () => typeOf(init, p.scope, p.source, ctx), loc: { source: p.source, range: span(v.identifier) } });
             }
           });
         }
@@ -199,7 +199,7 @@ function tableType(t: Expression & { type: 'TableConstructorExpression' }, scope
     }
     return m;
   };
-  return { kind: 'table', fields, loc: { source, range: t.range } };
+  return { kind: 'table', fields, loc: { source, range: span(t) } };
 }
 
 function callType(e: Expression & { base: Expression }, scope: Scope, source: Source, ctx: InferCtx): LuaType {

@@ -39,7 +39,7 @@ export function findInTree(body: Statement[], entry: Scope, source: Source, pos:
   walkBlock(body, entry, {
     source,
     visit: (n, scope, parent) => {
-      if (!(n.range[0] <= pos && pos <= n.range[1])) return 'skip';
+      if (!(n.from <= pos && pos <= n.to)) return 'skip';
       const at = parent ? path.lastIndexOf(parent) : -1;
       path = [...path.slice(0, at + 1), n];
       hit = { node: n, path, scope, source };
@@ -99,8 +99,8 @@ export function fallbackScope(a: DocAnalysis, offset: number, tokens: Token[]): 
   let scope = a.entryScope(index);
   const source: Source = { uri: a.doc.uri, base: seg.base };
   const rel = offset - seg.base;
-  const decls = (seg.partial ?? []).filter((n): n is Statement => (n.type === 'LocalStatement' || (n.type === 'FunctionDeclaration' && n.isLocal)) && n.range[1] <= rel);
-  decls.sort((x, y) => x.range[0] - y.range[0]);
+  const decls = (seg.partial ?? []).filter((n): n is Statement => (n.type === 'LocalStatement' || (n.type === 'FunctionDeclaration' && n.isLocal)) && n.to <= rel);
+  decls.sort((x, y) => x.from - y.from);
   for (const d of decls) scope = declareStatement(d, scope, source);
   for (const b of openBlocks(tokens)) {
     const k = tokens.indexOf(b.opener);

@@ -20,7 +20,7 @@ export interface Segment {
   /** The statements, or null when this segment does not parse on its own. */
   body: Statement[] | null;
   error?: SyntaxProblem;
-  /** Nodes luaparse completed before the error (ranges relative to `base`). */
+  /** Local declarations luaparse completed before the error (offsets relative to `base`). */
   partial?: Node[];
   /** For a broken segment: statements of the last good parse of this region.
    * Their ranges are stale; they only supply declarations to later code. */
@@ -39,7 +39,7 @@ function tile(body: Statement[], regionStart: number, regionLength: number): Seg
   const out: Segment[] = [];
   let prev = 0;
   body.forEach((stmt, k) => {
-    const end = k === body.length - 1 ? regionLength : stmt.range[1];
+    const end = k === body.length - 1 ? regionLength : stmt.to;
     out.push(makeSegment(regionStart + prev, end - prev, regionStart, [stmt]));
     prev = end;
   });

@@ -4,7 +4,7 @@
  * `local x = x` reads the outer x), except `local function f`, which sees itself.
  */
 import { CALLBACK_PARAMS } from './api-model.js';
-import type { CallNode, Expression, FunctionDeclaration, Node, Statement } from './ast.js';
+import { span, type CallNode, type Expression, type FunctionDeclaration, type Node, type Statement } from './ast.js';
 import { callArgs } from './ast.js';
 import { classType, prim, type LuaType, type Source } from './lua-types.js';
 import { bind, lookup, type Binding, type Placed, type Scope } from './scope.js';
@@ -50,14 +50,14 @@ export function declareStatement(stmt: Statement, scope: Scope, source: Source, 
       const before = scope;
       stmt.variables.forEach((v, i) => {
         const val = valueAt(stmt.init, i);
-        scope = bind(scope, { name: v.name, decl: { source, range: v.range }, value: val && { ...val, scope: before, source }, following });
+        scope = bind(scope, { name: v.name, decl: { source, range: span(v) }, value: val && { ...val, scope: before, source }, following });
       });
       return scope;
     }
     case 'FunctionDeclaration': {
       if (stmt.identifier?.type !== 'Identifier') return scope;
       const prev = stmt.isLocal ? undefined : lookup(scope, stmt.identifier.name);
-      const b: Binding = { name: stmt.identifier.name, decl: prev?.decl ?? { source, range: stmt.identifier.range } };
+      const b: Binding = { name: stmt.identifier.name, decl: prev?.decl ?? { source, range: span(stmt.identifier) } };
       const inner = bind(scope, b);
       b.value = { expr: stmt, index: 0, scope: inner, source };
       return inner;
@@ -70,7 +70,7 @@ export function declareStatement(stmt: Statement, scope: Scope, source: Source, 
         const val = valueAt(stmt.init, i);
         scope = bind(scope, {
           name: v.name,
-          decl: prev?.decl ?? { source, range: v.range },
+          decl: prev?.decl ?? { source, range: span(v) },
           value: val && { ...val, scope: before, source },
           following: prev ? prev.following : following,
         });
@@ -140,7 +140,7 @@ function walkStatement(s: Statement, scope: Scope, w: Walk): void {
       return;
     case 'ForNumericStatement': {
       for (const e of [s.start, s.end, ...(s.step ? [s.step] : [])]) walkExpr(e, scope, w, s);
-      const inner = bind(scope, { name: s.variable.name, decl: { source: w.source, range: s.variable.range }, fixed: prim('integer') });
+      const inner = bind(scope, { name: s.variable.name, decl: { source: w.source, range: span(s.variable) }, fixed: prim('integer') });
       w.visit?.(s.variable, inner, s);
       walkBlock(s.body, inner, w, s);
       return;
@@ -149,7 +149,7 @@ function walkStatement(s: Statement, scope: Scope, w: Walk): void {
       for (const e of s.iterators) walkExpr(e, scope, w, s);
       let inner = scope;
       s.variables.forEach((v, index) => {
-        inner = bind(inner, { name: v.name, decl: { source: w.source, range: v.range }, iter: s.iterators[0] && { expr: s.iterators[0], index, scope, source: w.source } });
+        inner = bind(inner, { name: v.name, decl: { source: w.source, range: span(v) }, iter: s.iterators[0] && { expr: s.iterators[0], index, scope, source: w.source } });
       });
       for (const v of s.variables) w.visit?.(v, inner, s);
       walkBlock(s.body, inner, w, s);
@@ -226,7 +226,7 @@ export function walkFunction(fn: FunctionDeclaration, scope: Scope, w: Walk, rol
   fn.parameters.forEach((p, k) => {
     if (p.type !== 'Identifier') return;
     const fromCall = args?.[k + shift];
-    inner = bind(inner, { name: p.name, decl: { source: w.source, range: p.range }, fixed: fromCall && fromCall.kind !== 'unknown' ? fromCall : callbackParam(fn, role, k) });
+    inner = bind(inner, { name: p.name, decl: { source: w.source, range: span(p) }, fixed: fromCall && fromCall.kind !== 'unknown' ? fromCall : callbackParam(fn, role, k) });
   });
   for (const p of fn.parameters) if (p.type === 'Identifier') w.visit?.(p, inner, fn);
   return walkBlock(fn.body, inner, w, fn);

@@ -32,12 +32,12 @@ export function signatureHelp(project: Project, doc: SourceDoc, pos: Position): 
   let call: CallNode | undefined;
   for (let k = hit.path.length - 1; k >= 0 && !call; k--) {
     const n = hit.path[k];
-    if (isCall(n) && n.base.range[1] < rel) call = n;
+    if (isCall(n) && n.base.to < rel) call = n;
   }
   if (!call) return null;
   const args = callArgs(call);
-  let active = args.findIndex((arg) => arg.range[0] <= rel && rel <= arg.range[1]);
-  if (active < 0) active = args.filter((arg) => arg.range[1] < rel).length;
+  let active = args.findIndex((arg) => arg.from <= rel && rel <= arg.to);
+  if (active < 0) active = args.filter((arg) => arg.to < rel).length;
   const callee = resolveCallee(call, hit.scope, hit.source, a.ctx);
   if (!callee) return null;
   if (callee.kind === 'local') {

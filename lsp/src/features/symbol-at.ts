@@ -26,7 +26,7 @@ export function targetAt(a: DocAnalysis, offset: number): Target | undefined {
   if (!hit) return undefined;
   const { node, scope, source } = hit;
   const ctx = a.ctx;
-  const range: [number, number] = [source.base + node.range[0], source.base + node.range[1]];
+  const range: [number, number] = [source.base + node.from, source.base + node.to];
   const parent = hit.path.at(-2);
   if (node.type === 'StringLiteral' && parent && isCall(parent)) {
     const role = stringRole(parent, callArgs(parent).indexOf(node), scope, source, ctx);

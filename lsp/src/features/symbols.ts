@@ -24,7 +24,7 @@ export function testsOf(project: Project, doc: SourceDoc): TestDecl[] {
       const arg = callArgs(node)[0];
       const name = stringValue(arg);
       if (name === undefined) return;
-      out.push({ name, range: [seg.base + node.range[0], seg.base + node.range[1]], nameRange: [seg.base + arg.range[0], seg.base + arg.range[1]] });
+      out.push({ name, range: [seg.base + node.from, seg.base + node.to], nameRange: [seg.base + arg.from, seg.base + arg.to] });
       return 'skip';
     });
   });
@@ -43,8 +43,8 @@ export function documentSymbols(project: Project, doc: SourceDoc): DocumentSymbo
     for (const s of seg.body ?? []) {
       if (s.type !== 'FunctionDeclaration' || !s.identifier) continue;
       const id = s.identifier;
-      const name = id.type === 'Identifier' ? id.name : `${doc.text.slice(seg.base + id.base.range[0], seg.base + id.base.range[1])}${id.indexer}${id.identifier.name}`;
-      symbols.push({ name, kind: SymbolKind.Function, range: toRange(doc, seg.base + s.range[0], seg.base + s.range[1]), selectionRange: toRange(doc, seg.base + id.range[0], seg.base + id.range[1]) });
+      const name = id.type === 'Identifier' ? id.name : `${doc.text.slice(seg.base + id.base.from, seg.base + id.base.to)}${id.indexer}${id.identifier.name}`;
+      symbols.push({ name, kind: SymbolKind.Function, range: toRange(doc, seg.base + s.from, seg.base + s.to), selectionRange: toRange(doc, seg.base + id.from, seg.base + id.to) });
     }
   }
   return symbols.sort((x, y) => x.range.start.line - y.range.start.line);

@@ -4,7 +4,7 @@
  * members of `provium:lab_fixture(name)`), and the fixtures it resumes.
  */
 import type { DocAnalysis } from '../analysis/doc-analysis.js';
-import { isCall, callArgs } from '../analysis/ast.js';
+import { span, isCall, callArgs } from '../analysis/ast.js';
 import { stringValue, typeOf } from '../analysis/infer.js';
 import { alternatives } from '../analysis/lua-types.js';
 import type { FixtureMember, FixtureRef, FixtureSummary } from '../analysis/project-view.js';
@@ -27,8 +27,8 @@ export function summarizeFixture(a: DocAnalysis, name: string): FixtureSummary {
       if (!isMemberCall && method !== 'vm_fixture' && method !== 'lab_fixture') return;
       const recv = typeOf(node.base.base, scope, source, ctx);
       if (!alternatives(recv).some((t) => t.kind === 'class' && t.name === 'Lab')) return;
-      if (method === 'vm_fixture' || method === 'lab_fixture') deps.push({ name: first, method, loc: { source, range: args[0].range } });
-      else if (recv.kind === 'class' && recv.lab?.root && !members.has(first)) members.set(first, { kind: MEMBER_METHODS[method], loc: { source, range: node.range } });
+      if (method === 'vm_fixture' || method === 'lab_fixture') deps.push({ name: first, method, loc: { source, range: span(args[0]) } });
+      else if (recv.kind === 'class' && recv.lab?.root && !members.has(first)) members.set(first, { kind: MEMBER_METHODS[method], loc: { source, range: span(node) } });
     });
   });
   return { name, uri: a.doc.uri, kind: fixtureKind(a), members, deps };
