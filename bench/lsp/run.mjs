@@ -324,13 +324,15 @@ try {
     parses.push(performance.now() - t);
   }
 
-  const ours = { cmd: process.execPath, args: [SERVER, '--stdio'], initializationOptions: {} };
+  // BENCH_NODE_FLAGS: Node/V8 flags for the server process (e.g. --max-semi-space-size=1), for experiments.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const ours = { cmd: process.execPath, args: [...nodeFlags, SERVER, '--stdio'], initializationOptions: {} };
   const s = await editSession(ours, bigDir, big, bigUri, true);
   const w = await workspaceMemory(ours, path.join(root, 'ws'));
 
   console.log(`Provium language server benchmark — ${big.split('\n').length}-line test file, ${ROUNDS} edit + completion + hover rounds`);
   console.log(`(a full luaparse parse of that file: median ${ms(pct(parses, 50))}; the server re-parses only the edited top-level statement)`);
-  report('provium-lsp', s, w);
+  report(`provium-lsp${nodeFlags.length ? ` (node ${nodeFlags.join(' ')})` : ''}`, s, w);
 
   const luals = findLuals();
   if (luals) {
