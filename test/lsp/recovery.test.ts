@@ -37,6 +37,12 @@ test('inside an unfinished call: `vm:run(` gets signature help, its option table
   expect(await labelsAt('local vm = provium:vm("a", "default")\nvm:run("ls", { cw|')).toEqual(['args', 'cwd', 'env', 'stdin', 'timeout']);
 });
 
+test('completion inside an unfinished call: names at `vm:run(`, members in its argument', async () => {
+  const names = await labelsAt('local vm = provium:vm("a", "default")\ntest("x", function(t)\n  local r = vm:run("ls")\n  vm:run(|');
+  expect(names).toEqual(expect.arrayContaining(['vm', 'r', 't', 'provium']));
+  expect(await labelsAt('local vm = provium:vm("a", "default")\nlocal r = vm:run("ls")\nvm:run(r.|')).toEqual(API.classes.find((k) => k.name === 'RunResult')!.fields.map((f) => f.name).sort());
+});
+
 test('inside an unclosed `function(t)` (no end, no closing parenthesis)', async () => {
   expect(await labelsAt('test("x", function(t)\n  local vm = provium:vm("a", "default")\n  t:|')).toEqual(methods('TestContext'));
 });
