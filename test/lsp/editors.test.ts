@@ -48,10 +48,14 @@ interface EditorResult {
   error?: string;
   diagnostics?: { line: number; col: number; message: string }[];
   completion?: string[];
+  /** The server command the editor started (the set-ups of docs/editors.md). */
+  cmd?: string[];
+  omnifunc?: string;
+  server?: string;
 }
 
 /** Runs an editor that writes what it saw as JSON to $OUT. */
-function runEditor(cmd: string, args: string[], script: { name: string; text: string }, extra?: { name: string; text: string }): EditorResult {
+function runEditor(cmd: string, args: string[], script: { name: string; text: string }, extra?: { name: string; text: string }, env: Record<string, string> = {}): EditorResult {
   const scriptPath = join(project.dir, script.name);
   const out = join(project.dir, `${script.name}.json`);
   writeFileSync(scriptPath, script.text);
@@ -61,7 +65,7 @@ function runEditor(cmd: string, args: string[], script: { name: string; text: st
     cwd: project.dir,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, HOME: project.dir, PROJ: project.dir, FILE: join(project.dir, 'tests/editor.test.lua'), OUT: out, NODE: process.execPath, CLI: CLI_BIN, SERVER: SERVER_BIN },
+    env: { ...process.env, HOME: project.dir, PROJ: project.dir, FILE: join(project.dir, 'tests/editor.test.lua'), OUT: out, NODE: process.execPath, CLI: CLI_BIN, SERVER: SERVER_BIN, ...env },
   });
   let text: string;
   try {
@@ -244,12 +248,7 @@ const EMACS_DOC_CHECK = (client: string, connect: string, diagnostics: string, c
 function runEmacsDoc(name: string, script: string): EditorResult {
   const setup = join(project.dir, `${name}-setup.el`);
   writeFileSync(setup, docSnippet(name));
-  process.env.SETUP = setup;
-  try {
-    return runEditor('emacs', ['--batch', '-l', '$SCRIPT'], { name: `${name}-check.el`, text: script });
-  } finally {
-    delete process.env.SETUP;
-  }
+  return runEditor('emacs', ['--batch', '-l', '$SCRIPT'], { name: `${name}-check.el`, text: script }, undefined, { SETUP: setup });
 }
 
 test(`docs/editors.md: the eglot set-up starts the project's provium for a test file${skipReason('emacs', 'emacs-nox elpa-eglot')}`, { skip: !installed('emacs') }, () => {
