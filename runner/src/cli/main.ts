@@ -5,6 +5,7 @@ import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
 import { lspCommand } from './commands/lsp.js';
+import { fixtureCommand } from './commands/fixture.js';
 
 // Commands load their modules when they run: `provium test` starts without the image builder or luaparse.
 const commands = {
@@ -90,6 +91,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       exit(0);
     });
   lspCommand(program);
+  fixtureCommand(program, exit);
   return program;
 }
 

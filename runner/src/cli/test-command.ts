@@ -38,6 +38,8 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
+  // A fixture cycle or an unknown fixture: exit 2 before anything runs.
+  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found);
 
   const reporters: Reporter[] = [];
   if (o.json) reporters.push(new JsonReporter(process.stdout));
@@ -54,10 +56,19 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
 
   const jobs = o.jobs ?? defaultJobs();
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
+  const interrupt = new AbortController();
+  if (graph) {
+    const { setUpFixtures } = await import('../fixtures/setup.js');
+    setUpFixtures(host, config, found, graph, emit, {
+      fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+      timeoutScale: o.timeoutScale,
+      signal: interrupt.signal,
+      warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
+    });
+  }
   const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
   if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
   const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: heap === undefined ? undefined : Number(heap) });
-  const interrupt = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
