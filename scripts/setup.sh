@@ -25,7 +25,8 @@ APT_PACKAGES=(
   lua-busted             # peer in the runner benchmark
   neovim                 # editor tests (LSP client)
   emacs-nox              # editor tests (LSP client)
-  elpa-eglot
+  elpa-eglot             # Emacs LSP client (eglot)
+  elpa-lsp-mode          # Emacs LSP client (lsp-mode), tested with the docs' set-up
   iproute2               # host-side bridges and taps
 )
 # ------------------------------- end of list -------------------------------

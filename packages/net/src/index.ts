@@ -1,0 +1,16 @@
+export { LabNetwork, checkState, type BridgeOptions, type Endpoints, type NetworkState, type NicInfo, type VmRuntime } from './lab.js';
+export { LocalBackend, type SwitchBackend, type SwitchHandle } from './backend.js';
+export { NetService, RemoteBackend } from './service.js';
+export type { NetStats } from './service-protocol.js';
+export { Switch, zeroCounters, type PortCounters, type SwitchOptions } from './switch.js';
+export {
+  CompiledPolicy, emptyImpairments, type BlockReason, type Direction, type DropRule, type Impairments, type LatencyRule, type SwitchPolicy, type Verdict,
+} from './impairments.js';
+export {
+  NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugCommands, hotplugNic, macFor, nicIds, setNicLink, type NicDevice, type QmpLike,
+} from './qemu-args.js';
+export { applyGuestConfig, guestScript, isHostName, HOSTS_BEGIN, HOSTS_END, type GuestAgentLike, type GuestNetConfig } from './guest.js';
+export { RecordDecoder, encodeRecord, ethernetFrame, macKey, macString, MAX_FRAME } from './frame.js';
+export { Rng, seedFrom } from './rng.js';
+export { createNetDir, defaultNetRoot, sweepStaleNetDirs } from './dirs.js';
+export { FakeNic, BROADCAST, type Received } from './testing.js';
