@@ -5,6 +5,7 @@
  * over the task's MessagePort (`host_call` / `host_reply`); in-process runs
  * (tests, tooling) use a direct implementation of the same interface.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { Resources } from './resources.js';
 
 /** A profile ready to boot: everything a VM needs from it. */
@@ -49,6 +50,8 @@ export interface HostServices {
   snapshotTemplate(path: string): Promise<SnapshotTemplateInfo>;
   /** The cached fixture `name`, built first (once per run, across processes) when missing. */
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry>;
+  /** Connects `port` (transferred) to the run's network thread, where the switches of the file's bridges run. */
+  netConnect(port: MessagePort): Promise<void>;
 }
 
 export type HostCall = {

@@ -442,6 +442,13 @@ export class LabNetwork {
   }
 
   /** Clears every impairment of the bridge (attachments stay as they are). */
+  /** Replaces a bridge's impairments with `imp` (a lab restored in place goes back to its snapshot's). */
+  setImpairments(bridge: string, imp: Impairments): Promise<void> {
+    return this.mutate(bridge, (b) => {
+      b.impairments = cloneImpairments(imp);
+    });
+  }
+
   reset(bridge: string): Promise<void> {
     return this.mutate(bridge, (b) => {
       b.impairments = emptyImpairments();

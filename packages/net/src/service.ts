@@ -70,6 +70,11 @@ export class NetService {
     return port1;
   }
 
+  /** Serves a client port made by another thread (it keeps the other end for its RemoteBackend). */
+  adopt(port: MessagePort): void {
+    this.worker.postMessage({ kind: 'attach', port } satisfies ControlMessage, [port]);
+  }
+
   /** A backend for the calling thread. */
   backend(): RemoteBackend {
     return new RemoteBackend(this.connect());

@@ -51,6 +51,7 @@ export class MainHost {
   close(): void {
     this.uninstallCleanup?.();
     this.templateStore?.dispose();
+    void this.netService?.then((s) => s.stop()).catch(() => {});
   }
 
   /** Builds (at most once per run) and resolves a profile. */
@@ -67,6 +68,14 @@ export class MainHost {
       this.profiles.set(name, p);
     }
     return p;
+  }
+
+  private netService: Promise<import('@provium/net').NetService> | undefined;
+
+  /** The run's network thread (bridges' switches), started when a file first creates a bridge. */
+  private net(): Promise<import('@provium/net').NetService> {
+    this.netService ??= import('@provium/net').then(({ NetService }) => NetService.start());
+    return this.netService;
   }
 
   /** Fixture resolution for the files of this run (set by commands that run fixtures). */
@@ -101,6 +110,7 @@ export class MainHost {
     return {
       prepareProfile: (name) => this.prepareProfile(name),
       snapshotTemplate: (p) => this.snapshotTemplate(p),
+      netConnect: async (port) => (await this.net()).adopt(port),
       fixture: (name, kind) => {
         if (!this.fixtures) return Promise.reject(new Error(`fixtures are not available in this command (asked for "${name}")`));
         return this.fixtures.ensure(name, kind, file, build?.chain ?? []);

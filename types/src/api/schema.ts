@@ -50,11 +50,11 @@ const lab: ClassSpec = {
       'Creates a VM in state `created` (no resources are taken until boot). A name already used is an error.', A,
       [{ params: [p('name', 'string', 'Name of an existing VM.')], returns: 'VM', doc: 'Looks up a VM of this lab by name; an unknown name is an error naming it.' }]),
     fn('bridge', [p('name', 'string', 'Bridge name; VMs resolve each other as `<vm>.<bridge>`.'), p('opts', 'BridgeOpts', 'May be `{}`.')], 'Bridge',
-      'Creates a virtual L2 bridge.', P,
-      [{ params: [p('name', 'string', 'Name of an existing bridge.')], returns: 'Bridge', doc: 'Looks up a bridge by name.' }]),
-    fn('lab', [opt('name', 'string', 'Sub-lab name.')], 'Lab', 'Creates a sub-lab.', P),
-    fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', P),
-    fn('remove', [p('member', 'VM|Bridge|Lab', 'Member to remove.')], 'nil', 'Removes a member from this lab.', P),
+      'Creates a virtual L2 bridge.', A,
+      [{ params: [p('name', 'string', 'Bridge name.')], returns: 'Bridge', doc: 'Looks up the bridge of that name, or creates it when the lab has none.' }]),
+    fn('lab', [opt('name', 'string', 'Sub-lab name.')], 'Lab', 'Creates a sub-lab.', A),
+    fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', A),
+    fn('remove', [p('member', 'VM|Bridge|Lab', 'Member to remove.')], 'nil', 'Removes a member from this lab.', A),
     fn('members', [], 'table', 'The lab\'s members: a list of VMs, bridges and labs.', A),
     fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', A),
     fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
@@ -106,7 +106,7 @@ const vm: ClassSpec = {
     fn('open_file', [p('path', 'string', 'Guest path.'), p('mode', 'string', 'fopen-style mode: "r", "w", "a", "r+", "w+", "a+".')], 'File', 'Opens a guest file.', A),
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
-    fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to.')], 'NIC', 'The VM\'s network interface on that bridge.', P),
+    fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
   ],
 };
 
@@ -219,19 +219,19 @@ const clock: ClassSpec = {
 const bridge: ClassSpec = {
   name: 'Bridge',
   doc: 'A virtual L2 segment between VMs, with impairments applied outside the guests.',
-  fields: [field('name', 'string', 'The bridge name.', P)],
+  fields: [field('name', 'string', 'The bridge name.', A)],
   methods: [
-    fn('attach', [p('vms', 'VM|VM[]', 'VMs to attach (before they boot).')], 'nil', 'Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`.', P),
-    fn('detach', [p('vm', 'VM', 'Attached VM.')], 'nil', 'Disconnects a VM from the bridge.', P),
-    fn('partition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}` for one direction.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Drops traffic between two VMs.', P),
-    fn('unpartition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}`.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Undoes a partition.', P),
-    fn('partition_all', [], 'nil', 'Partitions every pair.', P),
-    fn('restore_all', [], 'nil', 'Removes every partition.', P),
-    fn('add_latency', [p('ms', 'number|LatencySpec', 'Milliseconds, or `{from=, to=, ms=}`.')], 'nil', 'Adds latency to frames.', P),
-    fn('drop_rate', [p('p', 'number|DropSpec', 'Probability 0..1, or `{from=, to=, p=}`.')], 'nil', 'Drops frames at random.', P),
-    fn('isolate', [p('vm', 'VM', 'VM to cut off.')], 'nil', 'Cuts a VM off from every other member.', P),
-    fn('unisolate', [p('vm', 'VM', 'VM to reconnect.')], 'nil', 'Undoes isolate.', P),
-    fn('reset', [], 'nil', 'Removes every impairment.', P),
+    fn('attach', [p('vms', 'VM|VM[]', 'VMs to attach (before they boot).')], 'nil', 'Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`.', A),
+    fn('detach', [p('vm', 'VM', 'Attached VM.')], 'nil', 'Disconnects a VM from the bridge.', A),
+    fn('partition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}` for one direction.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Drops traffic between two VMs.', A),
+    fn('unpartition', [p('a', 'VM|PartitionSpec', 'A VM, or `{from=, to=}`.'), opt('b', 'VM', 'The other VM.')], 'nil', 'Undoes a partition.', A),
+    fn('partition_all', [], 'nil', 'Partitions every pair.', A),
+    fn('restore_all', [], 'nil', 'Removes every partition.', A),
+    fn('add_latency', [p('ms', 'number|LatencySpec', 'Milliseconds, or `{from=, to=, ms=}`.')], 'nil', 'Adds latency to frames.', A),
+    fn('drop_rate', [p('p', 'number|DropSpec', 'Probability 0..1, or `{from=, to=, p=}`.')], 'nil', 'Drops frames at random.', A),
+    fn('isolate', [p('vm', 'VM', 'VM to cut off.')], 'nil', 'Cuts a VM off from every other member.', A),
+    fn('unisolate', [p('vm', 'VM', 'VM to reconnect.')], 'nil', 'Undoes isolate.', A),
+    fn('reset', [], 'nil', 'Removes every impairment.', A),
   ],
 };
 
@@ -239,7 +239,7 @@ const nic: ClassSpec = {
   name: 'NIC',
   doc: 'A VM\'s network interface on one bridge.',
   fields: [],
-  methods: [fn('counters', [], 'NicCounters', 'Traffic counted by the bridge for this NIC.', P)],
+  methods: [fn('counters', [], 'NicCounters', 'Traffic counted by the bridge for this NIC.', A)],
 };
 
 const records: RecordSpec[] = [

@@ -4,6 +4,7 @@
  * the shared pool again. The VM sessions see one HostServices that routes
  * acquire/release to the claim once there is one.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { FixtureEntry, HostServices, PreparedProfile, Resources, SnapshotTemplateInfo } from '@provium/types';
 import { ResourcePool, type Lease } from '../../host/pool.js';
 
@@ -39,6 +40,10 @@ export class ClaimingHost implements HostServices {
 
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry> {
     return this.host.fixture(name, kind);
+  }
+
+  netConnect(port: MessagePort): Promise<void> {
+    return this.host.netConnect(port);
   }
 
   async acquire(owner: string, wants: Resources): Promise<number> {

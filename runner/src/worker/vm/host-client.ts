@@ -28,11 +28,11 @@ export class PortHost implements HostServices {
     this.pending.clear();
   }
 
-  private call<T>(call: HostCall): Promise<T> {
+  private call<T>(call: HostCall, transfer: Transferable[] = []): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.port.postMessage({ kind: 'host_call', id, call });
+      this.port.postMessage({ kind: 'host_call', id, call }, transfer as never);
     });
   }
 
@@ -56,5 +56,8 @@ export class PortHost implements HostServices {
   }
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry> {
     return this.call({ method: 'fixture', args: [name, kind] });
+  }
+  netConnect(port: MessagePort): Promise<void> {
+    return this.call({ method: 'netConnect', args: [port] }, [port]);
   }
 }

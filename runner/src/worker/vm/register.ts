@@ -15,7 +15,9 @@ import { ProcessHandle } from './process.js';
 import { RunResult } from './results.js';
 import { Stream } from './stream.js';
 import { VmSession, shareLease, type BootOpts, type VmOpts } from './session.js';
-import { LabSnapshotHandle, SnapshotHandle, freshTempPath, readLabIndex, writeLabIndex, LAB_INDEX, type LabIndex } from './snapshots.js';
+import { LabSnapshotHandle, SnapshotHandle, freshTempPath, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
+import { FileNetwork, renameState } from './network.js';
+import type { NetworkState } from '@provium/net';
 
 const CONSOLE_EXPECT_S = 30;
 /** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
@@ -90,15 +92,24 @@ const commandText = (cmd: string, o: RunOpts) => (o.args ? [cmd, ...o.args].join
 
 export class Lab {
   readonly vms = new Map<string, VmHandle>();
-  /** Sub-labs by name (a lab fixture's lab). */
+  /** Sub-labs by name (`lab:lab(name)`, a lab fixture's lab). */
   readonly labs = new Map<string, Lab>();
+  readonly bridges = new Map<string, BridgeHandle>();
   /** The file's view of the main thread's services, with its claim if it made one. */
   private readonly host: ClaimingHost | undefined;
+  /** The file's network (shared by the whole lab tree). */
+  readonly network: FileNetwork | undefined;
   /** The file's claim on the shared pool, given back after its VMs are gone. */
   private claimId: number | undefined;
 
-  constructor(readonly services: FileServices, parent?: Lab) {
+  constructor(
+    readonly services: FileServices,
+    parent?: Lab,
+    /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab. */
+    readonly prefix = '',
+  ) {
     this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath);
+    this.network = parent ? parent.network : this.host && new FileNetwork(this.host, services);
     if (parent) return; // the root lab's file-end cleanup covers its sub-labs
     services.onFileEnd(async () => {
       const keep = services.task.keepOnFailure && services.fileFailed;
@@ -131,11 +142,88 @@ export class Lab {
 
   /** Every VM of the tree: this lab's and its sub-labs'. */
   allVms(): VmHandle[] {
-    return [...this.vms.values(), ...[...this.labs.values()].flatMap((l) => l.allVms())];
+    return [...new Set([...this.vms.values(), ...[...this.labs.values()].flatMap((l) => l.allVms())])];
+  }
+
+  /** Throws when `name` is taken by any member of this lab. */
+  private checkFree(name: string, what: string): void {
+    const taken = this.vms.has(name) ? 'a VM' : this.bridges.has(name) ? 'a bridge' : this.labs.has(name) ? 'a sub-lab' : undefined;
+    if (taken) throw new Error(`${what} "${name}": the lab already has ${taken} named "${name}"; pick another name`);
+  }
+
+  /** `lab:lab(name?)`: a new, empty sub-lab. */
+  subLab(name: string | undefined): Lab {
+    let label = name ?? 'lab';
+    if (name !== undefined) this.checkFree(name, 'sub-lab');
+    else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `lab${n}`;
+    const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
+    this.labs.set(label, sub);
+    return sub;
+  }
+
+  /** `lab:bridge(name, opts)`: a new bridge on the file's network (its switch runs in the network thread). */
+  async createBridge(name: string): Promise<BridgeHandle> {
+    this.checkFree(name, 'bridge');
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) throw new Error(`bridge name "${name}" must be a hostname label: letters, digits and inner dashes (VMs resolve <vm>.${name})`);
+    const net = await this.requireNetwork().get();
+    const id = `${this.prefix}${name}`;
+    await net.addBridge(id, { name });
+    const b = new BridgeHandle(this, name, id);
+    this.bridges.set(name, b);
+    return b;
+  }
+
+  /** `lab:include(x)`: makes a VM, bridge or lab a member of this lab too (boot, shutdown, pause and resume reach it). */
+  include(member: VmHandle | BridgeHandle | Lab): void {
+    const name = member instanceof VmHandle ? member.session.name : member instanceof BridgeHandle ? member.name : [...(member.parentLabels() ?? [])][0] ?? 'lab';
+    if (member === this) throw new Error('lab:include(): a lab cannot include itself');
+    if (member instanceof VmHandle) {
+      if (this.vms.get(name) === member) return;
+      this.checkFree(name, 'VM');
+      this.vms.set(name, member);
+    } else if (member instanceof BridgeHandle) {
+      if (this.bridges.get(name) === member) return;
+      this.checkFree(name, 'bridge');
+      this.bridges.set(name, member);
+    } else {
+      if ([...this.labs.values()].includes(member)) return;
+      if (member.allLabs().includes(this)) throw new Error('lab:include(): that lab contains this one; including it would make a cycle');
+      let label = name;
+      for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${name}${n}`;
+      this.labs.set(label, member);
+    }
+  }
+
+  /** `lab:remove(x)`: x stops being a member of this lab (it keeps running). */
+  remove(member: VmHandle | BridgeHandle | Lab): void {
+    for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) {
+      for (const [k, v] of map) if (v === member) map.delete(k);
+    }
+  }
+
+  /** This lab and every lab below it. */
+  allLabs(): Lab[] {
+    return [this, ...[...this.labs.values()].flatMap((l) => l.allLabs())];
+  }
+
+  /** The prefix's last label: the name this lab was created under. */
+  parentLabels(): string[] {
+    const parts = this.prefix.split('/').filter(Boolean);
+    return parts.length ? [parts[parts.length - 1]] : [];
+  }
+
+  requireNetwork(): FileNetwork {
+    if (!this.network) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+    return this.network;
+  }
+
+  /** Every member of the tree, for shutdown/pause/resume. */
+  members(): (VmHandle | BridgeHandle | Lab)[] {
+    return [...this.vms.values(), ...this.bridges.values(), ...this.labs.values()];
   }
 
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
-    if (this.labs.has(name)) throw new Error(`"${name}" is already a sub-lab of this lab; pick another VM name`);
+    if (this.labs.has(name) || this.bridges.has(name)) this.checkFree(name, 'VM');
     if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
       throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
@@ -148,11 +236,12 @@ export class Lab {
     const s = this.services;
     const session = new VmSession(name, profile, opts ?? {}, {
       host,
+      net: this.requireNetwork(),
       file: s.task.displayPath,
       timeoutScale: s.timeoutScale,
       vmEvent: (e) => s.vmEvent(e),
-    });
-    const vm = new VmHandle(session);
+    }, `${this.prefix}${name}`);
+    const vm = new VmHandle(session, this);
     this.vms.set(name, vm);
     return vm;
   }
@@ -169,7 +258,7 @@ export class Lab {
 
   /** Boots every created VM on ONE pool acquisition (no hold-and-wait between labs), in parallel. */
   async boot(signal: AbortSignal): Promise<void> {
-    const todo = [...this.vms.values()].filter((v) => v.session.state === 'created');
+    const todo = this.allVms().filter((v) => v.session.state === 'created');
     if (todo.length === 0) return;
     const demands = await Promise.all(todo.map((v) => v.session.demand()));
     const total = demands.reduce((t, d) => ({ memory: t.memory + d.memory, cpus: t.cpus + d.cpus }), { memory: 0, cpus: 0 });
@@ -186,12 +275,17 @@ export class Lab {
     const vms = [...this.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
     if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
     if (this.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
+    const network = this.network?.hasNetwork() ? await this.network.get() : undefined;
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
     const tmp = `${dir}.partial-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     try {
-      const index: LabIndex = { format: 1, vms: [], bridges: [] };
+      const index: LabIndex = { format: 1, vms: [] };
+      if (network && (this.bridges.size > 0 || vms.some((v) => this.network!.hasNics(v.session.netId)))) {
+        const state = network.state({ vms: vms.map((v) => v.session.netId), bridges: [...this.bridges.values()].map((b) => b.id) });
+        index.network = renameState(state, this.prefix, '');
+      }
       for (const v of vms) {
         const file = `${v.session.name}.snap`;
         const taken = await v.session.snapshot(path.join(tmp, file));
@@ -216,6 +310,7 @@ export class Lab {
   async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services)): Promise<void> {
     const index = readLabIndex(dir);
     const host = this.requireHost();
+    if (index.network) await this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name));
     const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))));
     const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
     const fresh = targets.filter((t) => t.session.state === 'created');
@@ -228,6 +323,25 @@ export class Lab {
     const results = await Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * The network of a lab snapshot: restored in place (same VMs and bridges:
+   * the impairments go back to the snapshot's), or re-created on fresh
+   * private switches for VMs new to this lab.
+   */
+  private async restoreNetwork(state: NetworkState, vmNames: string[]): Promise<void> {
+    const net = await this.requireNetwork().get();
+    const bridgeNames = state.bridges.map((b) => b.id);
+    const present = vmNames.filter((n) => this.vms.has(n)).length + bridgeNames.filter((n) => this.bridges.has(n)).length;
+    if (present === vmNames.length + bridgeNames.length) {
+      for (const b of state.bridges) await net.setImpairments(this.bridges.get(b.id)!.id, renameState({ ...state, bridges: [b] }, '', this.prefix).bridges[0].impairments);
+      return;
+    }
+    if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
+    for (const name of vmNames) this.checkFree(name, 'VM');
+    await net.importState(renameState(state, '', this.prefix));
+    for (const b of state.bridges) this.bridges.set(b.id, new BridgeHandle(this, b.name, `${this.prefix}${b.id}`));
   }
 
   /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */
@@ -247,10 +361,10 @@ export class Lab {
   /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
   async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
     const entry = await this.requireHost().fixture(name, 'lab');
-    const sub = new Lab(this.services, this);
     const key = name.split('/').pop()!;
     let label = key;
-    for (let n = 2; this.labs.has(label) || this.vms.has(label); n++) label = `${key}${n}`;
+    for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${key}${n}`;
+    const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
     this.labs.set(label, sub);
     await sub.restore(entry.path, signal);
     return sub;
@@ -264,8 +378,48 @@ export class Lab {
 }
 
 export class VmHandle {
-  constructor(readonly session: VmSession) {}
+  constructor(
+    readonly session: VmSession,
+    /** The lab that created it (its network and bridges). */
+    readonly lab: Lab,
+  ) {}
 }
+
+/** A bridge of a lab: a switch in the network thread; VMs are known to it by their ids in the file. */
+export class BridgeHandle {
+  constructor(
+    readonly lab: Lab,
+    readonly name: string,
+    readonly id: string,
+  ) {}
+
+  net() {
+    return this.lab.requireNetwork().get();
+  }
+
+  /** `bridge:attach(vms)`: a NIC per VM (at launch if not booted yet, hot-plugged if running). */
+  async attach(vms: VmHandle[]): Promise<void> {
+    for (const v of vms) {
+      if (v.session.state === 'paused') throw new Error(`bridge "${this.name}": ${v.session.label} is paused: resume it before attaching it (its guest configures the NIC)`);
+      if (v.session.state === 'shutdown') throw new Error(`bridge "${this.name}": ${v.session.label} is shut down`);
+    }
+    const net = await this.net();
+    for (const v of vms) net.addVm(v.session.netId, { name: v.session.name });
+    await net.attach(this.id, vms.map((v) => v.session.netId));
+  }
+}
+
+/** `vm:nic(bridge)`: one VM's interface on one bridge. */
+export class NicHandle {
+  constructor(
+    readonly vm: VmHandle,
+    readonly bridge: BridgeHandle,
+  ) {}
+}
+
+/** A VM or `{from=, to=}` as the network's ends. */
+type Ends = { from?: VmHandle; to?: VmHandle };
+const idOf = (v: VmHandle | undefined) => v?.session.netId;
 
 /** An open guest file; closed at the end of the file if the test did not close it. */
 class FileHandle {
@@ -348,7 +502,7 @@ export function registerVms(registry: BindingRegistry): void {
 
   registry.registerClass<Lab>('Lab', {
     is: (v) => v instanceof Lab,
-    member: (lab, name) => lab.vms.get(name) ?? lab.labs.get(name),
+    member: (lab, name) => lab.vms.get(name) ?? lab.bridges.get(name) ?? lab.labs.get(name),
     fields: {
       reset_between_tests: {
         get: (_lab, call) => resetBetweenTests.has(call.services),
@@ -378,20 +532,28 @@ export function registerVms(registry: BindingRegistry): void {
       },
       depends_on_file: () => undefined,
       vm: (lab, [name, profile, opts], call) => (call.overload === 1 ? lab.lookup(name as string) : lab.create(name as string, profile as string, opts as VmOpts)),
-      members: (lab) => [...lab.vms.values(), ...lab.labs.values()],
+      members: (lab) => lab.members(),
+      bridge: async (lab, [name], call) => {
+        // bridge(name) looks the bridge up, or creates it (the user's own fixture example does `provium:bridge("lan")`).
+        if (call.overload === 1 && lab.bridges.has(name as string)) return lab.bridges.get(name as string);
+        return lab.createBridge(name as string);
+      },
+      lab: (lab, [name]) => lab.subLab(name as string | undefined),
+      include: (lab, [member]) => lab.include(member as VmHandle | BridgeHandle | Lab),
+      remove: (lab, [member]) => lab.remove(member as VmHandle | BridgeHandle | Lab),
       boot: async (lab, _a, call) => {
         await lab.boot(call.signal);
         return lab;
       },
       claim: (lab, [opts]) => lab.claim(opts as { memory?: number; cpus?: number }),
       shutdown: async (lab) => {
-        await Promise.all([...lab.vms.values()].map((v) => v.session.shutdown()));
+        await Promise.all(lab.allVms().map((v) => v.session.shutdown()));
       },
       pause: async (lab) => {
-        await Promise.all([...lab.vms.values()].filter((v) => v.session.state === 'booted').map((v) => v.session.pause()));
+        await Promise.all(lab.allVms().filter((v) => v.session.state === 'booted').map((v) => v.session.pause()));
       },
       resume: async (lab) => {
-        await Promise.all([...lab.vms.values()].filter((v) => v.session.state === 'paused').map((v) => v.session.resume()));
+        await Promise.all(lab.allVms().filter((v) => v.session.state === 'paused').map((v) => v.session.resume()));
       },
     },
   });
@@ -466,7 +628,18 @@ export function registerVms(registry: BindingRegistry): void {
         });
         return f;
       },
+      nic: (vm, [bridge]) => {
+        const lab = vm.lab;
+        const b = lab.bridges.get(bridge as string);
+        if (!b || !lab.network?.hasNics(vm.session.netId) || !vm.lab.network!.nicOn(b.id, vm.session.netId)) {
+          throw new Error(`${vm.session.label} has no NIC on bridge "${bridge as string}"; attach it first: provium.${bridge as string}:attach({${vm.session.name}})`);
+        }
+        return new NicHandle(vm, b);
+      },
       snapshot: async (vm, [p], call) => {
+        if (vm.lab.network?.hasNics(vm.session.netId)) {
+          throw new Error(`${vm.session.label} is on a bridge: snapshot its lab (provium:snapshot()) to keep its network; a single-VM snapshot of a networked VM is not available yet`);
+        }
         const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
         await vm.session.snapshot(out);
         return new SnapshotHandle(out);
@@ -478,6 +651,49 @@ export function registerVms(registry: BindingRegistry): void {
       },
       console: (vm) => new ConsoleHandle(vm),
       clock: (vm) => new ClockHandle(vm),
+    },
+  });
+
+  const vmList = (v: unknown): VmHandle[] => (Array.isArray(v) ? (v as VmHandle[]) : [v as VmHandle]);
+  const ends = (a: unknown, b: unknown): [string, string] | [{ from: string; to: string }] =>
+    a instanceof VmHandle ? [idOf(a)!, idOf(b as VmHandle)!] : [{ from: idOf((a as Ends).from)!, to: idOf((a as Ends).to)! }];
+  const directed = <T extends object>(spec: unknown, key: 'ms' | 'p'): number | (T & { from?: string; to?: string }) => {
+    if (typeof spec === 'number') return spec;
+    const o = spec as Ends & Record<string, number>;
+    return { ...(o.from ? { from: idOf(o.from) } : {}), ...(o.to ? { to: idOf(o.to) } : {}), [key]: o[key] } as never;
+  };
+  registry.registerClass<BridgeHandle>('Bridge', {
+    is: (v) => v instanceof BridgeHandle,
+    receiver: 'bridge',
+    tostring: (b) => `Bridge(${b.name})`,
+    fields: { name: { get: (b) => b.name } },
+    methods: {
+      attach: (b, [vms]) => b.attach(vmList(vms)),
+      detach: async (b, [vm]) => (await b.net()).detach(b.id, idOf(vm as VmHandle)!),
+      partition: async (b, [x, y]) => {
+        if (x instanceof VmHandle && y === undefined) throw new Error(`bridge "${b.name}": partition(a, b) needs two VMs, or one direction as {from=a, to=b}`);
+        await (await b.net()).partition(b.id, ...ends(x, y));
+      },
+      unpartition: async (b, [x, y]) => (await b.net()).unpartition(b.id, ...ends(x, y)),
+      partition_all: async (b) => (await b.net()).partitionAll(b.id),
+      restore_all: async (b) => (await b.net()).restoreAll(b.id),
+      add_latency: async (b, [spec]) => (await b.net()).addLatency(b.id, directed<{ ms: number }>(spec, 'ms') as never),
+      drop_rate: async (b, [spec]) => (await b.net()).dropRate(b.id, directed<{ p: number }>(spec, 'p') as never),
+      isolate: async (b, [vm]) => (await b.net()).isolate(b.id, idOf(vm as VmHandle)!),
+      unisolate: async (b, [vm]) => (await b.net()).unisolate(b.id, idOf(vm as VmHandle)!),
+      reset: async (b) => (await b.net()).reset(b.id),
+    },
+  });
+
+  registry.registerClass<NicHandle>('NIC', {
+    is: (v) => v instanceof NicHandle,
+    receiver: 'nic',
+    tostring: (n) => `NIC(${n.vm.session.name} on ${n.bridge.name})`,
+    methods: {
+      counters: async (n) => {
+        const c = await (await n.bridge.net()).counters(n.bridge.id, n.vm.session.netId);
+        return { rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, rx_packets: c.rx_packets, tx_packets: c.tx_packets };
+      },
     },
   });
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess } from '@provium/qemu';
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
+import type { FileNetwork } from './network.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
@@ -47,6 +48,8 @@ export function shareLease(host: HostServices, leaseId: number, holders: number)
 
 export interface SessionEnv {
   host: HostServices;
+  /** The file's bridges: NIC arguments at launch, guest configuration once the agent answers. */
+  net: FileNetwork;
   /** The test file, for messages and the pool's owner names. */
   file: string;
   timeoutScale: number;
@@ -92,6 +95,8 @@ export class VmSession {
     readonly profile: string,
     private readonly opts: VmOpts,
     private readonly env: SessionEnv,
+    /** Unique in the file: the name, prefixed by its sub-lab's (`pair/a`); the network knows the VM by it. */
+    readonly netId: string = name,
   ) {}
 
   get label(): string {
@@ -167,10 +172,13 @@ export class VmSession {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
       // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
-      const qemu = await launchQemu({ name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append });
+      const qemu = await launchQemu({
+        name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append, extraArgs: this.env.net.launchArgs(this.netId),
+      });
       this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
+      await this.env.net.started(this.netId, qemu, this.guestExec, false);
       if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
       for (const f of boot.files ?? []) {
         const dir = f.path.replace(/\/[^/]*$/, '');
@@ -196,6 +204,7 @@ export class VmSession {
     this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
     void qemu.onExit.then((exit) => {
       void this.env.host.qemuEnded(qemu.pid).catch(() => {});
+      if (this.qemu === qemu) this.env.net.stopped(this.netId);
       if (exit.expected || this.qemu !== qemu) return;
       // The guest powering itself off is an end, not a failure; a reset (-no-reboot), panic or crash is.
       if (exit.shutdownReason === 'guest-shutdown') this.poweredOff = true;
@@ -207,6 +216,15 @@ export class VmSession {
       this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
     });
   }
+
+  /** Guest commands for the network's configuration, through whatever agent connection is current. */
+  readonly guestExec = {
+    exec: (cmd: string, o?: { timeoutMs?: number }) => {
+      if (this.death) return Promise.reject(this.death);
+      if (!this.agent) return Promise.reject(new Error(`${this.label}: the guest agent is not connected`));
+      return this.agent.exec(cmd, o);
+    },
+  };
 
   /** Where each stream of this VM that is still open was opened (`vm:snapshot()` refuses while any is). */
   readonly openStreams = new Map<object, string>();
@@ -272,7 +290,9 @@ export class VmSession {
     try {
       const { restoreSnapshot } = await import('@provium/qemu');
       const template = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const qemu = await restoreSnapshot(template, { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append }, mode);
+      const qemu = await restoreSnapshot(
+        template, { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, extraArgs: this.env.net.launchArgs(this.netId) }, mode,
+      );
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
       this.poweredOff = false;
@@ -280,6 +300,7 @@ export class VmSession {
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
       await this.agent.setClock(Date.now() / 1000);
+      await this.env.net.started(this.netId, qemu, this.guestExec, true);
       this.state = 'booted';
     } catch (e) {
       await this.kill('restore failed');

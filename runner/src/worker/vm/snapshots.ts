@@ -55,11 +55,16 @@ export class LabSnapshotHandle {
   }
 }
 
-/** `lab.json`: what a LabSnapshot holds besides its per-VM files (paths relative to the directory). */
+/**
+ * `lab.json`: what a LabSnapshot holds besides its per-VM files (paths
+ * relative to the directory): each VM's profile and resources, and the
+ * network — bridges, attachments (NICs with MAC, PCI slot, address) and
+ * impairments — with ids relative to the lab.
+ */
 export interface LabIndex {
   format: 1;
   vms: { name: string; file: string; profile: string; memory: number; cpus: number }[];
-  bridges: unknown[];
+  network?: unknown;
 }
 
 export const LAB_INDEX = 'lab.json';

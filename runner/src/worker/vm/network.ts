@@ -1,0 +1,89 @@
+/**
+ * The network of one test file: its bridges, NICs and impairments, as one
+ * @provium/net LabNetwork whose switches run in the run's network thread
+ * (reached over a port the main thread connects), so a file stuck in Lua
+ * never stalls its guests' traffic. Created with the file's first bridge and
+ * closed when the file ends. VMs and bridges are known by ids unique in the
+ * file: their names, prefixed by the sub-lab they belong to (`pair/a`).
+ */
+import { MessageChannel } from 'node:worker_threads';
+import type { GuestAgentLike, LabNetwork, NetworkState } from '@provium/net';
+import type { QemuProcess } from '@provium/qemu';
+import type { HostServices } from '@provium/types';
+import type { FileServices } from '../binding/registry.js';
+
+export class FileNetwork {
+  private net: Promise<LabNetwork> | undefined;
+  private ready: LabNetwork | undefined;
+
+  constructor(
+    private readonly host: HostServices,
+    private readonly services: FileServices,
+  ) {}
+
+  /** The file's LabNetwork, created on first use. */
+  get(): Promise<LabNetwork> {
+    this.net ??= (async () => {
+      const { LabNetwork, RemoteBackend } = await import('@provium/net');
+      const { port1, port2 } = new MessageChannel();
+      await this.host.netConnect(port2);
+      const net = new LabNetwork(new RemoteBackend(port1));
+      this.services.onFileEnd(() => net.close());
+      this.ready = net;
+      return net;
+    })();
+    return this.net;
+  }
+
+  /** Whether the file has created its network (a bridge, a restored lab with bridges). */
+  hasNetwork(): boolean {
+    return this.ready !== undefined;
+  }
+
+  /** The `-netdev`/`-device` arguments of a VM's NICs (none when it is on no bridge). */
+  launchArgs(vm: string): string[] {
+    if (!this.ready || !this.ready.nics(vm).length) return [];
+    return this.ready.launchArgs(vm);
+  }
+
+  /** Whether the VM has a NIC on that bridge. */
+  nicOn(bridge: string, vm: string): boolean {
+    return !!this.ready && this.ready.nics(vm).some((n) => n.bridge === bridge);
+  }
+
+  /** Whether the VM has a NIC on some bridge. */
+  hasNics(vm: string): boolean {
+    return !!this.ready && this.ready.nics(vm).length > 0;
+  }
+
+  /** A VM's QEMU and agent are up: NICs get their configuration (after a boot) or just their runtime (after a restore). */
+  async started(vm: string, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
+    if (!this.ready) return;
+    await this.ready.vmStarted(vm, { qmp: qemu.qmp, agent }, { restored });
+  }
+
+  stopped(vm: string): void {
+    this.ready?.vmStopped(vm);
+  }
+}
+
+/** A network state with every id moved from one prefix to another (lab.json keeps ids relative to the lab). */
+export function renameState(state: NetworkState, from: string, to: string): NetworkState {
+  const id = (x: string) => to + (x.startsWith(from) ? x.slice(from.length) : x);
+  const ends = <T extends { from?: string; to?: string }>(r: T): T => ({ ...r, ...(r.from !== undefined ? { from: id(r.from) } : {}), ...(r.to !== undefined ? { to: id(r.to) } : {}) });
+  return {
+    version: state.version,
+    bridges: state.bridges.map((b) => ({
+      ...b,
+      id: id(b.id),
+      impairments: {
+        partitions: b.impairments.partitions.map((d) => ({ from: id(d.from), to: id(d.to) })),
+        isolated: b.impairments.isolated.map(id),
+        latency: b.impairments.latency.map(ends),
+        drop: b.impairments.drop.map(ends),
+      },
+    })),
+    vms: state.vms.map((v) => ({ ...v, id: id(v.id) })),
+    nics: state.nics.map((n) => ({ ...n, bridge: id(n.bridge), vm: id(n.vm) })),
+  };
+}
