@@ -179,4 +179,31 @@ describe('later runs', () => {
     expect(r.stderr).toMatch(/warning: fixture cache entry .*\.snap is corrupt .*not a Provium snapshot.*building again/);
     expect(of(r.events, 'fixture_build_started').map((e) => e.fixture)).toEqual(['fixtures/base']);
   }, 300_000);
+
+  it('a build never waits for the pool: at -j1, with the whole pool claimed by the file that asks, the fixture builds', async () => {
+    writeFileSync(path.join(project, 'tests/helpers/tool.lua'), 'return { script = "#!/bin/sh\\necho \\"hello, ${1:-world}\\"\\n# v4\\n" }\n');
+    writeFileSync(path.join(project, 'tests/held.test.lua'), `
+provium:claim({ cpus = 1, memory = "512M" })        -- the whole pool's CPU, held by this file
+test("asks for a fixture while holding the pool", function(t)
+  local vm = provium:vm_fixture("fixtures/base")   -- built outside the pool, resumed within the claim
+  t:assert_eq(vm:run("greet").stdout, "hello, world\\n")
+end)
+`);
+    try {
+      const r = await provium(['test', '-j1', '--json', '--timeout-scale', '3', '--cpu-overcommit', '0.5', 'tests/held.test.lua']);
+      expect(failures(r.events)).toEqual([]);
+      expect(of(r.events, 'fixture_build_done').map((e) => [e.fixture, e.ok])).toEqual([['fixtures/base', true]]);
+    } finally {
+      rmSync(path.join(project, 'tests/held.test.lua'));
+    }
+  }, 300_000);
+
+  it('provium fixture rebuild builds a fresh fixture again; clean empties the cache', async () => {
+    const r = await execa('node', [CLI, 'fixture', 'rebuild', 'fixtures/base', '--timeout-scale', '3'], { cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/building fixtures\/base\nbuilt +fixtures\/base \(/);
+    const c = await execa('node', [CLI, 'fixture', 'clean'], { cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
+    expect(c.exitCode).toBe(0);
+    expect(readdirSync(cache)).not.toContain('fixtures');
+  }, 300_000);
 });
