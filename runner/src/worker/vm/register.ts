@@ -38,6 +38,9 @@ function restoreMode(services: FileServices): 'private' | 'copy' {
   return services.task.fixture || resetBetweenTests.has(services) ? 'copy' : 'private';
 }
 
+/** Lab fixture copies resumed by this worker: numbers their network ids. */
+let labCopies = 0;
+
 /** Files whose top-level code set `provium.reset_between_tests = true`. */
 const resetBetweenTests = new WeakSet<FileServices>();
 
@@ -364,7 +367,8 @@ export class Lab {
     const key = name.split('/').pop()!;
     let label = key;
     for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${key}${n}`;
-    const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
+    // Network ids never repeat in a file: a test-scoped copy's switches may outlive its test until the file ends.
+    const sub = new Lab(this.services, this, `${this.prefix}${label}.${++labCopies}/`);
     this.labs.set(label, sub);
     await sub.restore(entry.path, signal);
     return sub;
