@@ -68,7 +68,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   }
   const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
   if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: heap === undefined ? undefined : Number(heap) });
+  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: heap === undefined ? undefined : Number(heap), adoptPrestarted: true });
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup

@@ -3,11 +3,11 @@
  * messages folded into run events, per-file hard deadlines, fail-fast and
  * cancellation. Knows nothing of reporters: events leave through `emit`.
  */
-import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection, WorkerMessage } from '@provium/types';
+import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection } from '@provium/types';
 import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
 import type { FileHost } from '../host/main-host.js';
 import type { TestFile } from '../list/discover.js';
-import type { FilePool } from '../pool/pool.js';
+import { FileNotStarted, type FilePool, type OnWorkerMessage } from '../pool/pool.js';
 import { serveHostCall } from './host-calls.js';
 
 export interface RunPlan {
@@ -35,10 +35,24 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   opts.signal.addEventListener('abort', onCancel, { once: true });
   const totals = { passed: 0, failed: 0, skipped: 0, files: 0, failed_files: 0 };
 
+  // A lane is one worker thread. With a file running, the next one already waits on
+  // the thread (a round trip to this thread per file cost the worker a quarter of its
+  // time); not with --fail-fast, where no file may begin after a failure.
+  const depth = plan.failFast ? 0 : 1;
   const lane = async (worker: number) => {
-    while (!stop.signal.aborted && queue.length > 0) {
-      const file = queue.shift()!;
-      const done = await runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor);
+    const inFlight: { file: TestFile; done: Promise<FileCompleted | undefined> }[] = [];
+    for (;;) {
+      while (inFlight.length <= depth && !stop.signal.aborted && queue.length > 0) {
+        const file = queue.shift()!;
+        inFlight.push({ file, done: runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor) });
+      }
+      const head = inFlight.shift();
+      if (head === undefined) break;
+      const done = await head.done;
+      if (done === undefined) {
+        queue.unshift(head.file); // it never began: run it later, or count it as not run
+        continue;
+      }
       totals.files++;
       totals.passed += done.passed;
       totals.skipped += done.skipped;
@@ -66,9 +80,8 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   return summary;
 }
 
-async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, hostFor?: HostFactory): Promise<FileCompleted> {
-  const started = performance.now();
-  emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
+/** Runs one file on lane `worker`; undefined when it never began (see FileNotStarted). */
+async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, hostFor?: HostFactory): Promise<FileCompleted | undefined> {
   const task: FileTask = {
     file: file.path,
     displayPath: file.display,
@@ -82,20 +95,28 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   // Counted from events too: a terminated worker returns no outcome.
   const seen = { passed: 0, failed: 0, skipped: 0 };
   let running: string | undefined;
-  const host = hostFor?.(file.display, emit);
+  let host: FileHost | undefined;
   const kill = new AbortController();
+  let started = 0;
   let deadlineHit = false;
+  let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) =>
     setTimeout(() => {
       deadlineHit = true;
       kill.abort(new Error('deadline'));
     }, ms + HARD_KILL_GRACE_MS);
-  let timer = arm(plan.fileTimeoutMs);
   let timeoutMs = plan.fileTimeoutMs;
+  // Before the file begins, this drops it from its thread's queue; after, it terminates the thread.
   const onStop = () => kill.abort(stop.reason);
   stop.addEventListener('abort', onStop, { once: true });
+  const onStart = () => {
+    started = performance.now();
+    emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
+    host = hostFor?.(file.display, emit);
+    timer = arm(plan.fileTimeoutMs);
+  };
 
-  const onMessage = (msg: WorkerMessage, reply: Parameters<Parameters<FilePool['runFile']>[1]>[1]) => {
+  const onMessage: OnWorkerMessage = (msg, reply) => {
     switch (msg.kind) {
       case 'events':
         for (const e of msg.events) {
@@ -125,8 +146,9 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
 
   let outcome: FileOutcome;
   try {
-    outcome = await pool.runFile(task, onMessage, kill.signal);
+    outcome = await pool.runFile(task, onMessage, kill.signal, { lane: worker, started: onStart });
   } catch (e) {
+    if (e instanceof FileNotStarted) return undefined;
     const status: FileStatus = deadlineHit ? 'timed_out' : stop.aborted ? 'cancelled' : 'error';
     outcome = { status, ...seen, log: [], error: abnormalEnd(e, status, timeoutMs, stop, running) };
   } finally {

@@ -1,29 +1,48 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import type { WorkerMessage } from '@provium/types';
+import { MessageChannel } from 'node:worker_threads';
+import type { FileTask, WorkerMessage } from '@provium/types';
 import { expect, test } from 'vitest';
-import runFileTask from './entry.js';
+import type { ControlMessage, FileDone, FileLifecycle } from '../pool/protocol.js';
+import runSession from './entry.js';
 
-test('the worker entry runs a file and posts its events on the port', async () => {
+test('a worker session runs the files it is sent in order, each on its own port: started, its messages, file_done; drop skips a waiting one', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'provium-entry-'));
   try {
     const file = path.join(dir, 'a.test.lua');
     writeFileSync(file, 'provium.timeout = "1m"\ntest("one", function(t) t:assert(true) end)\ntest("two", function(t) t:fail("no") end)');
-    const { port1, port2 } = new MessageChannel();
-    const outcome = await runFileTask({
-      task: { file, displayPath: 'a.test.lua', roots: [dir], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 10_000, timeoutScale: 1, workerIndex: 3 },
-      port: port1,
-    });
-    const messages: WorkerMessage[] = [];
-    for (let m = receiveMessageOnPort(port2); m; m = receiveMessageOnPort(port2)) messages.push(m.message as WorkerMessage);
-    port1.close();
-    expect(outcome).toMatchObject({ status: 'failed', passed: 1, failed: 1, skipped: 0 });
-    expect(messages[0]).toEqual({ kind: 'file_timeout', timeoutMs: 60_000 });
-    expect(messages.slice(1).map((m) => m.kind)).toEqual(['events']);
-    const events = messages.flatMap((m) => (m.kind === 'events' ? m.events : []));
-    expect(events.map((e) => `${e.event} ${e.test}`)).toEqual(['test_started one', 'test_passed one', 'test_started two', 'test_failed two']);
+    const task: FileTask = { file, displayPath: 'a.test.lua', roots: [dir], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 10_000, timeoutScale: 1, workerIndex: 3, keepOnFailure: false };
+    const control = new MessageChannel();
+    const session = runSession({ control: control.port2 });
+    let id = 0;
+    const send = () =>
+      new Promise<(WorkerMessage | FileLifecycle)[]>((resolve) => {
+        const { port1, port2 } = new MessageChannel();
+        const messages: (WorkerMessage | FileLifecycle)[] = [];
+        port1.on('message', (m: WorkerMessage | FileLifecycle) => {
+          messages.push(m);
+          if (m.kind === 'file_done' || m.kind === 'dropped') {
+            port1.close();
+            resolve(messages);
+          }
+        });
+        control.port1.postMessage({ kind: 'file', id: ++id, task, port: port2 } satisfies ControlMessage, [port2]);
+      });
+    // Three at once: the second is dropped while it waits behind the first.
+    const runs = [send(), send(), send()];
+    control.port1.postMessage({ kind: 'drop', id: 2 } satisfies ControlMessage);
+    const [first, dropped, third] = await Promise.all(runs);
+    expect(dropped).toEqual([{ kind: 'dropped' }]);
+    for (const messages of [first, third]) {
+      expect(messages.slice(0, 2)).toEqual([{ kind: 'started' }, { kind: 'file_timeout', timeoutMs: 60_000 }]);
+      expect(messages.slice(2).map((m) => m.kind)).toEqual(['file_done']); // a quick file's events travel with its outcome
+      const done = messages.at(-1) as FileDone;
+      expect(done.outcome).toMatchObject({ status: 'failed', passed: 1, failed: 1, skipped: 0 });
+      expect(done.events.map((e) => `${e.event} ${e.test}`)).toEqual(['test_started one', 'test_passed one', 'test_started two', 'test_failed two']);
+    }
+    control.port1.postMessage({ kind: 'end' } satisfies ControlMessage);
+    await session;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,3 +31,17 @@ test('a batch left alone is flushed by its timer', async () => {
   });
   expect(posted).toEqual([{ kind: 'events', events: [ev('a')] }]);
 });
+
+test('after a quiet spell, a test_started leaves at once (a test that then blocks the thread is still named)', async () => {
+  const posted: WorkerMessage[] = [];
+  const b = new EventBatcher((m) => posted.push(m));
+  b.add(ev('quick'));
+  expect(posted).toEqual([]); // the file has just started: batched
+  b.take();
+  const spin = performance.now() + 60;
+  while (performance.now() < spin); // the thread is busy: no timer runs
+  b.add(ev('blocks'));
+  expect(posted).toEqual([{ kind: 'events', events: [ev('blocks')] }]);
+  b.add(ev('next'));
+  expect(posted).toHaveLength(1); // just posted: batched again
+});

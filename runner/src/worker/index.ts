@@ -1,6 +1,6 @@
 /** The worker's public surface: running a file in-process, the binding layer, host calls. */
 export { runLuaFile, type RunOptions } from './run-file.js';
-export { default as runFileTask } from './entry.js';
+export { default as runSession } from './entry.js';
 export { BindingRegistry, defaultRegistry } from './binding/registry.js';
 export type { CallContext, ClassImpl, FieldImpl, FileServices, GlobalImpl, JsMethod, MethodImpl, RawMethod } from './binding/registry.js';
 export { listExposed, type ExposedApi } from './binding/exposed.js';

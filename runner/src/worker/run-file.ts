@@ -5,7 +5,7 @@
  * out in batches through `emit`; the result is the file's FileOutcome.
  */
 import { readFileSync } from 'node:fs';
-import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type HostServices, type WorkerMessage } from '@provium/types';
+import { API, type ApiSchema, type FailureInfo, type FileOutcome, type FileStatus, type FileTask, type HostServices, type TestEvent, type VmEvent, type WorkerMessage } from '@provium/types';
 import { lauxlib, lua, type LuaState } from './lua/api.js';
 import { traceback } from './lua/debug-info.js';
 import { rawErrorText } from './lua/values.js';
@@ -32,54 +32,79 @@ export interface RunOptions {
   host?: HostServices;
 }
 
-function fileServices(rt: Runtime, events: EventBatcher, host: HostServices | undefined): FileServices {
-  const scale = rt.task.timeoutScale;
-  return {
-    task: rt.task,
-    get testName() {
-      return rt.scope.testName;
-    },
-    timeoutScale: scale,
-    host,
-    vmEvent: (event) => events.send({ kind: 'vm_events', events: [event] }),
-    log: (text) => rt.write(text),
-    onScopeEnd: (fn) => rt.scope.onEnd(fn),
-    onFileEnd: (fn) => rt.fileScope.onEnd(fn),
-    setFileHooks: (hooks) => {
-      rt.fileHooks.afterTopLevel = hooks?.afterTopLevel;
-      rt.fileHooks.beforeTest = hooks?.beforeTest;
-    },
-    onTestFailure: (collect) => rt.artifactCollectors.push(collect),
-    get fileFailed() {
-      return rt.fileFailed;
-    },
-    get fileTimeoutSeconds() {
-      return rt.fileTimeoutMs / 1000 / scale;
-    },
-    setFileTimeout(seconds) {
-      const timeoutMs = seconds * 1000 * scale;
-      rt.setFileTimeout(timeoutMs);
-      events.send({ kind: 'file_timeout', timeoutMs });
-    },
+/**
+ * The file's services for the API implementations. A class, not an object
+ * literal: V8 (Node 20) keeps the closure context of a literal's getter alive
+ * through young-generation GCs, and with it the whole finished Lua state.
+ * Methods are arrow fields so implementations may pass them around unbound.
+ */
+class RunFileServices implements FileServices {
+  readonly task: FileTask;
+  readonly timeoutScale: number;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly events: EventBatcher,
+    readonly host: HostServices | undefined,
+  ) {
+    this.task = rt.task;
+    this.timeoutScale = rt.task.timeoutScale;
+  }
+
+  get testName(): string | undefined {
+    return this.rt.scope.testName;
+  }
+  get fileFailed(): boolean {
+    return this.rt.fileFailed;
+  }
+  get fileTimeoutSeconds(): number {
+    return this.rt.fileTimeoutMs / 1000 / this.timeoutScale;
+  }
+
+  vmEvent = (event: VmEvent): void => this.events.send({ kind: 'vm_events', events: [event] });
+  log = (text: string): void => this.rt.write(text);
+  onScopeEnd = (fn: () => void | Promise<void>): void => this.rt.scope.onEnd(fn);
+  onFileEnd = (fn: () => void | Promise<void>): void => this.rt.fileScope.onEnd(fn);
+  setFileHooks: FileServices['setFileHooks'] = (hooks) => {
+    this.rt.fileHooks.afterTopLevel = hooks?.afterTopLevel;
+    this.rt.fileHooks.beforeTest = hooks?.beforeTest;
+  };
+  onTestFailure: FileServices['onTestFailure'] = (collect) => {
+    this.rt.artifactCollectors.push(collect);
+  };
+  setFileTimeout = (seconds: number): void => {
+    const timeoutMs = seconds * 1000 * this.timeoutScale;
+    this.rt.setFileTimeout(timeoutMs);
+    this.events.send({ kind: 'file_timeout', timeoutMs });
   };
 }
 
 /** Runs the test file of `task`; `emit` receives batches of test events and file_timeout notices. */
 export async function runLuaFile(task: FileTask, emit: (msg: WorkerMessage) => void, options: RunOptions = {}): Promise<FileOutcome> {
+  const { outcome, events } = await runLuaFileHeld(task, emit, options);
+  if (events.length > 0) emit({ kind: 'events', events });
+  return outcome;
+}
+
+/**
+ * As runLuaFile, but the last batch of events is returned rather than emitted,
+ * so that a worker sends it with the outcome: a quick file costs one message.
+ */
+export async function runLuaFileHeld(task: FileTask, emit: (msg: WorkerMessage) => void, options: RunOptions = {}): Promise<{ outcome: FileOutcome; events: TestEvent[] }> {
   const events = new EventBatcher(emit);
   let state: LuaFileState | undefined;
+  let outcome: FileOutcome;
   try {
     const api = compileApi(options.schema ?? API, options.registry ?? defaultRegistry);
-    state = createLuaState(task, api, (rt) => fileServices(rt, events, options.host));
-    return await runFile(state, events);
+    state = createLuaState(task, api, (rt) => new RunFileServices(rt, events, options.host));
+    outcome = await runFile(state, events);
   } catch (e) {
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
     const log = state?.rt.fileScope.log ?? [];
     if (state) await state.rt.fileScope.end();
-    return { status: 'error', passed: 0, failed: 0, skipped: 0, error: { message: `internal error in the Provium runtime: ${message}` }, log };
-  } finally {
-    events.flush();
+    outcome = { status: 'error', passed: 0, failed: 0, skipped: 0, error: { message: `internal error in the Provium runtime: ${message}` }, log };
   }
+  return { outcome, events: events.take() };
 }
 
 async function runFile(state: LuaFileState, events: EventBatcher): Promise<FileOutcome> {

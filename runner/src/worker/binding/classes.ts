@@ -7,7 +7,7 @@
  * one dispatcher: check the arguments against the schema, then call the
  * implementation (raw on the stack, or JS with converted values, possibly async).
  */
-import { lauxlib, lua, globalOf, type LuaState } from '../lua/api.js';
+import { lauxlib, lua, stateSlot, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import { pushText, raise, toText, typeName } from '../lua/values.js';
 import { assertCanWait, checkpoint, hostAwait } from '../runtime/host-call.js';
@@ -23,10 +23,10 @@ interface Instance {
   cls: CompiledClass;
 }
 
-const byState = new WeakMap<object, StateBindings>();
+const byState = stateSlot<StateBindings>('provium.bindings');
 
 export function bindingsOf(L: LuaState): StateBindings {
-  const b = byState.get(globalOf(L));
+  const b = byState.get(L);
   if (!b) throw new Error('internal: Lua state without bindings');
   return b;
 }
@@ -52,7 +52,7 @@ export class StateBindings implements Converter {
     private readonly rt: Runtime,
   ) {
     this.checker = new TypeChecker(api.schema);
-    byState.set(globalOf(L), this);
+    byState.set(L, this);
   }
 
   label(cls: CompiledClass, obj: object): string {

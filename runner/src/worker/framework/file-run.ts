@@ -3,7 +3,7 @@
  * (in file order), `todo`, and the test running now.
  */
 import type { FailureInfo, TestMeta } from '@provium/types';
-import { globalOf, type LuaState } from '../lua/api.js';
+import { stateSlot, type LuaState } from '../lua/api.js';
 import type { SourceLocation } from '../lua/debug-info.js';
 import type { Runtime, Scope } from '../runtime/runtime.js';
 
@@ -53,14 +53,14 @@ export class FileRun {
     L: LuaState,
     readonly rt: Runtime,
   ) {
-    runs.set(globalOf(L), this);
+    runs.set(L, this);
   }
 }
 
-const runs = new WeakMap<object, FileRun>();
+const runs = stateSlot<FileRun>('provium.fileRun');
 
 export function fileRunOf(L: LuaState): FileRun {
-  const run = runs.get(globalOf(L));
+  const run = runs.get(L);
   if (!run) throw new Error('internal: Lua state without a test file run');
   return run;
 }

@@ -3,15 +3,44 @@
  * internal: `globalOf(L)`, the state's shared global object, used as the key that
  * maps every thread of a Lua state to its per-file Runtime.
  */
+// First: patches fengari's string hashing before fengari's modules load (see there).
+import { luaKey } from '../runtime/fengari-internals.js';
 import fengari from 'fengari';
 import type { LuaState } from 'fengari';
 
 export type { LuaState, LuaCFunction, LuaKFunction, LuaHook, LuaString, lua_Debug as LuaDebug } from 'fengari';
-export const { lua, lauxlib, lualib, to_luastring } = fengari;
+export const { lauxlib, lualib, to_luastring } = fengari;
+
+const raw = fengari.lua;
+const key = (k: string | Uint8Array) => (typeof k === 'string' ? luaKey(k) : k);
+/** fengari's `lua` namespace; names given as JS strings to the field and global functions use shared Lua strings (see luaKey). */
+export const lua: typeof raw = {
+  ...raw,
+  lua_getfield: (L, idx, k) => raw.lua_getfield(L, idx, key(k)),
+  lua_setfield: (L, idx, k) => raw.lua_setfield(L, idx, key(k)),
+  lua_getglobal: (L, name) => raw.lua_getglobal(L, key(name)),
+  lua_setglobal: (L, name) => raw.lua_setglobal(L, key(name)),
+};
 
 /** fengari's `global_State`: one object shared by all threads of a Lua state. */
 export function globalOf(L: LuaState): object {
   return (L as unknown as { l_G: object }).l_G;
+}
+
+/**
+ * A per-state value kept as a property of the state's global object. Not a
+ * WeakMap keyed by it: those values refer back to their key (Runtime → L →
+ * l_G), and V8's young-generation GC keeps such entries alive, so every
+ * finished file's Lua state used to be promoted and pile up until a full GC.
+ */
+export function stateSlot<T extends object>(name: string): { get(L: LuaState): T | undefined; set(L: LuaState, value: T): void } {
+  const key = Symbol(name);
+  return {
+    get: (L) => (globalOf(L) as Record<symbol, T | undefined>)[key],
+    set: (L, value) => {
+      (globalOf(L) as Record<symbol, T | undefined>)[key] = value;
+    },
+  };
 }
 
 const CIST_HOOKED = 1 << 2;

@@ -17,6 +17,7 @@ import { jsFunctionAt, markYieldable } from './non-yieldable.js';
 import { pcall, xpcall } from './protected.js';
 import { setUpRequire } from './require.js';
 import { Runtime } from './runtime.js';
+import { internals, tableAt, type Table, type TableEntry, type TString, type TValue } from './fengari-internals.js';
 import { debugGethook, debugSethook, installWatchdog } from './watchdog.js';
 
 export interface LuaFileState {
@@ -44,6 +45,9 @@ function nativeError(L: LuaState): number {
   return 1;
 }
 
+/** fengari's tag of a light JS function (LUA_TFUNCTION with the light-C-function variant bits). */
+const LUA_TLCF = lua.LUA_TFUNCTION | (1 << 4);
+
 function notInTests(L: LuaState): number {
   pushText(L, 'debug.debug is not available in tests (there is no console to read from)');
   return lua.lua_error(L);
@@ -58,15 +62,8 @@ function setFields(L: LuaState, table: string, fields: Record<string, LuaCFuncti
   lua.lua_pop(L, 1);
 }
 
-export function createLuaState(task: FileTask, api: CompiledApi, services: (rt: Runtime) => FileServices): LuaFileState {
-  const L = lauxlib.luaL_newstate();
-  const rt = new Runtime(L, task);
-  lua.lua_atnativeerror(L, nativeError);
-  for (const [name, open] of LIBS) {
-    lauxlib.luaL_requiref(L, name, open, true);
-    lua.lua_pop(L, 1);
-  }
-  openIo(L);
+/** Our replacements in the standard tables: plain JS functions, the same for every state. */
+function patchStandardLibraries(L: LuaState): void {
   lua.lua_pushglobaltable(L);
   for (const [name, fn] of Object.entries({ print, pcall, xpcall })) {
     lua.lua_pushcfunction(L, fn);
@@ -80,6 +77,109 @@ export function createLuaState(task: FileTask, api: CompiledApi, services: (rt: 
   lua.lua_getglobal(L, 'os');
   patchOs(L);
   lua.lua_pop(L, 1);
+}
+
+/** A library table as made by its luaopen_* (and patched): its entries in insertion order. */
+interface LibraryTemplate {
+  name: string;
+  entries: [TValue, TValue][];
+}
+
+/**
+ * The standard library tables, made and patched once per worker in a template
+ * state and copied into each new state: copying the entries (shared immutable
+ * key strings, JS functions, numbers) costs a fraction of what fengari's
+ * luaopen_* do, which make and hash every name again. Only `package` is opened
+ * for real: its functions are closures over the state's own tables.
+ */
+let templates: LibraryTemplate[] | undefined;
+
+function libraryTemplates(): LibraryTemplate[] {
+  if (templates) return templates;
+  internals(); // from now on, states share the metamethod names
+  const T = lauxlib.luaL_newstate();
+  // _G's own entries are those of the base library; the other libraries add theirs later.
+  let baseKeys: Set<unknown> | undefined;
+  for (const [name, open] of LIBS) {
+    lauxlib.luaL_requiref(T, name, open, true);
+    if (name === '_G') baseKeys = new Set(entriesOf(tableAt(T, -1)).map((e) => e.key.value));
+    lua.lua_pop(T, 1);
+  }
+  patchStandardLibraries(T);
+  const made: LibraryTemplate[] = [];
+  for (const [name] of LIBS) {
+    if (name === 'package') continue;
+    lua.lua_getfield(T, lua.LUA_REGISTRYINDEX, '_LOADED');
+    lua.lua_getfield(T, -1, name);
+    const table = tableAt(T, -1);
+    lua.lua_pop(T, 2);
+    const entries: [TValue, TValue][] = [];
+    for (const e of entriesOf(table)) {
+      if (name === '_G' && !baseKeys!.has(e.key.value)) continue;
+      const v = e.value;
+      const copyable = v.value === table || v.type === lua.LUA_TNUMBER || (v.type & 0x0f) === lua.LUA_TNUMBER || v.type === lua.LUA_TBOOLEAN || (v.type & 0x0f) === lua.LUA_TSTRING || v.type === LUA_TLCF;
+      if (!copyable || (e.key.type & 0x0f) !== lua.LUA_TSTRING) throw new Error(`internal: ${name}.${String(e.key.value)} cannot be copied between Lua states`);
+      internals().lstring.luaS_hashlongstr(e.key.value as TString);
+      entries.push([e.key, v]);
+    }
+    made.push({ name, entries });
+  }
+  templates = made;
+  return made;
+}
+
+function entriesOf(table: Table): TableEntry[] {
+  const all: TableEntry[] = [];
+  for (let e = table.f; e !== undefined; e = e.n) all.push(e);
+  return all;
+}
+
+/** Fills `table` with a template's entries (a table-valued entry is the library table itself, like _G._G). */
+function copyEntries(L: LuaState, table: Table, entries: [TValue, TValue][], self: TValue): void {
+  const { luaH_setfrom } = internals().ltable;
+  for (const [k, v] of entries) luaH_setfrom(L, table, k, v.type === lua.LUA_TTABLE ? self : v);
+}
+
+/** The standard libraries into `L`, as luaL_requiref(name, luaopen_name, 1) of each would leave them, patched. */
+function openLibraries(L: LuaState): void {
+  const { ltable, lobject } = internals();
+  const templatesByName = new Map(libraryTemplates().map((t) => [t.name, t]));
+  lauxlib.luaL_getsubtable(L, lua.LUA_REGISTRYINDEX, '_LOADED');
+  const loaded = lua.lua_gettop(L);
+  for (const [name, open] of LIBS) {
+    const template = templatesByName.get(name);
+    if (template === undefined) {
+      lauxlib.luaL_requiref(L, name, open, true);
+      lua.lua_pop(L, 1);
+      continue;
+    }
+    if (name === '_G') lua.lua_pushglobaltable(L);
+    else lobject.pushobj2s(L, new lobject.TValue(lua.LUA_TTABLE, ltable.luaH_new(L)));
+    const table = tableAt(L, -1);
+    copyEntries(L, table, template.entries, new lobject.TValue(lua.LUA_TTABLE, table));
+    if (name === 'string') {
+      // As lstrlib's createmetatable: strings index the string library.
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushvalue(L, -2);
+      lua.lua_setfield(L, -2, '__index');
+      lua.lua_pushstring(L, '');
+      lua.lua_pushvalue(L, -2);
+      lua.lua_setmetatable(L, -2);
+      lua.lua_pop(L, 2);
+    }
+    lua.lua_pushvalue(L, -1);
+    lua.lua_setfield(L, loaded, name);
+    lua.lua_setglobal(L, name);
+  }
+  lua.lua_pop(L, 1);
+}
+
+export function createLuaState(task: FileTask, api: CompiledApi, services: (rt: Runtime) => FileServices): LuaFileState {
+  const L = lauxlib.luaL_newstate();
+  const rt = new Runtime(L, task);
+  lua.lua_atnativeerror(L, nativeError);
+  openLibraries(L);
+  openIo(L);
   setUpRequire(L, task.roots);
   installWatchdog(L);
   const bindings = new StateBindings(L, api, services(rt), rt);

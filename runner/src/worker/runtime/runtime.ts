@@ -5,7 +5,7 @@
  * thread of the state.
  */
 import type { FileTask } from '@provium/types';
-import { globalOf, type LuaState } from '../lua/api.js';
+import { stateSlot, type LuaState } from '../lua/api.js';
 
 export type AbortKind = 'test-timeout' | 'file-timeout' | 'skip' | 'exit';
 
@@ -80,7 +80,7 @@ export class Scope {
   }
 }
 
-const runtimes = new WeakMap<object, Runtime>();
+const runtimes = stateSlot<Runtime>('provium.runtime');
 
 export class Runtime {
   pending: PendingHostCall | null = null;
@@ -110,7 +110,7 @@ export class Runtime {
     readonly L: LuaState,
     readonly task: FileTask,
   ) {
-    runtimes.set(globalOf(L), this);
+    runtimes.set(L, this);
     this.fileTimeoutMs = task.fileTimeoutMs;
     this.deadline = this.fileStart + this.fileTimeoutMs;
   }
@@ -169,7 +169,7 @@ export class Runtime {
 }
 
 export function runtimeOf(L: LuaState): Runtime {
-  const rt = runtimes.get(globalOf(L));
+  const rt = runtimes.get(L);
   if (!rt) throw new Error('internal: Lua state without a Provium runtime');
   return rt;
 }

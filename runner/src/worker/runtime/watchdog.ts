@@ -23,7 +23,14 @@ interface AuthorHook {
   step: number;
 }
 
-const authorHooks = new WeakMap<LuaState, AuthorHook>();
+/** The author's hook of a thread, kept on the thread object (a WeakMap entry would keep the finished state alive through young-generation GCs: see stateSlot). */
+const AUTHOR_HOOK = Symbol('provium.authorHook');
+type HookedThread = LuaState & { [AUTHOR_HOOK]?: AuthorHook };
+const authorHooks = {
+  get: (L: LuaState) => (L as HookedThread)[AUTHOR_HOOK],
+  set: (L: LuaState, h: AuthorHook) => void ((L as HookedThread)[AUTHOR_HOOK] = h),
+  delete: (L: LuaState) => void delete (L as HookedThread)[AUTHOR_HOOK],
+};
 const EVENT_NAMES = ['call', 'return', 'line', 'count', 'tail call'];
 
 function watchdogHook(L: LuaState, ar: LuaDebug): void {

@@ -1,0 +1,136 @@
+// The fast Lua state: standard libraries copied from a per-worker template must
+// be what fengari's luaopen_* make, and finished states must not pile up.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { API, type FileTask } from '@provium/types';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileApi } from '../binding/compile.js';
+import { defaultRegistry, type FileServices } from '../binding/registry.js';
+import { lauxlib, lua, lualib, to_luastring, type LuaState } from '../lua/api.js';
+import { runLuaFile } from '../run-file.js';
+import { createLuaState } from './create-state.js';
+import '../implementations.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'provium-state-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const task = (file = path.join(dir, 'x.test.lua')): FileTask => ({
+  file,
+  displayPath: path.basename(file),
+  roots: [dir],
+  selection: { tags: [], noTags: [], includeSlow: false },
+  fileTimeoutMs: 60_000,
+  timeoutScale: 1,
+  workerIndex: 0,
+  keepOnFailure: false,
+});
+
+const services = (t: FileTask) => ({ task: t, timeoutScale: 1, log() {}, onScopeEnd() {}, onFileEnd() {}, setFileHooks() {}, onTestFailure() {}, vmEvent() {}, setFileTimeout() {} }) as unknown as FileServices;
+
+/** name=type of each entry of the table on top, in `next` order; functions as the JS function itself. */
+function entries(L: LuaState): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, -2)) {
+    const k = lua.lua_tojsstring(L, -2);
+    const t = lua.lua_type(L, -1);
+    const fn = t === lua.LUA_TFUNCTION ? lua.lua_tocfunction(L, -1) : null;
+    // A closure (require, the searchers) is made per state: compare what it runs.
+    out.push([k, fn !== null ? (typeof fn === 'function' ? fn : fn.f) : t === lua.LUA_TTABLE ? 'table' : lua.lua_tojsstring(L, -1)]);
+    lua.lua_pop(L, 1);
+  }
+  return out;
+}
+
+const LIBS: [string, (L: LuaState) => number][] = [
+  ['_G', lualib.luaopen_base],
+  ['package', lualib.luaopen_package],
+  ['coroutine', lualib.luaopen_coroutine],
+  ['table', lualib.luaopen_table],
+  ['os', lualib.luaopen_os],
+  ['string', lualib.luaopen_string],
+  ['math', lualib.luaopen_math],
+  ['utf8', lualib.luaopen_utf8],
+  ['debug', lualib.luaopen_debug],
+];
+/** Replaced by the runtime on purpose (print to the log, pcall that re-raises aborts, yieldable coroutines, ...). */
+const REPLACED = new Set(['_G.print', '_G.pcall', '_G.xpcall', 'coroutine.resume', 'coroutine.wrap', 'coroutine.yield', 'coroutine.isyieldable', 'coroutine.running', 'debug.sethook', 'debug.gethook', 'debug.debug', 'os.exit', 'os.execute', 'os.tmpname']);
+
+describe('createLuaState', () => {
+  const api = compileApi(API, defaultRegistry);
+
+  it('opens the standard libraries as fengari does, with the same entries in the same order', () => {
+    const ref = lauxlib.luaL_newstate();
+    for (const [name, open] of LIBS) {
+      lauxlib.luaL_requiref(ref, name, open, true);
+      lua.lua_pop(ref, 1);
+    }
+    for (let i = 0; i < 3; i++) {
+      const { L } = createLuaState(task(), api, () => services(task()));
+      for (const [name] of LIBS) {
+        if (name === 'package') continue; // opened for real (closures over the state's tables), then pointed at the roots
+        lua.lua_getglobal(L, name);
+        lua.lua_getglobal(ref, name);
+        const ours = entries(L);
+        const theirs = entries(ref);
+        lua.lua_pop(L, 1);
+        lua.lua_pop(ref, 1);
+        const keys = (e: [string, unknown][]) => e.map(([k]) => k);
+        if (name === '_G') expect(keys(ours).slice(0, theirs.length)).toEqual(keys(theirs));
+        else expect(keys(ours)).toEqual(keys(theirs));
+        for (const [k, v] of theirs) {
+          if (REPLACED.has(`${name}.${k}`)) expect(ours.find(([ok]) => ok === k)![1]).not.toBe(v);
+          else expect(ours.find(([ok]) => ok === k)![1]).toBe(v);
+        }
+        lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, '_LOADED');
+        lua.lua_getfield(L, -1, name);
+        lua.lua_getglobal(L, name);
+        expect(lua.lua_rawequal(L, -1, -2)).toBeTruthy();
+        lua.lua_pop(L, 3);
+      }
+      expect(lauxlib.luaL_dostring(L, to_luastring('assert(("ab"):rep(2) == "abab"); assert(getmetatable("").__index == string); assert(_G._G == _G)'))).toBe(lua.LUA_OK);
+    }
+  });
+
+  it('keeps states apart: a change to one file\'s library tables is not seen by the next', () => {
+    const a = createLuaState(task(), api, () => services(task())).L;
+    const run = (L: LuaState, code: string) => {
+      const status = lauxlib.luaL_dostring(L, to_luastring(code));
+      return status === lua.LUA_OK ? 'ok' : lua.lua_tojsstring(L, -1);
+    };
+    expect(run(a, 'string.extra = 1; math.pi = 3; _G.print = nil')).toBe('ok');
+    const b = createLuaState(task(), api, () => services(task())).L;
+    expect(run(b, 'assert(string.extra == nil); assert(math.pi > 3.14); assert(print ~= nil)')).toBe('ok');
+  });
+
+  it('compares and keys strings by their bytes', async () => {
+    const file = path.join(dir, 'bytes.test.lua');
+    // fengari's own hash ran the bytes together in hex: "\1#" and "\18" .. "3" were one key, and "\n" sorted after "\16".
+    writeFileSync(file, 'test("bytes", function(t)\n  local s = {}\n  s["\\1#"] = 1\n  s["\\0183"] = 2\n  t:assert_eq(s["\\1#"], 1)\n  t:assert("\\n" < "\\16")\n  t:assert("a" < "ab")\n  t:assert("\\255" > "\\127")\nend)\n');
+    const outcome = await runLuaFile(task(file), () => {});
+    expect(outcome).toMatchObject({ status: 'passed', passed: 1 });
+  });
+
+  it('lets a finished file\'s Lua state go at the next young-generation GC', async () => {
+    // A state that stayed reachable from an old object (a WeakMap entry, a getter's closure) was
+    // promoted with every file and piled up until a full GC: a tenth of a worker's time.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as (o?: { type: 'minor' | 'major' }) => void;
+    const file = path.join(dir, 'gc.test.lua');
+    writeFileSync(file, 'test("one", function(t) t:assert_eq(1, 1) end)\ntest("two", function(t) t:assert(true) end)\n');
+    const run = () => runLuaFile(task(file), () => {});
+    for (let i = 0; i < 5; i++) await run();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 30; i++) {
+      await run();
+      gc({ type: 'minor' });
+      gc({ type: 'minor' });
+    }
+    const grownKb = (process.memoryUsage().heapUsed - before) / 1024;
+    expect(grownKb / 30).toBeLessThan(60); // ~25 KB; kept alive, ~95 KB
+  });
+});
