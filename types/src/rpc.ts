@@ -32,6 +32,8 @@ export interface FileTask {
   workerIndex: number;
   /** `--keep-on-failure`: leave the VMs of a failed file running for `provium shell`. */
   keepOnFailure: boolean;
+  /** Where compiled Lua chunks are cached (runner/src/worker/runtime/chunk-cache.ts); none: parse every time. */
+  chunkCacheDir?: string;
   /**
    * Set when the file is a fixture builder: its chunk must return a Snapshot
    * or LabSnapshot, written under `snapshotDir` (the main thread's, kept after

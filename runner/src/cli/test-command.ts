@@ -4,6 +4,7 @@ import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
+import { chunkCacheDir, trimChunkCache } from '../host/chunk-cache.js';
 import { MainHost } from '../host/main-host.js';
 import { runPlan } from '../orchestrator/run.js';
 import { createWorkerPool } from '../pool/pool.js';
@@ -76,6 +77,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
+  const chunks = chunkCacheDir(config.cacheDir);
   try {
     const summary = await runPlan(
       {
@@ -87,6 +89,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
         timeoutScale: o.timeoutScale,
         failFast: !!o.failFast,
         keepOnFailure: !!o.keepOnFailure,
+        chunkCacheDir: chunks,
       },
       pool,
       emit,
@@ -99,6 +102,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
     process.off('SIGINT', onSigint);
     await pool.close();
     host.close();
+    trimChunkCache(chunks);
   }
 }
 

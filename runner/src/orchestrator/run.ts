@@ -20,6 +20,7 @@ export interface RunPlan {
   timeoutScale: number;
   failFast: boolean;
   keepOnFailure: boolean;
+  chunkCacheDir?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -91,6 +92,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
     timeoutScale: plan.timeoutScale,
     workerIndex: worker,
     keepOnFailure: plan.keepOnFailure,
+    chunkCacheDir: plan.chunkCacheDir,
   };
   // Counted from events too: a terminated worker returns no outcome.
   const seen = { passed: 0, failed: 0, skipped: 0 };

@@ -141,6 +141,7 @@ declare module 'fengari' {
     luaL_checkstack(L: LuaState, n: number, msg: Str | null): void;
     luaL_getsubtable(L: LuaState, idx: number, name: Str): boolean;
     luaL_loadbuffer(L: LuaState, buff: Uint8Array, size: number | null, name: Str | null): number;
+    luaL_loadbufferx(L: LuaState, buff: Uint8Array, size: number | null, name: Str | null, mode: Str | null): number;
     luaL_newmetatable(L: LuaState, tname: Str): number;
     luaL_newstate(): LuaState;
     luaL_ref(L: LuaState, t: number): number;

@@ -8,7 +8,9 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { lauxlib, lua, type LuaState } from '../lua/api.js';
 import { pushText, raise, rawErrorText, toText } from '../lua/values.js';
+import { loadChunkCached } from './chunk-cache.js';
 import { jsFunctionAt, markYieldable } from './non-yieldable.js';
+import { runtimeOf } from './runtime.js';
 
 /** `package.path` for the roots: `<root>/?.lua;<root>/?/init.lua` each. */
 export function packagePath(roots: readonly string[]): string {
@@ -21,14 +23,18 @@ export function displayPath(file: string): string {
   return (rel.startsWith('..') || path.isAbsolute(rel) ? file : rel).split(path.sep).join('/');
 }
 
-/** Loads Lua source as a chunk named `@<display>`; a leading `#!` line is kept as a comment. */
+/**
+ * Loads Lua source as a chunk named `@<display>`, through the file's chunk
+ * cache when it has one; a leading `#!` line is kept as a comment.
+ */
 export function loadSource(L: LuaState, source: Uint8Array, display: string): number {
   if (source[0] === 0x23 /* # */) {
     const copy = Buffer.from(source);
     copy[0] = 0x2d; // '#!...' → '-!...': a comment, line numbers unchanged
     source = Buffer.concat([Buffer.from('-'), copy]);
   }
-  return lauxlib.luaL_loadbuffer(L, source, null, `@${display}`);
+  const cacheDir = runtimeOf(L).task.chunkCacheDir;
+  return cacheDir === undefined ? lauxlib.luaL_loadbuffer(L, source, null, `@${display}`) : loadChunkCached(L, source, `@${display}`, cacheDir);
 }
 
 function isFile(p: string): boolean {
