@@ -83,12 +83,8 @@ export class StateBindings implements Converter {
     if (lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, cls.metaKey) === lua.LUA_TTABLE) return;
     lua.lua_pop(L, 1);
     lua.lua_createtable(L, 0, 7);
-    lua.lua_createtable(L, 0, cls.methods.size);
-    for (const m of cls.methods.values()) {
-      lua.lua_pushlightuserdata(L, m);
-      lua.lua_pushcclosure(L, dispatchMethod, 1);
-      lua.lua_setfield(L, -2, m.name);
-    }
+    // The methods' closures, made on first use by indexInstance: a file uses a few of each class's.
+    lua.lua_createtable(L, 0, 0);
     lua.lua_pushvalue(L, -1);
     lua.lua_setfield(L, -3, '__methods');
     lua.lua_pushlightuserdata(L, cls);
@@ -231,6 +227,16 @@ function indexInstance(L: LuaState): number {
   if (lua.lua_rawget(L, lua.lua_upvalueindex(2)) !== lua.LUA_TNIL) return 1;
   lua.lua_pop(L, 1);
   const name = toText(L, 2);
+  const method = cls.methods.get(name);
+  if (method !== undefined) {
+    // First use in this state: the closure is kept, so `obj.m == obj.m` as for any Lua method.
+    lua.lua_pushlightuserdata(L, method);
+    lua.lua_pushcclosure(L, dispatchMethod, 1);
+    lua.lua_pushvalue(L, 2);
+    lua.lua_pushvalue(L, -2);
+    lua.lua_rawset(L, lua.lua_upvalueindex(2));
+    return 1;
+  }
   const label = b.label(cls, self);
   const field = cls.fields.get(name);
   if (field !== undefined) {

@@ -1,12 +1,12 @@
 /**
  * What a Lua state of this runtime actually exposes, read back from a fresh
- * state: the schema's globals that are set, and per class the methods in its
- * metatable and the fields it serves. Tests compare it with the schema's
+ * state: the schema's globals that are set, and per class the schema's method
+ * names an instance answers with a function, and the fields it serves. Tests compare it with the schema's
  * 'available' entries in both directions.
  */
 import { API, type ApiSchema } from '@provium/types';
-import { lua } from '../lua/api.js';
-import { bytesToText } from '../lua/values.js';
+import { lauxlib, lua } from '../lua/api.js';
+import { pushText, toText } from '../lua/values.js';
 import { createLuaState } from '../runtime/create-state.js';
 import { compileApi } from './compile.js';
 import { defaultRegistry, type BindingRegistry, type FileServices } from './registry.js';
@@ -43,16 +43,19 @@ export function listExposed(schema: ApiSchema = API, registry: BindingRegistry =
     lua.lua_pop(L, 1);
   }
   const classes: ExposedApi['classes'] = {};
+  // Methods are made on first use: ask an instance of each class for every name the schema
+  // gives it (and the registry could not add others: compileApi rejects those).
+  if (lauxlib.luaL_loadbuffer(L, Buffer.from('local o, name = ...; return type(o[name])'), null, '=exposed') !== lua.LUA_OK) throw new Error(toText(L, -1));
+  const typeOfMember = lua.lua_gettop(L);
   for (const cls of api.classes.values()) {
-    bindings.pushMetatable(L, cls);
-    lua.lua_getfield(L, -1, '__methods');
     const methods: string[] = [];
-    lua.lua_pushnil(L);
-    while (lua.lua_next(L, -2)) {
-      if (lua.lua_type(L, -1) === lua.LUA_TFUNCTION) methods.push(bytesToText(lua.lua_tolstring(L, -2)!));
+    for (const name of [...cls.methods.keys(), ...cls.unexposed.keys()]) {
+      lua.lua_pushvalue(L, typeOfMember);
+      bindings.pushInstance(L, cls, {});
+      pushText(L, name);
+      if (lua.lua_pcall(L, 2, 1, 0) === lua.LUA_OK && toText(L, -1) === 'function') methods.push(name);
       lua.lua_pop(L, 1);
     }
-    lua.lua_pop(L, 2);
     const fields = [...cls.fields.values()].filter((f) => f.available && f.impl !== undefined).map((f) => f.name);
     classes[cls.name] = { methods: methods.sort(), fields: fields.sort() };
   }
