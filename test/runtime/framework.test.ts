@@ -6,7 +6,7 @@ afterAll(cleanupRuns);
 
 describe('registration, meta and selection', () => {
   const FILE = `
-test("plain", function(t) t:assert_eq(t.name, "plain") t:assert_eq(t.meta.owner, nil) end)
+test("plain", function(t) t:assert_eq(t.name, "plain") t:assert_eq(t.meta.owner, nil) t.meta.note = 1 t:assert_eq(t.meta.note, 1) end)
 test("tagged", {tags = {"net", "fast"}, owner = "ana", ticket = 12}, function(t)
   t:assert_eq(t.meta.owner, "ana")
   t:assert_eq(t.meta.tags, {"net", "fast"})

@@ -10,7 +10,7 @@ import type { Runtime, Scope } from '../runtime/runtime.js';
 export interface RegisteredTest {
   name: string;
   where: SourceLocation | undefined;
-  /** Registry refs of the body and of the meta table (`t.meta`). */
+  /** Registry refs of the body and of the meta table (`t.meta`; LUA_REFNIL until asked for when the test had none). */
   fnRef: number;
   metaRef: number;
   /** The meta as reported in events (JSON-safe). */

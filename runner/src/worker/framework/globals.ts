@@ -37,32 +37,32 @@ export function testGlobal(L: LuaState): number {
     const at = (w: typeof where) => (w ? `${w.file}:${w.line}` : '?');
     raise(L, `duplicate test name '${name}': first defined at ${at(first.where)}, again at ${at(where)}; test names must be unique in a file`);
   }
-  if (lua.lua_isnil(L, 2)) {
-    lua.lua_newtable(L);
-    lua.lua_replace(L, 2);
-  }
-  const meta = metaForEvents(L, 2);
-  const get = (key: string) => {
-    lua.lua_getfield(L, 2, key);
-    return lua.lua_gettop(L);
-  };
-  const slow = lua.lua_toboolean(L, get('slow'));
-  const tagsIdx = get('tags');
+  // Without meta (most tests) there is nothing to read; t.meta makes its empty table when asked.
+  let [meta, slow, skip, timeoutSeconds]: [TestMeta, boolean, string | undefined, number | undefined] = [{}, false, undefined, undefined];
   const tags: string[] = [];
-  if (lua.lua_istable(L, tagsIdx)) {
-    for (let i = 1, n = lua.lua_rawlen(L, tagsIdx); i <= n; i++) {
-      lua.lua_rawgeti(L, tagsIdx, i);
-      tags.push(toText(L, -1));
-      lua.lua_pop(L, 1);
+  if (!lua.lua_isnil(L, 2)) {
+    meta = metaForEvents(L, 2);
+    const get = (key: string) => {
+      lua.lua_getfield(L, 2, key);
+      return lua.lua_gettop(L);
+    };
+    slow = lua.lua_toboolean(L, get('slow'));
+    const tagsIdx = get('tags');
+    if (lua.lua_istable(L, tagsIdx)) {
+      for (let i = 1, n = lua.lua_rawlen(L, tagsIdx); i <= n; i++) {
+        lua.lua_rawgeti(L, tagsIdx, i);
+        tags.push(toText(L, -1));
+        lua.lua_pop(L, 1);
+      }
     }
+    const skipIdx = get('skip');
+    skip = lua.lua_isnil(L, skipIdx) ? undefined : toText(L, skipIdx);
+    const timeoutIdx = get('timeout');
+    timeoutSeconds = lua.lua_isnil(L, timeoutIdx) ? undefined : durationAt(L, timeoutIdx);
   }
-  const skipIdx = get('skip');
-  const skip = lua.lua_isnil(L, skipIdx) ? undefined : toText(L, skipIdx);
-  const timeoutIdx = get('timeout');
-  const timeoutSeconds = lua.lua_isnil(L, timeoutIdx) ? undefined : durationAt(L, timeoutIdx);
   lua.lua_settop(L, 3);
   const fnRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-  const metaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  const metaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX); // LUA_REFNIL without meta
   const test = { name, where, fnRef, metaRef, meta, slow, tags, skip, timeoutSeconds };
   run.tests.push(test);
   run.byName.set(name, test);

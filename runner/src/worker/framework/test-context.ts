@@ -141,6 +141,12 @@ export const testContextImpl: ClassImpl<TestRun> = {
     name: { get: (t) => t.name },
     meta: {
       rawGet: (L, t) => {
+        if (t.test.metaRef === lauxlib.LUA_REFNIL) {
+          lua.lua_newtable(L); // the test had no meta: an empty table, the same one each time
+          lua.lua_pushvalue(L, -1);
+          t.test.metaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+          return 1;
+        }
         lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, t.test.metaRef);
         return 1;
       },
