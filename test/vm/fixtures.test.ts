@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileCompleted, FixtureBuildDone, RunEvent, TestFailed } from '@provium/types';
+import { defaultRuntimeRoot } from '../../packages/qemu/src/index.js';
 
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let project: string;
@@ -79,10 +80,11 @@ end)
   'tests/filtered.test.lua': 'test("never selected", { tags = { "nope" } }, function(t) provium:vm_fixture("fixtures/unused") end)\n',
 };
 
-async function provium(args: string[], cwd = project): Promise<{ events: RunEvent[]; stderr: string; code: number }> {
-  const r = await execa('node', [CLI, ...args], { cwd, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
+async function provium(args: string[], cwd = project): Promise<{ events: RunEvent[]; stderr: string; code: number; pid: number }> {
+  const child = execa('node', [CLI, ...args], { cwd, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
+  const r = await child;
   const events = args[0] === 'test' ? r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) : [];
-  return { events, stderr: r.stderr, code: r.exitCode ?? -1 };
+  return { events, stderr: r.stderr, code: r.exitCode ?? -1, pid: child.pid! };
 }
 
 const of = <E extends RunEvent['event']>(evs: RunEvent[], name: E) => evs.filter((e): e is Extract<RunEvent, { event: E }> => e.event === name);
@@ -148,11 +150,13 @@ describe('first run: builds on demand', () => {
 });
 
 describe('later runs', () => {
-  it('resume from the cache without building', async () => {
-    const { events } = await provium(['test', '-j2', '--json', '--timeout-scale', '3', 'tests/base.test.lua', 'tests/pair.test.lua', 'tests/layered.test.lua']);
+  it('resume from the cache without building; no QEMU started ahead of time for a next resume outlives the run', async () => {
+    const { events, pid } = await provium(['test', '-j2', '--json', '--timeout-scale', '3', 'tests/base.test.lua', 'tests/pair.test.lua', 'tests/layered.test.lua']);
     expect(failures(events)).toEqual([]);
     expect(of(events, 'fixture_build_started')).toEqual([]);
     expect(of(events, 'fixture_cache_hit').map((e) => e.fixture).sort()).toEqual(['fixtures/base', 'fixtures/layered', 'fixtures/pair']);
+    // base.test.lua resumes its fixture three times: the last restore leaves a spare QEMU behind in its worker.
+    expect(readdirSync(defaultRuntimeRoot()).filter((d) => d.startsWith(`${pid}-`))).toEqual([]);
   }, 300_000);
 
   it('a changed helper the fixture requires changes its key: base and the fixture on top of it are rebuilt', async () => {

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* How often a closed port is checked for a new host: a restored guest waits at most this long. */
+/* How often a closed port is checked for a new host, besides SIGIO (conn_host_event). */
 #define RETRY_MS 20
 #define READ_CHUNK (256 * 1024)
 #define PORTS_DIR "/sys/class/virtio-ports"
@@ -65,7 +65,17 @@ static void waiting(conn_t *c, const char *what, const char *name, int err) {
     logmsg("%s %s%s%s", what, name, err ? ": " : "", err ? strerror(err) : "");
 }
 
+/* While a port waits for its host, the guest kernel signals SIGIO when the host
+ * connects (and on every input later, hence only while waiting). */
+static void notify_host_events(conn_t *c, int on) {
+    if (c->mode != MODE_PORT) return;
+    int fl = fcntl(c->rfd, F_GETFL);
+    if (on) fcntl(c->rfd, F_SETOWN, getpid());
+    fcntl(c->rfd, F_SETFL, on ? fl | O_ASYNC : fl & ~O_ASYNC);
+}
+
 static void went_up(conn_t *c) {
+    notify_host_events(c, 0);
     c->state = CS_UP;
     c->quiet = 0;
     c->garbage = 0;
@@ -87,6 +97,7 @@ static void try_open_port(conn_t *c) {
     logmsg("opened %s (port %s)", dev, c->target);
     c->rfd = c->wfd = fd;
     c->state = CS_WAIT_HOST;
+    notify_host_events(c, 1);
 }
 
 static void try_connect_unix(conn_t *c) {
@@ -131,6 +142,10 @@ static void conn_down(conn_t *c, const char *why) {
     c->state = CS_DOWN;
     c->retry_at = 0;
     c->write_errno = 0;
+}
+
+void conn_host_event(conn_t *c) {
+    if (c->state == CS_WAIT_HOST) c->retry_at = 0;
 }
 
 void conn_prepare(conn_t *c, pollset_t *ps, int64_t now) {

@@ -36,6 +36,8 @@ void conn_init(conn_t *c, conn_mode_t mode, const char *target,
 /* (Re)connects when due and registers the connection's fds. */
 void conn_prepare(conn_t *c, pollset_t *ps, int64_t now);
 void conn_handle(conn_t *c, short revents);
+/* SIGIO: the host may have connected to a waiting port; check it at once. */
+void conn_host_event(conn_t *c);
 /* Queues one frame carrying `payload` (dropped while no host is connected). */
 void conn_send(conn_t *c, const buf_t *payload);
 /* Sends a {t="notice", message=...} frame and logs it. */

@@ -66,11 +66,13 @@ int main(int argc, char **argv) {
            mode == MODE_PORT ? "port" : mode == MODE_UNIX ? "unix socket" : "stdio",
            mode == MODE_STDIO ? "" : target);
 
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    /* SIGCHLD: a child exited; SIGIO: the host connected to the port (conn.c). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGCHLD);
+    sigaddset(&sigs, SIGIO);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    int sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigfd < 0) {
         perror("provium-agent: signalfd");
         return 1;
@@ -86,21 +88,25 @@ int main(int argc, char **argv) {
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
         if (poll(ps.fds, ps.n, ps.timeout_ms) < 0) continue; /* EINTR */
-        int child_exited = 0;
+        int signalled = 0;
         for (size_t i = 0; i < ps.n; i++) {
             short rev = ps.fds[i].revents;
             if (!rev) continue;
             switch (ps.slots[i].kind) {
             case SLOT_CONN: conn_handle(&conn, rev); break;
-            case SLOT_SIGNAL: child_exited = 1; break;
+            case SLOT_SIGNAL: signalled = 1; break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }
         /* after the pipes: an exit is reported once its output was read */
-        if (child_exited) {
+        if (signalled) {
             struct signalfd_siginfo si;
-            while (read(sigfd, &si, sizeof si) > 0) {}
-            procs_reap();
+            int child_exited = 0;
+            while (read(sigfd, &si, sizeof si) > 0) {
+                if (si.ssi_signo == SIGIO) conn_host_event(&conn);
+                else child_exited = 1;
+            }
+            if (child_exited) procs_reap();
         }
         procs_check_deadlines(now_ms());
     }

@@ -9,4 +9,4 @@ export { qemuVersion, detectAccel, QEMU_BINARY, type Accel, type QemuVersion } f
 export { defaultRuntimeRoot, sweepStaleRunDirs, readRecord, type RunDirRecord, type SweepResult } from './rundir.js';
 export { killAllSync, killQemuSync, installCleanupHandlers, liveQemuPids, trackQemu, untrackQemu, type KillAllOptions } from './registry.js';
 export { isProcessAlive, procStat } from './procfs.js';
-export { takeSnapshot, compressSnapshot, unpackTemplate, restoreSnapshot, allocatedBytes, readHeader, SnapshotFormatError, type SnapshotHeader, type SnapshotTemplate, type RestoreMode, type TakenSnapshot } from './snapshot.js';
+export { takeSnapshot, compressSnapshot, unpackTemplate, restoreSnapshot, launchForRestore, finishRestore, allocatedBytes, readHeader, SnapshotFormatError, type SnapshotHeader, type SnapshotTemplate, type RestoreMode, type RestoreLaunchOptions, type TakenSnapshot } from './snapshot.js';

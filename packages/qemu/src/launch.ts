@@ -70,7 +70,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     ram: { path: ram.path, share },
     sockets: { qmp: paths.qmp, console: paths.console, agent: paths.agent },
     ...(opts.kernel ? { kernel: { path: opts.kernel, initrd: opts.initrd, append: opts.append } } : {}),
-    incoming: opts.incoming ?? false,
+    incoming: opts.incoming !== undefined,
     startPaused: opts.startPaused ?? false,
     extraArgs: opts.extraArgs ?? [],
   });
@@ -93,7 +93,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
       closeSync(openSync(ram.path, 'w'));
       sparseCopy(opts.ram.initialFrom, 0, opts.memoryMiB * MiB, ram.path, 0);
     }
-    child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog);
+    const incomingState = typeof opts.incoming === 'object' ? opts.incoming.state : undefined;
+    child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog, incomingState);
     const pid = child.pid!;
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
     let qmp: QmpClient | undefined;
@@ -147,7 +148,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     });
     return new QemuProcess({
       name: opts.name, pid, runDir, agentSocketPath: paths.agent, consoleLogPath: paths.consoleLog, accel, args,
-      qmp, console: serial, exitState, exited: exited!, opTimeoutMs,
+      qmp, console: serial, exitState, exited: exited!, opTimeoutMs, ...(incomingState ? { incomingFd: INCOMING_FD } : {}),
       machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share } },
     });
   } catch (err) {
@@ -186,17 +187,28 @@ function acceptOne(server: Server): Promise<Socket> {
   return new Promise((resolve) => server.once('connection', resolve));
 }
 
+/** The fd under which QEMU finds the device state of an incoming migration (`incoming: { state }`). */
+export const INCOMING_FD = 3;
+
 /**
  * setpriv sets PR_SET_PDEATHSIG and execs QEMU (same pid). `detached` puts
  * QEMU in a new session and process group: Ctrl-C in provium's terminal does
  * not reach it; killGroup(pid) reaches it and anything it spawns.
  */
-function spawnQemu(setpriv: string, qemu: string, args: string[], logPath: string): Promise<ChildProcess> {
+function spawnQemu(setpriv: string, qemu: string, args: string[], logPath: string, incomingState: string | undefined): Promise<ChildProcess> {
   const logFd = openSync(logPath, 'a');
+  let stateFd: number | undefined;
   try {
+    if (incomingState !== undefined) {
+      try {
+        stateFd = openSync(incomingState, 'r');
+      } catch (e) {
+        throw new Error(`cannot open the device state ${incomingState} of the restore: ${(e as Error).message}`);
+      }
+    }
     const child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', qemu, ...args], {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      stdio: ['ignore', logFd, logFd, ...(stateFd === undefined ? [] : [stateFd])],
     });
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(child));
@@ -204,6 +216,7 @@ function spawnQemu(setpriv: string, qemu: string, args: string[], logPath: strin
     });
   } finally {
     closeSync(logFd);
+    if (stateFd !== undefined) closeSync(stateFd);
   }
 }
 

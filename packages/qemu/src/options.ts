@@ -21,8 +21,12 @@ export interface LaunchOptions {
    * the default (owned) RAM file starts as a sparse copy of this file.
    */
   ram?: { path?: string; share?: boolean; initialFrom?: string };
-  /** Start with `-incoming defer` (then `migrate-incoming` over QMP). */
-  incoming?: boolean;
+  /**
+   * Start with `-incoming defer` (then `migrate-incoming` over QMP). `{ state }`
+   * also hands that device-state file to QEMU as an open file (INCOMING_FD),
+   * so loadState reads it without a helper process.
+   */
+  incoming?: true | { state: string };
   /** Start with the vCPUs stopped (`-S`); resume() starts them. */
   startPaused?: boolean;
   /** Extra QEMU arguments (netdevs, NICs, drives), appended to the launch line. */

@@ -45,6 +45,8 @@ export interface QemuProcessParts {
   exitState: ExitState;
   exited: Promise<QemuExit>;
   opTimeoutMs: number;
+  /** The fd of the device state handed over at launch (`incoming: { state }`). */
+  incomingFd?: number;
   /** What the guest was launched with (snapshots record it; a restore must match it). */
   machine: { memoryMiB: number; cpus: number; ram: { path: string; share: boolean } };
 }
@@ -67,6 +69,8 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   private exitInfo: QemuExit | undefined;
   private readonly exitState: ExitState;
   readonly opTimeoutMs: number;
+  /** The fd of the device state handed over at launch, for loadState. */
+  readonly incomingFd: number | undefined;
   /** Set by reset(): the next guest reset is the firmware's and must not end QEMU. */
   private firmwareRebootAllowed = false;
 
@@ -84,6 +88,7 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     this.exitState = parts.exitState;
     this.opTimeoutMs = parts.opTimeoutMs;
     this.machine = parts.machine;
+    this.incomingFd = parts.incomingFd;
     // The firmware's own reboots after a reset come in one or two guest resets, so the
     // reboot action goes back to -no-reboot only once the rebooted guest is up: when
     // its agent opens the virtio-serial port.

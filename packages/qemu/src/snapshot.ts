@@ -210,14 +210,17 @@ export async function unpackTemplate(container: string, dir: string): Promise<Sn
 
 export type RestoreMode = 'private' | 'copy';
 
+export type RestoreLaunchOptions = Omit<LaunchOptions, 'memoryMiB' | 'cpus' | 'ram' | 'incoming'>;
+
 /**
- * Starts a QEMU from an unpacked template and resumes the guest. `opts` gives
- * the same kernel, initrd, append and extra devices the snapshot was taken
- * with; memory and CPUs come from the snapshot. `private` maps the template
- * (fast, shared page cache); `copy` maps a copy shared, so the VM's next
- * snapshot is fast again.
+ * Starts the QEMU of a restore: the snapshot's machine, waiting for its
+ * device state (handed over as an open file). `opts` gives the same kernel,
+ * initrd, append and extra devices the snapshot was taken with; memory and
+ * CPUs come from the snapshot. `private` maps the template (fast, shared
+ * page cache); `copy` maps a copy shared, so the VM's next snapshot is fast
+ * again. finishRestore() loads the state and resumes the guest.
  */
-export async function restoreSnapshot(template: SnapshotTemplate, opts: Omit<LaunchOptions, 'memoryMiB' | 'cpus' | 'ram' | 'incoming'>, mode: RestoreMode): Promise<QemuProcess> {
+export async function launchForRestore(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): Promise<QemuProcess> {
   const m = template.header.machine;
   if (m.type !== MACHINE_TYPE || m.launchTemplate !== LAUNCH_TEMPLATE_VERSION) {
     throw new Error(`snapshot of VM "${opts.name}" was taken with machine ${m.type}, launch template ${m.launchTemplate}; this Provium launches ${MACHINE_TYPE}, template ${LAUNCH_TEMPLATE_VERSION}: take the snapshot again`);
@@ -225,17 +228,32 @@ export async function restoreSnapshot(template: SnapshotTemplate, opts: Omit<Lau
   // A stream carries the RAM itself: it loads into a fresh private mapping (QEMU 7.2 skips
   // loading into RAM mapped shared when x-ignore-shared is on, and the capability must match the source's).
   const ram = template.ram === undefined ? { share: false } : mode === 'private' ? { path: template.ram, share: false } : { initialFrom: template.ram };
-  const qemu = await launchQemu({ ...opts, memoryMiB: m.memoryMiB, cpus: m.cpus, incoming: true, ram });
+  const qemu = await launchQemu({ ...opts, memoryMiB: m.memoryMiB, cpus: m.cpus, incoming: { state: template.state }, ram });
+  const v = qemuVersionOf(qemu);
+  if (v !== m.qemu) {
+    await qemu.kill();
+    throw new Error(`snapshot of VM "${opts.name}" was taken with QEMU ${m.qemu}; this host runs ${v}: take the snapshot again`);
+  }
+  return qemu;
+}
+
+/** Loads the device state into a QEMU from launchForRestore and resumes the guest; kills QEMU if that fails. */
+export async function finishRestore(qemu: QemuProcess, template: SnapshotTemplate): Promise<void> {
   try {
-    const v = qemuVersionOf(qemu);
-    if (v !== m.qemu) throw new Error(`snapshot of VM "${opts.name}" was taken with QEMU ${m.qemu}; this host runs ${v}: take the snapshot again`);
-    await loadState(qemu.qmp, template.state, qemu.opTimeoutMs);
+    if (qemu.incomingFd === undefined) throw new Error(`QEMU of VM "${qemu.name}" was not started for a restore (launchForRestore)`);
+    await loadState(qemu.qmp, qemu.incomingFd, template.state, qemu.opTimeoutMs);
     await qemu.resume();
-    return qemu;
   } catch (e) {
     await qemu.kill();
     throw e;
   }
+}
+
+/** launchForRestore, then finishRestore. */
+export async function restoreSnapshot(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): Promise<QemuProcess> {
+  const qemu = await launchForRestore(template, opts, mode);
+  await finishRestore(qemu, template);
+  return qemu;
 }
 
 export { readHeader, SnapshotFormatError, type SnapshotHeader } from './snapshot-file.js';

@@ -25,6 +25,8 @@ export class MainHost {
   private readonly profiles = new Map<string, Promise<PreparedProfile>>();
   private vmSupport: Promise<{ qemu: QemuDriver; pool: ResourcePool }> | undefined;
   private uninstallCleanup: (() => void) | undefined;
+  /** The QEMU driver, once vms() has loaded it. */
+  private driver: QemuDriver | undefined;
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -40,6 +42,7 @@ export class MainHost {
    */
   private vms(): Promise<{ qemu: QemuDriver; pool: ResourcePool }> {
     this.vmSupport ??= import('@provium/qemu').then((qemu) => {
+      this.driver = qemu;
       qemu.sweepStaleRunDirs();
       this.uninstallCleanup = qemu.installCleanupHandlers();
       return { qemu, pool: new ResourcePool(defaultLimits(qemu.detectAccel(), this.cpuOvercommit)) };
@@ -47,8 +50,13 @@ export class MainHost {
     return this.vmSupport;
   }
 
-  /** Removes the exit and signal handlers installed for VMs (the run is over; nothing is left to kill). */
+  /**
+   * Ends what the run left: QEMUs the workers started ahead of time (spares,
+   * dying with their threads) and their run dirs; then removes the exit and
+   * signal handlers installed for VMs.
+   */
   close(): void {
+    this.driver?.killAllSync();
     this.uninstallCleanup?.();
     this.templateStore?.dispose();
     void this.netService?.then((s) => s.stop()).catch(() => {});

@@ -11,6 +11,7 @@ import type { AgentClient } from '@provium/agent';
 import type { QemuProcess } from '@provium/qemu';
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import type { FileNetwork } from './network.js';
+import { spareKey, startSpare, takeSpare } from './spares.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
@@ -288,20 +289,25 @@ export class VmSession {
       throw signal.reason;
     }
     try {
-      const { restoreSnapshot } = await import('@provium/qemu');
+      const { launchForRestore, finishRestore } = await import('@provium/qemu');
       const template = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const qemu = await restoreSnapshot(
-        template, { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, extraArgs: this.env.net.launchArgs(this.netId) }, mode,
-      );
+      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, extraArgs: this.env.net.launchArgs(this.netId) };
+      const key = spareKey(template, opts, mode);
+      const qemu = (key && (await takeSpare(key))) || (await launchForRestore(template, opts, mode));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
       this.poweredOff = false;
       this.consoleCursor = 0;
       await this.attach(qemu, memory, cpus);
-      this.agent = await this.connectAgent(qemu, signal);
+      // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
+      const agent = this.connectAgent(qemu, signal);
+      agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
+      await finishRestore(qemu, template);
+      this.agent = await agent;
       await this.agent.setClock(Date.now() / 1000);
       await this.env.net.started(this.netId, qemu, this.guestExec, true);
       this.state = 'booted';
+      if (key) startSpare(key, () => launchForRestore(template, opts, mode));
     } catch (e) {
       await this.kill('restore failed');
       throw this.death ?? e;
