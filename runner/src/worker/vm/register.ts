@@ -38,6 +38,16 @@ function restoreMode(services: FileServices): 'private' | 'copy' {
   return services.task.fixture || resetBetweenTests.has(services) ? 'copy' : 'private';
 }
 
+/**
+ * Starts loading the QEMU driver and the agent client while the main thread
+ * finds the fixture (computing keys, on first use): the first resume of a
+ * worker needs both (a failed load is reported where the restore imports them).
+ */
+function preloadDriver(): void {
+  import('@provium/qemu').catch(() => {});
+  import('@provium/agent').catch(() => {});
+}
+
 /** Lab fixture copies resumed by this worker: numbers their network ids. */
 let labCopies = 0;
 
@@ -350,6 +360,7 @@ export class Lab {
   /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */
   async vmFixture(name: string, signal: AbortSignal): Promise<VmHandle> {
     const host = this.requireHost();
+    preloadDriver();
     const entry = await host.fixture(name, 'vm');
     const template = await host.snapshotTemplate(entry.path);
     const vmName = String(template.header.vm.name);
@@ -363,6 +374,7 @@ export class Lab {
 
   /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
   async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
+    preloadDriver();
     const entry = await this.requireHost().fixture(name, 'lab');
     const key = name.split('/').pop()!;
     let label = key;
