@@ -23,6 +23,20 @@ describe('provium test', () => {
     expect(r.stdout).not.toContain('to the log'); // print goes to the test's log
   });
 
+  it('a thread with nothing left to do takes over a file waiting behind a long one', async () => {
+    // Lane 0 gets a and, waiting behind it, b; lane 1 gets c, then has nothing: it takes b.
+    const quick = 'test("quick", function(t) t:assert(true) end)\n';
+    const dir = project({ 'tests/a.test.lua': 'test("long", function(t) os.execute("sleep 3") end)\n', 'tests/b.test.lua': quick, 'tests/c.test.lua': quick });
+    const { code, events: evs } = await events(dir, '-j2');
+    expect(code).toBe(0);
+    const started = (f: string) => evs.find((e) => e.event === 'file_started' && e.file === f);
+    const completedAt = (f: string) => evs.findIndex((e) => e.event === 'file_completed' && e.file === f);
+    expect(started('tests/a.test.lua')).toMatchObject({ worker: 0 });
+    expect(started('tests/b.test.lua')).toMatchObject({ worker: 1 });
+    expect(completedAt('tests/b.test.lua')).toBeLessThan(completedAt('tests/a.test.lua'));
+    expect(evs.at(-1)).toMatchObject({ event: 'run_completed', files: 3, passed: 3, not_run: 0 });
+  });
+
   it('reports a syntax error as file:line for that file only', async () => {
     const dir = project({ 'tests/ok.test.lua': PASSING, 'tests/broken.test.lua': 'test("x", function(t)\n  local = 1\nend)\n' });
     const r = await provium(dir, 'test');

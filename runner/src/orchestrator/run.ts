@@ -38,20 +38,42 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
 
   // A lane is one worker thread. With a file running, the next one already waits on
   // the thread (a round trip to this thread per file cost the worker a quarter of its
-  // time); not with --fail-fast, where no file may begin after a failure.
+  // time); not with --fail-fast, where no file may begin after a failure. A lane with
+  // nothing left to take takes over a file that waits behind a running one elsewhere:
+  // a long file (a VM test) must not hold up the next one while a thread is free.
   const depth = plan.failFast ? 0 : 1;
+  const waiting = new Set<Sent>();
   const lane = async (worker: number) => {
-    const inFlight: { file: TestFile; done: Promise<FileCompleted | undefined> }[] = [];
+    const inFlight: Sent[] = [];
+    const send = (file: TestFile) => {
+      let begun!: () => void;
+      const sent: Sent = { file, stolen: false, steal: new AbortController(), begun: new Promise<void>((r) => (begun = r)), done: undefined! };
+      const behind = inFlight.length > 0;
+      sent.done = runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor, sent.steal.signal, () => {
+        waiting.delete(sent);
+        begun();
+      });
+      if (behind) waiting.add(sent);
+      inFlight.push(sent);
+    };
     for (;;) {
-      while (inFlight.length <= depth && !stop.signal.aborted && queue.length > 0) {
-        const file = queue.shift()!;
-        inFlight.push({ file, done: runOne(plan, pool, file, worker, emit, stop.signal, opts.hostFor) });
+      while (inFlight.length <= depth && !stop.signal.aborted && queue.length > 0) send(queue.shift()!);
+      const victim = inFlight.length === 0 && !stop.signal.aborted ? waiting.values().next().value : undefined;
+      if (victim !== undefined) {
+        waiting.delete(victim);
+        victim.stolen = true;
+        victim.steal.abort(); // dropped if it has not begun; if it has, it runs where it is
+        const dropped = await Promise.race([victim.done.then((d) => d === undefined), victim.begun.then(() => false)]);
+        if (dropped && !stop.signal.aborted) send(victim.file);
+        else if (dropped) queue.unshift(victim.file);
+        continue;
       }
       const head = inFlight.shift();
       if (head === undefined) break;
       const done = await head.done;
       if (done === undefined) {
-        queue.unshift(head.file); // it never began: run it later, or count it as not run
+        // It never began: run it later, or count it as not run (a stolen one runs elsewhere).
+        if (!head.stolen) queue.unshift(head.file);
         continue;
       }
       totals.files++;
@@ -81,8 +103,28 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   return summary;
 }
 
+/** A file sent to a lane's thread. */
+interface Sent {
+  file: TestFile;
+  /** Aborted by a lane that takes the file over: drops it unless it has begun. */
+  steal: AbortController;
+  stolen: boolean;
+  begun: Promise<void>;
+  done: Promise<FileCompleted | undefined>;
+}
+
 /** Runs one file on lane `worker`; undefined when it never began (see FileNotStarted). */
-async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: number, emit: (e: RunEvent) => void, stop: AbortSignal, hostFor?: HostFactory): Promise<FileCompleted | undefined> {
+async function runOne(
+  plan: RunPlan,
+  pool: FilePool,
+  file: TestFile,
+  worker: number,
+  emit: (e: RunEvent) => void,
+  stop: AbortSignal,
+  hostFor: HostFactory | undefined,
+  drop: AbortSignal,
+  begun: () => void,
+): Promise<FileCompleted | undefined> {
   const task: FileTask = {
     file: file.path,
     displayPath: file.display,
@@ -112,6 +154,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
   const onStop = () => kill.abort(stop.reason);
   stop.addEventListener('abort', onStop, { once: true });
   const onStart = () => {
+    begun();
     started = performance.now();
     emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
     host = hostFor?.(file.display, emit);
@@ -138,7 +181,9 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
       case 'file_timeout':
         clearTimeout(timer);
         timeoutMs = msg.timeoutMs;
-        timer = arm(msg.timeoutMs - (performance.now() - started));
+        // A timeout already over when set (provium.timeout = "1s" after a long boot): the
+        // worker ends the file at its next host call; it still gets the grace to clean up.
+        timer = arm(Math.max(0, msg.timeoutMs - (performance.now() - started)));
         break;
       case 'host_call':
         serveHostCall(host, msg.id, msg.call, reply);
@@ -148,7 +193,7 @@ async function runOne(plan: RunPlan, pool: FilePool, file: TestFile, worker: num
 
   let outcome: FileOutcome;
   try {
-    outcome = await pool.runFile(task, onMessage, kill.signal, { lane: worker, started: onStart });
+    outcome = await pool.runFile(task, onMessage, kill.signal, { lane: worker, started: onStart, drop });
   } catch (e) {
     if (e instanceof FileNotStarted) return undefined;
     const status: FileStatus = deadlineHit ? 'timed_out' : stop.aborted ? 'cancelled' : 'error';

@@ -137,6 +137,20 @@ describe('worker pool', () => {
     await pool.close();
   });
 
+  it('`drop` takes back a waiting file and never stops a file that has begun', async () => {
+    const pool = createWorkerPool(1, { entry: pathToFileURL(entry).href });
+    const never = new AbortController().signal;
+    const dropBegun = new AbortController();
+    const first = pool.runFile(task('slow-a'), () => {}, never, { lane: 0, drop: dropBegun.signal });
+    const dropWaiting = new AbortController();
+    const second = pool.runFile(task('b'), () => {}, never, { lane: 0, drop: dropWaiting.signal });
+    dropBegun.abort();
+    dropWaiting.abort();
+    await expect(second).rejects.toBeInstanceOf(FileNotStarted);
+    expect((await first).log[0]).toBe('slow-a'); // began at once on the idle thread: it runs on
+    await pool.close();
+  });
+
   it('a file waiting behind one whose thread is terminated did not start; the lane goes on with a fresh thread', async () => {
     const pool = createWorkerPool(1, { entry: pathToFileURL(entry).href });
     const abort = new AbortController();

@@ -19,6 +19,8 @@ export interface RunFileOptions {
   lane?: number;
   /** Called when the file begins: at once on a thread with nothing to do, else when the thread gets to it. */
   started?: () => void;
+  /** Aborting it drops the file if it has not begun (runFile rejects with FileNotStarted); once begun, it runs on. */
+  drop?: AbortSignal;
 }
 
 export interface FilePool {
@@ -197,6 +199,7 @@ export function createWorkerPool(threads: number, opts: PoolOptions = {}): FileP
           settled = true;
           clearTimeout(confirm);
           signal.removeEventListener('abort', onAbort);
+          runOpts.drop?.removeEventListener('abort', onDrop);
           s.files.delete(entry);
           port1.close();
           if (error) reject(error);
@@ -207,15 +210,17 @@ export function createWorkerPool(threads: number, opts: PoolOptions = {}): FileP
         const reply = (m: HostMessage) => {
           if (!settled) port1.postMessage(m);
         };
+        const onDrop = () => {
+          if (entry.started || dropping || s.gone) return;
+          dropping = true; // answered by `dropped`, or by `started` if the thread had begun it
+          const drop: ControlMessage = { kind: 'drop', id };
+          s.control.postMessage(drop);
+        };
         const onAbort = () => {
           if (entry.started) {
             retire(lane, s);
             finish(new Error('the file was aborted: its worker thread was terminated'));
-          } else if (!dropping && !s.gone) {
-            dropping = true; // answered by `dropped`, or by `started` if the thread had begun it
-            const drop: ControlMessage = { kind: 'drop', id };
-            s.control.postMessage(drop);
-          }
+          } else onDrop();
         };
         const handle = (msg: WorkerMessage | FileLifecycle) => {
           switch (msg.kind) {
@@ -257,10 +262,12 @@ export function createWorkerPool(threads: number, opts: PoolOptions = {}): FileP
         const waits = s.files.size > 0;
         s.files.add(entry);
         signal.addEventListener('abort', onAbort, { once: true });
+        runOpts.drop?.addEventListener('abort', onDrop, { once: true });
         const msg: ControlMessage = { kind: 'file', id, task, port: port2 };
         s.control.postMessage(msg, [port2]);
         if (!waits) entry.begin();
         else if (signal.aborted) onAbort();
+        else if (runOpts.drop?.aborted) onDrop();
       });
     },
     async close() {
