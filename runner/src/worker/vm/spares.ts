@@ -1,8 +1,8 @@
 /**
  * QEMUs started ahead of time for the next restore, per worker thread.
  *
- * Starting QEMU is the largest part of a restore under TCG (~0.1 s of
- * dynamic linking and machine set-up). After a restore that maps its
+ * Starting QEMU costs a restore ~0.1 s under TCG (dynamic linking and
+ * machine set-up); an idle spare holds ~15 MB. After a restore that maps its
  * template privately and has no network, the worker starts another QEMU for
  * the same template and launch options; it waits in `-incoming defer`
  * (nothing loaded, no vCPU running, its RAM mapping untouched) until the next
