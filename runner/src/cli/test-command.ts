@@ -65,6 +65,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       timeoutScale: o.timeoutScale,
       signal: interrupt.signal,
       warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
+      prewarm: true,
     });
   }
   const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
