@@ -6,7 +6,7 @@
 // First: patches fengari's string hashing before fengari's modules load (see there).
 import { luaKey } from '../runtime/fengari-internals.js';
 import fengari from 'fengari';
-import type { LuaState } from 'fengari';
+import type { LuaCFunction, LuaState } from 'fengari';
 
 export type { LuaState, LuaCFunction, LuaKFunction, LuaHook, LuaString, lua_Debug as LuaDebug } from 'fengari';
 export const { lauxlib, lualib, to_luastring } = fengari;
@@ -21,6 +21,14 @@ export const lua: typeof raw = {
   lua_getglobal: (L, name) => raw.lua_getglobal(L, key(name)),
   lua_setglobal: (L, name) => raw.lua_setglobal(L, key(name)),
 };
+
+/** As luaL_setfuncs(L, fns, 0) into the table on top, with the names as shared Lua strings (see luaKey). */
+export function setFunctions(L: LuaState, fns: Record<string, LuaCFunction>): void {
+  for (const name in fns) {
+    lua.lua_pushcfunction(L, fns[name]);
+    lua.lua_setfield(L, -2, name);
+  }
+}
 
 /** fengari's `global_State`: one object shared by all threads of a Lua state. */
 export function globalOf(L: LuaState): object {

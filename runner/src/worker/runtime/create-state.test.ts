@@ -9,9 +9,9 @@ import { API, type FileTask } from '@provium/types';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileApi } from '../binding/compile.js';
 import { defaultRegistry, type FileServices } from '../binding/registry.js';
-import { lauxlib, lua, lualib, to_luastring, type LuaState } from '../lua/api.js';
+import { lauxlib, lua, to_luastring, type LuaState } from '../lua/api.js';
 import { runLuaFile } from '../run-file.js';
-import { createLuaState } from './create-state.js';
+import { createLuaState, LIBS } from './create-state.js';
 import '../implementations.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'provium-state-'));
@@ -45,17 +45,6 @@ function entries(L: LuaState): [string, unknown][] {
   return out;
 }
 
-const LIBS: [string, (L: LuaState) => number][] = [
-  ['_G', lualib.luaopen_base],
-  ['package', lualib.luaopen_package],
-  ['coroutine', lualib.luaopen_coroutine],
-  ['table', lualib.luaopen_table],
-  ['os', lualib.luaopen_os],
-  ['string', lualib.luaopen_string],
-  ['math', lualib.luaopen_math],
-  ['utf8', lualib.luaopen_utf8],
-  ['debug', lualib.luaopen_debug],
-];
 /** Replaced by the runtime on purpose (print to the log, pcall that re-raises aborts, yieldable coroutines, ...). */
 const REPLACED = new Set(['_G.print', '_G.pcall', '_G.xpcall', 'coroutine.resume', 'coroutine.wrap', 'coroutine.yield', 'coroutine.isyieldable', 'coroutine.running', 'debug.sethook', 'debug.gethook', 'debug.debug', 'os.exit', 'os.execute', 'os.tmpname']);
 

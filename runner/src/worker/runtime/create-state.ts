@@ -4,7 +4,7 @@
  * and the API bindings from the schema.
  */
 import type { FileTask } from '@provium/types';
-import { lauxlib, lua, lualib, type LuaCFunction, type LuaState } from '../lua/api.js';
+import { lauxlib, lua, lualib, setFunctions, type LuaCFunction, type LuaState } from '../lua/api.js';
 import { pushText } from '../lua/values.js';
 import { StateBindings } from '../binding/classes.js';
 import type { CompiledApi } from '../binding/compile.js';
@@ -26,7 +26,8 @@ export interface LuaFileState {
   bindings: StateBindings;
 }
 
-const LIBS: [string, LuaCFunction][] = [
+/** The standard libraries, opened in this order (as luaL_openlibs does, without io: see stdlib/io.ts). */
+export const LIBS: [string, LuaCFunction][] = [
   ['_G', lualib.luaopen_base],
   ['package', lualib.luaopen_package],
   ['coroutine', lualib.luaopen_coroutine],
@@ -55,20 +56,14 @@ function notInTests(L: LuaState): number {
 
 function setFields(L: LuaState, table: string, fields: Record<string, LuaCFunction>): void {
   lua.lua_getglobal(L, table);
-  for (const [name, fn] of Object.entries(fields)) {
-    lua.lua_pushcfunction(L, fn);
-    lua.lua_setfield(L, -2, name);
-  }
+  setFunctions(L, fields);
   lua.lua_pop(L, 1);
 }
 
 /** Our replacements in the standard tables: plain JS functions, the same for every state. */
 function patchStandardLibraries(L: LuaState): void {
   lua.lua_pushglobaltable(L);
-  for (const [name, fn] of Object.entries({ print, pcall, xpcall })) {
-    lua.lua_pushcfunction(L, fn);
-    lua.lua_setfield(L, -2, name);
-  }
+  setFunctions(L, { print, pcall, xpcall });
   lua.lua_getfield(L, -1, 'dofile');
   markYieldable(jsFunctionAt(L, -1)!);
   lua.lua_pop(L, 2);

@@ -4,7 +4,7 @@
  * Writes and closes on pipes wait through host calls; disk files are synchronous.
  * Files opened by io.open are closed when the test file ends.
  */
-import { lauxlib, lua, type LuaCFunction, type LuaState } from '../lua/api.js';
+import { lauxlib, lua, setFunctions, type LuaState } from '../lua/api.js';
 import { bytesToText, pushText, raise, toText, typeName } from '../lua/values.js';
 import { canWait, hostAwait } from '../runtime/host-call.js';
 import { runtimeOf } from '../runtime/runtime.js';
@@ -221,14 +221,6 @@ const ioFunctions = {
 };
 
 /** Installs `io` (global and package.loaded.io) and the FILE* metatable. */
-/** As luaL_setfuncs(L, fns, 0), with the names as shared Lua strings (lua.lua_setfield: see luaKey). */
-function setFunctions(L: LuaState, fns: Record<string, LuaCFunction>): void {
-  for (const name in fns) {
-    lua.lua_pushcfunction(L, fns[name]);
-    lua.lua_setfield(L, -2, name);
-  }
-}
-
 export function openIo(L: LuaState): void {
   lauxlib.luaL_newmetatable(L, FILE_META);
   lua.lua_createtable(L, 0, 8);
