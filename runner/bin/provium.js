@@ -3,18 +3,23 @@
 // the Lua runtime while the CLI loads (see prestartWorkers in runner/src/pool/pool.ts).
 const argv = process.argv.slice(2);
 if (argv[0] === 'test' && !argv.includes('--help') && !argv.includes('-h')) {
-  const [{ prestartWorkers }, { availableParallelism }, v8] = await Promise.all([import('../dist/pool/pool.js'), import('node:os'), import('node:v8')]);
+  const [{ prestartWorkers, workerMaxHeapMbFromEnv }, { availableParallelism }, v8] = await Promise.all([import('../dist/pool/pool.js'), import('node:os'), import('node:v8')]);
   // TurboFan inlines less and starts later: it compiled fengari's big functions for about
   // as long as a run of a few hundred files took, on the cores the workers need; the code it
   // makes is as fast. With 15x the interrupt budget, a function is optimized once it has run
   // ~2 MB of bytecode: milliseconds into a long test, never for one that is over at once.
   // (The flags are known to V8 up to 13; an unknown one would print an error.)
   if (Number(process.versions.v8.split('.')[0]) <= 13) v8.setFlagsFromString('--max-inlined-bytecode-size-cumulative=230 --interrupt-budget=2000000');
-  const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
   // -j N, -jN, --jobs N, --jobs=N; at most a few threads on speculation (a run of one file needs one).
   const j = argv.map((a, i) => (a === '-j' || a === '--jobs' ? argv[i + 1] : /^(?:-j|--jobs=)(\d+)$/.exec(a)?.[1])).findLast((v) => v !== undefined);
   const jobs = j !== undefined && /^[1-9]\d*$/.test(j) ? Number(j) : availableParallelism();
-  if (heap === undefined || /^[1-9]\d*$/.test(heap)) prestartWorkers(Math.min(jobs, 4), { maxHeapMb: heap === undefined ? undefined : Number(heap) });
+  let maxHeapMb = null;
+  try {
+    maxHeapMb = workerMaxHeapMbFromEnv();
+  } catch {
+    // a bad PROVIUM_WORKER_MAX_HEAP_MB: no threads ahead of time; `provium test` reports it
+  }
+  if (maxHeapMb !== null) prestartWorkers(Math.min(jobs, 4), { maxHeapMb });
 }
 const { main } = await import('../dist/cli/main.js');
 

@@ -7,7 +7,7 @@ import { discover } from '../list/discover.js';
 import { chunkCacheDir, trimChunkCache } from '../host/chunk-cache.js';
 import { MainHost } from '../host/main-host.js';
 import { runPlan } from '../orchestrator/run.js';
-import { createWorkerPool } from '../pool/pool.js';
+import { createWorkerPool, workerMaxHeapMbFromEnv } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
 import { JsonReporter } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -68,9 +68,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       prewarm: true,
     });
   }
-  const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
-  if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: heap === undefined ? undefined : Number(heap), adoptPrestarted: true });
+  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: workerMaxHeapMbFromEnv(), adoptPrestarted: true });
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup

@@ -10,6 +10,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import type { FileOutcome, FileTask, HostMessage, WorkerMessage } from '@provium/types';
+import { UsageError } from '../errors.js';
 import type { ControlMessage, FileLifecycle, SessionTask } from './protocol.js';
 
 export type OnWorkerMessage = (msg: WorkerMessage, reply: (m: HostMessage) => void) => void;
@@ -38,6 +39,13 @@ export class FileNotStarted extends Error {
   constructor(why: string) {
     super(`the file did not start: ${why}`);
   }
+}
+
+/** PROVIUM_WORKER_MAX_HEAP_MB in MiB (PoolOptions.maxHeapMb); undefined when unset; a UsageError naming the value when it is not a whole number. */
+export function workerMaxHeapMbFromEnv(): number | undefined {
+  const heap = process.env.PROVIUM_WORKER_MAX_HEAP_MB;
+  if (heap !== undefined && !/^[1-9]\d*$/.test(heap)) throw new UsageError(`PROVIUM_WORKER_MAX_HEAP_MB must be a whole number of MiB, got "${heap}"`);
+  return heap === undefined ? undefined : Number(heap);
 }
 
 export interface PoolOptions {
