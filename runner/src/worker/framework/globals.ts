@@ -38,7 +38,10 @@ export function testGlobal(L: LuaState): number {
     raise(L, `duplicate test name '${name}': first defined at ${at(first.where)}, again at ${at(where)}; test names must be unique in a file`);
   }
   // Without meta (most tests) there is nothing to read; t.meta makes its empty table when asked.
-  let [meta, slow, skip, timeoutSeconds]: [TestMeta, boolean, string | undefined, number | undefined] = [{}, false, undefined, undefined];
+  let meta: TestMeta = {};
+  let slow = false;
+  let skip: string | undefined;
+  let timeoutSeconds: number | undefined;
   const tags: string[] = [];
   if (!lua.lua_isnil(L, 2)) {
     meta = metaForEvents(L, 2);
