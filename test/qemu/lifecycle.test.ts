@@ -1,6 +1,7 @@
 // QMP and VM lifecycle against the real qemu-system-x86_64. No kernel: SeaBIOS
 // finds nothing to boot and spins, which is all QMP needs (start ~0.2 s).
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -61,6 +62,19 @@ describe('QMP', () => {
   it('waitForEvent times out with the event name', async () => {
     const vm = await launch();
     await expect(vm.qmp.waitForEvent('STOP', undefined, 50)).rejects.toThrow('timed out after 50 ms waiting for QMP event STOP');
+  });
+
+  it('waitForEvent takes its abort listener back however the wait ends', async () => {
+    const vm = await launch();
+    const ac = new AbortController();
+    const stopped = vm.qmp.waitForEvent('STOP', undefined, 10_000, ac.signal);
+    await vm.qmp.execute('stop');
+    await stopped;
+    await expect(vm.qmp.waitForEvent('STOP', undefined, 50, ac.signal)).rejects.toThrow('timed out');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    const pending = vm.qmp.waitForEvent('RESUME', undefined, 10_000, ac.signal);
+    ac.abort();
+    await expect(pending).rejects.toThrow('stopped waiting for QMP event RESUME');
   });
 });
 

@@ -99,20 +99,23 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent] }> {
   ): Promise<QmpEvent> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<QmpEvent>((resolve, reject) => {
+      const onAbort = () => drop(new Error(`stopped waiting for QMP event ${name}`));
+      // Whichever way the wait ends, the listener goes: a VM's signal outlives many waits.
+      const settle = () => signal?.removeEventListener('abort', onAbort);
       const drop = (err: Error) => {
         clearTimeout(waiter.timer);
         this.waiters.delete(waiter);
-        reject(err);
+        waiter.reject(err);
       };
       const waiter: Waiter = {
         name,
         predicate,
-        resolve,
-        reject,
+        resolve: (ev) => { settle(); resolve(ev); },
+        reject: (err) => { settle(); reject(err); },
         timer: setTimeout(() => drop(new Error(`timed out after ${timeoutMs} ms waiting for QMP event ${name}`)), timeoutMs),
       };
       this.waiters.add(waiter);
-      signal?.addEventListener('abort', () => drop(new Error(`stopped waiting for QMP event ${name}`)), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -67,12 +67,20 @@ const EXIT_REPORT_MS = 2_000;
 /** Connections to the agent socket tried while the guest boots (see connectAgent). */
 const HANDSHAKE_ATTEMPTS = 3;
 
-/** Rejects when `signal` aborts (with its reason). */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
+/**
+ * `op`, or a rejection with the signal's reason when it aborts first. The
+ * listener goes when `op` settles: a file's signal outlives thousands of ops.
+ */
+async function unlessAborted<T>(op: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw signal.reason;
+  let onAbort!: () => void;
+  const abort = new Promise<never>((_, reject) => { onAbort = () => reject(signal.reason); });
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([op, abort]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 export class VmSession {
@@ -321,10 +329,6 @@ export class VmSession {
     const died = qemu.onExit.then((exit) => {
       throw new Error(`${this.label} did not boot: ${exit.error.message}`);
     });
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
     const handshake = async (): Promise<AgentClient> => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -340,9 +344,8 @@ export class VmSession {
         }
       }
     };
-    return Promise.race([handshake(), died, aborted]);
+    return unlessAborted(Promise.race([handshake(), died]), signal);
   }
-
 
   /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
   agentFor(): AgentClient {
@@ -367,7 +370,7 @@ export class VmSession {
   async guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       // A test or file that times out must not stay parked on a guest command.
-      return await (signal ? Promise.race([op, aborted(signal)]) : op);
+      return await (signal ? unlessAborted(op, signal) : op);
     } catch (e) {
       throw (await this.lostCause()) ?? e;
     }
