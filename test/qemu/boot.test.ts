@@ -28,7 +28,11 @@ describe('default image', () => {
 
     // A reset reboots the guest (SeaBIOS adds a reboot of its own, which must not end QEMU).
     const before = vm.console.readLog().length;
-    await vm.reset();
+    const reset = vm.reset();
+    // Fault injection: the old guest's agent opening its port late, as under load, just as the
+    // reset is asked for; only a port opened after the reset may end the firmware's reboots.
+    vm.qmp.emit('event', { event: 'VSERPORT_CHANGE', data: { id: 'agent-port', open: true }, timestamp: { seconds: 0, microseconds: 0 } });
+    await reset;
     await consoleOutput(vm.console, 'provium-agent: ready', before);
     expect(vm.exit).toBeUndefined();
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { QemuConsole } from './console.js';
 import type { QemuExitedError } from './errors.js';
 import type { Accel } from './host.js';
-import { killGroup } from './procfs.js';
+import { killGroup, renice } from './procfs.js';
 import type { QmpClient } from './qmp.js';
 
 export interface QemuExit {
@@ -71,8 +71,13 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   readonly opTimeoutMs: number;
   /** The fd of the device state handed over at launch, for loadState. */
   readonly incomingFd: number | undefined;
-  /** Set by reset(): the next guest reset is the firmware's and must not end QEMU. */
-  private firmwareRebootAllowed = false;
+  /**
+   * Set by reset(): the next guest resets are the firmware's and must not end
+   * QEMU. `armed` until QEMU reports the reset, `reset` after: only a port
+   * opened after the reset is the rebooted guest's agent (the old guest's
+   * agent may open it right before; its event comes before RESET).
+   */
+  private firmwareReboot: 'off' | 'armed' | 'reset' = 'off';
 
   constructor(parts: QemuProcessParts) {
     super();
@@ -93,7 +98,8 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     // reboot action goes back to -no-reboot only once the rebooted guest is up: when
     // its agent opens the virtio-serial port.
     this.qmp.on('event', (ev) => {
-      if (ev.event === 'VSERPORT_CHANGE' && ev.data.open === true && this.firmwareRebootAllowed) this.forbidGuestReboot();
+      if (ev.event === 'RESET' && ev.data.guest === false && this.firmwareReboot === 'armed') this.firmwareReboot = 'reset';
+      if (ev.event === 'VSERPORT_CHANGE' && ev.data.open === true && this.firmwareReboot === 'reset') this.forbidGuestReboot();
     });
     this.onExit = parts.exited.then((info) => {
       this.exitInfo = info;
@@ -110,6 +116,11 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   async status(): Promise<QemuStatus> {
     const r = await this.qmp.execute<{ status: string; running: boolean }>('query-status');
     return { status: r.status, running: r.running };
+  }
+
+  /** Sets QEMU's CPU priority, for all of its threads (see LaunchOptions.nice). */
+  renice(value: number): void {
+    renice(this.pid, value);
   }
 
   /** `stop`; done when STOP arrives or the status says paused (a paused VM sends no STOP). */
@@ -133,7 +144,7 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
   async reset(): Promise<void> {
     const ev = this.qmp.waitForEvent('RESET', (e) => e.data.guest === false, this.opTimeoutMs);
     ev.catch(() => {});
-    this.firmwareRebootAllowed = true;
+    this.firmwareReboot = 'armed';
     try {
       await this.qmp.execute('set-action', { reboot: 'reset' });
       await this.qmp.execute('system_reset');
@@ -192,7 +203,7 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
 
   /** Back to -no-reboot behaviour: a guest reset ends QEMU. */
   private forbidGuestReboot(): void {
-    this.firmwareRebootAllowed = false;
+    this.firmwareReboot = 'off';
     if (!this.qmp.closed) this.qmp.execute('set-action', { reboot: 'shutdown' }).catch(() => {});
   }
 
