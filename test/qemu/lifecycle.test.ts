@@ -125,6 +125,23 @@ describe('lifecycle', () => {
     expect(existsSync(vm.runDir)).toBe(false);
   });
 
+  it('starts at a given CPU priority, every thread and its session\'s autogroup, and renices back', async () => {
+    const priorities = (pid: number) => ({
+      threads: [...new Set(readdirSync(`/proc/${pid}/task`).map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])))],
+      autogroup: existsSync(`/proc/${pid}/autogroup`) ? Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1]) : undefined,
+    });
+    await expect(launch({ nice: 25 })).rejects.toThrow('nice must be an integer from -20 to 19, got 25');
+    const vm = await launch({ nice: 19 });
+    const low = priorities(vm.pid);
+    expect(low.threads).toEqual([19]);
+    if (low.autogroup !== undefined) expect(low.autogroup).toBe(19);
+    if (process.getuid?.() !== 0) return; // only root may raise a priority again
+    vm.renice(0);
+    const back = priorities(vm.pid);
+    expect(back.threads).toEqual([0]);
+    if (back.autogroup !== undefined) expect(back.autogroup).toBe(0);
+  });
+
   it('starts paused, or waiting for an incoming migration', async () => {
     const paused = await launch({ startPaused: true });
     expect(await paused.status()).toEqual({ status: 'prelaunch', running: false });

@@ -46,14 +46,25 @@ test("base fixture has its tool", function(t)
   t:assert_eq(vm.name, "base")
   t:assert_eq(vm:run("greet fixtures").stdout, "hello, fixtures\\n")
 end)
+local uuid
+-- From the second resume on, the VM is one its worker restored ahead of time and paused:
+-- it must still be a fresh copy, with the clock of now and randomness of its own.
+local function clock_is_now(t, vm)
+  local guest = tonumber(vm:run("date +%s").stdout)
+  t:assert(math.abs(guest - os.time()) < 10, "guest clock " .. guest .. " is not now (" .. os.time() .. ")")
+end
 test("every test resumes it afresh", function(t)
   local vm = provium:vm_fixture("fixtures/base")
   t:assert_eq(vm:run("test -e /etc/layer; echo $?").stdout, "1\\n")
   vm:write_file("/root/dirty", "x")
+  clock_is_now(t, vm)
+  uuid = vm:read_file("/proc/sys/kernel/random/uuid")
 end)
 test("and sees nothing of the one before", function(t)
   local vm = provium:vm_fixture("fixtures/base")
   t:assert_eq(vm:run("test -e /root/dirty; echo $?").stdout, "1\\n")
+  clock_is_now(t, vm)
+  t:assert(vm:read_file("/proc/sys/kernel/random/uuid") ~= uuid, "two resumes drew the same random UUID")
 end)
 `,
   'tests/layered.test.lua': `
@@ -155,7 +166,10 @@ describe('later runs', () => {
     expect(failures(events)).toEqual([]);
     expect(of(events, 'fixture_build_started')).toEqual([]);
     expect(of(events, 'fixture_cache_hit').map((e) => e.fixture).sort()).toEqual(['fixtures/base', 'fixtures/layered', 'fixtures/pair']);
-    // base.test.lua resumes its fixture three times: the last restore leaves a spare QEMU behind in its worker.
+    // base.test.lua resumes its fixture three times: the second and third take the VM restored ahead of time
+    // after the one before, and the last restore leaves such a spare behind in its worker.
+    const spawned = of(events, 'vm_spawned').filter((e) => e.file.endsWith('base.test.lua'));
+    expect(spawned.map((e) => e.spare ?? false)).toEqual([false, true, true]);
     expect(readdirSync(defaultRuntimeRoot()).filter((d) => d.startsWith(`${pid}-`))).toEqual([]);
   }, 300_000);
 

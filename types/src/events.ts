@@ -71,7 +71,11 @@ export interface RunCompleted extends Base {
 }
 
 interface VmBase extends Base { file: string; vm: string }
-export interface VmSpawned extends VmBase { event: 'vm_spawned'; pid: number; memory: number; cpus: number; accel: 'kvm' | 'tcg' }
+export interface VmSpawned extends VmBase {
+  event: 'vm_spawned'; pid: number; memory: number; cpus: number; accel: 'kvm' | 'tcg';
+  /** Present (true) when a restore took a VM its worker had restored ahead of time. */
+  spare?: true;
+}
 export interface VmShutdown extends VmBase { event: 'vm_shutdown'; reason: string }
 /** A VM of a failed file left running (`--keep-on-failure`): how to reach it. */
 export interface VmKept extends VmBase { event: 'vm_kept'; pid: number; agent_socket: string; console_log: string }

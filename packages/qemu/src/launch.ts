@@ -7,7 +7,7 @@ import { QemuConsole, tailLines } from './console.js';
 import { QemuExitedError } from './errors.js';
 import { detectAccel, findExecutable, QEMU_BINARY } from './host.js';
 import { MiB, validate, type LaunchOptions } from './options.js';
-import { killGroup, procStat } from './procfs.js';
+import { killGroup, procStat, renice } from './procfs.js';
 import { QmpClient } from './qmp.js';
 import { sparseCopy } from './sparse.js';
 import { QemuProcess, settleWithin, type ExitState, type QemuExit } from './process.js';
@@ -94,8 +94,11 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
       sparseCopy(opts.ram.initialFrom, 0, opts.memoryMiB * MiB, ram.path, 0);
     }
     const incomingState = typeof opts.incoming === 'object' ? opts.incoming.state : undefined;
-    child = await spawnQemu(setpriv, qemuBinary, args, paths.qemuLog, incomingState);
+    const command = [...(opts.nice === undefined ? [] : [findExecutable('nice'), '-n', String(opts.nice)]), setpriv, '--pdeathsig', 'KILL', '--', qemuBinary];
+    child = await spawnQemu(command, args, paths.qemuLog, incomingState);
     const pid = child.pid!;
+    // `nice` set the threads'; the session QEMU leads has an autogroup of its own to set.
+    if (opts.nice !== undefined) renice(pid, opts.nice);
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
     let qmp: QmpClient | undefined;
     let serial: QemuConsole | undefined;
@@ -191,11 +194,12 @@ function acceptOne(server: Server): Promise<Socket> {
 export const INCOMING_FD = 3;
 
 /**
- * setpriv sets PR_SET_PDEATHSIG and execs QEMU (same pid). `detached` puts
+ * `command` is `[nice -n N] setpriv --pdeathsig KILL -- qemu`: nice and
+ * setpriv each exec the next (same pid); setpriv sets PR_SET_PDEATHSIG. `detached` puts
  * QEMU in a new session and process group: Ctrl-C in provium's terminal does
  * not reach it; killGroup(pid) reaches it and anything it spawns.
  */
-function spawnQemu(setpriv: string, qemu: string, args: string[], logPath: string, incomingState: string | undefined): Promise<ChildProcess> {
+function spawnQemu(command: string[], args: string[], logPath: string, incomingState: string | undefined): Promise<ChildProcess> {
   const logFd = openSync(logPath, 'a');
   let stateFd: number | undefined;
   try {
@@ -206,13 +210,13 @@ function spawnQemu(setpriv: string, qemu: string, args: string[], logPath: strin
         throw new Error(`cannot open the device state ${incomingState} of the restore: ${(e as Error).message}`);
       }
     }
-    const child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', qemu, ...args], {
+    const child = spawn(command[0]!, [...command.slice(1), ...args], {
       detached: true,
       stdio: ['ignore', logFd, logFd, ...(stateFd === undefined ? [] : [stateFd])],
     });
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(child));
-      child.once('error', (err) => reject(new Error(`cannot start ${setpriv}: ${err.message}`)));
+      child.once('error', (err) => reject(new Error(`cannot start ${command[0]}: ${err.message}`)));
     });
   } finally {
     closeSync(logFd);

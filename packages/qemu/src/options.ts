@@ -41,6 +41,12 @@ export interface LaunchOptions {
   qemuBinary?: string;
   /** Until QEMU has connected QMP and console and answered the handshake. Default 30 s. */
   launchTimeoutMs?: number;
+  /**
+   * Start QEMU (every thread it makes) with this nice value, for work done
+   * ahead of time that must yield the CPU to VMs in use; QemuProcess.renice()
+   * sets it back. Lowering it again needs root (CAP_SYS_NICE).
+   */
+  nice?: number;
   /** Per QMP command and per awaited event. Default 30 s. */
   opTimeoutMs?: number;
   /** Console lines carried by exit errors. Default 20. */
@@ -53,6 +59,9 @@ export const MiB = 1024 * 1024;
 export function validate(opts: LaunchOptions): void {
   if (typeof opts.name !== 'string' || opts.name === '') throw new Error(`launchQemu: name must be a non-empty string, got ${JSON.stringify(opts.name)}`);
   const where = `launchQemu (VM "${opts.name}")`;
+  if (opts.nice !== undefined && (!Number.isInteger(opts.nice) || opts.nice < -20 || opts.nice > 19)) {
+    throw new Error(`${where}: nice must be an integer from -20 to 19, got ${JSON.stringify(opts.nice)}`);
+  }
   if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 16) {
     throw new Error(`${where}: memoryMiB must be an integer >= 16, got ${opts.memoryMiB}`);
   }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 interface ProcStat {
   state: string;
@@ -39,6 +40,44 @@ export function killGroup(pid: number): void {
       process.kill(target, 'SIGKILL');
     } catch {
       // already gone
+    }
+  }
+}
+
+/**
+ * Sets the CPU priority of `pid`, which leads a session of its own: the nice
+ * value of its scheduler autogroup (with autogroups on, the kernel shares the
+ * CPU fairly between sessions whatever their threads' nice values) and of
+ * every thread (Linux keeps one per thread; threads made meanwhile inherit it
+ * from their maker, so a pass that finds no new thread ends it). No error if
+ * the process is gone or the kernel has no autogroups.
+ */
+export function renice(pid: number, value: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(value));
+  } catch (e) {
+    if (!['ENOENT', 'ESRCH'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+  reniceThreads(pid, value);
+}
+
+function reniceThreads(pid: number, value: number): void {
+  const done = new Set<string>();
+  for (;;) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`).filter((t) => !done.has(t));
+    } catch {
+      return;
+    }
+    if (tids.length === 0) return;
+    for (const tid of tids) {
+      try {
+        setPriority(Number(tid), value);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
+      done.add(tid);
     }
   }
 }

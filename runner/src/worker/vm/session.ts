@@ -8,10 +8,10 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
-import type { QemuProcess } from '@provium/qemu';
+import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import type { FileNetwork } from './network.js';
-import { spareKey, startSpare, takeSpare } from './spares.js';
+import { spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
@@ -202,7 +202,7 @@ export class VmSession {
   }
 
   /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
-  private async attach(qemu: QemuProcess, memory: number, cpus: number): Promise<void> {
+  private async attach(qemu: QemuProcess, memory: number, cpus: number, spare = false): Promise<void> {
     this.qemu = qemu;
     this.finalConsole = undefined;
     // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
@@ -210,7 +210,7 @@ export class VmSession {
       if (this.qemu === qemu) this.finalConsole = this.consoleLog();
     });
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
-    this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel });
+    this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel, ...(spare ? { spare } : {}) });
     void qemu.onExit.then((exit) => {
       void this.env.host.qemuEnded(qemu.pid).catch(() => {});
       if (this.qemu === qemu) this.env.net.stopped(this.netId);
@@ -297,28 +297,61 @@ export class VmSession {
       throw signal.reason;
     }
     try {
-      const { launchForRestore, finishRestore } = await import('@provium/qemu');
-      const template = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
+      const { launchForRestore } = await import('@provium/qemu');
+      const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, extraArgs: this.env.net.launchArgs(this.netId) };
       const key = spareKey(template, opts, mode);
-      const qemu = (key && (await takeSpare(key))) || (await launchForRestore(template, opts, mode));
+      const spare = key ? await takeSpare(key) : undefined;
+      const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
       this.poweredOff = false;
       this.consoleCursor = 0;
-      await this.attach(qemu, memory, cpus);
-      // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
-      const agent = this.connectAgent(qemu, signal);
-      agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
-      await finishRestore(qemu, template);
-      this.agent = await agent;
+      await this.attach(qemu, memory, cpus, spare !== undefined);
+      if (spare) {
+        await qemu.resume();
+        this.agent = spare.agent;
+      } else {
+        this.agent = await this.loadAndConnect(qemu, template, signal);
+      }
       await this.agent.setClock(Date.now() / 1000);
       await this.env.net.started(this.netId, qemu, this.guestExec, true);
       this.state = 'booted';
-      if (key) startSpare(key, () => launchForRestore(template, opts, mode));
+      if (key) startSpare(key, this.spareMaker(template, opts, mode));
     } catch (e) {
       await this.kill('restore failed');
       throw this.death ?? e;
+    }
+  }
+
+  /** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. */
+  private async loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, signal: AbortSignal): Promise<AgentClient> {
+    const { finishRestore } = await import('@provium/qemu');
+    // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
+    const agent = this.connectAgent(qemu, signal);
+    agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
+    await finishRestore(qemu, template);
+    return agent;
+  }
+
+  /** Makes spares for the next restores of `template` (spares.ts): restored, handshaken, warmed up, paused. */
+  private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): SpareMaker {
+    return {
+      launch: async (nice) => (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }) }, mode),
+      prime: (qemu) => this.primeSpare(qemu, template),
+    };
+  }
+
+  private async primeSpare(qemu: QemuProcess, template: SnapshotTemplate): Promise<Spare> {
+    try {
+      const agent = await this.loadAndConnect(qemu, template, new AbortController().signal);
+      // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it here.
+      await agent.exec(['/bin/sh', '-c', 'true']);
+      await qemu.pause();
+      return { qemu, agent };
+    } catch (e) {
+      await qemu.kill();
+      throw e;
     }
   }
 

@@ -1,25 +1,64 @@
 /**
- * QEMUs started ahead of time for the next restore, per worker thread.
+ * VMs restored ahead of time for the next restore of a template, per worker thread.
  *
- * Starting QEMU costs a restore ~0.1 s under TCG (dynamic linking and
- * machine set-up); an idle spare holds ~15 MB. After a restore that maps its
- * template privately and has no network, the worker starts another QEMU for
- * the same template and launch options; it waits in `-incoming defer`
- * (nothing loaded, no vCPU running, its RAM mapping untouched) until the next
- * restore with the same key takes it. Tests that resume one fixture again
- * and again (each test afresh) thus skip QEMU's start-up from the second on.
+ * A restore's cost under TCG is mostly not the loading: QEMU's start (~0.1 s
+ * of its machine set-up) and then translating afresh the guest code that
+ * wakes the agent, answers the handshake and starts the first command. After
+ * a restore that maps its template privately and has no network, the worker
+ * restores another QEMU from the same template and launch options, lets the
+ * guest run until its agent has answered the handshake and run one
+ * `/bin/sh -c true`, and pauses it there (its vCPU stopped, and with it the
+ * guest's clocks). The next restore with the same key takes it and only
+ * resumes it and sets its clock. Tests that resume one fixture again and again
+ * (each test afresh) thus skip all of that from the second on, when the spare
+ * is ready by then (~0.3 s of CPU after the previous restore). The guest has
+ * run a little more than a freshly restored one before the test sees it: the
+ * agent waking, the reaction to its new VM generation id, one process id used.
  *
  * A spare is not a VM of any file: it takes nothing from the pool and is not
  * reported to the main thread until a restore takes it. It dies with its
  * worker thread (setpriv's parent-death signal); the main thread removes its
  * run dir when the run ends (MainHost.close).
  */
+import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 
-/** Spares kept per worker: a few VMs of a lab restored again and again (reset_between_tests) each get one. */
-const MAX_SPARES = 4;
+/** A restored QEMU, paused after its agent's handshake and a first command. */
+export interface Spare {
+  qemu: QemuProcess;
+  agent: AgentClient;
+}
 
-const spares = new Map<string, Promise<QemuProcess | undefined>>();
+/** How a spare is made: QEMU started for the restore (at `nice`), then loaded, run to its agent and paused. */
+export interface SpareMaker {
+  launch(nice: number | undefined): Promise<QemuProcess>;
+  prime(qemu: QemuProcess): Promise<Spare>;
+}
+
+/**
+ * Spares are made at the lowest CPU priority, so that they take only CPU
+ * time that VMs in use leave idle; a restore that takes one (or waits for
+ * it) sets it back. Only root may raise a priority again: for anyone else
+ * spares are made at the normal priority.
+ */
+let SPARE_NICE = process.getuid?.() === 0 ? 19 : undefined;
+
+/**
+ * Per key, the spare (being) primed and a QEMU started behind it: when the
+ * spare is taken, priming the next starts from that QEMU while another starts,
+ * so back-to-back restores overlap the QEMU start of one with the priming of
+ * another instead of waiting for both in turn.
+ */
+interface Slot {
+  primed?: { qemu: Promise<QemuProcess | undefined>; spare: Promise<Spare | undefined> };
+  launched?: Promise<QemuProcess | undefined>;
+}
+
+/** Keys with spares kept per worker: a few VMs of a lab restored again and again (reset_between_tests) each get theirs. */
+const MAX_KEYS = 4;
+
+/** Oldest key first (a Map iterates in insertion order; a used key is inserted again). */
+const slots = new Map<string, Slot>();
 
 /** What a spare must match: the launch line of the restore and the template it maps. */
 export function spareKey(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): string | undefined {
@@ -28,22 +67,49 @@ export function spareKey(template: SnapshotTemplate, opts: RestoreLaunchOptions,
   return JSON.stringify([template.header.id, template.state, template.ram, opts.name, opts.kernel, opts.initrd, opts.append]);
 }
 
-/** The spare for `key` if one is up (waiting for it if it is still starting), else undefined. */
-export async function takeSpare(key: string): Promise<QemuProcess | undefined> {
-  const spare = spares.get(key);
+/** The spare for `key` if there is one (waiting for it if it is still being primed), else undefined. */
+export async function takeSpare(key: string): Promise<Spare | undefined> {
+  const slot = slots.get(key);
+  const pending = slot?.primed;
+  if (!pending) return undefined;
+  slot.primed = undefined;
+  const qemu = await pending.qemu;
+  if (qemu && SPARE_NICE !== undefined) {
+    // From now on it is a VM in use, or one a restore waits for.
+    try {
+      qemu.renice(0);
+    } catch {
+      SPARE_NICE = undefined; // root without CAP_SYS_NICE (a container): no more low-priority spares
+      await pending.spare;
+      await qemu.kill();
+      return undefined;
+    }
+  }
+  const spare = await pending.spare;
   if (!spare) return undefined;
-  spares.delete(key);
-  const qemu = await spare;
-  return qemu && qemu.exit === undefined && !qemu.qmp.closed ? qemu : undefined;
+  if (spare.qemu.exit === undefined && !spare.qemu.qmp.closed && spare.agent.closedReason === undefined) return spare;
+  await spare.qemu.kill();
+  return undefined;
 }
 
-/** Starts a spare for `key` unless there is one; `launch` failing only means there is none. */
-export function startSpare(key: string, launch: () => Promise<QemuProcess>): void {
-  if (spares.has(key)) return;
-  if (spares.size >= MAX_SPARES) {
-    const [oldest, old] = spares.entries().next().value as [string, Promise<QemuProcess | undefined>];
-    spares.delete(oldest);
-    void old.then((q) => q?.kill());
+/** Fills `key`'s slot: a spare being primed and a QEMU started behind it. Failures only mean there is none. */
+export function startSpare(key: string, maker: SpareMaker): void {
+  let slot = slots.get(key);
+  if (slot) {
+    slots.delete(key);
+  } else if (slots.size >= MAX_KEYS) {
+    const [oldest, old] = slots.entries().next().value as [string, Slot];
+    slots.delete(oldest);
+    void old.primed?.spare.then((s) => s?.qemu.kill());
+    void old.launched?.then((q) => q?.kill());
   }
-  spares.set(key, launch().catch(() => undefined));
+  slots.set(key, (slot ??= {}));
+  if (!slot.primed) {
+    const launched = slot.launched;
+    slot.launched = undefined;
+    const qemu = (async () => (await launched) ?? (await maker.launch(SPARE_NICE)))().catch(() => undefined);
+    const spare = qemu.then((q) => (q ? maker.prime(q) : undefined)).catch(() => undefined);
+    slot.primed = { qemu, spare };
+  }
+  slot.launched ??= maker.launch(SPARE_NICE).catch(() => undefined);
 }
