@@ -1,16 +1,51 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
-import { spareKey, startSpare, takeSpare } from './spares.js';
+import { spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
 
-function fakeQemu(): QemuProcess & { killed: boolean } {
-  const q = { exit: undefined as unknown, qmp: { closed: false }, killed: false, kill: vi.fn(async () => { q.killed = true; q.exit = {}; }) };
-  return q as unknown as QemuProcess & { killed: boolean };
+type FakeQemu = QemuProcess & { killed: boolean; nice: number | undefined };
+
+function fakeQemu(nice?: number): FakeQemu {
+  const q = {
+    exit: undefined as unknown,
+    qmp: { closed: false },
+    killed: false,
+    nice,
+    kill: vi.fn(async () => {
+      q.killed = true;
+      q.exit = {};
+    }),
+    renice: vi.fn((value: number) => {
+      q.nice = value;
+    }),
+  };
+  return q as unknown as FakeQemu;
+}
+
+/** A maker whose QEMUs and spares are fakes; `launched` lists the QEMUs in start order. */
+function fakeMaker(opts: { prime?: (q: FakeQemu) => Promise<Spare> } = {}): SpareMaker & { launched: FakeQemu[]; primed: FakeQemu[] } {
+  const launched: FakeQemu[] = [];
+  const primed: FakeQemu[] = [];
+  return {
+    launched,
+    primed,
+    launch: async (nice) => {
+      const q = fakeQemu(nice);
+      launched.push(q);
+      return q;
+    },
+    prime: async (q) => {
+      primed.push(q as FakeQemu);
+      return opts.prime ? opts.prime(q as FakeQemu) : { qemu: q, agent: { closedReason: undefined } as AgentClient };
+    },
+  };
 }
 
 const template = (id: string): SnapshotTemplate => ({ header: { id } as never, state: `/t/${id}.state`, ram: `/t/${id}.ram` });
 const opts = { name: 'app', kernel: '/k', initrd: '/i', append: 'quiet' };
+const root = process.getuid?.() === 0;
 
-describe('spare QEMUs for the next restore', () => {
+describe('VMs restored ahead of time for the next restore', () => {
   it('only private restores without a network get a key; the key covers template and launch line', () => {
     expect(spareKey(template('a'), opts, 'copy')).toBeUndefined();
     expect(spareKey(template('a'), { ...opts, extraArgs: ['-netdev', 'x'] }, 'private')).toBeUndefined();
@@ -22,27 +57,55 @@ describe('spare QEMUs for the next restore', () => {
   });
 
   it('a restore takes the spare of its key once; another key gets none', async () => {
-    const q = fakeQemu();
-    startSpare('k1', async () => q);
+    const maker = fakeMaker();
+    startSpare('k1', maker);
     expect(await takeSpare('k2')).toBeUndefined();
-    expect(await takeSpare('k1')).toBe(q);
+    const spare = await takeSpare('k1');
+    expect(spare?.qemu).toBe(maker.primed[0]);
     expect(await takeSpare('k1')).toBeUndefined();
   });
 
-  it('a spare that died or failed to start is not handed out', async () => {
-    const dead = fakeQemu();
-    startSpare('dead', async () => dead);
-    await dead.kill();
-    expect(await takeSpare('dead')).toBeUndefined();
-    startSpare('failed', () => Promise.reject(new Error('no QEMU')));
-    expect(await takeSpare('failed')).toBeUndefined();
+  it('a QEMU is started behind each spare, and the next spare is made from it', async () => {
+    const maker = fakeMaker();
+    startSpare('behind', maker);
+    await vi.waitFor(() => expect(maker.launched).toHaveLength(2)); // the one being primed, and the one behind it
+    const first = await takeSpare('behind');
+    const behind = maker.launched.find((q) => q !== first?.qemu);
+    startSpare('behind', maker); // what a restore does after taking one
+    const second = await takeSpare('behind');
+    expect(second?.qemu).toBe(behind);
+    expect(maker.launched).toHaveLength(3);
   });
 
-  it('keeps a few at most: the oldest is killed', async () => {
-    const qs = Array.from({ length: 5 }, fakeQemu);
-    qs.forEach((q, i) => startSpare(`cap${i}`, async () => q));
-    await vi.waitFor(() => expect(qs[0].killed).toBe(true));
+  it.runIf(root)('spares are made at nice 19 and set back to 0 when a restore takes one', async () => {
+    const maker = fakeMaker();
+    startSpare('nice', maker);
+    await vi.waitFor(() => expect(maker.launched.map((q) => q.nice)).toEqual([19, 19]));
+    const spare = await takeSpare('nice');
+    expect((spare?.qemu as FakeQemu).nice).toBe(0);
+    expect(maker.launched.find((q) => q !== spare?.qemu)?.nice).toBe(19); // the one behind still waits at the lowest priority
+  });
+
+  it('a spare that died or failed to be made is not handed out, and is killed', async () => {
+    const dying = fakeMaker();
+    startSpare('dead', dying);
+    await vi.waitFor(() => expect(dying.primed).toHaveLength(1));
+    await dying.primed[0]!.kill();
+    expect(await takeSpare('dead')).toBeUndefined();
+    const failing = fakeMaker({ prime: () => Promise.reject(new Error('no handshake')) });
+    startSpare('failed', failing);
+    expect(await takeSpare('failed')).toBeUndefined();
+    const lost = fakeMaker({ prime: async (q) => ({ qemu: q, agent: { closedReason: 'the socket closed' } as AgentClient }) });
+    startSpare('lost', lost);
+    expect(await takeSpare('lost')).toBeUndefined();
+    expect(lost.primed[0]!.killed).toBe(true);
+  });
+
+  it('keeps spares for a few keys at most: the least recently used key\'s QEMUs are killed', async () => {
+    const makers = Array.from({ length: 5 }, () => fakeMaker());
+    makers.forEach((m, i) => startSpare(`cap${i}`, m));
+    await vi.waitFor(() => expect(makers[0]!.launched.every((q) => q.killed)).toBe(true));
     expect(await takeSpare('cap0')).toBeUndefined();
-    for (let i = 1; i < 5; i++) expect(await takeSpare(`cap${i}`)).toBe(qs[i]);
+    for (let i = 1; i < 5; i++) expect((await takeSpare(`cap${i}`))?.qemu).toBe(makers[i]!.primed[0]);
   });
 });
