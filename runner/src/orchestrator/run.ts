@@ -5,6 +5,7 @@
  */
 import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection } from '@provium/types';
 import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
+import { FileDeadline } from './file-deadline.js';
 import type { FileHost } from '../host/main-host.js';
 import type { TestFile } from '../list/discover.js';
 import { FileNotStarted, type FilePool, type OnWorkerMessage } from '../pool/pool.js';
@@ -142,14 +143,7 @@ async function runOne(
   let host: FileHost | undefined;
   const kill = new AbortController();
   let started = 0;
-  let deadlineHit = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number) =>
-    setTimeout(() => {
-      deadlineHit = true;
-      kill.abort(new Error('deadline'));
-    }, ms + HARD_KILL_GRACE_MS);
-  let timeoutMs = plan.fileTimeoutMs;
+  const deadline = new FileDeadline(plan.fileTimeoutMs, () => kill.abort(new Error('deadline')));
   // Before the file begins, this drops it from its thread's queue; after, it terminates the thread.
   const onStop = () => kill.abort(stop.reason);
   stop.addEventListener('abort', onStop, { once: true });
@@ -158,7 +152,7 @@ async function runOne(
     started = performance.now();
     emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
     host = hostFor?.(file.display, emit);
-    timer = arm(plan.fileTimeoutMs);
+    deadline.start();
   };
 
   const onMessage: OnWorkerMessage = (msg, reply) => {
@@ -179,11 +173,7 @@ async function runOne(
         }
         break;
       case 'file_timeout':
-        clearTimeout(timer);
-        timeoutMs = msg.timeoutMs;
-        // A timeout already over when set (provium.timeout = "1s" after a long boot): the
-        // worker ends the file at its next host call; it still gets the grace to clean up.
-        timer = arm(Math.max(0, msg.timeoutMs - (performance.now() - started)));
+        deadline.reset(msg.timeoutMs);
         break;
       case 'host_call':
         serveHostCall(host, msg.id, msg.call, reply);
@@ -196,10 +186,10 @@ async function runOne(
     outcome = await pool.runFile(task, onMessage, kill.signal, { lane: worker, started: onStart, drop });
   } catch (e) {
     if (e instanceof FileNotStarted) return undefined;
-    const status: FileStatus = deadlineHit ? 'timed_out' : stop.aborted ? 'cancelled' : 'error';
-    outcome = { status, ...seen, log: [], error: abnormalEnd(e, status, timeoutMs, stop, running) };
+    const status: FileStatus = deadline.hit ? 'timed_out' : stop.aborted ? 'cancelled' : 'error';
+    outcome = { status, ...seen, log: [], error: abnormalEnd(e, status, deadline.timeoutMs, stop, running) };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     stop.removeEventListener('abort', onStop);
   }
   // A worker that was terminated ran no cleanup: its QEMU processes and leases are ours to end.

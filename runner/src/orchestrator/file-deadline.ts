@@ -1,0 +1,47 @@
+/**
+ * The main thread's last resort against a file whose worker does not stop:
+ * the file's timeout plus HARD_KILL_GRACE_MS, after which `onHit` terminates
+ * the worker. The worker ends a timed-out file itself; the grace is its time
+ * to clean up. Used by test files (run.ts) and fixture builders (builder.ts).
+ */
+import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
+
+export class FileDeadline {
+  /** The file's timeout as last set (for messages). */
+  timeoutMs: number;
+  hit = false;
+  private started = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number, private readonly onHit: () => void) {
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** The file began: its timeout counts from now. */
+  start(): void {
+    this.started = performance.now();
+    this.arm(this.timeoutMs);
+  }
+
+  /**
+   * The file set a timeout of its own (`provium.timeout`), counted from its
+   * start. One already over when set (`"1s"` after a long boot) is ended by
+   * the worker at its next host call, and still gets the whole grace.
+   */
+  reset(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
+    this.arm(Math.max(0, timeoutMs - (performance.now() - this.started)));
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.hit = true;
+      this.onHit();
+    }, ms + HARD_KILL_GRACE_MS);
+  }
+}
