@@ -11,7 +11,7 @@ import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import type { FileNetwork } from './network.js';
-import { spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
+import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
@@ -81,6 +81,41 @@ async function unlessAborted<T>(op: Promise<T>, signal: AbortSignal): Promise<T>
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Waits for the agent of a booting or restored guest: its handshake, QEMU's death, or `signal`. */
+async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: number, signal: AbortSignal): Promise<AgentClient> {
+  const { AgentClient, AgentConnectionLostError } = await import('@provium/agent');
+  const deadline = Date.now() + timeoutMs;
+  const died = qemu.onExit.then((exit) => {
+    throw new Error(`${label} did not boot: ${exit.error.message}`);
+  });
+  const handshake = async (): Promise<AgentClient> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
+      } catch (e) {
+        // QEMU at times drops a connection made while the guest resets (seen right after
+        // system_reset); the agent reopens its port for the next host, so connect again.
+        const qemuUp = !qemu.qmp.closed && qemu.exit === undefined;
+        if (e instanceof AgentConnectionLostError && qemuUp && !signal.aborted && attempt < HANDSHAKE_ATTEMPTS && Date.now() < deadline) continue;
+        // A lost connection usually means QEMU is exiting: its exit (`died`) tells the story better.
+        await Promise.race([qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
+        throw new Error(`${label}: no handshake with the guest agent (${(e as Error).message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+      }
+    }
+  };
+  return unlessAborted(Promise.race([handshake(), died]), signal);
+}
+
+/** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. */
+async function loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number, signal: AbortSignal): Promise<AgentClient> {
+  const { finishRestore } = await import('@provium/qemu');
+  // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
+  const agent = connectAgent(qemu, label, timeoutMs, signal);
+  agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
+  await finishRestore(qemu, template);
+  return agent;
 }
 
 export class VmSession {
@@ -325,59 +360,40 @@ export class VmSession {
   }
 
   /** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. */
-  private async loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, signal: AbortSignal): Promise<AgentClient> {
-    const { finishRestore } = await import('@provium/qemu');
-    // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
-    const agent = this.connectAgent(qemu, signal);
-    agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
-    await finishRestore(qemu, template);
-    return agent;
+  private loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, signal: AbortSignal): Promise<AgentClient> {
+    return loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
   }
 
-  /** Makes spares for the next restores of `template` (spares.ts): restored, handshaken, warmed up, paused. */
+  /**
+   * Makes spares for the next restores of `template` (spares.ts): restored,
+   * handshaken, warmed up, paused. It holds values, not this session: a spare
+   * outlives the file that made it.
+   */
   private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): SpareMaker {
+    const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
     return {
       launch: async (nice) => (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }) }, mode),
-      prime: (qemu) => this.primeSpare(qemu, template),
-    };
-  }
-
-  private async primeSpare(qemu: QemuProcess, template: SnapshotTemplate): Promise<Spare> {
-    try {
-      const agent = await this.loadAndConnect(qemu, template, new AbortController().signal);
-      // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it here.
-      await agent.exec(['/bin/sh', '-c', 'true']);
-      await qemu.pause();
-      return { qemu, agent };
-    } catch (e) {
-      await qemu.kill();
-      throw e;
-    }
-  }
-
-  private async connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
-    const { AgentClient, AgentConnectionLostError } = await import('@provium/agent');
-    const timeoutMs = BOOT_TIMEOUT_MS * this.env.timeoutScale;
-    const deadline = Date.now() + timeoutMs;
-    const died = qemu.onExit.then((exit) => {
-      throw new Error(`${this.label} did not boot: ${exit.error.message}`);
-    });
-    const handshake = async (): Promise<AgentClient> => {
-      for (let attempt = 1; ; attempt++) {
+      prime: async (qemu) => {
         try {
-          return await AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
+          const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal);
+          // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it here.
+          await agent.exec(['/bin/sh', '-c', 'true']);
+          await qemu.pause();
+          return { qemu, agent };
         } catch (e) {
-          // QEMU at times drops a connection made while the guest resets (seen right after
-          // system_reset); the agent reopens its port for the next host, so connect again.
-          const qemuUp = !qemu.qmp.closed && qemu.exit === undefined;
-          if (e instanceof AgentConnectionLostError && qemuUp && !signal.aborted && attempt < HANDSHAKE_ATTEMPTS && Date.now() < deadline) continue;
-          // A lost connection usually means QEMU is exiting: its exit (`died`) tells the story better.
-          await Promise.race([qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
-          throw new Error(`${this.label}: no handshake with the guest agent (${(e as Error).message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+          await qemu.kill();
+          throw e;
         }
-      }
+      },
     };
-    return unlessAborted(Promise.race([handshake(), died]), signal);
+  }
+
+  private get handshakeTimeoutMs(): number {
+    return BOOT_TIMEOUT_MS * this.env.timeoutScale;
+  }
+
+  private connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
+    return connectAgent(qemu, this.label, this.handshakeTimeoutMs, signal);
   }
 
   /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
