@@ -376,8 +376,9 @@ export class VmSession {
       prime: async (qemu) => {
         try {
           const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal);
-          // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it here.
-          await agent.exec(['/bin/sh', '-c', 'true']);
+          // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it
+          // here. Only an optimization: a guest of the user's own without /bin/sh still gets its spare.
+          await agent.exec(['/bin/sh', '-c', 'true']).catch(() => {});
           await qemu.pause();
           return { qemu, agent };
         } catch (e) {
