@@ -36,20 +36,36 @@ export function globalOf(L: LuaState): object {
 }
 
 /**
- * A per-state value kept as a property of the state's global object. Not a
- * WeakMap keyed by it: those values refer back to their key (Runtime → L →
- * l_G), and V8's young-generation GC keeps such entries alive, so every
+ * A value kept as a property of `ownerOf(L)` under a symbol of its own. Not a
+ * WeakMap keyed by the owner: such values refer back to their key (Runtime →
+ * L → l_G), and V8's young-generation GC keeps those entries alive, so every
  * finished file's Lua state used to be promoted and pile up until a full GC.
  */
-export function stateSlot<T extends object>(name: string): { get(L: LuaState): T | undefined; set(L: LuaState, value: T): void } {
+interface Slot<T> {
+  get(L: LuaState): T | undefined;
+  set(L: LuaState, value: T): void;
+  delete(L: LuaState): void;
+}
+
+function slotOn<T>(name: string, ownerOf: (L: LuaState) => object): Slot<T> {
   const key = Symbol(name);
+  const at = (L: LuaState) => ownerOf(L) as Record<symbol, T | undefined>;
   return {
-    get: (L) => (globalOf(L) as Record<symbol, T | undefined>)[key],
+    get: (L) => at(L)[key],
     set: (L, value) => {
-      (globalOf(L) as Record<symbol, T | undefined>)[key] = value;
+      at(L)[key] = value;
+    },
+    delete: (L) => {
+      delete at(L)[key];
     },
   };
 }
+
+/** A value per Lua state, shared by all its threads (kept on the state's global object). */
+export const stateSlot = <T>(name: string): Slot<T> => slotOn<T>(name, globalOf);
+
+/** A value per Lua thread (kept on the thread itself). */
+export const threadSlot = <T>(name: string): Slot<T> => slotOn<T>(name, (L) => L as object);
 
 const CIST_HOOKED = 1 << 2;
 

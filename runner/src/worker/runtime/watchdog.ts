@@ -5,7 +5,7 @@
  * wrapped so an author's hook is chained behind the watchdog instead of
  * replacing it.
  */
-import { lauxlib, leaveHook, lua, type LuaDebug, type LuaState } from '../lua/api.js';
+import { lauxlib, leaveHook, lua, threadSlot, type LuaDebug, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import { pushText, toText } from '../lua/values.js';
 import { throwAbort } from './host-call.js';
@@ -23,14 +23,8 @@ interface AuthorHook {
   step: number;
 }
 
-/** The author's hook of a thread, kept on the thread object (a WeakMap entry would keep the finished state alive through young-generation GCs: see stateSlot). */
-const AUTHOR_HOOK = Symbol('provium.authorHook');
-type HookedThread = LuaState & { [AUTHOR_HOOK]?: AuthorHook };
-const authorHooks = {
-  get: (L: LuaState) => (L as HookedThread)[AUTHOR_HOOK],
-  set: (L: LuaState, h: AuthorHook) => void ((L as HookedThread)[AUTHOR_HOOK] = h),
-  delete: (L: LuaState) => void delete (L as HookedThread)[AUTHOR_HOOK],
-};
+/** The author's hook of each thread. */
+const authorHooks = threadSlot<AuthorHook>('provium.authorHook');
 const EVENT_NAMES = ['call', 'return', 'line', 'count', 'tail call'];
 
 function watchdogHook(L: LuaState, ar: LuaDebug): void {
