@@ -75,10 +75,7 @@ function patchStandardLibraries(L: LuaState): void {
 }
 
 /** A library table as made by its luaopen_* (and patched): its entries in insertion order. */
-interface LibraryTemplate {
-  name: string;
-  entries: [TValue, TValue][];
-}
+type LibraryTemplate = [TValue, TValue][];
 
 /**
  * The standard library tables, made and patched once per worker in a template
@@ -87,9 +84,10 @@ interface LibraryTemplate {
  * luaopen_* do, which make and hash every name again. Only `package` is opened
  * for real: its functions are closures over the state's own tables.
  */
-let templates: LibraryTemplate[] | undefined;
+let templates: Map<string, LibraryTemplate> | undefined;
 
-function libraryTemplates(): LibraryTemplate[] {
+/** The templates by library name (made on first use). */
+function libraryTemplates(): Map<string, LibraryTemplate> {
   if (templates) return templates;
   internals(); // from now on, states share the metamethod names
   const T = lauxlib.luaL_newstate();
@@ -101,23 +99,23 @@ function libraryTemplates(): LibraryTemplate[] {
     lua.lua_pop(T, 1);
   }
   patchStandardLibraries(T);
-  const made: LibraryTemplate[] = [];
+  const made = new Map<string, LibraryTemplate>();
   for (const [name] of LIBS) {
     if (name === 'package') continue;
     lua.lua_getfield(T, lua.LUA_REGISTRYINDEX, '_LOADED');
     lua.lua_getfield(T, -1, name);
     const table = tableAt(T, -1);
     lua.lua_pop(T, 2);
-    const entries: [TValue, TValue][] = [];
+    const entries: LibraryTemplate = [];
     for (const e of entriesOf(table)) {
       if (name === '_G' && !baseKeys!.has(e.key.value)) continue;
       const v = e.value;
-      const copyable = v.value === table || v.type === lua.LUA_TNUMBER || (v.type & 0x0f) === lua.LUA_TNUMBER || v.type === lua.LUA_TBOOLEAN || (v.type & 0x0f) === lua.LUA_TSTRING || v.type === LUA_TLCF;
+      const copyable = v.value === table || (v.type & 0x0f) === lua.LUA_TNUMBER || v.type === lua.LUA_TBOOLEAN || (v.type & 0x0f) === lua.LUA_TSTRING || v.type === LUA_TLCF;
       if (!copyable || (e.key.type & 0x0f) !== lua.LUA_TSTRING) throw new Error(`internal: ${name}.${String(e.key.value)} cannot be copied between Lua states`);
       internals().lstring.luaS_hashlongstr(e.key.value as TString);
       entries.push([e.key, v]);
     }
-    made.push({ name, entries });
+    made.set(name, entries);
   }
   templates = made;
   return made;
@@ -130,7 +128,7 @@ function entriesOf(table: Table): TableEntry[] {
 }
 
 /** Fills `table` with a template's entries (a table-valued entry is the library table itself, like _G._G). */
-function copyEntries(L: LuaState, table: Table, entries: [TValue, TValue][], self: TValue): void {
+function copyEntries(L: LuaState, table: Table, entries: LibraryTemplate, self: TValue): void {
   const { luaH_setfrom } = internals().ltable;
   for (const [k, v] of entries) luaH_setfrom(L, table, k, v.type === lua.LUA_TTABLE ? self : v);
 }
@@ -138,11 +136,11 @@ function copyEntries(L: LuaState, table: Table, entries: [TValue, TValue][], sel
 /** The standard libraries into `L`, as luaL_requiref(name, luaopen_name, 1) of each would leave them, patched. */
 function openLibraries(L: LuaState): void {
   const { ltable, lobject } = internals();
-  const templatesByName = new Map(libraryTemplates().map((t) => [t.name, t]));
+  const made = libraryTemplates();
   lauxlib.luaL_getsubtable(L, lua.LUA_REGISTRYINDEX, '_LOADED');
   const loaded = lua.lua_gettop(L);
   for (const [name, open] of LIBS) {
-    const template = templatesByName.get(name);
+    const template = made.get(name);
     if (template === undefined) {
       lauxlib.luaL_requiref(L, name, open, true);
       lua.lua_pop(L, 1);
@@ -151,7 +149,7 @@ function openLibraries(L: LuaState): void {
     if (name === '_G') lua.lua_pushglobaltable(L);
     else lobject.pushobj2s(L, new lobject.TValue(lua.LUA_TTABLE, ltable.luaH_new(L)));
     const table = tableAt(L, -1);
-    copyEntries(L, table, template.entries, new lobject.TValue(lua.LUA_TTABLE, table));
+    copyEntries(L, table, template, new lobject.TValue(lua.LUA_TTABLE, table));
     if (name === 'string') {
       // As lstrlib's createmetatable: strings index the string library.
       lua.lua_createtable(L, 0, 1);
