@@ -37,8 +37,8 @@ export default function ({ control }) {
       busy = false;
       next();
     };
+    control.once('close', resolve);
     control.on('message', (m) => {
-      if (m.kind === 'end') return resolve();
       if (m.kind === 'drop') {
         const i = queue.findIndex((q) => q.id === m.id);
         if (i >= 0) { queue[i].port.postMessage({ kind: 'dropped' }); queue[i].port.close(); queue.splice(i, 1); }

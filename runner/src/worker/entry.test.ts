@@ -41,7 +41,7 @@ test('a worker session runs the files it is sent in order, each on its own port:
       expect(done.outcome).toMatchObject({ status: 'failed', passed: 1, failed: 1, skipped: 0 });
       expect(done.events.map((e) => `${e.event} ${e.test}`)).toEqual(['test_started one', 'test_passed one', 'test_started two', 'test_failed two']);
     }
-    control.port1.postMessage({ kind: 'end' } satisfies ControlMessage);
+    control.port1.close(); // the session ends with its control port
     await session;
   } finally {
     rmSync(dir, { recursive: true, force: true });

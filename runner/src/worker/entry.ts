@@ -50,15 +50,12 @@ export default function runSession({ control }: { control: MessagePort }): Promi
       if (msg.kind === 'file') {
         queue.push(msg);
         next();
-      } else if (msg.kind === 'drop') {
+      } else {
         const i = queue.findIndex((q) => q.id === msg.id);
         if (i < 0) return; // already begun: the main thread has its `started`
         const [dropped] = queue.splice(i, 1);
         post(dropped.port, { kind: 'dropped' });
         dropped.port.close();
-      } else {
-        ending = true;
-        next();
       }
     });
     control.once('close', () => {
