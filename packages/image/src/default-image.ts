@@ -8,7 +8,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { execa } from 'execa';
 import { installDirOnce } from './atomic-install.js';
 import { builderFingerprint } from './builder-fingerprint.js';
 import { imageCacheDir } from './cache-dir.js';
@@ -19,6 +18,7 @@ import { bootableKernel } from './kernel-image.js';
 import { GUEST_MODULES, moduleLoadOrder } from './kernel-modules.js';
 import { KERNEL_META_PACKAGE, type KernelPackage, fetchKernelPackage, kernelRelease, resolveKernelPackageCached } from './kernel-package.js';
 import { type DefaultImageManifest, octal, readManifest, writeManifest } from './manifest.js';
+import { loadExeca } from './load-execa.js';
 
 /** `panic=-1` + QEMU's `-no-reboot` turn a guest panic into a QEMU exit; `init_on_free=1` zeroes freed pages, which compress away in snapshots. */
 export const DEFAULT_CMDLINE = 'console=ttyS0 panic=-1 quiet init_on_free=1';
@@ -109,6 +109,7 @@ async function buildDefaultImage(inputs: DefaultImageInputs, key: string, deb: s
   const release = kernelRelease(inputs.kernel);
   const unpacked = join(out, 'unpacked');
   await mkdir(unpacked);
+  const execa = await loadExeca();
   await execa('dpkg-deb', ['-x', deb, unpacked]);
   try {
     const modulesDir = join(unpacked, 'lib/modules', release);

@@ -6,9 +6,9 @@ import { constants, existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentBinaryPath } from '@provium/agent';
-import { execa } from 'execa';
 import { imageCacheDir } from './cache-dir.js';
 import { type ImageOptions, collectDefaultImageInputs, defaultImageDirName, defaultImageKey } from './default-image.js';
+import { loadExeca } from './load-execa.js';
 
 export interface DoctorCheck {
   /** Short name: "qemu", "zstd", "setpriv", "default image", "accelerator". */
@@ -21,6 +21,7 @@ export interface DoctorCheck {
 }
 
 async function toolVersion(name: string, command: string, args: string[], pattern: RegExp, fix: string): Promise<DoctorCheck> {
+  const execa = await loadExeca();
   const result = await execa(command, args, { reject: false, all: true });
   if (result.failed) return { name, ok: false, detail: result.code === 'ENOENT' ? `${command} not found` : `${command} ${args.join(' ')} failed: ${(result.all ?? '').trim()}`, fix };
   const version = pattern.exec(result.all ?? '')?.[1];

@@ -8,9 +8,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAgentBuilt } from '@provium/agent';
-import { execa } from 'execa';
 import { isStaticX86_64Executable } from './elf.js';
 import { sha256 } from './hash.js';
+import { loadExeca } from './load-execa.js';
 
 /** packages/image/guest (from dist/ or src/ alike). */
 export const GUEST_DIR = fileURLToPath(new URL('../guest/', import.meta.url));
@@ -73,12 +73,14 @@ export async function readAgent(agentBinary?: string): Promise<HostBinary> {
 
 /** Applet paths of a busybox binary (`bin/ls`, `sbin/init`, ...); top-level ones are left out. */
 export async function busyboxApplets(busybox: HostBinary): Promise<string[]> {
+  const execa = await loadExeca();
   const { stdout } = await execa(busybox.path, ['--list-full']);
   return stdout.split('\n').map((line) => line.trim()).filter((line) => line.includes('/'));
 }
 
 /** Installed version of a Debian package, for the manifest; undefined when unknown. */
 export async function debianPackageVersion(pkg: string): Promise<string | undefined> {
+  const execa = await loadExeca();
   const result = await execa('dpkg-query', ['-W', '-f=${Version}', pkg], { reject: false });
   return result.failed || !result.stdout ? undefined : result.stdout;
 }

@@ -6,8 +6,8 @@
  * property of the kernel alone, so the output stays a function of the inputs),
  * else the bzImage.
  */
-import { execa } from 'execa';
 import { hasPvhEntryNote } from './elf.js';
+import { loadExeca } from './load-execa.js';
 
 export type KernelBootFormat = 'pvh-elf' | 'bzImage';
 
@@ -37,6 +37,7 @@ export async function bootableKernel(bzImage: Buffer): Promise<BootableKernel> {
   const payload = bzImagePayload(bzImage);
   if (typeof payload === 'string') return keep(payload);
   if (!payload.subarray(0, 6).equals(XZ_MAGIC)) return keep('payload is not xz-compressed');
+  const execa = await loadExeca();
   const result = await execa('xz', ['-dc'], { input: payload, encoding: 'buffer', reject: false, maxBuffer: 512 * 1024 * 1024 });
   if (result.code === 'ENOENT') throw new Error('xz is not installed: `apt-get install xz-utils` (scripts/setup.sh)');
   if (result.failed) throw new Error(`xz -dc of the kernel payload failed: ${Buffer.from(result.stderr).toString().trim()}`);

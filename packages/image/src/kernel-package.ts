@@ -5,9 +5,9 @@
  */
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { makeTempDir, sweepStaleTemps } from './atomic-install.js';
 import { sha256, sha256File } from './hash.js';
+import { loadExeca } from './load-execa.js';
 
 export const KERNEL_META_PACKAGE = 'linux-image-amd64';
 
@@ -32,6 +32,7 @@ type Stanza = Map<string, string>;
  * apt keeps no binary cache (Docker images), hence one call for several names.
  */
 async function aptShow(patterns: string[]): Promise<Stanza[]> {
+  const execa = await loadExeca();
   const result = await execa('apt-cache', ['show', '--no-all-versions', ...patterns], { reject: false, env: { LC_ALL: 'C' } });
   if (result.code === 'ENOENT') throw new Error(`cannot resolve ${patterns[0]}: apt-cache is not installed (the default image needs Debian's kernel package)`);
   return result.stdout.split(/\n\s*\n/).map((block) => {
@@ -133,6 +134,7 @@ export async function fetchKernelPackage(pkg: KernelPackage, downloadsDir: strin
   try {
     // As root, apt drops privileges to _apt, which cannot write into a private cache dir.
     const sandbox = process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : [];
+    const execa = await loadExeca();
     const result = await execa('apt-get', [...sandbox, '-q', 'download', `${pkg.name}=${pkg.version}`], { cwd: temp, reject: false, env: { LC_ALL: 'C' } });
     if (result.failed) {
       throw new Error(`apt-get download ${pkg.name}=${pkg.version} failed (exit ${result.exitCode ?? result.code}): ${(result.stderr || result.stdout).trim()}; ${SETUP_HINT}`);

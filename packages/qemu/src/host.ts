@@ -1,6 +1,7 @@
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
+import { promisify } from 'node:util';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -50,7 +51,7 @@ export function qemuVersion(binary: string = QEMU_BINARY): Promise<QemuVersion> 
 }
 
 async function readVersion(binary: string): Promise<QemuVersion> {
-  const { stdout } = await execa(findExecutable(binary), ['--version']);
+  const { stdout } = await promisify(execFile)(findExecutable(binary), ['--version']);
   const text = stdout.split('\n')[0]!.trim();
   const m = /version (\d+)\.(\d+)\.(\d+)/.exec(text);
   if (!m) throw new Error(`cannot parse the version of ${binary} from "${text}"`);

@@ -6,8 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import type { ProfileSpec } from './config.js';
+import { loadExeca } from '../load-execa.js';
 
 const runs = new Map<string, Promise<string>>();
 
@@ -26,6 +26,7 @@ export function runProfileBuild(spec: ProfileSpec & { build: string }, onProgres
       await mkdir(out, { recursive: true });
       const command = spec.build.replaceAll('{out}', shellQuote(out));
       onProgress(`profile ${spec.name}: running build command`);
+      const execa = await loadExeca();
       const result = await execa('sh', ['-c', command], { cwd: base, all: true, reject: false, stdin: 'ignore' });
       if (result.failed) {
         const tail = (result.all ?? '').trimEnd().split('\n').slice(-20).join('\n');
