@@ -142,6 +142,20 @@ describe('lifecycle', () => {
     if (back.autogroup !== undefined) expect(back.autogroup).toBe(0);
   });
 
+  it('gives QEMU\'s malloc huge pages, unless the user set GLIBC_TUNABLES', async () => {
+    const tunables = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith('GLIBC_TUNABLES='));
+    const saved = process.env.GLIBC_TUNABLES;
+    try {
+      delete process.env.GLIBC_TUNABLES;
+      expect(tunables((await launch()).pid)).toBe('GLIBC_TUNABLES=glibc.malloc.hugetlb=1');
+      process.env.GLIBC_TUNABLES = 'glibc.malloc.hugetlb=0';
+      expect(tunables((await launch()).pid)).toBe('GLIBC_TUNABLES=glibc.malloc.hugetlb=0');
+    } finally {
+      if (saved === undefined) delete process.env.GLIBC_TUNABLES;
+      else process.env.GLIBC_TUNABLES = saved;
+    }
+  });
+
   it('starts paused, or waiting for an incoming migration', async () => {
     const paused = await launch({ startPaused: true });
     expect(await paused.status()).toEqual({ status: 'prelaunch', running: false });

@@ -212,6 +212,7 @@ function spawnQemu(command: string[], args: string[], logPath: string, incomingS
     }
     const child = spawn(command[0]!, [...command.slice(1), ...args], {
       detached: true,
+      env: qemuEnv(process.env),
       stdio: ['ignore', logFd, logFd, ...(stateFd === undefined ? [] : [stateFd])],
     });
     return new Promise((resolve, reject) => {
@@ -222,6 +223,20 @@ function spawnQemu(command: string[], args: string[], logPath: string, incomingS
     closeSync(logFd);
     if (stateFd !== undefined) closeSync(stateFd);
   }
+}
+
+/**
+ * QEMU's environment: malloc asks for transparent huge pages (glibc 2.35+;
+ * older ones ignore the tunable). QEMU's start is mostly page faults and
+ * malloc: this halves its faults (~4,900 → ~2,600) and cuts ~25% of its CPU
+ * time (~130 → ~95 ms under TCG here), paid on every boot, restore and spare,
+ * for ~3–15 MB more resident memory per QEMU. A GLIBC_TUNABLES of the user's
+ * is passed as it is instead (`glibc.malloc.hugetlb=0` turns this off):
+ * merging is no option, as glibc 2.36 passes only the first tunable of the
+ * list on through setpriv's exec.
+ */
+function qemuEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.GLIBC_TUNABLES === undefined ? { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } : env;
 }
 
 /** `work`, unless QEMU exits first (its exit error) or time runs out. */
