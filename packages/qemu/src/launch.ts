@@ -232,8 +232,8 @@ function spawnQemu(command: string[], args: string[], logPath: string, incomingS
  * time (~130 → ~95 ms under TCG here), paid on every boot, restore and spare,
  * for ~3–15 MB more resident memory per QEMU. A GLIBC_TUNABLES of the user's
  * is passed as it is instead (`glibc.malloc.hugetlb=0` turns this off):
- * merging is no option, as glibc 2.36 passes only the first tunable of the
- * list on through setpriv's exec.
+ * merging is no option: a program linked with glibc 2.36 hands only the first
+ * tunable of the list on to what it execs, and setpriv execs QEMU.
  */
 function qemuEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.GLIBC_TUNABLES === undefined ? { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } : env;
