@@ -347,7 +347,7 @@ export class VmSession {
         await qemu.resume();
         this.agent = spare.agent;
       } else {
-        this.agent = await this.loadAndConnect(qemu, template, signal);
+        this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
       await this.agent.setClock(Date.now() / 1000);
       await this.env.net.started(this.netId, qemu, this.guestExec, true);
@@ -357,11 +357,6 @@ export class VmSession {
       await this.kill('restore failed');
       throw this.death ?? e;
     }
-  }
-
-  /** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. */
-  private loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, signal: AbortSignal): Promise<AgentClient> {
-    return loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
   }
 
   /**
