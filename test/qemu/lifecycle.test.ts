@@ -156,6 +156,16 @@ describe('lifecycle', () => {
     }
   });
 
+  it('populates the RAM file of a fresh small VM before it runs, not of a big one or a restore', async () => {
+    const allocatedMiB = (vm: QemuProcess) => (statSync(vm.machine.ram.path).blocks * 512) / 2 ** 20;
+    const fresh = await launch({ startPaused: true });
+    expect(fresh.machine.ram.path.startsWith('/dev/shm/')).toBe(true);
+    expect(allocatedMiB(fresh)).toBe(32);
+    // SeaBIOS touches a few pages of these; populated they would be whole
+    expect(allocatedMiB(await launch({ memoryMiB: 520, startPaused: true }))).toBeLessThan(8);
+    expect(allocatedMiB(await launch({ incoming: true }))).toBeLessThan(8);
+  });
+
   it('starts paused, or waiting for an incoming migration', async () => {
     const paused = await launch({ startPaused: true });
     expect(await paused.status()).toEqual({ status: 'prelaunch', running: false });

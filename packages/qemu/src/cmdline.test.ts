@@ -25,6 +25,8 @@ describe('buildQemuArgs', () => {
     expect(values(args, '-m')).toEqual(['256M']);
     expect(values(args, '-smp')).toEqual(['2']);
     expect(values(args, '-object')).toEqual(['memory-backend-file,id=mem,size=256M,mem-path=/dev/shm/r,,am,share=on']);
+    expect(values(buildQemuArgs({ ...spec, ram: { ...spec.ram, prealloc: true } }), '-object'))
+      .toEqual(['memory-backend-file,id=mem,size=256M,mem-path=/dev/shm/r,,am,share=on,prealloc=on']);
     expect(values(args, '-chardev')).toEqual([
       'socket,id=qmp,path=/run/q.sock,server=off',
       'socket,id=console,path=/run/c.sock,server=off',

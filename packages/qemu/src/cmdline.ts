@@ -21,8 +21,11 @@ export interface LaunchSpec {
   accel: Accel;
   memoryMiB: number;
   cpus: number;
-  /** Guest RAM file; `share` true = writes reach the file (MAP_SHARED), false = private copy-on-write. */
-  ram: { path: string; share: boolean };
+  /**
+   * Guest RAM file; `share` true = writes reach the file (MAP_SHARED), false = private copy-on-write.
+   * `prealloc`: QEMU populates the whole file before the guest starts (see launch.ts).
+   */
+  ram: { path: string; share: boolean; prealloc?: boolean };
   /** QMP and console: QEMU connects to these (the driver listens). Agent: QEMU listens. */
   sockets: { qmp: string; console: string; agent: string };
   kernel?: { path: string; initrd?: string; append?: string };
@@ -50,7 +53,7 @@ export function buildQemuArgs(spec: LaunchSpec): string[] {
     '-smp', String(spec.cpus),
     '-m', `${spec.memoryMiB}M`,
     '-object',
-    `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${opt(spec.ram.path)},share=${spec.ram.share ? 'on' : 'off'}`,
+    `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${opt(spec.ram.path)},share=${spec.ram.share ? 'on' : 'off'}${spec.ram.prealloc ? ',prealloc=on' : ''}`,
     '-device', 'vmgenid',
     '-chardev', `socket,id=qmp,path=${opt(spec.sockets.qmp)},server=off`,
     '-mon', 'chardev=qmp,mode=control',

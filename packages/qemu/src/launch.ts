@@ -20,6 +20,18 @@ import {
 const sweptRoots = new Set<string>();
 
 /**
+ * A fresh boot's RAM file on tmpfs is populated by QEMU before the guest runs
+ * (`prealloc=on`: one MADV_POPULATE_WRITE). Otherwise the first touch of each
+ * page is a fault of its own (tmpfs maps shared files in 4 KiB pages), several
+ * µs each: the default guest touches ~91 of its 256 MiB while it boots, and a
+ * plain QEMU boot to a shell took 2.88 s with that file, 2.62 s populated,
+ * 2.54 s with anonymous RAM. Populating costs ~0.3 ms per MiB, so it pays when
+ * the guest touches more than about a tenth of its RAM: up to this size. Not
+ * for restores: their RAM comes from a template, most of it never touched.
+ */
+const PREALLOC_MAX_MIB = 512;
+
+/**
  * Starts QEMU in its own process group under `setpriv --pdeathsig KILL`,
  * connects QMP and the console, and resolves once QMP is ready. On failure
  * nothing is left behind and the error carries QEMU's stderr and console tail.
@@ -61,13 +73,15 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
   // Written before QEMU exists, so a sweep can always attribute the dir and its RAM file.
   writeRecord(runDir, record);
   const share = opts.ram?.share ?? true;
+  const prealloc = ram.owned && !opts.ram?.initialFrom && opts.incoming === undefined
+    && ram.path.startsWith(`${SHM_DIR}/`) && opts.memoryMiB <= PREALLOC_MAX_MIB;
 
   const args = buildQemuArgs({
     name: opts.name,
     accel,
     memoryMiB: opts.memoryMiB,
     cpus: opts.cpus ?? 1,
-    ram: { path: ram.path, share },
+    ram: { path: ram.path, share, prealloc },
     sockets: { qmp: paths.qmp, console: paths.console, agent: paths.agent },
     ...(opts.kernel ? { kernel: { path: opts.kernel, initrd: opts.initrd, append: opts.append } } : {}),
     incoming: opts.incoming !== undefined,
