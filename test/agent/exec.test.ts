@@ -98,6 +98,19 @@ describe('exec', () => {
     );
   });
 
+  it('is SCHED_BATCH only while an exec runs; the commands keep SCHED_OTHER', async () => {
+    // field 41 of /proc/PID/stat is the policy: 0 SCHED_OTHER, 3 SCHED_BATCH; $PPID is the agent
+    const policies = 'cut -d" " -f41 /proc/$$/stat /proc/$PPID/stat';
+    expect((await client.exec(policies)).stdout.toString()).toBe('0\n3\n');
+    const p = await client.spawn(policies);
+    const out: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    const ended = new Promise((r) => p.stdout.on('end', r));
+    await p.wait();
+    await ended;
+    expect(Buffer.concat(out).toString()).toBe('0\n0\n');
+  });
+
   it('rejects a bad env name with the name', async () => {
     await expect(client.exec('true', { env: { 'A=B': 'x' } })).rejects.toThrow(/env entry 'A=B'/);
   });

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,30 @@ typedef struct proc {
 
 static proc_t *procs;
 static int64_t next_id = 1;
+
+/*
+ * While an exec's command runs, the agent is SCHED_BATCH, which does not
+ * preempt the running task when it wakes. A short command wakes the agent at
+ * its exec, when its pipes close and when it is reaped; each preemption is a
+ * switch of address space, and under TCG every such switch flushes QEMU's
+ * whole TLB and jump cache. As BATCH the agent mostly runs once the command
+ * is gone (vm:run("true"): ~5.9 -> 3.0-3.4 agent context switches; see
+ * docs/agent.md). Only while an exec runs (the host waits for its answer
+ * anyway): an idle agent preempts as before, so a busy guest answers other
+ * ops at once. Commands run under the agent's own policy (start_child puts it
+ * back). Nothing of this when the agent was not started SCHED_OTHER.
+ */
+static int execs_running, batch_on;
+static int batch_ok = -1; /* unknown yet; then: the agent runs SCHED_OTHER */
+
+static void count_execs(int delta) {
+    if (batch_ok < 0) batch_ok = sched_getscheduler(0) == SCHED_OTHER;
+    execs_running += delta;
+    int want = batch_ok && execs_running > 0;
+    if (want == batch_on) return;
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, want ? SCHED_BATCH : SCHED_OTHER, &sp) == 0) batch_on = want;
+}
 
 static proc_t *find(int64_t id) {
     for (proc_t *p = procs; p; p = p->next)
@@ -134,9 +159,14 @@ static void close_fd(int *fd) {
  * mask and handlers, fds, cwd) before it execs or _exits; it lives in a function
  * of its own so that no variable of the caller is live across the vfork.
  */
-static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, const char *cwd, const int child[3], int errfd) {
+static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, const char *cwd, const int child[3], int errfd,
+                                                    int batch) {
     pid_t pid = vfork();
     if (pid != 0) return pid;
+    if (batch) {
+        struct sched_param sp = {0};
+        sched_setscheduler(0, SCHED_OTHER, &sp);
+    }
     setsid();
     sigset_t none;
     sigemptyset(&none);
@@ -178,7 +208,7 @@ static proc_t *launch(const req_t *r, int stdin_pipe) {
         ok = pipe2(p, O_CLOEXEC) == 0;
         if (ok) ours[s] = p[0], child[s] = p[1];
     }
-    pid_t pid = ok ? start_child(argv, envp, cwd, child, errpipe[1]) : -1;
+    pid_t pid = ok ? start_child(argv, envp, cwd, child, errpipe[1], batch_on) : -1;
     int fork_errno = errno;
     for (int s = 0; s < 3; s++) close_fd(&child[s]);
     close_fd(&errpipe[1]);
@@ -386,6 +416,7 @@ static void finish(proc_t *p, int wstatus) {
             *pp = p->next;
             break;
         }
+    if (!p->async) count_execs(-1);
     buf_free(&p->col[S_OUT]);
     buf_free(&p->col[S_ERR]);
     free(p);
@@ -455,8 +486,12 @@ void op_exec(const req_t *r) {
         reply_error(r->id, "EINVAL", EINVAL, "exec: timeout_ms must be >= 0, got %lld", (long long)timeout);
         return;
     }
+    count_execs(1);
     proc_t *p = launch(r, in != NULL);
-    if (!p) return;
+    if (!p) {
+        count_execs(-1);
+        return;
+    }
     p->req_id = r->id;
     if (timeout) p->deadline = now_ms() + timeout;
     if (in) {
