@@ -161,7 +161,7 @@ describe('lifecycle', () => {
     const fresh = await launch({ startPaused: true });
     expect(fresh.machine.ram.path.startsWith('/dev/shm/')).toBe(true);
     expect(allocatedMiB(fresh)).toBe(32);
-    // SeaBIOS touches a few pages of these; populated they would be whole
+    // not populated: at most the few pages QEMU writes while it starts
     expect(allocatedMiB(await launch({ memoryMiB: 520, startPaused: true }))).toBeLessThan(8);
     expect(allocatedMiB(await launch({ incoming: true }))).toBeLessThan(8);
   });
