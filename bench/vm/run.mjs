@@ -38,8 +38,9 @@ function plainBoot() {
       // Once the console shell shows its prompt ("...# "), have it echo a marker: then it runs commands.
       // Again every 2 s without an answer: a line typed while the shell sets its terminal up can be lost.
       if (out.includes('# ') && !resend) {
-        q.stdin.write('echo floor-$((1+1))\n');
-        resend = setInterval(() => { floorResends++; q.stdin.write('echo floor-$((1+1))\n'); }, 2000);
+        const ask = () => q.stdin.write('echo floor-$((1+1))\n');
+        ask();
+        resend = setInterval(() => { floorResends++; ask(); }, 2000);
       }
       if (out.includes('floor-2')) { clearTimeout(timer); clearInterval(resend); const t = performance.now() - start; q.kill('SIGKILL'); resolve(t / 1000); }
     });
