@@ -4,7 +4,7 @@
  * connects to it, reconnecting whenever the host drops the connection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ export interface StartOptions {
   binary?: string;
   /** Command prefix, e.g. setpriv to drop a capability. */
   wrapper?: string[];
+  /** What the log file holds before the agent starts (it appends). */
+  logContent?: string;
 }
 
 export async function startAgent(options: StartOptions = {}): Promise<AgentHarness> {
@@ -34,6 +36,7 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentHarne
   const dir = await mkdtemp(join(tmpdir(), 'provium-agent-test-'));
   const socketPath = join(dir, 'agent.sock');
   const logPath = join(dir, 'agent.log');
+  if (options.logContent !== undefined) await writeFile(logPath, options.logContent);
   const waiting: Array<(s: Socket) => void> = [];
   const queued: Socket[] = [];
   const accepted: Socket[] = [];

@@ -333,6 +333,20 @@ describe('clock, log and stdio mode', () => {
     await client.close();
   });
 
+  it('keeps its log under 1 MiB: a line that would pass the limit empties the file first', async () => {
+    const limit = 1024 * 1024;
+    const h = await agent({ logContent: 'old line\n'.repeat((limit - 4000) / 9) });
+    const client = await h.connect();
+    // the agent learns the size once, then counts its own lines (two per exec)
+    for (let i = 0; i < 40; i++) await client.exec(['true']);
+    const log = await readFile(h.logPath, 'utf8');
+    expect(log.length).toBeLessThan(limit);
+    expect(log).not.toContain('old line');
+    expect(log).toMatch(/^\[log truncated at 1 MiB\]\n/);
+    expect(log).toMatch(/exec: started process \d+ \(pid \d+\): true\n/);
+    await client.close();
+  });
+
   it('serves on stdin/stdout and exits at EOF', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'provium-agent-stdio-'));
     const child = spawn(await ensureAgentBuilt(), ['--stdio', '--log', join(dir, 'log')], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -10,6 +10,7 @@
 
 static int log_fd = -1;
 static const char *log_file;
+static off_t log_size = -1; /* bytes in the log file as far as the agent knows; -1: not known */
 
 void log_open(const char *path) {
     log_file = path;
@@ -31,15 +32,20 @@ void logmsg(const char *fmt, ...) {
     va_end(ap);
     n += m < (int)(sizeof line - n - 1) ? m : (int)(sizeof line - n - 2);
     line[n++] = '\n';
-    struct stat st;
-    if (fstat(log_fd, &st) == 0 && st.st_size + n > LOG_MAX_BYTES) {
-        /* keep the file bounded: a guest has little memory in /tmp */
-        if (ftruncate(log_fd, 0) == 0) {
+    /* Keep the file bounded: a guest has little memory in /tmp. The size is
+     * counted here and asked of the file only near the limit (a line per
+     * command is one syscall, not two). */
+    if (log_size < 0 || log_size + n > LOG_MAX_BYTES) {
+        struct stat st;
+        log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
+        if (log_size + n > LOG_MAX_BYTES && ftruncate(log_fd, 0) == 0) {
             static const char note[] = "[log truncated at 1 MiB]\n";
-            (void)!write(log_fd, note, sizeof note - 1);
+            log_size = 0;
+            if (write(log_fd, note, sizeof note - 1) > 0) log_size = sizeof note - 1;
         }
     }
-    (void)!write(log_fd, line, n);
+    ssize_t w = write(log_fd, line, n);
+    if (w > 0) log_size += w;
 }
 
 int log_read(buf_t *out) {

@@ -81,7 +81,9 @@ static void signal_group(proc_t *p, int sig) {
 
 // ------------------------------------------------------------------ launching
 
+/* Written by a child whose chdir or exec failed, read by the agent after vfork returns. */
 struct exec_failure {
+    int failed;
     int in_cwd; /* 1: chdir failed, 0: execvp failed */
     int err;
 };
@@ -158,9 +160,12 @@ static void close_fd(int *fd) {
  * ~7.6 to ~3 ms). The child only changes its own process state (session, signal
  * mask and handlers, fds, cwd) before it execs or _exits; it lives in a function
  * of its own so that no variable of the caller is live across the vfork.
+ * The agent sleeps until the child has exec'd or exited, so a failed chdir or
+ * exec is reported in the agent's memory, as glibc's posix_spawn does: no pipe
+ * to create, read and close on every command.
  */
-static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, const char *cwd, const int child[3], int errfd,
-                                                    int batch) {
+static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, const char *cwd, const int child[3],
+                                                    volatile struct exec_failure *fail, int batch) {
     pid_t pid = vfork();
     if (pid != 0) return pid;
     if (batch) {
@@ -173,14 +178,19 @@ static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, con
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL); /* ignored by the agent; exec would keep that */
     for (int s = 0; s < 3; s++) dup2(child[s], s);
-    struct exec_failure f = {1, 0};
-    if (!cwd || chdir(cwd) == 0) {
-        f.in_cwd = 0;
-        execvpe(argv[0], argv, envp); /* searches the requested PATH */
-    }
-    f.err = errno;
-    (void)!write(errfd, &f, sizeof f);
+    int in_cwd = cwd && chdir(cwd) != 0;
+    if (!in_cwd) execvpe(argv[0], argv, envp); /* searches the requested PATH */
+    fail->err = errno;
+    fail->in_cwd = in_cwd;
+    fail->failed = 1;
     _exit(127);
+}
+
+/* Read end of /dev/null for commands without stdin, opened once. */
+static int dev_null(void) {
+    static int fd = -1;
+    if (fd < 0) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd;
 }
 
 /* Starts the child; answers the request itself and returns NULL on failure. */
@@ -193,33 +203,25 @@ static proc_t *launch(const req_t *r, int stdin_pipe) {
     if (arg_str(r, "cwd", 0, &cwd)) return NULL;
 
     /* child[]: the child's ends; ours[]: the agent's ends */
-    int child[3] = {-1, -1, -1}, ours[3] = {-1, -1, -1}, errpipe[2] = {-1, -1};
-    int ok = pipe2(errpipe, O_CLOEXEC) == 0;
-    if (ok && stdin_pipe) {
+    int child[3] = {-1, -1, -1}, ours[3] = {-1, -1, -1};
+    int ok = 1;
+    if (stdin_pipe) {
         int p[2];
         ok = pipe2(p, O_CLOEXEC) == 0;
         if (ok) child[S_IN] = p[0], ours[S_IN] = p[1];
-    } else if (ok) {
-        child[S_IN] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        ok = child[S_IN] >= 0;
     }
     for (int s = S_OUT; ok && s <= S_ERR; s++) {
         int p[2];
         ok = pipe2(p, O_CLOEXEC) == 0;
         if (ok) ours[s] = p[0], child[s] = p[1];
     }
-    pid_t pid = ok ? start_child(argv, envp, cwd, child, errpipe[1], batch_on) : -1;
+    int in = stdin_pipe ? child[S_IN] : dev_null();
+    ok = ok && in >= 0;
+    struct exec_failure f = {0, 0, 0};
+    pid_t pid = ok ? start_child(argv, envp, cwd, (const int[3]){in, child[S_OUT], child[S_ERR]}, &f, batch_on) : -1;
     int fork_errno = errno;
     for (int s = 0; s < 3; s++) close_fd(&child[s]);
-    close_fd(&errpipe[1]);
-    struct exec_failure f;
-    ssize_t got = 0;
-    if (pid > 0) {
-        do got = read(errpipe[0], &f, sizeof f);
-        while (got < 0 && errno == EINTR);
-    }
-    close_fd(&errpipe[0]);
-    if (pid < 0 || got == (ssize_t)sizeof f) {
+    if (pid < 0 || f.failed) {
         for (int s = 0; s < 3; s++) close_fd(&ours[s]);
         if (pid > 0) {
             waitpid(pid, NULL, 0);
