@@ -234,8 +234,12 @@ static void do_read(conn_t *c) {
             conn_down(c, "host closed the connection (EOF)");
             return;
         }
+        size_t room = c->in.cap - c->in.len;
         c->in.len += r;
         parse_frames(c);
+        /* a read that did not fill the buffer took all there was: poll says
+         * when more comes, with no read that only returns EAGAIN */
+        if ((size_t)r < room) break;
     }
 }
 

@@ -100,12 +100,16 @@ int main(int argc, char **argv) {
         }
         /* after the pipes: an exit is reported once its output was read */
         if (signalled) {
-            struct signalfd_siginfo si;
+            struct signalfd_siginfo si[8];
             int child_exited = 0;
-            while (read(sigfd, &si, sizeof si) > 0) {
-                if (si.ssi_signo == SIGIO) conn_host_event(&conn);
-                else child_exited = 1;
-            }
+            ssize_t got;
+            do {
+                got = read(sigfd, si, sizeof si);
+                for (ssize_t i = 0; i < got / (ssize_t)sizeof si[0]; i++) {
+                    if (si[i].ssi_signo == SIGIO) conn_host_event(&conn);
+                    else child_exited = 1;
+                }
+            } while (got == (ssize_t)sizeof si); /* a full read may have left more */
             if (child_exited) procs_reap();
         }
         procs_check_deadlines(now_ms());
