@@ -9,12 +9,25 @@ describe('value encoding', () => {
       no: false,
       small: -1,
       big: Number.MAX_SAFE_INTEGER,
+      least: Number.MIN_SAFE_INTEGER,
+      halves: [2 ** 32, 2 ** 32 - 1, -(2 ** 32), -(2 ** 31), 2 ** 31],
+      long: 'x'.repeat(1000),
+      ключ: 'значение',
       text: 'héllo',
       bytes: Buffer.from([0, 255, 1]),
       list: [1, 'two', [3]],
       nested: { deeper: { deepest: 'x' } },
     };
     expect(decodeValue(encodeValue(value))).toEqual(value);
+  });
+
+  it('writes integers as big-endian two\'s complement int64', () => {
+    for (const n of [0, 1, -1, -2, 2 ** 40 + 7, -(2 ** 40) - 7, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+      const expected = Buffer.alloc(9);
+      expected[0] = 0x03;
+      expected.writeBigInt64BE(BigInt(n), 1);
+      expect(encodeValue(n)).toEqual(expected);
+    }
   });
 
   it('leaves out undefined map entries', () => {

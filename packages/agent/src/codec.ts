@@ -9,49 +9,76 @@ export type Value = null | boolean | number | string | Uint8Array | Value[] | { 
 
 /** Encodes a JS value; `undefined` map entries are left out. */
 export function encodeValue(value: unknown): Buffer {
-  const parts: Buffer[] = [];
-  encodeInto(value, parts, '');
-  return Buffer.concat(parts);
+  const w = new Writer();
+  encodeInto(value, w, '');
+  return w.buf.subarray(0, w.pos);
 }
 
-function header(tag: number, length?: number): Buffer {
-  if (length === undefined) return Buffer.of(tag);
-  const b = Buffer.allocUnsafe(5);
-  b[0] = tag;
-  b.writeUInt32BE(length, 1);
-  return b;
+/** One growing buffer for a whole value (a request is encoded on every op). */
+class Writer {
+  buf = Buffer.allocUnsafe(256);
+  pos = 0;
+
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  tag(tag: number, length?: number): void {
+    this.room(5);
+    this.buf[this.pos++] = tag;
+    if (length !== undefined) this.u32(length);
+  }
+
+  u32(n: number): void {
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4;
+  }
+
+  /** A string with its u32 length in front. */
+  text(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.room(4 + n);
+    this.u32(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
 }
 
-function encodeInto(value: unknown, parts: Buffer[], where: string): void {
+function encodeInto(value: unknown, w: Writer, where: string): void {
   if (value === null || value === undefined) {
-    parts.push(header(ValueTag.nil));
+    w.tag(ValueTag.nil);
   } else if (typeof value === 'boolean') {
-    parts.push(header(value ? ValueTag.true : ValueTag.false));
+    w.tag(value ? ValueTag.true : ValueTag.false);
   } else if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
       throw new TypeError(`agent protocol: ${where || 'value'} must be a safe integer, got ${value}`);
     }
-    const b = Buffer.allocUnsafe(9);
-    b[0] = ValueTag.int;
-    b.writeBigInt64BE(BigInt(value), 1);
-    parts.push(b);
+    w.tag(ValueTag.int);
+    w.room(8);
+    // a safe integer splits exactly into a signed high and an unsigned low half
+    const hi = Math.floor(value / 2 ** 32);
+    w.buf.writeInt32BE(hi, w.pos);
+    w.buf.writeUInt32BE(value - hi * 2 ** 32, w.pos + 4);
+    w.pos += 8;
   } else if (typeof value === 'string') {
-    const s = Buffer.from(value, 'utf8');
-    parts.push(header(ValueTag.string, s.length), s);
+    w.tag(ValueTag.string);
+    w.text(value);
   } else if (value instanceof Uint8Array) {
-    parts.push(header(ValueTag.bytes, value.length), Buffer.from(value.buffer, value.byteOffset, value.length));
+    w.tag(ValueTag.bytes, value.length);
+    w.room(value.length);
+    w.buf.set(value, w.pos);
+    w.pos += value.length;
   } else if (Array.isArray(value)) {
-    parts.push(header(ValueTag.array, value.length));
-    value.forEach((item, i) => encodeInto(item, parts, `${where}[${i}]`));
+    w.tag(ValueTag.array, value.length);
+    value.forEach((item, i) => encodeInto(item, w, `${where}[${i}]`));
   } else if (typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    parts.push(header(ValueTag.map, entries.length));
-    for (const [key, v] of entries) {
-      const k = Buffer.from(key, 'utf8');
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32BE(k.length);
-      parts.push(len, k);
-      encodeInto(v, parts, where ? `${where}.${key}` : key);
+    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+    w.tag(ValueTag.map, keys.length);
+    for (const key of keys) {
+      w.text(key);
+      encodeInto((value as Record<string, unknown>)[key], w, where ? `${where}.${key}` : key);
     }
   } else {
     throw new TypeError(`agent protocol: cannot encode ${where || 'value'} of type ${typeof value}`);
@@ -92,10 +119,9 @@ function decodeAt(buf: Buffer, r: { pos: number }, depth: number): Value {
       return true;
     case ValueTag.int: {
       need(buf, r, 8);
-      const big = buf.readBigInt64BE(r.pos);
+      const n = buf.readInt32BE(r.pos) * 2 ** 32 + buf.readUInt32BE(r.pos + 4);
+      if (!Number.isSafeInteger(n)) throw new Error(`agent protocol: integer ${buf.readBigInt64BE(r.pos)} is outside the safe range`);
       r.pos += 8;
-      const n = Number(big);
-      if (!Number.isSafeInteger(n)) throw new Error(`agent protocol: integer ${big} is outside the safe range`);
       return n;
     }
     case ValueTag.bytes:
@@ -122,8 +148,10 @@ function decodeAt(buf: Buffer, r: { pos: number }, depth: number): Value {
         need(buf, r, klen);
         const key = buf.toString('utf8', r.pos, r.pos + klen);
         r.pos += klen;
+        const value = decodeAt(buf, r, depth + 1);
         // plain assignment would let a "__proto__" key replace the prototype
-        Object.defineProperty(map, key, { value: decodeAt(buf, r, depth + 1), enumerable: true, writable: true, configurable: true });
+        if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+        else map[key] = value;
       }
       return map;
     }
