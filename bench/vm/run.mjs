@@ -1,6 +1,9 @@
 // VM benchmark, beside its floor: a plain qemu-system-x86_64 boot of the same
 // kernel + initrd to a shell prompt on the serial console. Measures Provium's
 // cold boot to the first guest operation and the vm:run("true") round trip.
+// The round trip's peer is the guest's own part of it: a C loop in the same
+// guest that vforks, execs `/bin/sh -c true` and waits (spawn-floor.c), timed
+// in blocks that alternate with the round trips'.
 // Targets: boot within 1.2× of the floor; round trip under 5 ms under TCG.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const ROUND_TRIPS = 200;
+const BLOCKS = 4;
+const PER_BLOCK = 50;
 const WARM_UP = 10;
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'runner/bin/provium.js');
@@ -19,6 +23,10 @@ if (prepared.status !== 0) throw new Error(`provium prepare failed:\n${prepared.
 const field = (name) => new RegExp(`${name} (.*)`).exec(prepared.stdout)[1].trim();
 const [kernel, initrd, cmdline] = [field('kernel'), field('initrd'), field('cmdline')];
 const accel = spawnSync('sh', ['-c', 'test -w /dev/kvm']).status === 0 ? 'kvm' : 'tcg';
+const build = mkdtempSync(path.join(tmpdir(), 'provium-bench-vm-floor-'));
+const spawnFloor = path.join(build, 'spawn-floor');
+const built = spawnSync('gcc', ['-O2', '-static', '-o', spawnFloor, path.join(import.meta.dirname, 'spawn-floor.c')], { encoding: 'utf8' });
+if (built.status !== 0) throw new Error(`building spawn-floor.c failed (gcc and libc6-dev come with npm run setup):\n${built.stderr}`);
 
 let floorResends = 0;
 
@@ -61,10 +69,18 @@ end)
   writeFileSync(path.join(dir, 'rt.test.lua'), `
 local vm = provium:vm("rt", "default"):boot()
 test("round trips", function(t)
+  vm:push_file(${JSON.stringify(spawnFloor)}, "/tmp/spawn-floor")
+  vm:run("chmod +x /tmp/spawn-floor")
   for i = 1, ${WARM_UP} do vm:run("true") end
-  local t0 = os.clock()
-  for i = 1, ${ROUND_TRIPS} do vm:run("true") end
-  print(string.format("rt %.6f", (os.clock() - t0) / ${ROUND_TRIPS}))
+  vm:run("/tmp/spawn-floor ${WARM_UP} /bin/sh -c true")
+  local rt, guest = 0, 0
+  for b = 1, ${BLOCKS} do
+    local t0 = os.clock()
+    for i = 1, ${PER_BLOCK} do vm:run("true") end
+    rt = rt + (os.clock() - t0) / ${PER_BLOCK}
+    guest = guest + tonumber(vm:run("/tmp/spawn-floor ${PER_BLOCK} /bin/sh -c true").stdout) / 1e6
+  end
+  print(string.format("rt %.6f guest %.6f", rt / ${BLOCKS}, guest / ${BLOCKS}))
 end)
 `);
   try {
@@ -72,8 +88,8 @@ end)
     const ev = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const passed = (name) => ev.find((e) => e.event === 'test_passed' && e.test === name);
     if (!passed('bench') || !passed('round trips')) throw new Error(`benchmark tests failed:\n${r.stdout}${r.stderr}`);
-    const rt = Number(/^rt (\S+)$/m.exec(passed('round trips').log.join('\n'))[1]);
-    return { boot: passed('bench').duration_ms / 1000, roundTripMs: rt * 1000 };
+    const [, rt, guest] = /^rt (\S+) guest (\S+)$/m.exec(passed('round trips').log.join('\n'));
+    return { boot: passed('bench').duration_ms / 1000, roundTripMs: Number(rt) * 1000, guestSpawnMs: Number(guest) * 1000 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,11 +98,17 @@ end)
 const floors = [];
 const boots = [];
 const rts = [];
-for (let i = 0; i < RUNS; i++) {
-  floors.push(await plainBoot());
-  const p = provium();
-  boots.push(p.boot);
-  rts.push(p.roundTripMs);
+const guestSpawns = [];
+try {
+  for (let i = 0; i < RUNS; i++) {
+    floors.push(await plainBoot());
+    const p = provium();
+    boots.push(p.boot);
+    rts.push(p.roundTripMs);
+    guestSpawns.push(p.guestSpawnMs);
+  }
+} finally {
+  rmSync(build, { recursive: true, force: true });
 }
 const floor = median(floors);
 const boot = median(boots);
@@ -98,3 +120,4 @@ console.log(`plain QEMU boot to a shell command (floor)   ${floor.toFixed(2)} s`
 console.log(`provium: vm:boot() + first vm:run           ${boot.toFixed(2)} s   ${ratio.toFixed(2)}× the floor, median of paired runs (target ≤ 1.2×; ratio of the medians ${(boot / floor).toFixed(2)}×)`);
 if (floorResends) console.log(`(the floor's marker command was typed again ${floorResends} time(s): those floor boots count up to 2 s long)`);
 console.log(`provium: vm:run("true") round trip          ${median(rts).toFixed(2)} ms (target < 5 ms)`);
+console.log(`the guest alone: vfork + exec sh -c true    ${median(guestSpawns).toFixed(2)} ms   provium adds ${median(rts.map((r, i) => r - guestSpawns[i])).toFixed(2)} ms, ${median(rts.map((r, i) => r / guestSpawns[i])).toFixed(2)}× (median of runs)`);
