@@ -92,6 +92,15 @@ describe('exec', () => {
     expect((err as AgentError).message).toBe('agent exec "/nonexistent/prog": ENOENT (No such file or directory)');
   });
 
+  it('names a program it may not execute, and a spawn of a missing one; then runs the next command', async () => {
+    const path = join(h.dir, 'not-executable');
+    await client.writeFile(path, Buffer.from('#!/bin/sh\n'), { mode: 0o644 });
+    await expect(client.exec([path])).rejects.toThrow(`agent exec "${path}": EACCES (Permission denied)`);
+    await expect(client.spawn(['/nonexistent/prog'])).rejects.toThrow('agent spawn "/nonexistent/prog": ENOENT (No such file or directory)');
+    // a failure is reported per launch: the next one starts clean
+    expect((await client.exec(['true'])).exitCode).toBe(0);
+  });
+
   it('names the missing working directory', async () => {
     await expect(client.exec('true', { cwd: '/nonexistent-dir' })).rejects.toThrow(
       'agent exec "/nonexistent-dir": ENOENT (No such file or directory)',
