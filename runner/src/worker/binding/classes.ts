@@ -7,9 +7,10 @@
  * one dispatcher: check the arguments against the schema, then call the
  * implementation (raw on the stack, or JS with converted values, possibly async).
  */
-import { lauxlib, lua, stateSlot, type LuaState } from '../lua/api.js';
+import { lua, stateSlot, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import { pushText, raise, toText, typeName } from '../lua/values.js';
+import { pushValue, valueAt, type TValue } from '../runtime/fengari-internals.js';
 import { assertCanWait, checkpoint, hostAwait } from '../runtime/host-call.js';
 import { markLabelled } from '../runtime/non-yieldable.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -41,7 +42,12 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 export class StateBindings implements Converter {
   readonly checker: TypeChecker;
-  private readonly instances = new Map<object, number>();
+  /**
+   * The userdata of each object pushed so far, so that an object is always the
+   * same Lua value. Weak: a result nobody holds any more (a RunResult and its
+   * output) is collected; a registry reference per object kept them all.
+   */
+  private readonly instances = new WeakMap<object, TValue>();
   /** Objects of value globals are named by their global in messages (`provium:vm`). */
   private readonly labels = new WeakMap<object, string>();
 
@@ -64,9 +70,9 @@ export class StateBindings implements Converter {
   }
 
   pushInstance(L: LuaState, cls: CompiledClass, obj: object): void {
-    const ref = this.instances.get(obj);
-    if (ref !== undefined) {
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    const known = this.instances.get(obj);
+    if (known !== undefined) {
+      pushValue(L, known);
       return;
     }
     const ud = lua.lua_newuserdata(L, 0) as Instance;
@@ -74,8 +80,7 @@ export class StateBindings implements Converter {
     ud.cls = cls;
     this.pushMetatable(L, cls);
     lua.lua_setmetatable(L, -2);
-    lua.lua_pushvalue(L, -1);
-    this.instances.set(obj, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
+    this.instances.set(obj, valueAt(L, -1));
   }
 
   /** Pushes the class's metatable, building it on first use. */

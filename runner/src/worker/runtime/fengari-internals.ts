@@ -168,6 +168,20 @@ export function internals(): Internals {
   return loaded;
 }
 
+/** The value at stack index `idx` < 0, to push again later with pushValue. */
+export function valueAt(L: unknown, idx: number): TValue {
+  const s = L as InternalState;
+  if (idx >= 0) throw new Error('internal: valueAt takes a negative index');
+  // a copy: fengari reuses stack slots in place
+  const { type, value } = s.stack[s.top + idx];
+  return { type, value };
+}
+
+/** Pushes a value taken by valueAt: the same Lua value again (a userdata stays the same object). */
+export function pushValue(L: unknown, value: TValue): void {
+  internals().lobject.pushobj2s(L, value);
+}
+
 /** The table at stack index `idx`, counted from the top (-1 is the top). */
 export function tableAt(L: unknown, idx: number): Table {
   const s = L as InternalState;
