@@ -1,5 +1,6 @@
 // The fast Lua state: standard libraries copied from a per-worker template must
-// be what fengari's luaopen_* make, and finished states must not pile up.
+// be what fengari's luaopen_* make, and finished states (and the objects they
+// held) must not pile up.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,5 +122,46 @@ describe('createLuaState', () => {
     }
     const grownKb = (process.memoryUsage().heapUsed - before) / 1024;
     expect(grownKb / 30).toBeLessThan(60); // ~25 KB; kept alive, ~95 KB
+  });
+});
+
+// One Lua value per JS object, and nothing kept alive for it once Lua and JS both
+// let go (a loop of vm:run results used to hold every result and its output).
+describe('class instances', () => {
+  const api = compileApi(API, defaultRegistry);
+  const cls = api.classes.get('RunResult')!;
+
+  it('pushes an object as the same Lua value every time', () => {
+    const { L, bindings } = createLuaState(task(), api, () => services(task()));
+    const obj = {};
+    bindings.pushInstance(L, cls, obj);
+    bindings.pushInstance(L, cls, {});
+    bindings.pushInstance(L, cls, obj);
+    expect(lua.lua_rawequal(L, -1, -3)).toBe(1);
+    expect(lua.lua_rawequal(L, -1, -2)).toBe(0);
+    expect(lua.lua_type(L, -1)).toBe(lua.LUA_TUSERDATA);
+  });
+
+  it('keeps no object alive that Lua and JS have let go', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { L, bindings } = createLuaState(task(), api, () => services(task()));
+    const refs: WeakRef<object>[] = [];
+    for (let i = 0; i < 50; i++) {
+      const obj = { output: Buffer.alloc(64 * 1024) };
+      refs.push(new WeakRef(obj));
+      bindings.pushInstance(L, cls, obj);
+      lua.lua_pop(L, 1);
+    }
+    const held = { output: Buffer.alloc(16) };
+    bindings.pushInstance(L, cls, held);
+    lua.lua_setglobal(L, 'kept'); // still reachable from Lua: stays the same value
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a WeakRef holds its target until the job ends
+    gc();
+    // all but the last: fengari leaves a popped value in its stack slot until the slot is reused
+    expect(refs.slice(0, -1).filter((r) => r.deref() !== undefined)).toHaveLength(0);
+    lua.lua_getglobal(L, 'kept');
+    bindings.pushInstance(L, cls, held);
+    expect(lua.lua_rawequal(L, -1, -2)).toBe(1);
   });
 });
