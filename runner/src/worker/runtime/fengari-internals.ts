@@ -1,6 +1,7 @@
 /**
  * The fengari 0.1.5 internals the runtime reaches into to make a Lua state
- * cheap (fengari is pinned; these modules have not changed since 2019), and
+ * cheap and to push a value again without a registry reference (fengari is
+ * pinned; these modules have not changed since 2019), and
  * two patches applied before fengari loads (lua/api.ts imports this module
  * first, so every fengari module picks the patched functions up):
  *
