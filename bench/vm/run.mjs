@@ -25,8 +25,6 @@ const [kernel, initrd, cmdline] = [field('kernel'), field('initrd'), field('cmdl
 const accel = spawnSync('sh', ['-c', 'test -w /dev/kvm']).status === 0 ? 'kvm' : 'tcg';
 const build = mkdtempSync(path.join(tmpdir(), 'provium-bench-vm-floor-'));
 const spawnFloor = path.join(build, 'spawn-floor');
-const built = spawnSync('gcc', ['-O2', '-static', '-o', spawnFloor, path.join(import.meta.dirname, 'spawn-floor.c')], { encoding: 'utf8' });
-if (built.status !== 0) throw new Error(`building spawn-floor.c failed (gcc and libc6-dev come with npm run setup):\n${built.stderr}`);
 
 let floorResends = 0;
 
@@ -100,6 +98,8 @@ const boots = [];
 const rts = [];
 const guestSpawns = [];
 try {
+  const built = spawnSync('gcc', ['-O2', '-static', '-o', spawnFloor, path.join(import.meta.dirname, 'spawn-floor.c')], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building spawn-floor.c failed (gcc and libc6-dev come with npm run setup):\n${built.stderr}`);
   for (let i = 0; i < RUNS; i++) {
     floors.push(await plainBoot());
     const p = provium();
