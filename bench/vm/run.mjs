@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { detectAccel } from '../../packages/qemu/dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BLOCKS = 4;
@@ -22,7 +23,7 @@ const prepared = spawnSync('node', [cli, 'prepare'], { encoding: 'utf8' });
 if (prepared.status !== 0) throw new Error(`provium prepare failed:\n${prepared.stdout}${prepared.stderr}`);
 const field = (name) => new RegExp(`${name} (.*)`).exec(prepared.stdout)[1].trim();
 const [kernel, initrd, cmdline] = [field('kernel'), field('initrd'), field('cmdline')];
-const accel = spawnSync('sh', ['-c', 'test -w /dev/kvm']).status === 0 ? 'kvm' : 'tcg';
+const accel = detectAccel(); // as Provium's VMs are launched
 const build = mkdtempSync(path.join(tmpdir(), 'provium-bench-vm-floor-'));
 const spawnFloor = path.join(build, 'spawn-floor');
 

@@ -2,10 +2,10 @@
  * Host checks for `provium doctor`: what is present, what is missing and the
  * command that installs it. Structured results; the CLI prints them.
  */
-import { constants, existsSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBinaryPath } from '@provium/agent';
+import { type AccelChoice, chooseAccel, hostAccelFacts } from '@provium/qemu';
 import { imageCacheDir } from './cache-dir.js';
 import { type ImageOptions, collectDefaultImageInputs, defaultImageDirName, defaultImageKey } from './default-image.js';
 import { loadExeca } from './load-execa.js';
@@ -28,19 +28,18 @@ async function toolVersion(name: string, command: string, args: string[], patter
   return { name, ok: true, detail: version ? `${command} ${version}` : command };
 }
 
-async function acceleratorCheck(): Promise<DoctorCheck> {
+function acceleratorCheck(): DoctorCheck {
+  const name = 'accelerator';
+  let choice: AccelChoice;
   try {
-    await access('/dev/kvm', constants.R_OK | constants.W_OK);
-    return { name: 'accelerator', ok: true, detail: 'KVM' };
+    choice = chooseAccel(hostAccelFacts());
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no /dev/kvm' : '/dev/kvm is not readable and writable by this user';
-    return {
-      name: 'accelerator',
-      ok: true,
-      detail: `TCG (${why}): guests are emulated, several times slower`,
-      fix: 'enable hardware virtualization (and add the user to the kvm group), or raise --timeout-scale',
-    };
+    return { name, ok: false, detail: (error as Error).message, fix: 'set PROVIUM_ACCEL to kvm or tcg, or unset it' };
   }
+  if (choice.accel === 'kvm') return { name, ok: true, detail: `KVM (${choice.reason})` };
+  const detail = `TCG (${choice.reason}): guests are emulated, several times slower`;
+  if (choice.reason.startsWith('PROVIUM_ACCEL')) return { name, ok: true, detail };
+  return { name, ok: true, detail, fix: 'enable hardware virtualization (nested virtualization on a cloud machine) and add the user to the kvm group, or raise --timeout-scale' };
 }
 
 async function defaultImageCheck(options: Pick<ImageOptions, 'cacheDir' | 'agentBinary'>): Promise<DoctorCheck> {
@@ -67,6 +66,6 @@ export async function doctor(options: Pick<ImageOptions, 'cacheDir' | 'agentBina
     toolVersion('zstd', 'zstd', ['--version'], /v(\d+\.\d+\.\d+)/, 'apt-get install zstd'),
     toolVersion('setpriv', 'setpriv', ['--version'], /util-linux (\S+)/, 'apt-get install util-linux'),
     defaultImageCheck(options),
-    acceleratorCheck(),
+    Promise.resolve(acceleratorCheck()),
   ]);
 }

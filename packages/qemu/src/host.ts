@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,17 +58,79 @@ async function readVersion(binary: string): Promise<QemuVersion> {
   return { major: Number(m[1]), minor: Number(m[2]), micro: Number(m[3]), text };
 }
 
-let accel: Accel | undefined;
+/** What the accelerator choice rests on, read off the host by `hostAccelFacts()`. */
+export interface AccelFacts {
+  /** `PROVIUM_ACCEL`, when set. */
+  override?: string;
+  /** Opening /dev/kvm read-write: 'ok' or the errno code (ENOENT, EACCES, ...). */
+  kvmDevice: string;
+  /** The CPU flags (/proc/cpuinfo) include vmx or svm. */
+  hardwareVirt: boolean;
+  /** The kvm_pvm module is loaded (/sys/module/kvm_pvm). */
+  pvm: boolean;
+}
 
-/** `kvm` when /dev/kvm can be opened read-write, else `tcg` (emulation). Cached. */
-export function detectAccel(): Accel {
-  if (!accel) {
-    try {
-      closeSync(openSync('/dev/kvm', 'r+'));
-      accel = 'kvm';
-    } catch {
-      accel = 'tcg';
+export interface AccelChoice {
+  accel: Accel;
+  /** Why, in words, for `provium doctor`: "KVM (...)" or what rules KVM out. */
+  reason: string;
+}
+
+/**
+ * KVM when /dev/kvm opens read-write and the CPU has hardware virtualization,
+ * else TCG; `PROVIUM_ACCEL=kvm|tcg` decides instead. A /dev/kvm without vmx/svm
+ * is a paravirtual KVM such as PVM (kvm_pvm, seen on nested cloud machines): it
+ * runs only guest kernels built for it, and Debian's kernel hangs in early boot
+ * there, so it counts as no KVM.
+ */
+export function chooseAccel(facts: AccelFacts): AccelChoice {
+  if (facts.override !== undefined) {
+    if (facts.override !== 'kvm' && facts.override !== 'tcg') {
+      throw new Error(`PROVIUM_ACCEL must be "kvm" or "tcg", got ${JSON.stringify(facts.override)}: unset it to let Provium choose`);
     }
+    return { accel: facts.override, reason: `PROVIUM_ACCEL=${facts.override}` };
   }
-  return accel;
+  if (facts.kvmDevice === 'ENOENT') return { accel: 'tcg', reason: 'no /dev/kvm' };
+  if (facts.kvmDevice !== 'ok') return { accel: 'tcg', reason: `/dev/kvm is not readable and writable by this user (${facts.kvmDevice})` };
+  if (!facts.hardwareVirt) {
+    const what = facts.pvm ? 'a paravirtual KVM (kvm_pvm), which boots only guest kernels built for PVM' : 'not hardware KVM';
+    return { accel: 'tcg', reason: `/dev/kvm is there but the CPU has no vmx/svm: it is ${what}` };
+  }
+  return { accel: 'kvm', reason: 'hardware KVM (/dev/kvm, vmx/svm)' };
+}
+
+/** Reads the facts chooseAccel() needs off this host. */
+export function hostAccelFacts(): AccelFacts {
+  let kvmDevice = 'ok';
+  try {
+    closeSync(openSync('/dev/kvm', 'r+'));
+  } catch (error) {
+    kvmDevice = (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+  let flags = '';
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // no /proc: no hardware virtualization can be shown
+  }
+  const override = process.env.PROVIUM_ACCEL;
+  return {
+    ...(override !== undefined && override !== '' ? { override } : {}),
+    kvmDevice,
+    hardwareVirt: /\b(vmx|svm)\b/.test(flags),
+    pvm: existsSync('/sys/module/kvm_pvm'),
+  };
+}
+
+let choice: AccelChoice | undefined;
+
+/** This host's accelerator and why (chooseAccel of hostAccelFacts). Cached. */
+export function accelChoice(): AccelChoice {
+  choice ??= chooseAccel(hostAccelFacts());
+  return choice;
+}
+
+/** `kvm` or `tcg`, as accelChoice() decides. Cached. */
+export function detectAccel(): Accel {
+  return accelChoice().accel;
 }
