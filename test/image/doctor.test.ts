@@ -25,6 +25,24 @@ describe('doctor', () => {
     expect(checks['default image']).toMatchObject({ ok: false, detail: expect.stringMatching(/^not built yet for kernel linux-image-6\.1\.0-\d+-amd64 /), fix: expect.stringContaining('provium prepare') });
   });
 
+  it('fails the accelerator check on a bad PROVIUM_ACCEL, naming the value', async () => {
+    const before = process.env.PROVIUM_ACCEL;
+    process.env.PROVIUM_ACCEL = 'fast';
+    try {
+      const checks = byName(await doctor({ cacheDir }));
+      expect(checks.accelerator).toEqual({
+        name: 'accelerator', ok: false,
+        detail: 'PROVIUM_ACCEL must be "kvm" or "tcg", got "fast": unset it to let Provium choose',
+        fix: 'set PROVIUM_ACCEL to kvm or tcg, or unset it',
+      });
+      process.env.PROVIUM_ACCEL = 'tcg';
+      expect(byName(await doctor({ cacheDir })).accelerator).toEqual({ name: 'accelerator', ok: true, detail: 'TCG (PROVIUM_ACCEL=tcg): guests are emulated, several times slower' });
+    } finally {
+      if (before === undefined) delete process.env.PROVIUM_ACCEL;
+      else process.env.PROVIUM_ACCEL = before;
+    }
+  });
+
   it('says what to install when a tool is missing', async () => {
     const path = process.env.PATH;
     process.env.PATH = cacheDir; // an empty directory: no tool is found
