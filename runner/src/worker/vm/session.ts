@@ -83,6 +83,16 @@ async function unlessAborted<T>(op: Promise<T>, signal: AbortSignal): Promise<T>
   }
 }
 
+/**
+ * The console's last lines for a failed handshake, as QEMU's exit errors give them;
+ * an empty console gets a hint instead (a kernel that cannot run under this host's
+ * KVM prints nothing at all).
+ */
+export function consoleReport(tail: readonly string[], accel: string): string {
+  if (tail.some((l) => l.trim() !== '')) return ` — last console lines:\n${tail.map((l) => `  | ${l}`).join('\n')}`;
+  return ` — the console is empty: the guest printed nothing since QEMU started (accelerator ${accel}; \`provium doctor\` says why it was chosen, PROVIUM_ACCEL=tcg rules KVM out)`;
+}
+
 /** Waits for the agent of a booting or restored guest: its handshake, QEMU's death, or `signal`. */
 async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: number, signal: AbortSignal): Promise<AgentClient> {
   const { AgentClient, AgentConnectionLostError } = await import('@provium/agent');
@@ -101,7 +111,7 @@ async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: number,
         if (e instanceof AgentConnectionLostError && qemuUp && !signal.aborted && attempt < HANDSHAKE_ATTEMPTS && Date.now() < deadline) continue;
         // A lost connection usually means QEMU is exiting: its exit (`died`) tells the story better.
         await Promise.race([qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
-        throw new Error(`${label}: no handshake with the guest agent (${(e as Error).message}); console tail:\n${qemu.console.tail(20).join('\n')}`);
+        throw new Error(`${label}: no handshake with the guest agent (${(e as Error).message})${consoleReport(qemu.console.tail(20), qemu.accel)}`);
       }
     }
   };
