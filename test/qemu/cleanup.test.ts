@@ -111,7 +111,7 @@ describe('no orphans', () => {
     const child = spawn(process.execPath, [join(fixtures, 'launch-child.mjs'), driverDist, root], { stdio: ['ignore', 'pipe', 'pipe'] });
     const vm = await firstLine(child);
     const ram = readRecord(vm.runDir)!.ram.path;
-    const death = await watchQemuDeath(vm.agentSocketPath);
+    const death = await watchQemuDeath(vm.agentSocketPath, vm.pid);
     child.kill('SIGKILL');
     await death.closed;
     expect(isProcessAlive(vm.pid)).toBe(false);
@@ -133,7 +133,7 @@ describe('no orphans', () => {
     // QEMU leads a session and group of its own: kill(-group of provium) cannot reach it
     expect(qemu.pgid).toBe(vm.pid);
     expect(qemu.sid).toBe(vm.pid);
-    const death = await watchQemuDeath(vm.agentSocketPath);
+    const death = await watchQemuDeath(vm.agentSocketPath, vm.pid);
     process.kill(-child.pid!, 'SIGINT');
     expect(await childExit).toEqual({ code: null, signal: 'SIGINT' }); // cleaned up, then died of the re-raised signal
     await death.closed;
@@ -147,7 +147,7 @@ describe('no orphans', () => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    const death = await watchQemuDeath(vm.agentSocketPath);
+    const death = await watchQemuDeath(vm.agentSocketPath, vm.pid);
     const workerThreadId = worker.threadId;
     await worker.terminate();
     await death.closed;

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { QemuConsole } from '../../packages/qemu/src/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type QemuConsole, isProcessAlive } from '../../packages/qemu/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const fixtures = join(here, 'fixtures');
@@ -62,10 +63,12 @@ export function consoleOutput(console: QemuConsole, text: string, from = 0, time
 
 /**
  * Connects to QEMU's agent socket (QEMU listens there); `closed` settles when
- * the connection closes, which happens when QEMU dies. Lets a test wait for
- * the death of a QEMU that is not its child.
+ * the connection has closed and process `pid` is gone (a zombie or reaped), or
+ * 10 s after the close. Lets a test wait for the death of a QEMU that is not
+ * its child: the socket closes while the process still exits (its files are
+ * released before it becomes a zombie), so the close alone can come too early.
  */
-export function watchQemuDeath(agentSocketPath: string): Promise<{ closed: Promise<void> }> {
+export function watchQemuDeath(agentSocketPath: string, pid: number): Promise<{ closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const sock = connect(agentSocketPath);
     sock.once('error', reject);
@@ -73,7 +76,10 @@ export function watchQemuDeath(agentSocketPath: string): Promise<{ closed: Promi
       sock.off('error', reject);
       sock.on('error', () => {}); // ECONNRESET when QEMU dies; 'close' follows
       sock.resume();
-      resolve({ closed: new Promise((done) => sock.once('close', () => done())) });
+      const closed = new Promise<void>((done) => sock.once('close', () => done())).then(async () => {
+        for (const end = Date.now() + 10_000; isProcessAlive(pid) && Date.now() < end;) await sleep(10);
+      });
+      resolve({ closed });
     });
   });
 }

@@ -239,7 +239,7 @@ describe('killAllSync', () => {
   it('kills every QEMU of this process and removes their run dirs', async () => {
     const a = await launch({ name: 'ka' });
     const b = await launch({ name: 'kb' });
-    const aDeath = await watchQemuDeath(a.agentSocketPath);
+    const aDeath = await watchQemuDeath(a.agentSocketPath, a.pid);
     const killed = killAllSync({ runtimeRoots: [root] });
     expect(killed.sort((x, y) => x - y)).toEqual([a.pid, b.pid].sort((x, y) => x - y));
     expect(existsSync(a.runDir) || existsSync(b.runDir)).toBe(false);
