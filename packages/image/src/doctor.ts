@@ -30,15 +30,16 @@ async function toolVersion(name: string, command: string, args: string[], patter
 
 function acceleratorCheck(): DoctorCheck {
   const name = 'accelerator';
+  const facts = hostAccelFacts();
   let choice: AccelChoice;
   try {
-    choice = chooseAccel(hostAccelFacts());
+    choice = chooseAccel(facts);
   } catch (error) {
     return { name, ok: false, detail: (error as Error).message, fix: 'set PROVIUM_ACCEL to kvm or tcg, or unset it' };
   }
   if (choice.accel === 'kvm') return { name, ok: true, detail: `KVM (${choice.reason})` };
   const detail = `TCG (${choice.reason}): guests are emulated, several times slower`;
-  if (choice.reason.startsWith('PROVIUM_ACCEL')) return { name, ok: true, detail };
+  if (facts.override !== undefined) return { name, ok: true, detail }; // the user's choice: nothing to hint
   return { name, ok: true, detail, fix: 'enable hardware virtualization (nested virtualization on a cloud machine) and add the user to the kvm group, or raise --timeout-scale' };
 }
 
@@ -66,6 +67,6 @@ export async function doctor(options: Pick<ImageOptions, 'cacheDir' | 'agentBina
     toolVersion('zstd', 'zstd', ['--version'], /v(\d+\.\d+\.\d+)/, 'apt-get install zstd'),
     toolVersion('setpriv', 'setpriv', ['--version'], /util-linux (\S+)/, 'apt-get install util-linux'),
     defaultImageCheck(options),
-    Promise.resolve(acceleratorCheck()),
+    acceleratorCheck(),
   ]);
 }

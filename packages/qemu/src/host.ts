@@ -122,15 +122,10 @@ export function hostAccelFacts(): AccelFacts {
   };
 }
 
-let choice: AccelChoice | undefined;
+let accel: Accel | undefined;
 
-/** This host's accelerator and why (chooseAccel of hostAccelFacts). Cached. */
-export function accelChoice(): AccelChoice {
-  choice ??= chooseAccel(hostAccelFacts());
-  return choice;
-}
-
-/** `kvm` or `tcg`, as accelChoice() decides. Cached. */
+/** This host's accelerator: chooseAccel of hostAccelFacts. Cached. */
 export function detectAccel(): Accel {
-  return accelChoice().accel;
+  accel ??= chooseAccel(hostAccelFacts()).accel;
+  return accel;
 }

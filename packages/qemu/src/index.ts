@@ -5,7 +5,7 @@ export { QmpClient, type QmpEvent, type QmpGreeting, type QmpClientOptions } fro
 export { QemuConsole } from './console.js';
 export { QmpCommandError, QemuExitedError } from './errors.js';
 export { LAUNCH_TEMPLATE_VERSION, MACHINE_TYPE, AGENT_PORT_NAME, AGENT_PORT_ID, buildQemuArgs, type LaunchSpec } from './cmdline.js';
-export { qemuVersion, detectAccel, accelChoice, chooseAccel, hostAccelFacts, QEMU_BINARY, type Accel, type AccelChoice, type AccelFacts, type QemuVersion } from './host.js';
+export { qemuVersion, detectAccel, chooseAccel, hostAccelFacts, QEMU_BINARY, type Accel, type AccelChoice, type AccelFacts, type QemuVersion } from './host.js';
 export { defaultRuntimeRoot, sweepStaleRunDirs, readRecord, type RunDirRecord, type SweepResult } from './rundir.js';
 export { killAllSync, killQemuSync, installCleanupHandlers, liveQemuPids, trackQemu, untrackQemu, type KillAllOptions } from './registry.js';
 export { isProcessAlive, procStat } from './procfs.js';
