@@ -6,9 +6,9 @@
  */
 import { API, type ApiSchema, type ClassSpec, type RecordSpec } from '@provium/types';
 import { afterAll, describe, expect, test } from 'vitest';
+import { API_BINDINGS } from '../../runner/src/worker/api/bindings.js';
+import { listExposed } from '../../runner/src/worker/api/exposed.js';
 import { BindingRegistry } from '../../runner/src/worker/binding/registry.js';
-import { listExposed } from '../../runner/src/worker/binding/exposed.js';
-import { registerFramework } from '../../runner/src/worker/framework/register.js';
 import { cleanupRuns, failureOf, runLua } from './helpers.js';
 
 afterAll(cleanupRuns);
@@ -57,8 +57,7 @@ class Gadget {
 
 const signals: AbortSignal[] = [];
 let loopTurns = 0;
-const registry = new BindingRegistry();
-registerFramework(registry);
+const registry = BindingRegistry.from(API_BINDINGS);
 registry.registerClass<Gadget>('Gadget', {
   is: (v) => v instanceof Gadget,
   receiver: 'gadget',

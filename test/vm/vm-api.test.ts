@@ -133,6 +133,23 @@ test("argument errors come from the schema", function(t)
   t:assert_eq(rel.state, "created")
 end)
 
+test("a call that waits is refused where Lua cannot wait, before it reaches the guest", function(t)
+  local f = vm:open_file("/tmp/sort-f", "w")
+  for _, call in ipairs({
+    function() vm:write_file("/tmp/sorted", "x") end,
+    function() f:tell() end,
+    function() f:seek(0) end,
+  }) do
+    local err = t:assert_raises(function() table.sort({ 2, 1 }, function(a, b) call() return a < b end) end)
+    t:assert_contains(tostring(err), "cannot be called inside a table.sort comparator")
+  end
+  f:close()
+  t:assert_eq(vm:run("test -e /tmp/sorted; echo $?").stdout, "1\\n")
+  local vms = { vm, provium:vm("sort-b", "default") }
+  table.sort(vms, function(a, b) return a.name > b.name end) -- what does not wait still works there
+  t:assert_eq(vms[1].name, "sort-b")
+end)
+
 test("processes and streams", function(t)
   local p = vm:run_async("echo start; read line; echo got:$line; echo oops >&2; sleep 30")
   t:assert(p:pid() > 1, "a guest pid")
@@ -280,6 +297,7 @@ describe('the VM API on the default guest', () => {
     'console and clock',
     'argument errors come from the schema',
     'processes and streams',
+    'a call that waits is refused where Lua cannot wait, before it reaches the guest',
     'open files and pushed host files',
     'after death the VM stays dead',
     'the state machine',

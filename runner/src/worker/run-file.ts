@@ -10,7 +10,8 @@ import { lauxlib, lua, type LuaState } from './lua/api.js';
 import { traceback } from './lua/debug-info.js';
 import { rawErrorText } from './lua/values.js';
 import { compileApi } from './binding/compile.js';
-import { defaultRegistry, type BindingRegistry, type FileServices } from './binding/registry.js';
+import type { BindingRegistry, FileServices } from './binding/registry.js';
+import { defaultRegistry } from './api/bindings.js';
 import { EventBatcher } from './event-batcher.js';
 import { failureFromThread, splitLocation } from './framework/failure.js';
 import { FileRun } from './framework/file-run.js';
@@ -22,7 +23,6 @@ import type { Runtime } from './runtime/runtime.js';
 import { describeActual } from './binding/check.js';
 import { genericToJs } from './binding/convert.js';
 import { LabSnapshotHandle, SnapshotHandle } from './vm/snapshots.js';
-import './implementations.js';
 
 export interface RunOptions {
   /** Another schema/registry than the built-in ones (tests of the binding layer). */

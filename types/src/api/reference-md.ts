@@ -1,4 +1,4 @@
-/** The schema as Markdown: `docs/reference/api.md` is generated from this (`npm run docs:reference`). */
+/** The schema as Markdown: `docs/reference/api.md` is generated from this (`npm run gen:api`). */
 import type { ApiSchema, FunctionSpec } from './schema-types.js';
 import { formatType, parseType } from './type-expr.js';
 
@@ -21,7 +21,7 @@ export function toReferenceMarkdown(schema: ApiSchema): string {
   const out = [
     `# Provium Lua API reference (${schema.version})`,
     '',
-    'Generated from the schema in `types/src/api/schema.ts` — do not edit by hand; run `npm run docs:reference`.',
+    'Generated from the schema in `types/src/api/schema.ts` — do not edit by hand; run `npm run gen:api`.',
     'Entries marked *not available yet* are part of the contract but not implemented by this version: the runtime',
     'raises "not available yet" when they are called and the language server says so.',
     '',

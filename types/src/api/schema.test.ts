@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { API } from './schema.js';
 import { toLuaCats } from './luacats.js';
 import { toReferenceMarkdown } from './reference-md.js';
+import { toBindingInterfaces } from './bindings-ts.js';
 import { allTypeTexts, findClass, parseType } from './type-expr.js';
 
 describe('API schema', () => {
@@ -44,7 +45,12 @@ describe('API schema', () => {
     expect(withPlanned).toContain('not available yet');
   });
 
-  it('docs/reference/api.md is the generated reference (run `npm run docs:reference`)', () => {
+  it('bindings.generated.ts is generated from the schema (run `npm run gen:api`)', () => {
+    const committed = readFileSync(new URL('./bindings.generated.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(toBindingInterfaces(API));
+  });
+
+  it('docs/reference/api.md is the generated reference (run `npm run gen:api`)', () => {
     const committed = readFileSync(new URL('../../../docs/reference/api.md', import.meta.url), 'utf8');
     expect(committed).toBe(toReferenceMarkdown(API) + '\n');
   });

@@ -7,14 +7,11 @@
  *
  * A JS implementation receives converted arguments and may return a Promise:
  * the Lua thread then waits (a host call) without blocking the event loop.
- *
- *   defaultRegistry.registerClass<Vm>('VM', {
- *     is: (v) => v instanceof Vm,
- *     methods: { boot: async (vm, [opts], call) => { await vm.boot(opts, call.signal); return vm; } },
- *     fields: { state: { get: (vm) => vm.state } },
- *   });
+ * The runtime's own implementations are typed against the schema in api/
+ * (api/bindings.ts is their table); this registry is the loose form the
+ * dispatcher reads, which tests also fill for schemas of their own.
  */
-import type { FileTask, HostServices, VmEvent } from '@provium/types';
+import type { FileTask, HostServices, Lua, VmEvent } from '@provium/types';
 import type { LuaState } from '../lua/api.js';
 import type { SourceLocation } from '../lua/debug-info.js';
 
@@ -99,30 +96,23 @@ export class BindingRegistry {
   /** Bumped on every change, so compiled views know they are stale. */
   version = 0;
 
-  /** Adds methods/fields/hooks to a class; registering a member twice is an error. */
+  /** The registry of a whole typed table (api/bindings.ts): its types were checked against the schema at compile time. */
+  static from(bindings: Lua.ApiBindings): BindingRegistry {
+    const registry = new BindingRegistry();
+    for (const [name, impl] of Object.entries(bindings.classes)) registry.registerClass(name, impl as unknown as ClassImpl);
+    for (const [name, impl] of Object.entries(bindings.globals)) registry.registerGlobal(name, impl as unknown as GlobalImpl);
+    return registry;
+  }
+
+  /** Registers the implementation of a class; each class once. */
   registerClass<T>(name: string, impl: ClassImpl<T>): void {
-    const current = this.classes.get(name) ?? {};
-    const merged: ClassImpl = { ...current };
-    for (const key of ['is', 'receiver', 'member', 'tostring'] as const) {
-      if (impl[key] === undefined) continue;
-      if (current[key] !== undefined) throw new Error(`binding: ${name}.${key} is already registered`);
-      (merged as Record<string, unknown>)[key] = impl[key];
-    }
-    for (const key of ['methods', 'fields'] as const) {
-      const add = impl[key] ?? {};
-      const have = current[key] ?? {};
-      for (const member of Object.keys(add)) {
-        if (member in have) throw new Error(`binding: ${name}:${member} is already registered`);
-      }
-      merged[key] = { ...have, ...add } as never;
-    }
-    this.classes.set(name, merged);
+    if (this.classes.has(name)) throw new Error(`binding: class ${name} is already registered`);
+    this.classes.set(name, impl);
     this.version++;
   }
 
-  /** Registers a global; `replace` swaps an existing one (e.g. the object behind `provium`). */
-  registerGlobal(name: string, impl: GlobalImpl, opts: { replace?: boolean } = {}): void {
-    if (this.globals.has(name) && !opts.replace) throw new Error(`binding: global ${name} is already registered`);
+  registerGlobal(name: string, impl: GlobalImpl): void {
+    if (this.globals.has(name)) throw new Error(`binding: global ${name} is already registered`);
     this.globals.set(name, impl);
     this.version++;
   }
@@ -143,6 +133,3 @@ export class BindingRegistry {
     return [...this.globals.keys()];
   }
 }
-
-/** The registry the runtime uses: the test framework and (later) the VM layer register here at import time. */
-export const defaultRegistry = new BindingRegistry();

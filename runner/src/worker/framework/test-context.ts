@@ -8,7 +8,6 @@ import { authorLocation, traceback } from '../lua/debug-info.js';
 import { bytesToText, raise, toText } from '../lua/values.js';
 import { throwAbort } from '../runtime/host-call.js';
 import { runtimeOf } from '../runtime/runtime.js';
-import type { ClassImpl } from '../binding/registry.js';
 import type { TestRun } from './file-run.js';
 import { compareDeep, formatValue } from './format.js';
 
@@ -28,13 +27,13 @@ function withMsg(L: LuaState, message: string, msgIdx: number): string {
   return lua.lua_isnoneornil(L, msgIdx) ? message : `${message}: ${toText(L, msgIdx)}`;
 }
 
-function assert(L: LuaState, t: TestRun): number {
+export function assert(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   if (lua.lua_toboolean(L, 2)) return 0;
   return fail(L, t, withMsg(L, 'assertion failed', 3));
 }
 
-function assertEq(L: LuaState, t: TestRun): number {
+export function assertEq(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   const diff = compareDeep(L, 2, 3);
   if (diff === null) return 0;
@@ -47,13 +46,13 @@ function assertEq(L: LuaState, t: TestRun): number {
   return fail(L, t, withMsg(L, text, 4));
 }
 
-function assertNeq(L: LuaState, t: TestRun): number {
+export function assertNeq(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   if (compareDeep(L, 2, 3) !== null) return 0;
   return fail(L, t, withMsg(L, `assert_neq failed: both values are ${formatValue(L, 2)}`, 4));
 }
 
-function assertContains(L: LuaState, t: TestRun): number {
+export function assertContains(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   if (lua.lua_type(L, 2) === lua.LUA_TSTRING) {
     const nt = lua.lua_type(L, 3);
@@ -83,7 +82,7 @@ interface RaisesCtx {
 }
 
 /** t:assert_raises(fn, msg): fn at 2, msg at 3; returns the error. */
-function assertRaises(L: LuaState, t: TestRun): number {
+export function assertRaises(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   t.expectingErrors++;
   lua.lua_settop(L, 3);
@@ -103,12 +102,12 @@ function afterRaises(L: LuaState, status: number, ctx: RaisesCtx): number {
   return 1;
 }
 
-function failMethod(L: LuaState, t: TestRun): number {
+export function failMethod(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   return fail(L, t, toText(L, 2));
 }
 
-function skip(L: LuaState, t: TestRun): number {
+export function skip(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   const reason = lua.lua_isnoneornil(L, 2) ? 'skipped' : toText(L, 2);
   const rt = runtimeOf(L);
@@ -117,40 +116,20 @@ function skip(L: LuaState, t: TestRun): number {
   return throwAbort(L, rt);
 }
 
-function log(L: LuaState, t: TestRun): number {
+export function log(L: LuaState, t: TestRun): number {
   const text = bytesToText(lauxlib.luaL_tolstring(L, 2));
   t.scope.write(text + '\n');
   return 0;
 }
 
-export const testContextImpl: ClassImpl<TestRun> = {
-  receiver: 't',
-  is: (v) => v !== null && typeof v === 'object' && 'expectingErrors' in v,
-  tostring: (t) => `TestContext: ${t.name}`,
-  methods: {
-    assert: { raw: assert },
-    assert_eq: { raw: assertEq },
-    assert_neq: { raw: assertNeq },
-    assert_contains: { raw: assertContains },
-    assert_raises: { raw: assertRaises },
-    fail: { raw: failMethod },
-    skip: { raw: skip },
-    log: { raw: log },
-  },
-  fields: {
-    name: { get: (t) => t.name },
-    meta: {
-      rawGet: (L, t) => {
-        if (t.test.metaRef === lauxlib.LUA_REFNIL) {
-          lua.lua_newtable(L); // the test had no meta: an empty table, the same one each time
-          lua.lua_pushvalue(L, -1);
-          t.test.metaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-          return 1;
-        }
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, t.test.metaRef);
-        return 1;
-      },
-    },
-  },
-};
-
+/** `t.meta`: the test's meta table, or an empty table (the same one each time) when it had none. */
+export function pushMeta(L: LuaState, t: TestRun): number {
+  if (t.test.metaRef === lauxlib.LUA_REFNIL) {
+    lua.lua_newtable(L);
+    lua.lua_pushvalue(L, -1);
+    t.test.metaRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    return 1;
+  }
+  lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, t.test.metaRef);
+  return 1;
+}

@@ -9,11 +9,11 @@ import vm from 'node:vm';
 import { API, type FileTask } from '@provium/types';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileApi } from '../binding/compile.js';
-import { defaultRegistry, type FileServices } from '../binding/registry.js';
+import type { FileServices } from '../binding/registry.js';
+import { defaultRegistry } from '../api/bindings.js';
 import { lauxlib, lua, to_luastring, type LuaState } from '../lua/api.js';
 import { runLuaFile } from '../run-file.js';
 import { createLuaState, LIBS } from './create-state.js';
-import '../implementations.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'provium-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

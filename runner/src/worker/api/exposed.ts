@@ -8,9 +8,9 @@ import { API, type ApiSchema } from '@provium/types';
 import { lauxlib, lua } from '../lua/api.js';
 import { pushText, toText } from '../lua/values.js';
 import { createLuaState } from '../runtime/create-state.js';
-import { compileApi } from './compile.js';
-import { defaultRegistry, type BindingRegistry, type FileServices } from './registry.js';
-import '../implementations.js';
+import { compileApi } from '../binding/compile.js';
+import type { BindingRegistry, FileServices } from '../binding/registry.js';
+import { defaultRegistry } from './bindings.js';
 
 export interface ExposedApi {
   globals: string[];

@@ -1,0 +1,45 @@
+/**
+ * The one registration table of the Lua API: every class and global of the
+ * schema with its implementation. `Lua.ApiBindings` is generated from the
+ * schema, so a class or method left out here, or one implemented with the
+ * wrong argument types, does not compile.
+ */
+import type { Lua } from '@provium/types';
+import { BindingRegistry } from '../binding/registry.js';
+import './objects.js';
+import { bridgeBinding } from './bridge.js';
+import { clockBinding } from './clock.js';
+import { consoleBinding } from './console.js';
+import { fileBinding } from './file.js';
+import { globalBindings } from './globals.js';
+import { labSnapshotBinding } from './lab-snapshot.js';
+import { labBinding } from './lab.js';
+import { nicBinding } from './nic.js';
+import { processBinding } from './process.js';
+import { runResultBinding } from './run-result.js';
+import { snapshotBinding } from './snapshot.js';
+import { streamBinding } from './stream.js';
+import { testContextBinding } from './test-context.js';
+import { vmBinding } from './vm.js';
+
+export const API_BINDINGS: Lua.ApiBindings = {
+  classes: {
+    TestContext: testContextBinding,
+    Lab: labBinding,
+    VM: vmBinding,
+    Snapshot: snapshotBinding,
+    LabSnapshot: labSnapshotBinding,
+    RunResult: runResultBinding,
+    Process: processBinding,
+    File: fileBinding,
+    Stream: streamBinding,
+    Console: consoleBinding,
+    Clock: clockBinding,
+    Bridge: bridgeBinding,
+    NIC: nicBinding,
+  },
+  globals: globalBindings,
+};
+
+/** The registry the runtime uses. */
+export const defaultRegistry = BindingRegistry.from(API_BINDINGS);

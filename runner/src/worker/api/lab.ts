@@ -1,0 +1,62 @@
+/** `provium` and every lab: the binding of the schema's Lab class. */
+import path from 'node:path';
+import type { Lua } from '@provium/types';
+import { Lab, testScoped } from '../vm/lab.js';
+import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
+import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { snapshotPathArg } from './scope.js';
+
+export const labBinding: Lua.LabBinding = {
+  is: (v) => v instanceof Lab,
+  receiver: 'lab',
+  member: (lab, name) => lab.vms.get(name) ?? lab.bridges.get(name) ?? lab.labs.get(name),
+  fields: {
+    reset_between_tests: {
+      get: (_lab, call) => resetBetweenTests.has(call.services),
+      set: (lab, on, call) => setResetBetweenTests(lab, call.services, on),
+    },
+    timeout: {
+      get: (_lab, call) => call.services.fileTimeoutSeconds,
+      set: (_lab, seconds, call) => call.services.setFileTimeout(seconds),
+    },
+  },
+  methods: {
+    vm: (lab, [name, profile, opts]) => (profile === undefined ? lab.lookup(name) : lab.create(name, profile, opts)),
+    // bridge(name) looks the bridge up, or creates it (the user's own fixture example does `provium:bridge("lan")`).
+    bridge: async (lab, [name], call) => (call.overload === 1 && lab.bridges.get(name)) || lab.createBridge(name),
+    lab: (lab, [name]) => lab.subLab(name),
+    include: (lab, [member]) => lab.include(member),
+    remove: (lab, [member]) => lab.remove(member),
+    members: (lab) => lab.members(),
+    boot: async (lab, _args, call) => {
+      await lab.boot(call.signal);
+      return lab;
+    },
+    shutdown: async (lab) => {
+      await Promise.all(lab.allVms().map((v) => v.session.shutdown()));
+    },
+    pause: async (lab) => {
+      await Promise.all(lab.allVms().filter((v) => v.session.state === 'booted').map((v) => v.session.pause()));
+    },
+    resume: async (lab) => {
+      await Promise.all(lab.allVms().filter((v) => v.session.state === 'paused').map((v) => v.session.resume()));
+    },
+    snapshot: async (lab, [dir], call) => lab.snapshot(snapshotPathArg(dir, 'lab:snapshot()') ?? freshTempPath(call.services, 'lab', '')),
+    restore: async (lab, [snap], call) => {
+      await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap), call.signal);
+      return lab;
+    },
+    claim: async (lab, [opts]) => lab.claim(opts),
+    vm_fixture: async (lab, [name], call) => {
+      const vm = await lab.vmFixture(name, call.signal);
+      testScoped(lab, vm.session.name, call.services);
+      return vm;
+    },
+    lab_fixture: async (lab, [name], call) => {
+      const sub = await lab.labFixture(name, call.signal);
+      testScoped(lab, [...lab.labs].find(([, l]) => l === sub)![0], call.services);
+      return sub;
+    },
+    depends_on_file: () => undefined,
+  },
+};

@@ -1,0 +1,15 @@
+/** `vm:nic(bridge)`: the binding of the schema's NIC class. */
+import type { Lua } from '@provium/types';
+import { NicHandle } from '../vm/handles.js';
+
+export const nicBinding: Lua.NICBinding = {
+  is: (v) => v instanceof NicHandle,
+  receiver: 'nic',
+  tostring: (n) => `NIC(${n.vm.session.name} on ${n.bridge.name})`,
+  methods: {
+    counters: async (n) => {
+      const c = await (await n.bridge.net()).counters(n.bridge.id, n.vm.session.netId);
+      return { rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, rx_packets: c.rx_packets, tx_packets: c.tx_packets };
+    },
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The objects behind the Lua API's VM-side classes that are thin views of a
+ * session or a lab: a VM, a bridge, a NIC, an open guest file, a console and
+ * a clock. Free of Lua: their bindings are in api/.
+ */
+import type { AgentFile } from '@provium/agent';
+import type { Lab } from './lab.js';
+import type { VmSession } from './session.js';
+
+export class VmHandle {
+  constructor(
+    readonly session: VmSession,
+    /** The lab that created it (its network and bridges). */
+    readonly lab: Lab,
+  ) {}
+}
+
+/** A bridge of a lab: a switch in the network thread; VMs are known to it by their ids in the file. */
+export class BridgeHandle {
+  constructor(
+    readonly lab: Lab,
+    readonly name: string,
+    readonly id: string,
+  ) {}
+
+  net() {
+    return this.lab.requireNetwork().get();
+  }
+
+  /** `bridge:attach(vms)`: a NIC per VM (at launch if not booted yet, hot-plugged if running). */
+  async attach(vms: VmHandle[]): Promise<void> {
+    for (const v of vms) {
+      if (v.session.state === 'paused') throw new Error(`bridge "${this.name}": ${v.session.label} is paused: resume it before attaching it (its guest configures the NIC)`);
+      if (v.session.state === 'shutdown') throw new Error(`bridge "${this.name}": ${v.session.label} is shut down`);
+    }
+    const net = await this.net();
+    for (const v of vms) net.addVm(v.session.netId, { name: v.session.name });
+    await net.attach(this.id, vms.map((v) => v.session.netId));
+  }
+}
+
+/** `vm:nic(bridge)`: one VM's interface on one bridge. */
+export class NicHandle {
+  constructor(
+    readonly vm: VmHandle,
+    readonly bridge: BridgeHandle,
+  ) {}
+}
+
+/** An open guest file; closed at the end of the file if the test did not close it. */
+export class FileHandle {
+  closed = false;
+  constructor(
+    readonly vm: VmHandle,
+    readonly path: string,
+    readonly file: AgentFile,
+  ) {}
+
+  use(): AgentFile {
+    if (this.closed) throw new Error(`${this.vm.session.label}: file ${this.path} is closed`);
+    this.vm.session.agentFor();
+    return this.file;
+  }
+}
+
+/** `vm:console()`. */
+export class ConsoleHandle {
+  constructor(readonly vm: VmHandle) {}
+}
+
+/** `vm:clock()`. */
+export class ClockHandle {
+  constructor(readonly vm: VmHandle) {}
+}

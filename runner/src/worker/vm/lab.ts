@@ -1,0 +1,344 @@
+/**
+ * A lab: the file's root lab (`provium`) or a sub-lab, with its VMs, bridges
+ * and sub-labs; it creates, boots, snapshots and restores them and resumes
+ * fixtures into itself. Every VM of a file is killed when the file ends,
+ * whatever way it ends. Free of Lua: the binding is api/lab.ts.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NetworkState } from '@provium/net';
+import type { FileServices } from '../binding/registry.js';
+import { ClaimingHost } from './claim.js';
+import { BridgeHandle, VmHandle } from './handles.js';
+import { FileNetwork, renameState } from './network.js';
+import { resetBetweenTests } from './resets.js';
+import { VmSession, shareLease, type VmOpts } from './session.js';
+import { LabSnapshotHandle, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
+
+/** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
+const MIN_MEMORY = 32 * 1024 * 1024;
+
+/** How a restored VM maps its RAM: a copy it can snapshot again cheaply when it will be snapshotted (fixture builds, reset_between_tests). */
+export function restoreMode(services: FileServices): 'private' | 'copy' {
+  return services.task.fixture || resetBetweenTests.has(services) ? 'copy' : 'private';
+}
+
+/**
+ * Starts loading the QEMU driver and the agent client while the main thread
+ * finds the fixture (computing keys, on first use): the first resume of a
+ * worker needs both (a failed load is reported where the restore imports them).
+ */
+function preloadDriver(): void {
+  import('@provium/qemu').catch(() => {});
+  import('@provium/agent').catch(() => {});
+}
+
+/** Lab fixture copies resumed by this worker: numbers their network ids. */
+let labCopies = 0;
+
+/**
+ * A fixture resumed inside a test lives as long as the test: its VMs are
+ * killed and leave the lab when the test ends, so every test can resume the
+ * same fixture afresh. In top-level code it lives as long as the file.
+ */
+export function testScoped(lab: Lab, member: string, services: FileServices): void {
+  if (services.testName === undefined) return;
+  services.onScopeEnd(async () => {
+    const vm = lab.vms.get(member);
+    const sub = lab.labs.get(member);
+    lab.vms.delete(member);
+    lab.labs.delete(member);
+    await Promise.all([...(vm ? [vm] : []), ...(sub ? sub.allVms() : [])].map((v) => v.session.kill('test ended')));
+  });
+}
+
+export class Lab {
+  readonly vms = new Map<string, VmHandle>();
+  /** Sub-labs by name (`lab:lab(name)`, a lab fixture's lab). */
+  readonly labs = new Map<string, Lab>();
+  readonly bridges = new Map<string, BridgeHandle>();
+  /** The file's view of the main thread's services, with its claim if it made one. */
+  private readonly host: ClaimingHost | undefined;
+  /** The file's network (shared by the whole lab tree). */
+  readonly network: FileNetwork | undefined;
+  /** The file's claim on the shared pool, given back after its VMs are gone. */
+  private claimId: number | undefined;
+
+  constructor(
+    readonly services: FileServices,
+    parent?: Lab,
+    /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab. */
+    readonly prefix = '',
+  ) {
+    this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath);
+    this.network = parent ? parent.network : this.host && new FileNetwork(this.host, services);
+    if (parent) return; // the root lab's file-end cleanup covers its sub-labs
+    services.onFileEnd(async () => {
+      const keep = services.task.keepOnFailure && services.fileFailed;
+      await Promise.all(this.allVms().map((v) => (keep ? v.session.keep() : v.session.kill('file ended'))));
+      if (this.claimId !== undefined) await services.host!.release(this.claimId);
+    });
+    services.onTestFailure((test) => this.keepArtifacts(test));
+  }
+
+  /** The console and agent logs of every VM that was started, under .provium/artifacts/<file>/<test>/. */
+  private async keepArtifacts(test: string): Promise<Record<string, string>> {
+    const started = this.allVms().filter((v) => v.session.console !== undefined);
+    if (started.length === 0) return {};
+    const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+    const dir = path.resolve('.provium', 'artifacts', slug(this.services.task.displayPath), slug(test));
+    await mkdir(dir, { recursive: true });
+    const kept: Record<string, string> = {};
+    for (const v of started) {
+      const name = v.session.name;
+      kept[`${name} console log`] = path.join(dir, `${name}.console.log`);
+      await writeFile(kept[`${name} console log`], v.session.consoleLog());
+      const agentLog = await v.session.agentLog();
+      if (agentLog !== undefined) {
+        kept[`${name} agent log`] = path.join(dir, `${name}.agent.log`);
+        await writeFile(kept[`${name} agent log`], agentLog);
+      }
+    }
+    return kept;
+  }
+
+  /** Every VM of the tree: this lab's and its sub-labs'. */
+  allVms(): VmHandle[] {
+    return [...new Set([...this.vms.values(), ...[...this.labs.values()].flatMap((l) => l.allVms())])];
+  }
+
+  /** Throws when `name` is taken by any member of this lab. */
+  private checkFree(name: string, what: string): void {
+    const taken = this.vms.has(name) ? 'a VM' : this.bridges.has(name) ? 'a bridge' : this.labs.has(name) ? 'a sub-lab' : undefined;
+    if (taken) throw new Error(`${what} "${name}": the lab already has ${taken} named "${name}"; pick another name`);
+  }
+
+  /** `lab:lab(name?)`: a new, empty sub-lab. */
+  subLab(name: string | undefined): Lab {
+    let label = name ?? 'lab';
+    if (name !== undefined) this.checkFree(name, 'sub-lab');
+    else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `lab${n}`;
+    const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
+    this.labs.set(label, sub);
+    return sub;
+  }
+
+  /** `lab:bridge(name, opts)`: a new bridge on the file's network (its switch runs in the network thread). */
+  async createBridge(name: string): Promise<BridgeHandle> {
+    this.checkFree(name, 'bridge');
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) throw new Error(`bridge name "${name}" must be a hostname label: letters, digits and inner dashes (VMs resolve <vm>.${name})`);
+    const net = await this.requireNetwork().get();
+    const id = `${this.prefix}${name}`;
+    await net.addBridge(id, { name });
+    const b = new BridgeHandle(this, name, id);
+    this.bridges.set(name, b);
+    return b;
+  }
+
+  /** `lab:include(x)`: makes a VM, bridge or lab a member of this lab too (boot, shutdown, pause and resume reach it). */
+  include(member: VmHandle | BridgeHandle | Lab): void {
+    const name = member instanceof VmHandle ? member.session.name : member instanceof BridgeHandle ? member.name : [...(member.parentLabels() ?? [])][0] ?? 'lab';
+    if (member === this) throw new Error('lab:include(): a lab cannot include itself');
+    if (member instanceof VmHandle) {
+      if (this.vms.get(name) === member) return;
+      this.checkFree(name, 'VM');
+      this.vms.set(name, member);
+    } else if (member instanceof BridgeHandle) {
+      if (this.bridges.get(name) === member) return;
+      this.checkFree(name, 'bridge');
+      this.bridges.set(name, member);
+    } else {
+      if ([...this.labs.values()].includes(member)) return;
+      if (member.allLabs().includes(this)) throw new Error('lab:include(): that lab contains this one; including it would make a cycle');
+      let label = name;
+      for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${name}${n}`;
+      this.labs.set(label, member);
+    }
+  }
+
+  /** `lab:remove(x)`: x stops being a member of this lab (it keeps running). */
+  remove(member: VmHandle | BridgeHandle | Lab): void {
+    for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) {
+      for (const [k, v] of map) if (v === member) map.delete(k);
+    }
+  }
+
+  /** This lab and every lab below it. */
+  allLabs(): Lab[] {
+    return [this, ...[...this.labs.values()].flatMap((l) => l.allLabs())];
+  }
+
+  /** The prefix's last label: the name this lab was created under. */
+  parentLabels(): string[] {
+    const parts = this.prefix.split('/').filter(Boolean);
+    return parts.length ? [parts[parts.length - 1]] : [];
+  }
+
+  requireNetwork(): FileNetwork {
+    if (!this.network) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+    return this.network;
+  }
+
+  /** Every member of the tree, for shutdown/pause/resume. */
+  members(): (VmHandle | BridgeHandle | Lab)[] {
+    return [...this.vms.values(), ...this.bridges.values(), ...this.labs.values()];
+  }
+
+  create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
+    if (this.labs.has(name) || this.bridges.has(name)) this.checkFree(name, 'VM');
+    if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
+      throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);
+    }
+    if (opts?.cpus !== undefined && opts.cpus < 1) throw new Error(`VM "${name}": cpus must be at least 1; got ${opts.cpus}`);
+    if (opts?.memory !== undefined && opts.memory < MIN_MEMORY) {
+      throw new Error(`VM "${name}": memory ${opts.memory} bytes is too small to boot a Linux guest; give at least "${MIN_MEMORY / 1024 / 1024}M"`);
+    }
+    const host = this.requireHost();
+    const s = this.services;
+    const session = new VmSession(name, profile, opts ?? {}, {
+      host,
+      net: this.requireNetwork(),
+      file: s.task.displayPath,
+      timeoutScale: s.timeoutScale,
+      vmEvent: (e) => s.vmEvent(e),
+    }, `${this.prefix}${name}`);
+    const vm = new VmHandle(session, this);
+    this.vms.set(name, vm);
+    return vm;
+  }
+
+  private requireHost(): ClaimingHost {
+    if (!this.host) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
+    return this.host;
+  }
+
+  async claim(wants: { memory?: number; cpus?: number }): Promise<void> {
+    const host = this.requireHost();
+    this.claimId = await host.claim({ memory: wants.memory ?? 0, cpus: wants.cpus ?? 0 });
+  }
+
+  /** Boots every created VM on ONE pool acquisition (no hold-and-wait between labs), in parallel. */
+  async boot(signal: AbortSignal): Promise<void> {
+    const todo = this.allVms().filter((v) => v.session.state === 'created');
+    if (todo.length === 0) return;
+    const demands = await Promise.all(todo.map((v) => v.session.demand()));
+    const total = demands.reduce((t, d) => ({ memory: t.memory + d.memory, cpus: t.cpus + d.cpus }), { memory: 0, cpus: 0 });
+    const host = this.requireHost();
+    const leaseId = await host.acquire(`lab of ${this.services.task.displayPath} (${todo.map((v) => v.session.name).join(', ')})`, total);
+    const shares = shareLease(host, leaseId, todo.length);
+    const results = await Promise.allSettled(todo.map((v, i) => v.session.boot({}, signal, shares[i])));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (atomically: written beside it, then renamed). */
+  async snapshot(dir: string): Promise<LabSnapshotHandle> {
+    const vms = [...this.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
+    if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
+    if (this.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
+    const network = this.network?.hasNetwork() ? await this.network.get() : undefined;
+    if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
+    const tmp = `${dir}.partial-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      const index: LabIndex = { format: 1, vms: [] };
+      if (network && (this.bridges.size > 0 || vms.some((v) => this.network!.hasNics(v.session.netId)))) {
+        const state = network.state({ vms: vms.map((v) => v.session.netId), bridges: [...this.bridges.values()].map((b) => b.id) });
+        index.network = renameState(state, this.prefix, '');
+      }
+      for (const v of vms) {
+        const file = `${v.session.name}.snap`;
+        const taken = await v.session.snapshot(path.join(tmp, file));
+        const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
+        index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
+      }
+      writeLabIndex(tmp, index);
+      rmSync(dir, { recursive: true, force: true }); // an empty directory the author gave
+      renameSync(tmp, dir);
+      return new LabSnapshotHandle(dir);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * `lab:restore(snap)`: each VM of the snapshot replaces this lab's VM of
+   * that name, or joins the lab as a new VM; new ones take their resources in
+   * one acquisition. All are restored in parallel.
+   */
+  async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services)): Promise<void> {
+    const index = readLabIndex(dir);
+    const host = this.requireHost();
+    if (index.network) await this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name));
+    const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))));
+    const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
+    const fresh = targets.filter((t) => t.session.state === 'created');
+    const shares = new Map<VmHandle, ReturnType<typeof shareLease>[number]>();
+    if (fresh.length > 0) {
+      const total = fresh.reduce((t, v) => ({ memory: t.memory + (index.vms[targets.indexOf(v)].memory), cpus: t.cpus + index.vms[targets.indexOf(v)].cpus }), { memory: 0, cpus: 0 });
+      const leaseId = await host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total);
+      shareLease(host, leaseId, fresh.length).forEach((sh, i) => shares.set(fresh[i], sh));
+    }
+    const results = await Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * The network of a lab snapshot: restored in place (same VMs and bridges:
+   * the impairments go back to the snapshot's), or re-created on fresh
+   * private switches for VMs new to this lab.
+   */
+  private async restoreNetwork(state: NetworkState, vmNames: string[]): Promise<void> {
+    const net = await this.requireNetwork().get();
+    const bridgeNames = state.bridges.map((b) => b.id);
+    const present = vmNames.filter((n) => this.vms.has(n)).length + bridgeNames.filter((n) => this.bridges.has(n)).length;
+    if (present === vmNames.length + bridgeNames.length) {
+      for (const b of state.bridges) await net.setImpairments(this.bridges.get(b.id)!.id, renameState({ ...state, bridges: [b] }, '', this.prefix).bridges[0].impairments);
+      return;
+    }
+    if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
+    for (const name of vmNames) this.checkFree(name, 'VM');
+    await net.importState(renameState(state, '', this.prefix));
+    for (const b of state.bridges) this.bridges.set(b.id, new BridgeHandle(this, b.name, `${this.prefix}${b.id}`));
+  }
+
+  /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */
+  async vmFixture(name: string, signal: AbortSignal): Promise<VmHandle> {
+    const host = this.requireHost();
+    preloadDriver();
+    const entry = await host.fixture(name, 'vm');
+    const template = await host.snapshotTemplate(entry.path);
+    const vmName = String(template.header.vm.name);
+    if (this.vms.has(vmName) || this.labs.has(vmName)) {
+      throw new Error(`fixture "${name}" brings a VM named "${vmName}", but this lab already has a member of that name; resume it in a sub-lab or rename one`);
+    }
+    const vm = this.create(vmName, String(template.header.vm.profile), {});
+    await vm.session.restore(template, restoreMode(this.services), signal);
+    return vm;
+  }
+
+  /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
+  async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
+    preloadDriver();
+    const entry = await this.requireHost().fixture(name, 'lab');
+    const key = name.split('/').pop()!;
+    let label = key;
+    for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${key}${n}`;
+    // Network ids never repeat in a file: a test-scoped copy's switches may outlive its test until the file ends.
+    const sub = new Lab(this.services, this, `${this.prefix}${label}.${++labCopies}/`);
+    this.labs.set(label, sub);
+    await sub.restore(entry.path, signal);
+    return sub;
+  }
+
+  lookup(name: string): VmHandle {
+    const vm = this.vms.get(name);
+    if (!vm) throw new Error(`no VM named "${name}" in this lab${this.vms.size ? ` (VMs: ${[...this.vms.keys()].join(', ')})` : ''}`);
+    return vm;
+  }
+}

@@ -1,0 +1,480 @@
+// Generated from the API schema (types/src/api/schema.ts) by `npm run gen:api`: do not edit.
+// The runtime implements each interface in runner/src/worker/api/<class>.ts; "Go to Implementation"
+// on a member below lands on its code.
+import type { ApiObject, ClassHooks, FieldBinding, GlobalFunctionBinding, GlobalValueBinding, MemberHook, MethodBinding, WritableFieldBinding } from './binding-types.js';
+
+/** Options of `test(name, meta, fn)`; unknown keys are kept and reported in events. */
+export interface TestMeta {
+  /** Skipped unless `--include-slow`. */
+  slow?: boolean;
+  /** Selected with `--tag` / `--no-tag`. */
+  tags?: string[];
+  /** Per-test timeout (none by default). */
+  timeout?: number;
+  /** Skip the test with this reason. */
+  skip?: string;
+  [key: string]: unknown;
+}
+
+/** Options of `wait_until`. */
+export interface WaitUntilOpts {
+  /** Give up after this long. */
+  timeout?: number;
+  /** Pause between calls. */
+  interval?: number;
+  /** What is awaited, named in the timeout error. */
+  desc?: string;
+}
+
+/** Resources of a VM. */
+export interface VmOpts {
+  /** Guest RAM. */
+  memory?: number;
+  /** Virtual CPUs. */
+  cpus?: number;
+}
+
+/** Options of `vm:boot()`. */
+export interface BootOpts {
+  /** Appended to the profile's kernel command line. */
+  kernel_cmdline?: string;
+  /** Files written into the guest before the test sees it. */
+  files?: BootFile[];
+  /** Seed for the guest RNG. */
+  rng_seed?: number;
+  /** Guest clock at boot, seconds since the epoch. */
+  initial_time?: number;
+}
+
+/** A file for `BootOpts.files`. */
+export interface BootFile {
+  /** Guest path. */
+  path: string;
+  /** Content. */
+  content: Uint8Array;
+  /** Permission bits. */
+  mode?: number;
+}
+
+/** Options of `vm:run()` / `vm:run_async()`. */
+export interface RunOpts {
+  /** Run `cmd` directly with this argv (no shell). */
+  args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Data fed to stdin. */
+  stdin?: Uint8Array;
+  /** Kill the command after this long (status "timed_out"). */
+  timeout?: number;
+}
+
+/** Options of `vm:mkdir()`. */
+export interface MkdirOpts {
+  /** Create missing parents. */
+  parents?: boolean;
+}
+
+/** Result of `vm:stat()`. */
+export interface StatResult {
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, seconds since the epoch. */
+  mtime: number;
+  /** Permission bits. */
+  perm: number;
+  /** "file", "dir", "symlink" or "other". */
+  entry_type: string;
+}
+
+/** An entry of `vm:listdir()`. */
+export interface DirEntry {
+  /** Entry name. */
+  name: string;
+  /** "file", "dir", "symlink" or "other". */
+  entry_type: string;
+}
+
+/** Resources of `lab:claim()`. */
+export interface ClaimOpts {
+  /** Memory to reserve. */
+  memory?: number;
+  /** CPUs to reserve. */
+  cpus?: number;
+}
+
+/** Options of `lab:bridge()`; may be empty. */
+export interface BridgeOpts {
+}
+
+/** One direction of a partition. */
+export interface PartitionSpec {
+  /** Sender. */
+  from: ApiObject<'VM'>;
+  /** Receiver. */
+  to: ApiObject<'VM'>;
+}
+
+/** Directional latency. */
+export interface LatencySpec {
+  /** Sender. */
+  from?: ApiObject<'VM'>;
+  /** Receiver. */
+  to?: ApiObject<'VM'>;
+  /** Milliseconds. */
+  ms: number;
+}
+
+/** Directional drop rate. */
+export interface DropSpec {
+  /** Sender. */
+  from?: ApiObject<'VM'>;
+  /** Receiver. */
+  to?: ApiObject<'VM'>;
+  /** Probability 0..1. */
+  p: number;
+}
+
+/** Traffic counters of a NIC. */
+export interface NicCounters {
+  /** Bytes received. */
+  rx_bytes: number;
+  /** Bytes sent. */
+  tx_bytes: number;
+  /** Frames received. */
+  rx_packets: number;
+  /** Frames sent. */
+  tx_packets: number;
+}
+
+/** TestContext: The `t` passed to a test body: assertions, logging and the test's own meta. */
+export interface TestContextBinding extends ClassHooks<ApiObject<'TestContext'>> {
+  fields: {
+    /** The test's name as registered with `test(name, ...)`. */
+    name: FieldBinding<ApiObject<'TestContext'>, string | Uint8Array>;
+    /** The test's meta table (`slow`, `tags`, `timeout`, `skip` and any free keys). */
+    meta: FieldBinding<ApiObject<'TestContext'>, TestMeta>;
+  };
+  methods: {
+    /** Fails the test unless `cond` is truthy. */
+    assert: MethodBinding<ApiObject<'TestContext'>, [cond: unknown, msg?: string], void>;
+    /** Fails unless `a == b` (tables are compared deeply); the message shows both values: `assert_eq failed: apple ~= orange`. */
+    assert_eq: MethodBinding<ApiObject<'TestContext'>, [a: unknown, b: unknown, msg?: string], void>;
+    /** Fails if `a == b` (deep for tables). */
+    assert_neq: MethodBinding<ApiObject<'TestContext'>, [a: unknown, b: unknown, msg?: string], void>;
+    /** Fails unless the string contains `needle` (plain, not a pattern) or the list has an element equal to it. */
+    assert_contains: MethodBinding<ApiObject<'TestContext'>, [haystack: unknown, needle: unknown, msg?: string], void>;
+    /** Calls `fn` and fails unless it raises; returns the error value. */
+    assert_raises: MethodBinding<ApiObject<'TestContext'>, [fn: unknown, msg?: string], unknown>;
+    /** Fails the test now with `msg`. */
+    fail: MethodBinding<ApiObject<'TestContext'>, [msg: string], void>;
+    /** Stops the test here and reports it skipped. */
+    skip: MethodBinding<ApiObject<'TestContext'>, [reason?: string], void>;
+    /** Adds a line to the test's log (shown on failure and with -v). */
+    log: MethodBinding<ApiObject<'TestContext'>, [msg: unknown], void>;
+  };
+}
+
+/** Lab: A group of VMs, bridges and sub-labs. `provium` is the file's root lab. */
+export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<ApiObject<'Lab'>, ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>> {
+  fields: {
+    /** Root lab only: snapshot the lab after the top-level code and restore it before every later test. */
+    reset_between_tests: WritableFieldBinding<ApiObject<'Lab'>, boolean, boolean>;
+    /** Root lab only: the per-file watchdog (default 5m; multiplied by --timeout-scale). */
+    timeout: WritableFieldBinding<ApiObject<'Lab'>, number, number>;
+  };
+  methods: {
+    /** Creates a VM in state `created` (no resources are taken until boot). A name already used is an error. */
+    vm: MethodBinding<ApiObject<'Lab'>, [name: string, profile: string, opts?: VmOpts] | [name: string], ApiObject<'VM'>>;
+    /** Creates a virtual L2 bridge. */
+    bridge: MethodBinding<ApiObject<'Lab'>, [name: string, opts: BridgeOpts] | [name: string], ApiObject<'Bridge'>>;
+    /** Creates a sub-lab. */
+    lab: MethodBinding<ApiObject<'Lab'>, [name?: string], ApiObject<'Lab'>>;
+    /** Adds a VM, bridge or lab to this lab. */
+    include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
+    /** Removes a member from this lab. */
+    remove: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
+    /** The lab's members: a list of VMs, bridges and labs. */
+    members: MethodBinding<ApiObject<'Lab'>, [], unknown>;
+    /** Boots every member VM with ONE resource acquisition, in parallel; returns the lab. */
+    boot: MethodBinding<ApiObject<'Lab'>, [], ApiObject<'Lab'>>;
+    /** Shuts down every VM of the tree. */
+    shutdown: MethodBinding<ApiObject<'Lab'>, [], void>;
+    /** Pauses every VM of the tree. */
+    pause: MethodBinding<ApiObject<'Lab'>, [], void>;
+    /** Resumes every VM of the tree. */
+    resume: MethodBinding<ApiObject<'Lab'>, [], void>;
+    /** Snapshots every VM plus bridges and impairments into a directory. */
+    snapshot: MethodBinding<ApiObject<'Lab'>, [dir?: string], ApiObject<'LabSnapshot'>>;
+    /** Recreates the VMs and bridges of a lab snapshot and resumes them. */
+    restore: MethodBinding<ApiObject<'Lab'>, [snap: ApiObject<'LabSnapshot'> | string], ApiObject<'Lab'>>;
+    /** Reserves memory and CPUs for this file up front; one claim per file. */
+    claim: MethodBinding<ApiObject<'Lab'>, [opts: ClaimOpts], void>;
+    /** A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab. */
+    vm_fixture: MethodBinding<ApiObject<'Lab'>, [name: string], ApiObject<'VM'>>;
+    /** A sub-lab resumed from the cached lab fixture; its VMs and bridges answer by name. */
+    lab_fixture: MethodBinding<ApiObject<'Lab'>, [name: string], ApiObject<'Lab'>>;
+    /** No-op at run time; declares a host file that the fixture cache key covers. */
+    depends_on_file: MethodBinding<ApiObject<'Lab'>, [host_path: string], void>;
+  };
+}
+
+/** VM: A QEMU virtual machine. States: created → booted ⇄ paused; shutdown is terminal. */
+export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
+  fields: {
+    /** The VM's name in its lab. */
+    name: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
+    /** The profile it was created with. */
+    profile: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
+    /** "created", "booted", "paused" or "shutdown". */
+    state: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
+  };
+  methods: {
+    /** Boots the VM and waits for its agent; returns the VM (chains). */
+    boot: MethodBinding<ApiObject<'VM'>, [opts?: BootOpts], ApiObject<'VM'>>;
+    /** Shuts the VM down (terminal). */
+    shutdown: MethodBinding<ApiObject<'VM'>, [], void>;
+    /** Pauses the VM. */
+    pause: MethodBinding<ApiObject<'VM'>, [], void>;
+    /** Resumes a paused VM. */
+    resume: MethodBinding<ApiObject<'VM'>, [], void>;
+    /** Hard-resets the VM and waits for its agent. */
+    reset: MethodBinding<ApiObject<'VM'>, [], void>;
+    /** Presses the ACPI power button. */
+    power_button: MethodBinding<ApiObject<'VM'>, [], void>;
+    /** Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open. */
+    snapshot: MethodBinding<ApiObject<'VM'>, [path?: string], ApiObject<'Snapshot'>>;
+    /** Replaces this VM's state with a snapshot and resumes it. */
+    restore: MethodBinding<ApiObject<'VM'>, [snap: ApiObject<'Snapshot'> | string], ApiObject<'VM'>>;
+    /** Runs a command in the guest and waits for it. */
+    run: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts], ApiObject<'RunResult'>>;
+    /** Starts a command in the guest and returns at once. */
+    run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts], ApiObject<'Process'>>;
+    /** Reads a guest file (binary-safe). */
+    read_file: MethodBinding<ApiObject<'VM'>, [path: string], string | Uint8Array>;
+    /** Writes a guest file (binary-safe). */
+    write_file: MethodBinding<ApiObject<'VM'>, [path: string, data: Uint8Array], void>;
+    /** Copies a host file into the guest; in a fixture the host file joins the cache key. */
+    push_file: MethodBinding<ApiObject<'VM'>, [host: string, guest: string], void>;
+    /** Size, mtime, permissions and entry type of a guest path. */
+    stat: MethodBinding<ApiObject<'VM'>, [path: string], StatResult>;
+    /** Entries of a guest directory. */
+    listdir: MethodBinding<ApiObject<'VM'>, [path: string], DirEntry[]>;
+    /** Creates a guest directory. */
+    mkdir: MethodBinding<ApiObject<'VM'>, [path: string, opts?: MkdirOpts], void>;
+    /** Removes a guest file. */
+    unlink: MethodBinding<ApiObject<'VM'>, [path: string], void>;
+    /** Renames a guest path. */
+    rename: MethodBinding<ApiObject<'VM'>, [from: string, to: string], void>;
+    /** Opens a guest file. */
+    open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string], ApiObject<'File'>>;
+    /** The guest's serial console. */
+    console: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Console'>>;
+    /** The guest's clock. */
+    clock: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Clock'>>;
+    /** The VM's network interface on that bridge. */
+    nic: MethodBinding<ApiObject<'VM'>, [bridge: string], ApiObject<'NIC'>>;
+  };
+}
+
+/** Snapshot: A thin handle over one snapshot file (see the Snapshot reference page). */
+export interface SnapshotBinding extends ClassHooks<ApiObject<'Snapshot'>> {
+  methods: {
+    /** The on-disk path. */
+    path: MethodBinding<ApiObject<'Snapshot'>, [], string | Uint8Array>;
+    /** The file size in bytes; 0 once the file is gone. */
+    size: MethodBinding<ApiObject<'Snapshot'>, [], number>;
+    /** Best-effort delete; idempotent. */
+    delete: MethodBinding<ApiObject<'Snapshot'>, [], void>;
+  };
+}
+
+/** LabSnapshot: A thin handle over a directory with one snapshot file per VM plus `lab.json`. */
+export interface LabSnapshotBinding extends ClassHooks<ApiObject<'LabSnapshot'>> {
+  methods: {
+    /** The on-disk directory. */
+    path: MethodBinding<ApiObject<'LabSnapshot'>, [], string | Uint8Array>;
+    /** Sum of the sizes of the files directly in the directory (not recursive); 0 once gone. */
+    size: MethodBinding<ApiObject<'LabSnapshot'>, [], number>;
+    /** Recursive, best-effort delete; idempotent. */
+    delete: MethodBinding<ApiObject<'LabSnapshot'>, [], void>;
+  };
+}
+
+/** RunResult: The outcome of `vm:run()` or `process:wait()`. */
+export interface RunResultBinding extends ClassHooks<ApiObject<'RunResult'>> {
+  fields: {
+    /** Exit code; -1 when signalled, -2 when timed out. */
+    exit_code: FieldBinding<ApiObject<'RunResult'>, number>;
+    /** Everything the command wrote to stdout. */
+    stdout: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array>;
+    /** Everything the command wrote to stderr. */
+    stderr: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array>;
+    /** "exited", "signalled" or "timed_out". */
+    status: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array>;
+    /** Signal name when signalled. */
+    signal: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array | void>;
+    /** True when the command hit its timeout. */
+    timed_out: FieldBinding<ApiObject<'RunResult'>, boolean>;
+  };
+  methods: {
+    /** True when the command exited with code 0. */
+    ok: MethodBinding<ApiObject<'RunResult'>, [], boolean>;
+    /** Raises unless ok, showing the command, status, exit code, stdout and stderr; returns the result. */
+    assert_ok: MethodBinding<ApiObject<'RunResult'>, [], ApiObject<'RunResult'>>;
+  };
+}
+
+/** Process: A command started with `vm:run_async()`. */
+export interface ProcessBinding extends ClassHooks<ApiObject<'Process'>> {
+  methods: {
+    /** Waits for the process to end (once). */
+    wait: MethodBinding<ApiObject<'Process'>, [timeout?: number], ApiObject<'RunResult'>>;
+    /** Sends a signal. */
+    kill: MethodBinding<ApiObject<'Process'>, [sig?: string], void>;
+    /** The guest pid. */
+    pid: MethodBinding<ApiObject<'Process'>, [], number>;
+    /** "running", "exited", "signalled" or "timed_out". */
+    status: MethodBinding<ApiObject<'Process'>, [], string | Uint8Array>;
+    /** Writes to the process's stdin. */
+    stdin_write: MethodBinding<ApiObject<'Process'>, [data: Uint8Array], void>;
+    /** Closes the process's stdin. */
+    close_stdin: MethodBinding<ApiObject<'Process'>, [], void>;
+    /** A stream of the process's stdout. */
+    stdout_stream: MethodBinding<ApiObject<'Process'>, [], ApiObject<'Stream'>>;
+    /** A stream of the process's stderr. */
+    stderr_stream: MethodBinding<ApiObject<'Process'>, [], ApiObject<'Stream'>>;
+  };
+}
+
+/** File: An open guest file. */
+export interface FileBinding extends ClassHooks<ApiObject<'File'>> {
+  methods: {
+    /** Reads up to `n` bytes ("" at end of file). */
+    read: MethodBinding<ApiObject<'File'>, [n: number], string | Uint8Array>;
+    /** Reads to the end of the file. */
+    read_all: MethodBinding<ApiObject<'File'>, [], string | Uint8Array>;
+    /** Writes at the current offset. */
+    write: MethodBinding<ApiObject<'File'>, [data: Uint8Array], void>;
+    /** Moves the offset; returns the new one. */
+    seek: MethodBinding<ApiObject<'File'>, [off: number, whence?: string], number>;
+    /** The current offset. */
+    tell: MethodBinding<ApiObject<'File'>, [], number>;
+    /** Closes the file. */
+    close: MethodBinding<ApiObject<'File'>, [], void>;
+  };
+}
+
+/** Stream: Output of a process or of the console, read as it arrives. Closed automatically at the end of the test (or file) that opened it. */
+export interface StreamBinding extends ClassHooks<ApiObject<'Stream'>> {
+  methods: {
+    /** The next chunk; nil at end of stream. */
+    next: MethodBinding<ApiObject<'Stream'>, [timeout?: number], string | Uint8Array | void>;
+    /** Reads up to and including the first match. */
+    read_until: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
+    /** Raises unless the pattern appears in time; returns the match. */
+    expect: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
+    /** Everything buffered so far (and what arrives within `timeout`). */
+    drain: MethodBinding<ApiObject<'Stream'>, [timeout?: number], string | Uint8Array>;
+    /** Closes the stream. */
+    close: MethodBinding<ApiObject<'Stream'>, [], void>;
+    /** True once the stream has ended. */
+    eof: MethodBinding<ApiObject<'Stream'>, [], boolean>;
+  };
+}
+
+/** Console: The guest's serial console. */
+export interface ConsoleBinding extends ClassHooks<ApiObject<'Console'>> {
+  methods: {
+    /** A stream of console output from now on. */
+    read: MethodBinding<ApiObject<'Console'>, [], ApiObject<'Stream'>>;
+    /** All console output so far. */
+    read_log: MethodBinding<ApiObject<'Console'>, [], string | Uint8Array>;
+    /** Waits until the console output matches. */
+    expect: MethodBinding<ApiObject<'Console'>, [pattern: string, timeout?: number], string | Uint8Array>;
+    /** Writes to the console. */
+    write: MethodBinding<ApiObject<'Console'>, [data: Uint8Array], void>;
+  };
+}
+
+/** Clock: The guest's wall clock (seconds since the epoch, as a float). */
+export interface ClockBinding extends ClassHooks<ApiObject<'Clock'>> {
+  methods: {
+    /** The guest time. */
+    get: MethodBinding<ApiObject<'Clock'>, [], number>;
+    /** Sets the guest time. */
+    set: MethodBinding<ApiObject<'Clock'>, [t: number], void>;
+    /** Moves the guest clock forward. */
+    advance: MethodBinding<ApiObject<'Clock'>, [d: number], void>;
+  };
+}
+
+/** Bridge: A virtual L2 segment between VMs, with impairments applied outside the guests. */
+export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
+  fields: {
+    /** The bridge name. */
+    name: FieldBinding<ApiObject<'Bridge'>, string | Uint8Array>;
+  };
+  methods: {
+    /** Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`. */
+    attach: MethodBinding<ApiObject<'Bridge'>, [vms: ApiObject<'VM'> | ApiObject<'VM'>[]], void>;
+    /** Disconnects a VM from the bridge. */
+    detach: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    /** Drops traffic between two VMs. */
+    partition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | PartitionSpec, b?: ApiObject<'VM'>], void>;
+    /** Undoes a partition. */
+    unpartition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | PartitionSpec, b?: ApiObject<'VM'>], void>;
+    /** Partitions every pair. */
+    partition_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
+    /** Removes every partition. */
+    restore_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
+    /** Adds latency to frames. */
+    add_latency: MethodBinding<ApiObject<'Bridge'>, [ms: number | LatencySpec], void>;
+    /** Drops frames at random. */
+    drop_rate: MethodBinding<ApiObject<'Bridge'>, [p: number | DropSpec], void>;
+    /** Cuts a VM off from every other member. */
+    isolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    /** Undoes isolate. */
+    unisolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    /** Removes every impairment. */
+    reset: MethodBinding<ApiObject<'Bridge'>, [], void>;
+  };
+}
+
+/** NIC: A VM's network interface on one bridge. */
+export interface NICBinding extends ClassHooks<ApiObject<'NIC'>> {
+  methods: {
+    /** Traffic counted by the bridge for this NIC. */
+    counters: MethodBinding<ApiObject<'NIC'>, [], NicCounters>;
+  };
+}
+
+/** Every class and global the runtime exposes, each with its implementation. */
+export interface ApiBindings {
+  classes: {
+    TestContext: TestContextBinding;
+    Lab: LabBinding;
+    VM: VMBinding;
+    Snapshot: SnapshotBinding;
+    LabSnapshot: LabSnapshotBinding;
+    RunResult: RunResultBinding;
+    Process: ProcessBinding;
+    File: FileBinding;
+    Stream: StreamBinding;
+    Console: ConsoleBinding;
+    Clock: ClockBinding;
+    Bridge: BridgeBinding;
+    NIC: NICBinding;
+  };
+  globals: {
+    /** The file's root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`. */
+    provium: GlobalValueBinding<ApiObject<'Lab'>>;
+    /** Registers a test; bodies run later, in file order. */
+    test: GlobalFunctionBinding<[name: string, meta: TestMeta | undefined, fn: unknown] | [name: string, fn: unknown], void>;
+    /** Marks the whole file skipped. */
+    todo: GlobalFunctionBinding<[reason?: string], void>;
+    /** Polls a predicate until it returns a truthy value. */
+    wait_until: GlobalFunctionBinding<[pred: unknown, opts?: WaitUntilOpts], unknown>;
+  };
+}
