@@ -18,7 +18,9 @@ export interface PreparedProfile {
   /** Bytes. */
   memory: number;
   cpus: number;
-  /** sha256 over the kernel's and the initrd's content and the cmdline (fixture cache keys cover it). */
+  /** The root disk every VM of the profile runs on, through a copy-on-write overlay of its own (the image is never written). */
+  disk?: { path: string; format: 'raw' | 'qcow2'; sha256: string };
+  /** sha256 over the kernel's and the initrd's content, the cmdline and the root disk's content (fixture cache keys cover it). */
   identity: string;
 }
 

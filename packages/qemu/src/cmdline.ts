@@ -1,3 +1,4 @@
+import { diskArgs, type DiskAttachment } from './disks.js';
 import type { Accel } from './host.js';
 
 /**
@@ -33,6 +34,8 @@ export interface LaunchSpec {
   incoming: boolean;
   /** `-S`: do not start the vCPUs until `cont`. */
   startPaused: boolean;
+  /** Virtio disks, in the guest's order (vda, vdb, ...). */
+  disks?: readonly DiskAttachment[];
   /** Appended verbatim: netdevs and devices for labs, extra drives. */
   extraArgs: readonly string[];
 }
@@ -63,6 +66,7 @@ export function buildQemuArgs(spec: LaunchSpec): string[] {
     '-chardev', `socket,id=agent,path=${opt(spec.sockets.agent)},server=on,wait=off`,
     '-device', `virtserialport,id=${AGENT_PORT_ID},bus=vser0.0,chardev=agent,name=${AGENT_PORT_NAME}`,
   ];
+  for (const d of spec.disks ?? []) args.push(...diskArgs(d));
   if (spec.kernel) {
     args.push('-kernel', spec.kernel.path);
     if (spec.kernel.initrd) args.push('-initrd', spec.kernel.initrd);

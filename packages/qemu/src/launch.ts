@@ -86,6 +86,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     ...(opts.kernel ? { kernel: { path: opts.kernel, initrd: opts.initrd, append: opts.append } } : {}),
     incoming: opts.incoming !== undefined,
     startPaused: opts.startPaused ?? false,
+    disks: opts.disks ?? [],
     extraArgs: opts.extraArgs ?? [],
   });
 
@@ -166,7 +167,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     return new QemuProcess({
       name: opts.name, pid, runDir, agentSocketPath: paths.agent, consoleLogPath: paths.consoleLog, accel, args,
       qmp, console: serial, exitState, exited: exited!, opTimeoutMs, ...(incomingState ? { incomingFd: INCOMING_FD } : {}),
-      machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share } },
+      machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share }, disks: [...(opts.disks ?? [])] },
     });
   } catch (err) {
     for (const s of servers) s.close();

@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { DISK_FIRST_SLOT, DISK_LAST_SLOT, DISK_SERIAL, type DiskAttachment } from './disks.js';
 import type { Accel } from './host.js';
 
 export interface LaunchOptions {
@@ -29,6 +30,8 @@ export interface LaunchOptions {
   incoming?: true | { state: string };
   /** Start with the vCPUs stopped (`-S`); resume() starts them. */
   startPaused?: boolean;
+  /** Virtio disks in the guest's order (vda, vdb, ...): image files the caller owns. */
+  disks?: readonly DiskAttachment[];
   /** Extra QEMU arguments (netdevs, NICs, drives), appended to the launch line. */
   extraArgs?: readonly string[];
   /** Parent of the run dir. Default: defaultRuntimeRoot(). */
@@ -89,6 +92,18 @@ export function validate(opts: LaunchOptions): void {
     }
   }
   if (opts.ram?.initialFrom && opts.ram.path) throw new Error(`${where}: ram.initialFrom copies into the VM's own RAM file: do not give ram.path with it`);
+  const slots = new Set<number>();
+  for (const d of opts.disks ?? []) {
+    if (d.serial !== undefined && !DISK_SERIAL.test(d.serial)) throw new Error(`${where}: disk "${d.id}": serial ${JSON.stringify(d.serial)} must be 1 to 20 letters, digits, ".", "-" or "_"`);
+    if (!Number.isInteger(d.slot) || d.slot < DISK_FIRST_SLOT || d.slot > DISK_LAST_SLOT) throw new Error(`${where}: disk "${d.id}": PCI slot must be from ${DISK_FIRST_SLOT} to ${DISK_LAST_SLOT}, got ${d.slot}`);
+    if (slots.has(d.slot)) throw new Error(`${where}: two disks are in PCI slot ${d.slot}`);
+    slots.add(d.slot);
+    try {
+      accessSync(d.file, d.readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
+    } catch {
+      throw new Error(`${where}: disk "${d.id}": image ${d.file} does not exist or is not ${d.readOnly ? 'readable' : 'writable'}`);
+    }
+  }
   if (opts.extraArgs && !opts.extraArgs.every((a) => typeof a === 'string')) {
     throw new Error(`${where}: extraArgs must be strings, got ${JSON.stringify(opts.extraArgs)}`);
   }

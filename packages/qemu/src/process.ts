@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { QemuConsole } from './console.js';
+import type { DiskAttachment } from './disks.js';
 import type { QemuExitedError } from './errors.js';
 import type { Accel } from './host.js';
 import { killGroup, renice } from './procfs.js';
@@ -48,7 +49,8 @@ export interface QemuProcessParts {
   /** The fd of the device state handed over at launch (`incoming: { state }`). */
   incomingFd?: number;
   /** What the guest was launched with (snapshots record it; a restore must match it). */
-  machine: { memoryMiB: number; cpus: number; ram: { path: string; share: boolean } };
+  /** `disks` changes as disks are hot-plugged and unplugged. */
+  machine: { memoryMiB: number; cpus: number; ram: { path: string; share: boolean }; disks: DiskAttachment[] };
 }
 
 /** A running QEMU. Every operation waits for QEMU to confirm the new state (QMP event or status), never for a fixed time. */

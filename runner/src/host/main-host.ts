@@ -71,7 +71,7 @@ export class MainHost {
         .then(() => import('@provium/image'))
         .then(({ resolveProfile }) => resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress }))
         .then(
-        ({ name: n, kernel, initrd, cmdline, memory, cpus, identity }) => ({ name: n, kernel, initrd, cmdline, memory, cpus, identity }),
+        ({ name: n, kernel, initrd, cmdline, memory, cpus, disk, identity }) => ({ name: n, kernel, initrd, cmdline, memory, cpus, ...(disk ? { disk } : {}), identity }),
       );
       this.profiles.set(name, p);
     }

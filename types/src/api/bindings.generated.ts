@@ -44,6 +44,26 @@ export interface BootOpts {
   rng_seed?: number;
   /** Guest clock at boot, seconds since the epoch. */
   initial_time?: number;
+  /** Disks after the profile's root disk, in this order (/dev/vdb... with a root disk, /dev/vda... without). */
+  disks?: DiskSpec[];
+}
+
+/** A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source. */
+export interface DiskSpec {
+  /** The disk's id (the guest reads it as the disk serial in /sys/block/vdX/serial when it is at most 20 letters, digits, ".", "-", "_"). */
+  id?: string;
+  /** A fresh, empty raw image of this size (a multiple of 512), owned by the VM. */
+  scratch?: number;
+  /** An existing host image (raw or qcow2), used in place: the guest writes into it. */
+  path?: string;
+  /** A host image (raw or qcow2) copied to a private raw image of the VM: never written. */
+  template?: string;
+  /** The guest sees the disk read-only. */
+  readonly?: boolean;
+  /** The original's `attach_disk` spelling of `scratch`. */
+  size?: number;
+  /** The original's `attach_disk` spelling of `path`. */
+  image?: string;
 }
 
 /** A file for `BootOpts.files`. */
@@ -275,6 +295,34 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     clock: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Clock'>>;
     /** The VM's network interface on that bridge. */
     nic: MethodBinding<ApiObject<'VM'>, [bridge: string], ApiObject<'NIC'>>;
+    /** A disk of the VM; an unknown id is an error naming the VM's disks. */
+    disk: MethodBinding<ApiObject<'VM'>, [id: string], ApiObject<'Disk'>>;
+    /** Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet. */
+    attach_disk: MethodBinding<ApiObject<'VM'>, [spec?: DiskSpec], ApiObject<'Disk'>>;
+  };
+}
+
+/** Disk: A disk of a VM (see docs/disks.md). Its sector calls act on the VM's own image file from the host side: the guest's page cache does not see them until it drops its caches. */
+export interface DiskBinding extends ClassHooks<ApiObject<'Disk'>> {
+  methods: {
+    /** The disk's id. */
+    id: MethodBinding<ApiObject<'Disk'>, [], string | Uint8Array>;
+    /** The size of the image file in bytes (of the disk the guest sees, for a qcow2 root overlay). */
+    size: MethodBinding<ApiObject<'Disk'>, [], number>;
+    /** Reads `count` × 512 bytes from byte `sector` × 512 of the image; shorter at the end of the image. Raw images only (scratch, template, raw path disks). */
+    read_sectors: MethodBinding<ApiObject<'Disk'>, [sector: number, count: number], string | Uint8Array>;
+    /** Writes `data` at byte `sector` × 512 of the image. Raw images only. */
+    write_sectors: MethodBinding<ApiObject<'Disk'>, [sector: number, data: Uint8Array], void>;
+    /** Adds a fault to the test's own sector calls (modes accumulate); the guest never sees these. */
+    fault_inject: MethodBinding<ApiObject<'Disk'>, [mode: string], void>;
+    /** Removes every `fault_inject` mode. */
+    clear_faults: MethodBinding<ApiObject<'Disk'>, [], void>;
+    /** The active `fault_inject` modes, sorted. */
+    active_faults: MethodBinding<ApiObject<'Disk'>, [], (string | Uint8Array)[]>;
+    /** Unplugs the disk from a running guest (best effort) and makes later sector calls raise; never raises. */
+    detach: MethodBinding<ApiObject<'Disk'>, [], void>;
+    /** True once `detach()` was called. */
+    is_detached: MethodBinding<ApiObject<'Disk'>, [], boolean>;
   };
 }
 
@@ -456,6 +504,7 @@ export interface ApiBindings {
     TestContext: TestContextBinding;
     Lab: LabBinding;
     VM: VMBinding;
+    Disk: DiskBinding;
     Snapshot: SnapshotBinding;
     LabSnapshot: LabSnapshotBinding;
     RunResult: RunResultBinding;

@@ -107,6 +107,28 @@ const vm: ClassSpec = {
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
     fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
+    fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
+    fn('attach_disk', [opt('spec', 'DiskSpec', 'One source (scratch, path or template); id defaults to "attached-<vm>".', '{scratch = "4G"}')], 'Disk',
+      'Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet.', A),
+  ],
+};
+
+const disk: ClassSpec = {
+  name: 'Disk',
+  doc: 'A disk of a VM (see docs/disks.md). Its sector calls act on the VM\'s own image file from the host side: the guest\'s page cache does not see them until it drops its caches.',
+  fields: [],
+  methods: [
+    fn('id', [], 'string', 'The disk\'s id.', A),
+    fn('size', [], 'integer', 'The size of the image file in bytes (of the disk the guest sees, for a qcow2 root overlay).', A),
+    fn('read_sectors', [p('sector', 'integer', 'First 512-byte sector.'), p('count', 'integer', 'Number of sectors.')], 'bytes',
+      'Reads `count` × 512 bytes from byte `sector` × 512 of the image; shorter at the end of the image. Raw images only (scratch, template, raw path disks).', A),
+    fn('write_sectors', [p('sector', 'integer', 'First 512-byte sector.'), p('data', 'bytes', 'Bytes to write (any length).')], 'nil', 'Writes `data` at byte `sector` × 512 of the image. Raw images only.', A),
+    fn('fault_inject', [p('mode', 'string', '"eio_read", "eio_write" or "slow" (each sector call waits 50 ms).')], 'nil',
+      'Adds a fault to the test\'s own sector calls (modes accumulate); the guest never sees these.', A),
+    fn('clear_faults', [], 'nil', 'Removes every `fault_inject` mode.', A),
+    fn('active_faults', [], 'string[]', 'The active `fault_inject` modes, sorted.', A),
+    fn('detach', [], 'nil', 'Unplugs the disk from a running guest (best effort) and makes later sector calls raise; never raises.', A),
+    fn('is_detached', [], 'boolean', 'True once `detach()` was called.', A),
   ],
 };
 
@@ -263,6 +285,16 @@ const records: RecordSpec[] = [
     rf('files', 'BootFile[]', 'Files written into the guest before the test sees it.'),
     rf('rng_seed', 'integer', 'Seed for the guest RNG.'),
     rf('initial_time', 'number', 'Guest clock at boot, seconds since the epoch.'),
+    rf('disks', 'DiskSpec[]', 'Disks after the profile\'s root disk, in this order (/dev/vdb... with a root disk, /dev/vda... without).'),
+  ] },
+  { name: 'DiskSpec', doc: 'A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source.', fields: [
+    rf('id', 'string', 'The disk\'s id (the guest reads it as the disk serial in /sys/block/vdX/serial when it is at most 20 letters, digits, ".", "-", "_").', true, '"boot<i>" (0-based), "attached-<vm>" for attach_disk'),
+    rf('scratch', 'size', 'A fresh, empty raw image of this size (a multiple of 512), owned by the VM.'),
+    rf('path', 'string', 'An existing host image (raw or qcow2), used in place: the guest writes into it.'),
+    rf('template', 'string', 'A host image (raw or qcow2) copied to a private raw image of the VM: never written.'),
+    rf('readonly', 'boolean', 'The guest sees the disk read-only.', true, 'false'),
+    rf('size', 'size', 'The original\'s `attach_disk` spelling of `scratch`.'),
+    rf('image', 'string', 'The original\'s `attach_disk` spelling of `path`.'),
   ] },
   { name: 'BootFile', doc: 'A file for `BootOpts.files`.', fields: [
     rf('path', 'string', 'Guest path.', false), rf('content', 'bytes', 'Content.', false), rf('mode', 'integer', 'Permission bits.', true, '0644'),
@@ -305,6 +337,6 @@ export const API: ApiSchema = {
       fn: fn('wait_until', [p('pred', 'function', 'Called until it returns a truthy value.'), opt('opts', 'WaitUntilOpts', 'timeout (10s), interval (0.1s), desc.')], 'any',
         'Calls `pred` until it returns a truthy value and returns that value; raises on timeout naming `desc`; an error inside `pred` propagates at once.', A) },
   ],
-  classes: [testContext, lab, vm, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic],
+  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic],
   records,
 };

@@ -31,9 +31,11 @@ export interface ProfileSpec {
   memory?: number;
   cpus?: number;
   injectAgent: boolean;
+  /** Root disk image (raw or qcow2): absolute, or relative to `{out}` with `build`. */
+  disk?: string;
 }
 
-export const PROFILE_KEYS = ['kernel', 'initrd', 'cmdline', 'cmdline_file', 'memory', 'cpus', 'inject_agent', 'build'] as const;
+export const PROFILE_KEYS = ['kernel', 'initrd', 'cmdline', 'cmdline_file', 'memory', 'cpus', 'inject_agent', 'build', 'disk'] as const;
 export const BUILTIN_PROFILE = 'default';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
@@ -112,5 +114,6 @@ function parseProfile(file: string, name: string, value: unknown): ProfileSpec {
   const inject = value.inject_agent;
   if (inject !== undefined && typeof inject !== 'boolean') throw new ProfileConfigError(`${at}: inject_agent must be true or false, got ${describe(inject)}`);
 
-  return { name, file, build, kernel, initrd, cmdline, cmdlineFile, memory, cpus, injectAgent: inject ?? false };
+  const disk = path('disk');
+  return { name, file, build, kernel, initrd, cmdline, cmdlineFile, memory, cpus, injectAgent: inject ?? false, ...(disk !== undefined ? { disk } : {}) };
 }

@@ -11,6 +11,7 @@ import { sha256, sha256File } from '../hash.js';
 import { injectAgent } from '../inject-agent.js';
 import type { ImageManifest } from '../manifest.js';
 import { runProfileBuild } from './build-command.js';
+import { rootDisk } from './root-disk.js';
 import { BUILTIN_PROFILE, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
 
 /** Default kernel command line of a user profile without `cmdline`/`cmdline_file`. */
@@ -24,8 +25,8 @@ export interface ResolvedProfile extends PreparedProfile {
   source: string;
 }
 
-function identityOf(kernelSha: string, initrdSha: string, cmdline: string): string {
-  return sha256(JSON.stringify([kernelSha, initrdSha, cmdline]));
+function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskSha?: string): string {
+  return sha256(JSON.stringify(diskSha === undefined ? [kernelSha, initrdSha, cmdline] : [kernelSha, initrdSha, cmdline, diskSha]));
 }
 
 /**
@@ -88,6 +89,7 @@ async function resolveUserProfile(spec: ProfileSpec, options: ImageOptions): Pro
   } else {
     initrdSha = await sha256File(initrd);
   }
+  const disk = spec.disk === undefined ? undefined : await rootDisk(await locate('disk', spec.disk), at, options);
   return {
     name: spec.name,
     kernel,
@@ -95,7 +97,8 @@ async function resolveUserProfile(spec: ProfileSpec, options: ImageOptions): Pro
     cmdline,
     memory: spec.memory ?? DEFAULT_MEMORY,
     cpus: spec.cpus ?? DEFAULT_CPUS,
-    identity: identityOf(await sha256File(kernel), initrdSha, cmdline),
+    ...(disk ? { disk } : {}),
+    identity: identityOf(await sha256File(kernel), initrdSha, cmdline, disk?.sha256),
     manifest,
     source: spec.file,
   };

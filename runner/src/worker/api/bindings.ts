@@ -10,6 +10,7 @@ import './objects.js';
 import { bridgeBinding } from './bridge.js';
 import { clockBinding } from './clock.js';
 import { consoleBinding } from './console.js';
+import { diskBinding } from './disk.js';
 import { fileBinding } from './file.js';
 import { globalBindings } from './globals.js';
 import { labSnapshotBinding } from './lab-snapshot.js';
@@ -27,6 +28,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     TestContext: testContextBinding,
     Lab: labBinding,
     VM: vmBinding,
+    Disk: diskBinding,
     Snapshot: snapshotBinding,
     LabSnapshot: labSnapshotBinding,
     RunResult: runResultBinding,

@@ -7,7 +7,7 @@
 import type { CallContext, FileServices } from '../binding/registry.js';
 import type { TestRun } from '../framework/file-run.js';
 import type { LuaState } from '../lua/api.js';
-import type { BridgeHandle, ClockHandle, ConsoleHandle, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
 import type { ProcessHandle } from '../vm/process.js';
 import type { RunResult } from '../vm/results.js';
@@ -19,6 +19,7 @@ declare module '@provium/types' {
     TestContext: TestRun;
     Lab: Lab;
     VM: VmHandle;
+    Disk: DiskRef;
     Snapshot: SnapshotHandle;
     LabSnapshot: LabSnapshotHandle;
     RunResult: RunResult;

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lua } from '@provium/types';
-import { ClockHandle, ConsoleHandle, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
 import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
@@ -11,6 +11,9 @@ import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type OpenMode = (typeof OPEN_MODES)[number];
+
+/** `vm:attach_disk()` without a source: a scratch disk of the original's default size. */
+const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
 
 const commandOf = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
 const commandText = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
@@ -105,6 +108,14 @@ export const vmBinding: Lua.VMBinding = {
         throw new Error(`${vm.session.label} has no NIC on bridge "${bridge}"; attach it first: provium.${bridge}:attach({${vm.session.name}})`);
       }
       return new NicHandle(vm, b);
+    },
+    disk: (vm, [id]) => {
+      vm.session.disks.get(id);
+      return new DiskRef(vm, id);
+    },
+    attach_disk: async (vm, [spec = {}]) => {
+      const sourced = ['scratch', 'size', 'path', 'image', 'template'].some((k) => k in spec);
+      return new DiskRef(vm, await vm.session.attachDisk(sourced ? spec : { ...spec, scratch: DEFAULT_ATTACH_SIZE }));
     },
   },
 };

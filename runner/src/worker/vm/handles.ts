@@ -72,3 +72,15 @@ export class ConsoleHandle {
 export class ClockHandle {
   constructor(readonly vm: VmHandle) {}
 }
+
+/** `vm:disk(id)`, `vm:attach_disk()`: a VM's disk by id (it may be made only at boot). */
+export class DiskRef {
+  constructor(
+    readonly vm: VmHandle,
+    readonly id: string,
+  ) {}
+
+  get disk() {
+    return this.vm.session.disks.get(this.id);
+  }
+}

@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
+import { VmDisks } from './disk-set.js';
+import type { DiskSpec } from './disks.js';
 import type { FileNetwork } from './network.js';
 import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
 
@@ -25,6 +27,7 @@ export interface BootOpts {
   files?: { path: string; content: Uint8Array; mode?: number }[];
   rng_seed?: number;
   initial_time?: number;
+  disks?: DiskSpec[];
 }
 
 /** A share of a pool lease: the lease is given back when its last holder releases. */
@@ -62,6 +65,8 @@ const now = () => new Date().toISOString();
 /** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
 const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** How long a guest may take to let go of an unplugged disk. */
+const UNPLUG_TIMEOUT_MS = 10_000;
 /** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
 const EXIT_REPORT_MS = 2_000;
 /** Connections to the agent socket tried while the guest boots (see connectAgent). */
@@ -143,6 +148,7 @@ export class VmSession {
   private finalConsole: Buffer | undefined;
   /** Bytes of the console log that console expect() has consumed. */
   consoleCursor = 0;
+  readonly disks: VmDisks;
 
   constructor(
     readonly name: string,
@@ -151,7 +157,9 @@ export class VmSession {
     private readonly env: SessionEnv,
     /** Unique in the file: the name, prefixed by its sub-lab's (`pair/a`); the network knows the VM by it. */
     readonly netId: string = name,
-  ) {}
+  ) {
+    this.disks = new VmDisks(this.label, name);
+  }
 
   get label(): string {
     return `vm "${this.name}"`;
@@ -216,6 +224,7 @@ export class VmSession {
       if (!f.path.startsWith('/')) throw new Error(`${this.label}: boot option files[${i + 1}].path must be an absolute guest path; got "${f.path}"`);
     });
     const { profile, memory, cpus } = await this.demand();
+    this.disks.checkBoot(profile.disk !== undefined, boot.disks ?? []);
     this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
     if (signal.aborted) {
       // The test ended (timeout) while the boot waited in the pool: nothing to boot for any more.
@@ -226,8 +235,9 @@ export class VmSession {
       const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
       // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
+      const disks = await this.disks.forBoot(profile.disk, boot.disks ?? []);
       const qemu = await launchQemu({
-        name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append, extraArgs: this.env.net.launchArgs(this.netId),
+        name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs: this.env.net.launchArgs(this.netId),
       });
       this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
       await this.attach(qemu, memory, cpus);
@@ -295,6 +305,7 @@ export class VmSession {
       const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
       throw new Error(`${this.label}: cannot snapshot with streams open; close them first (stream:close()):\n${list}`);
     }
+    if (q.machine.disks.length > 0) throw new Error(`${this.label}: snapshots of a VM with disks are not available yet in this version of Provium`);
     const paused = this.state === 'paused';
     if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']));
     await this.agent?.close().catch(() => {});
@@ -456,6 +467,18 @@ export class VmSession {
     return this.qemu!;
   }
 
+  /** `vm:attach_disk`: made at boot on a created VM, hot-plugged into a running one. Returns its id. */
+  async attachDisk(spec: DiskSpec): Promise<string> {
+    if (this.state === 'created') return this.disks.attachAtBoot(spec);
+    if (this.state === 'paused') throw new Error(`${this.label} is paused: call vm:resume() before attaching a disk (the guest takes the hot-plug)`);
+    return (await this.disks.hotPlug(spec, this.running())).id;
+  }
+
+  /** `disk:detach()`: never raises. */
+  async detachDisk(id: string): Promise<void> {
+    await this.disks.detach(id, this.qemu, UNPLUG_TIMEOUT_MS * this.env.timeoutScale);
+  }
+
   async pause(): Promise<void> {
     const q = this.running();
     if (this.state === 'paused') return;
@@ -521,6 +544,7 @@ export class VmSession {
     this.state = 'shutdown';
     await this.agent?.close().catch(() => {});
     if (this.qemu && this.qemu.exit === undefined) await this.qemu.kill();
+    this.disks.dispose();
     await this.releaseLease();
     if (wasUp) this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
   }

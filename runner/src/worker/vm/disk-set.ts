@@ -1,0 +1,160 @@
+/**
+ * The disks of one VM: the images it gets at boot (root overlay, boot disks,
+ * disks attached while it was created), disks hot-plugged later, and the
+ * directory of its own images.
+ */
+import path from 'node:path';
+import type { DiskAttachment, QemuProcess } from '@provium/qemu';
+import type { PreparedProfile } from '@provium/types';
+import { DiskHandle, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
+
+/** The profile's root disk is always this id, first, /dev/vda. */
+export const ROOT_DISK_ID = 'root';
+
+const qemu = () => import('@provium/qemu');
+
+export class VmDisks {
+  readonly handles = new Map<string, DiskHandle>();
+  /** `vm:attach_disk` before boot: made at boot, after the boot disks. */
+  private readonly beforeBoot: { spec: DiskSpec; id: string }[] = [];
+  private dir: ReturnType<typeof makeDiskDir> | undefined;
+
+  constructor(
+    /** `VM "a"`, for messages. */
+    private readonly owner: string,
+    private readonly vmName: string,
+  ) {}
+
+  /** The handle of `id`; an unknown id is an error naming the known ones. */
+  get(id: string): DiskHandle {
+    const d = this.handles.get(id);
+    if (d) return d;
+    const pending = this.beforeBoot.some((p) => p.id === id);
+    if (pending) throw new Error(`${this.owner}: disk "${id}" is attached at boot; boot the VM first`);
+    const known = [...this.handles.keys()];
+    throw new Error(`${this.owner} has no disk "${id}"${known.length ? ` (its disks: ${known.join(', ')})` : ' (it has no disks)'}`);
+  }
+
+  private takenIds(): Set<string> {
+    return new Set([...this.handles.keys(), ...this.beforeBoot.map((p) => p.id)]);
+  }
+
+  private checkId(id: string, label: string): void {
+    if (id === '') throw new Error(`${label}: a disk id must not be empty`);
+    if (this.takenIds().has(id)) throw new Error(`${label}: ${this.owner} already has a disk "${id}"; give another id`);
+  }
+
+  /** `vm:attach_disk` on a created VM: checked now, made at boot. */
+  attachAtBoot(spec: DiskSpec): string {
+    const id = spec.id ?? `attached-${this.vmName}`;
+    const label = `${this.owner}: attach_disk "${id}"`;
+    this.checkId(id, label);
+    sourceOf(spec, label);
+    this.beforeBoot.push({ spec, id });
+    return id;
+  }
+
+  /** The boot disks with their ids, checked (ids, sources) without making anything: a bad spec leaves the VM as it was. */
+  checkBoot(hasRootDisk: boolean, specs: readonly DiskSpec[]): { spec: DiskSpec; id: string }[] {
+    const all = specs.map((spec, i) => ({ spec, id: spec.id ?? `boot${i}` }));
+    for (const [i, { id }] of all.entries()) {
+      if (id === ROOT_DISK_ID && hasRootDisk) throw new Error(`${this.owner}: boot disk ${i + 1} has the id "${ROOT_DISK_ID}", which the profile's root disk uses`);
+      if (all.findIndex((x) => x.id === id) !== i || this.beforeBoot.some((p) => p.id === id)) throw new Error(`${this.owner}: two disks have the id "${id}"`);
+      sourceOf(all[i].spec, `${this.owner}: disk "${id}"`);
+    }
+    return all;
+  }
+
+  /** Every disk of a boot, in the guest's order: root (vda), the boot disks, those attached before boot. */
+  async forBoot(profileDisk: PreparedProfile['disk'], specs: readonly DiskSpec[]): Promise<DiskAttachment[]> {
+    const all = this.checkBoot(profileDisk !== undefined, specs);
+    const { DISK_FIRST_SLOT } = await qemu();
+    let slot = DISK_FIRST_SLOT;
+    if (profileDisk) await this.addRoot(profileDisk, slot++);
+    for (const { spec, id } of [...all, ...this.beforeBoot]) await this.make(spec, id, slot++);
+    this.beforeBoot.length = 0;
+    return [...this.handles.values()].map((d) => d.attachment);
+  }
+
+  /** `vm:attach_disk` on a running VM: a new image, hot-plugged into the next free slot. */
+  async hotPlug(spec: DiskSpec, q: QemuProcess): Promise<DiskHandle> {
+    const id = spec.id ?? `attached-${this.vmName}`;
+    const label = `${this.owner}: attach_disk "${id}"`;
+    this.checkId(id, label);
+    sourceOf(spec, label);
+    const { DISK_FIRST_SLOT, DISK_LAST_SLOT, plugDisk } = await qemu();
+    const used = new Set(q.machine.disks.map((d) => d.slot));
+    let slot = DISK_FIRST_SLOT;
+    while (used.has(slot)) slot++;
+    if (slot > DISK_LAST_SLOT) throw new Error(`${label}: the VM has ${used.size} disks, the most it can have`);
+    const handle = await this.make(spec, id, slot);
+    try {
+      await plugDisk(q, handle.attachment);
+    } catch (e) {
+      this.handles.delete(id);
+      throw new Error(`${label}: QEMU refused the disk: ${(e as Error).message}`);
+    }
+    return handle;
+  }
+
+  private ownDir(): string {
+    this.dir ??= makeDiskDir(this.vmName);
+    return this.dir.dir;
+  }
+
+  private async addRoot(disk: NonNullable<PreparedProfile['disk']>, slot: number): Promise<void> {
+    const { createOverlay, imageInfo } = await qemu();
+    const file = path.join(this.ownDir(), 'root.qcow2');
+    const label = `${this.owner}: root disk`;
+    await createOverlay(file, disk.path, disk.format, label);
+    const { virtualSize } = await imageInfo(file, label);
+    const attachment: DiskAttachment = { id: ROOT_DISK_ID, serial: ROOT_DISK_ID, file, format: 'qcow2', slot };
+    this.handles.set(ROOT_DISK_ID, new DiskHandle(this.owner, attachment, 'root', virtualSize));
+  }
+
+  /** The image of one disk: a fresh one (scratch), a private copy (template) or the host's own (path). */
+  private async make(spec: DiskSpec, id: string, slot: number): Promise<DiskHandle> {
+    const label = `${this.owner}: disk "${id}"`;
+    const source = sourceOf(spec, label);
+    const { DISK_SERIAL, convertToRaw, createRawImage, imageInfo } = await qemu();
+    let attachment: DiskAttachment;
+    let virtualSize: number;
+    const common = { id, slot, readOnly: spec.readonly === true, ...(DISK_SERIAL.test(id) ? { serial: id } : {}) };
+    if (source.origin === 'scratch') {
+      const file = path.join(this.ownDir(), `disk-${slot}.raw`);
+      createRawImage(file, source.size);
+      attachment = { ...common, file, format: 'raw' };
+      virtualSize = source.size;
+    } else if (source.origin === 'template') {
+      const file = path.join(this.ownDir(), `disk-${slot}.raw`);
+      await convertToRaw(source.file, file, `${label}: template ${source.file}`);
+      attachment = { ...common, file, format: 'raw' };
+      virtualSize = (await imageInfo(file, label)).virtualSize;
+    } else {
+      const info = await imageInfo(source.file, `${label}: path ${source.file}`);
+      attachment = { ...common, file: source.file, format: info.format };
+      virtualSize = info.virtualSize;
+    }
+    const handle = new DiskHandle(this.owner, attachment, source.origin, virtualSize);
+    this.handles.set(id, handle);
+    return handle;
+  }
+
+  /** `disk:detach()`: unplugged from a running VM (best effort), and its sector calls refuse. */
+  async detach(id: string, q: QemuProcess | undefined, timeoutMs: number): Promise<void> {
+    const pending = this.beforeBoot.findIndex((p) => p.id === id);
+    if (pending >= 0) this.beforeBoot.splice(pending, 1);
+    const d = this.handles.get(id);
+    if (!d || d.detached) return;
+    d.detached = true;
+    if (q && q.exit === undefined && q.machine.disks.some((x) => x.slot === d.attachment.slot)) {
+      await (await qemu()).unplugDisk(q, d.attachment.slot, timeoutMs).catch(() => {});
+    }
+  }
+
+  /** The VM is gone: its own images go too (a `path` disk is the host's and stays). */
+  dispose(): void {
+    this.dir?.dispose();
+    this.dir = undefined;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * A VM's disks: the profile's root disk (a qcow2 overlay on the profile's
+ * image, which is never written) and the disks the test adds at boot or hot:
+ * `scratch` (a fresh raw image of that size), `template` (a private raw copy
+ * of a host image, which is never written) and `path` (a host image used in
+ * place). The VM's own images live in a directory of the VM, removed when
+ * the VM ends. Free of Lua: the binding is api/disk.ts.
+ */
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DiskAttachment, DiskFormat } from '@provium/qemu';
+
+export const SECTOR = 512;
+
+/** A disk as the author describes it (`vm:boot{disks=}`, `vm:attach_disk{}`): exactly one source. */
+export interface DiskSpec {
+  id?: string;
+  scratch?: number;
+  path?: string;
+  template?: string;
+  readonly?: boolean;
+  /** The original's `attach_disk` spelling of `scratch`. */
+  size?: number;
+  /** The original's `attach_disk` spelling of `path`. */
+  image?: string;
+}
+
+export type DiskOrigin = 'root' | 'scratch' | 'template' | 'path';
+
+export const FAULT_MODES = ['eio_read', 'eio_write', 'slow'] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** Each test-side sector call waits this long under the `slow` fault. */
+const SLOW_MS = 50;
+
+/** One disk of a VM; its sector calls act on the image file directly. */
+export class DiskHandle {
+  detached = false;
+  readonly faults = new Set<FaultMode>();
+
+  constructor(
+    /** `VM "a"`, for messages. */
+    readonly owner: string,
+    readonly attachment: DiskAttachment,
+    readonly origin: DiskOrigin,
+    /** Bytes the guest sees. */
+    readonly virtualSize: number,
+  ) {}
+
+  get id(): string {
+    return this.attachment.id;
+  }
+
+  private get label(): string {
+    return `${this.owner}: disk "${this.id}"`;
+  }
+
+  /** The image file's size in bytes (a qcow2 overlay: the disk the guest sees). */
+  size(): number {
+    if (this.attachment.format !== 'raw') return this.virtualSize;
+    try {
+      return statSync(this.attachment.file).size;
+    } catch {
+      return this.virtualSize;
+    }
+  }
+
+  private async usable(op: 'read' | 'write'): Promise<number> {
+    if (this.detached) throw new Error(`${this.label} is detached`);
+    if (this.attachment.format !== 'raw') {
+      throw new Error(`${this.label} is a qcow2 overlay of the profile's image: sector calls work on raw images (scratch, template and raw path disks)`);
+    }
+    if (this.faults.has('slow')) await new Promise((r) => setTimeout(r, SLOW_MS));
+    if (this.faults.has(op === 'read' ? 'eio_read' : 'eio_write')) throw new Error(`${this.label}: EIO (fault_inject "eio_${op}")`);
+    return openSync(this.attachment.file, op === 'read' ? 'r' : 'r+');
+  }
+
+  /** `count` sectors from `sector`; shorter at the end of the image. */
+  async readSectors(sector: number, count: number): Promise<Buffer> {
+    checkSectorArgs(this.label, sector, count);
+    const fd = await this.usable('read');
+    try {
+      const start = sector * SECTOR;
+      const len = Math.max(0, Math.min(count * SECTOR, fstatSync(fd).size - start));
+      const buf = Buffer.alloc(len);
+      for (let done = 0; done < len; ) {
+        const n = readSync(fd, buf, done, len - done, start + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes `data` (any length) at `sector`. */
+  async writeSectors(sector: number, data: Uint8Array): Promise<void> {
+    checkSectorArgs(this.label, sector, 0);
+    const fd = await this.usable('write');
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done, sector * SECTOR + done);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function checkSectorArgs(label: string, sector: number, count: number): void {
+  if (!Number.isInteger(sector) || sector < 0) throw new Error(`${label}: sector must be an integer >= 0, got ${sector}`);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`${label}: count must be an integer >= 0, got ${count}`);
+}
+
+/** The one source of a spec, checked: exactly one of scratch/size, path/image, template. */
+export function sourceOf(spec: DiskSpec, label: string): { origin: 'scratch'; size: number } | { origin: 'path' | 'template'; file: string } {
+  const given = (['scratch', 'size', 'path', 'image', 'template'] as const).filter((k) => spec[k] !== undefined);
+  if (given.length !== 1) {
+    const which = given.length === 0 ? 'none was given' : `got ${given.join(' and ')}`;
+    throw new Error(`${label}: a disk needs exactly one source (scratch = size, path = host image, or template = host image); ${which}`);
+  }
+  const key = given[0];
+  if (key === 'scratch' || key === 'size') {
+    const size = spec[key]!;
+    if (!(size > 0) || size % SECTOR !== 0) throw new Error(`${label}: ${key} must be a positive multiple of ${SECTOR} bytes, got ${size}`);
+    return { origin: 'scratch', size };
+  }
+  const file = path.resolve(spec[key]!);
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+  } catch {
+    throw new Error(`${label}: ${key === 'template' ? 'template' : 'path'} ${file} does not exist or is not a file; give an existing disk image (raw or qcow2)`);
+  }
+  return { origin: key === 'template' ? 'template' : 'path', file };
+}
+
+/** A directory for a VM's own disk images. */
+export function makeDiskDir(vm: string): { dir: string; dispose: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), `provium-disks-${vm}-`));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type { DiskFormat };

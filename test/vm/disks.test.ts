@@ -1,0 +1,181 @@
+/**
+ * Disks end to end: real Lua files run by the built CLI boot the default
+ * guest under QEMU with boot disks of every source, disks attached before and
+ * after boot, a profile's root disk through overlays, and host-side sector
+ * calls, checked from inside the guest with dd and against the host's files.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { resolveProfile } from '@provium/image';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent, TestFailed } from '@provium/types';
+
+const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
+const MiB = 1024 * 1024;
+let dir: string;
+let events: RunEvent[];
+let stderr: string;
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+let before: { template: string; base: string };
+
+const SOURCES = `
+local vm = provium:vm("dsk", "default")
+local late = vm:attach_disk({ id = "late", scratch = "1M" })
+vm:boot({ disks = {
+  { id = "data", scratch = "8M" },
+  { template = "template.raw" },
+  { id = "ro", path = "inplace.raw", readonly = true },
+  { id = "rw", path = "inplace2.raw" },
+} })
+
+local function sh(cmd) return vm:run(cmd):assert_ok().stdout end
+
+test("boot disks come in order with their sizes, serials and read-only flags", function(t)
+  t:assert_eq(sh("for d in /sys/block/vd*; do echo \${d##*/} $(cat $d/size) $(cat $d/serial) $(cat $d/ro); done"),
+    "vda 16384 data 0\\nvdb 4096 boot1 0\\nvdc 2048 ro 1\\nvdd 2048 rw 0\\nvde 2048 late 0\\n")
+  t:assert_eq(late:id(), "late")
+  t:assert_eq(vm:disk("data"):size(), 8 * 1024 * 1024)
+end)
+
+test("the guest's writes reach the disk's image; the host's writes reach the guest", function(t)
+  sh("printf from-guest | dd of=/dev/vda bs=512 seek=3 conv=fsync 2>/dev/null")
+  local data = vm:disk("data")
+  t:assert_eq(data:read_sectors(3, 1):sub(1, 10), "from-guest")
+  t:assert_eq(#data:read_sectors(16383, 5), 512) -- shorter at the end of the image
+  data:write_sectors(5, "from-host")
+  sh("blockdev --flushbufs /dev/vda")
+  t:assert_eq(sh("dd if=/dev/vda bs=512 skip=5 count=1 2>/dev/null | head -c 9"), "from-host")
+end)
+
+test("a template is copied: the guest sees it and writes only its copy; a path disk is written in place", function(t)
+  t:assert_eq(sh("head -c 8 /dev/vdb"), "TEMPLATE")
+  sh("printf changed | dd of=/dev/vdb conv=fsync 2>/dev/null")
+  t:assert_eq(vm:disk("boot1"):read_sectors(0, 1):sub(1, 7), "changed")
+  t:assert_eq(sh("head -c 7 /dev/vdc"), "INPLACE")
+  t:assert(not vm:run("printf x | dd of=/dev/vdc conv=fsync 2>/dev/null"):ok(), "a readonly disk refuses writes")
+  sh("printf written | dd of=/dev/vdd conv=fsync 2>/dev/null")
+end)
+
+test("disk contents survive a reset of the guest", function(t)
+  sh("printf before-reset | dd of=/dev/vda bs=512 seek=7 conv=fsync 2>/dev/null")
+  vm:reset()
+  t:assert_eq(sh("dd if=/dev/vda bs=512 skip=7 count=1 2>/dev/null | head -c 12"), "before-reset")
+end)
+
+test("a disk hot-plugged into the running guest appears; detached, it goes", function(t)
+  local hot = vm:attach_disk({ id = "hot", scratch = "2M" })
+  t:assert_eq(sh("for i in $(seq 100); do [ -e /sys/block/vdf ] && break; sleep 0.1; done; echo $(cat /sys/block/vdf/serial) $(cat /sys/block/vdf/size)"), "hot 4096\\n")
+  sh("printf hot-data | dd of=/dev/vdf conv=fsync 2>/dev/null")
+  t:assert_eq(hot:read_sectors(0, 1):sub(1, 8), "hot-data")
+  t:assert_eq(hot:is_detached(), false)
+  hot:detach()
+  t:assert_eq(hot:is_detached(), true)
+  t:assert_eq(sh("[ -e /sys/block/vdf ] && echo present || echo gone"), "gone\\n")
+  t:assert_contains(tostring(t:assert_raises(function() hot:read_sectors(0, 1) end)), 'disk "hot" is detached')
+end)
+
+test("host-side faults hit the test's own sector calls only", function(t)
+  local data = vm:disk("data")
+  data:fault_inject("eio_read")
+  data:fault_inject("slow")
+  t:assert_eq(data:active_faults(), { "eio_read", "slow" })
+  t:assert_contains(tostring(t:assert_raises(function() data:read_sectors(0, 1) end)), "EIO")
+  data:write_sectors(9, "still-writes")
+  t:assert_eq(sh("dd if=/dev/vda bs=512 count=1 2>/dev/null | wc -c"), "512\\n") -- the guest never sees them
+  data:clear_faults()
+  t:assert_eq(data:read_sectors(9, 1):sub(1, 12), "still-writes")
+  t:assert_contains(tostring(t:assert_raises(function() data:fault_inject("eio_all") end)), '"eio_read", "eio_write", "slow"')
+end)
+
+test("bad disk specs and ids are errors that name the disk", function(t)
+  local function err(fn) return tostring(t:assert_raises(fn)) end
+  local fresh = provium:vm("e", "default")
+  t:assert_contains(err(function() fresh:boot({ disks = { { id = "x" } } }) end), 'disk "x": a disk needs exactly one source')
+  t:assert_contains(err(function() fresh:boot({ disks = { { scratch = "1M", path = "inplace.raw" } } }) end), "got scratch and path")
+  t:assert_contains(err(function() fresh:boot({ disks = { { scratch = "512Q" } } }) end), '"512Q"')
+  t:assert_contains(err(function() fresh:boot({ disks = { { id = "m", path = "no/such.img" } } }) end), 'disk "m": path')
+  t:assert_contains(err(function() fresh:boot({ disks = { { id = "a", scratch = "1M" }, { id = "a", scratch = "1M" } } }) end), 'two disks have the id "a"')
+  t:assert_eq(fresh.state, "created")
+  t:assert_contains(err(function() vm:disk("nope") end), 'has no disk "nope" (its disks: data, boot1, ro, rw, late')
+  t:assert_contains(err(function() vm:attach_disk({ id = "data", scratch = "1M" }) end), 'already has a disk "data"')
+end)
+`;
+
+/** A profile with a root disk: the default guest's kernel and initrd, and a raw image of 4 MiB. */
+const ROOT = `
+local a = provium:vm("dr1", "withdisk"):boot()
+local b = provium:vm("dr2", "withdisk"):boot()
+
+test("each VM runs on its own overlay of the profile's root disk", function(t)
+  t:assert_eq(a:run("echo $(cat /sys/block/vda/serial) $(cat /sys/block/vda/size)"):assert_ok().stdout, "root 8192\\n")
+  t:assert_eq(a:run("head -c 4 /dev/vda").stdout, "BASE")
+  a:run("printf A-wrote | dd of=/dev/vda conv=fsync 2>/dev/null"):assert_ok()
+  b:run("blockdev --flushbufs /dev/vda"):assert_ok()
+  t:assert_eq(b:run("head -c 4 /dev/vda").stdout, "BASE")
+  t:assert_eq(a:run("blockdev --flushbufs /dev/vda; head -c 7 /dev/vda").stdout, "A-wrote")
+  t:assert_eq(a:disk("root"):size(), 4 * 1024 * 1024)
+  t:assert_contains(tostring(t:assert_raises(function() a:disk("root"):read_sectors(0, 1) end)), "qcow2 overlay")
+  t:assert_contains(tostring(t:assert_raises(function() provium:vm("r3", "withdisk"):boot({ disks = { { id = "root", scratch = "1M" } } }) end)), 'which the profile\\'s root disk uses')
+end)
+`;
+
+function raw(file: string, size: number, head: string): void {
+  const buf = Buffer.alloc(size);
+  buf.write(head);
+  writeFileSync(file, buf);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'provium-disks-test-'));
+  raw(path.join(dir, 'template.raw'), 2 * MiB, 'TEMPLATE');
+  raw(path.join(dir, 'inplace.raw'), MiB, 'INPLACE');
+  raw(path.join(dir, 'inplace2.raw'), MiB, 'INPLACE2');
+  raw(path.join(dir, 'root.raw'), 4 * MiB, 'BASE');
+  before = { template: sha(path.join(dir, 'template.raw')), base: sha(path.join(dir, 'root.raw')) };
+  const def = await resolveProfile('default');
+  writeFileSync(path.join(dir, 'provium.toml'), [
+    '[provium]', 'roots = ["."]', '',
+    '[profiles.withdisk]', `kernel = ${JSON.stringify(def.kernel)}`, `initrd = ${JSON.stringify(def.initrd)}`, `cmdline = ${JSON.stringify(def.cmdline)}`, 'disk = "root.raw"', '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'sources.test.lua'), SOURCES);
+  writeFileSync(path.join(dir, 'root.test.lua'), ROOT);
+  const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
+  events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+  stderr = r.stderr;
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const result = (name: string) =>
+  events.find((e): e is TestFailed => (e.event === 'test_passed' || e.event === 'test_failed') && e.test === name) as (RunEvent & { error?: { message: string } }) | undefined;
+
+describe('disks on the default guest', () => {
+  it.each([
+    'boot disks come in order with their sizes, serials and read-only flags',
+    "the guest's writes reach the disk's image; the host's writes reach the guest",
+    'a template is copied: the guest sees it and writes only its copy; a path disk is written in place',
+    'disk contents survive a reset of the guest',
+    'a disk hot-plugged into the running guest appears; detached, it goes',
+    "host-side faults hit the test's own sector calls only",
+    'bad disk specs and ids are errors that name the disk',
+    "each VM runs on its own overlay of the profile's root disk",
+  ])('%s', (name) => {
+    const e = result(name);
+    expect(e?.event, `${JSON.stringify(e)}\n${stderr}`).toBe('test_passed');
+  });
+
+  it('never writes a template or a base image; writes a path disk in place', () => {
+    expect(sha(path.join(dir, 'template.raw'))).toBe(before.template);
+    expect(sha(path.join(dir, 'root.raw'))).toBe(before.base);
+    expect(readFileSync(path.join(dir, 'inplace2.raw')).subarray(0, 7).toString()).toBe('written');
+    expect(readFileSync(path.join(dir, 'inplace.raw')).subarray(0, 7).toString()).toBe('INPLACE');
+  });
+
+  it('leaves no disk image of a VM behind', () => {
+    const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
+    expect(left).toEqual([]);
+  });
+});
