@@ -5,7 +5,7 @@
  * calls, checked from inside the guest with dd and against the host's files.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveProfile } from '@provium/image';
@@ -122,6 +122,73 @@ test("each VM runs on its own overlay of the profile's root disk", function(t)
 end)
 `;
 
+/** Snapshots, restores, resets and fixtures of VMs with disks. */
+const SNAPSHOTS = `
+local function sh(vm, cmd) return vm:run(cmd):assert_ok().stdout end
+local function put(vm, dev, text) sh(vm, "printf " .. text .. " | dd of=" .. dev .. " conv=fsync 2>/dev/null") end
+local function head(vm, dev, n) return sh(vm, "blockdev --flushbufs " .. dev .. "; head -c " .. n .. " " .. dev) end
+
+test("a snapshot keeps every disk; restores at once have independent disks", function(t)
+  local vm = provium:vm("dsnap", "withdisk"):boot({ disks = { { id = "data", scratch = "4M" } } })
+  put(vm, "/dev/vda", "root-snapped")
+  put(vm, "/dev/vdb", "data-snapped")
+  local snap = vm:snapshot()
+  put(vm, "/dev/vdb", "data-changed")
+  local a = provium:vm("dsa", "withdisk"):restore(snap)
+  local b = provium:vm("dsb", "withdisk"):restore(snap)
+  put(a, "/dev/vda", "A")
+  put(a, "/dev/vdb", "A")
+  t:assert_eq(head(a, "/dev/vda", 12) .. head(a, "/dev/vdb", 12), "Aoot-snappedAata-snapped")
+  t:assert_eq(head(b, "/dev/vda", 12) .. head(b, "/dev/vdb", 12), "root-snappeddata-snapped")
+  t:assert_eq(b:disk("data"):read_sectors(0, 1):sub(1, 12), "data-snapped")
+  t:assert_eq(a:run("echo $(cat /sys/block/vdb/serial)").stdout, "data\\n")
+  -- a restored VM snapshotted again: its root layer is folded onto the profile's image
+  put(b, "/dev/vda", "second-gen")
+  local c = provium:vm("dsc", "withdisk"):restore(b:snapshot())
+  t:assert_eq(head(c, "/dev/vda", 12) .. head(c, "/dev/vdb", 12), "second-geneddata-snapped")
+end)
+
+test("vm:restore rolls the disks back", function(t)
+  local vm = provium:vm("droll", "default"):boot({ disks = { { scratch = "1M" } } })
+  put(vm, "/dev/vda", "kept")
+  local snap = vm:snapshot()
+  put(vm, "/dev/vda", "lost")
+  vm:restore(snap)
+  t:assert_eq(head(vm, "/dev/vda", 4), "kept")
+end)
+
+test("a fixture with disks resumes with them, afresh in every test", function(t)
+  local vm = provium:vm_fixture("fixtures/disky")
+  t:assert_eq(head(vm, "/dev/vda", 12) .. head(vm, "/dev/vdb", 12), "fixture-rootfixture-data")
+  put(vm, "/dev/vdb", "scribbled")
+end)
+
+test("a fixture with disks, resumed again", function(t)
+  local vm = provium:vm_fixture("fixtures/disky")
+  t:assert_eq(head(vm, "/dev/vdb", 12), "fixture-data")
+end)
+`;
+
+const RESETS = `
+provium.reset_between_tests = true
+local vm = provium:vm("dreset", "default"):boot({ disks = { { scratch = "1M" } } })
+vm:run("printf clean | dd of=/dev/vda conv=fsync 2>/dev/null"):assert_ok()
+
+test("first: dirties the disk", function(t)
+  vm:run("printf dirty | dd of=/dev/vda conv=fsync 2>/dev/null"):assert_ok()
+end)
+
+test("second: reset_between_tests rolled the disk back", function(t)
+  t:assert_eq(vm:run("head -c 5 /dev/vda").stdout, "clean")
+end)
+`;
+
+const FIXTURE = `
+local vm = provium:vm("fx", "withdisk"):boot({ disks = { { id = "data", scratch = "4M" } } })
+vm:run("printf fixture-root | dd of=/dev/vda conv=fsync 2>/dev/null; printf fixture-data | dd of=/dev/vdb conv=fsync 2>/dev/null"):assert_ok()
+return vm:snapshot()
+`;
+
 function raw(file: string, size: number, head: string): void {
   const buf = Buffer.alloc(size);
   buf.write(head);
@@ -142,6 +209,10 @@ beforeAll(async () => {
   ].join('\n'));
   writeFileSync(path.join(dir, 'sources.test.lua'), SOURCES);
   writeFileSync(path.join(dir, 'root.test.lua'), ROOT);
+  writeFileSync(path.join(dir, 'snapshots.test.lua'), SNAPSHOTS);
+  writeFileSync(path.join(dir, 'resets.test.lua'), RESETS);
+  mkdirSync(path.join(dir, 'fixtures'));
+  writeFileSync(path.join(dir, 'fixtures', 'disky.fixture.lua'), FIXTURE);
   const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
   stderr = r.stderr;
@@ -162,6 +233,11 @@ describe('disks on the default guest', () => {
     "host-side faults hit the test's own sector calls only",
     'bad disk specs and ids are errors that name the disk',
     "each VM runs on its own overlay of the profile's root disk",
+    'a snapshot keeps every disk; restores at once have independent disks',
+    'vm:restore rolls the disks back',
+    'a fixture with disks resumes with them, afresh in every test',
+    'a fixture with disks, resumed again',
+    'second: reset_between_tests rolled the disk back',
   ])('%s', (name) => {
     const e = result(name);
     expect(e?.event, `${JSON.stringify(e)}\n${stderr}`).toBe('test_passed');
@@ -175,7 +251,7 @@ describe('disks on the default guest', () => {
   });
 
   it('leaves no disk image of a VM behind', () => {
-    const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
+    const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2', 'dsnap', 'dsa', 'dsb', 'dsc', 'droll', 'dreset', 'fx'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
     expect(left).toEqual([]);
   });
 });

@@ -30,6 +30,8 @@ export interface SnapshotTemplateInfo {
   header: { id: string; engine: 'shared-ram' | 'stream'; machine: { memoryMiB: number; cpus: number }; vm: Record<string, unknown> };
   state: string;
   ram?: string;
+  /** Each disk's unpacked layer (`file`), with what the snapshot says of it: never written. */
+  disks?: { id: string; serial?: string; slot: number; readOnly?: boolean; kind: 'raw' | 'root-delta'; file: string }[];
 }
 
 /** A fixture ready to resume: the cache entry (`<key>.snap` file or `<key>.lab/` directory). */

@@ -21,6 +21,8 @@ export interface DiskAttachment {
   file: string;
   format: DiskFormat;
   readOnly?: boolean;
+  /** Set when `file` is a qcow2 overlay of a profile's root image: a snapshot stores only what the VM wrote over it. */
+  base?: { path: string; format: DiskFormat };
   /**
    * PCI slot on pci.0: fixed, so a hot-plugged disk sits where a restore's
    * launch line puts it (the device state must find every device where it was).

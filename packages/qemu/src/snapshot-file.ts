@@ -4,15 +4,19 @@
  *   "PROVSNAP" | u32 LE header length | header JSON | zero padding to HEADER_SPACE
  *   device state (the migration stream)             at header.state.offset
  *   guest RAM image (raw and sparse, or zstd)       at header.ram.offset, page aligned
+ *   one section per disk (raw and sparse, or zstd)  at header.disks[i].offset, page aligned
  *
  * The header is rewritten in place once the sections are written, so its
  * space is reserved up front. Restoring maps the RAM as a file, so the RAM
  * section is unpacked once per snapshot id into a template (see template.ts).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import type { DiskSection } from './snapshot-disks.js';
 
 export const MAGIC = 'PROVSNAP';
-export const FORMAT_VERSION = 1;
+/** 2 adds disk sections; 1 (no disks) is still read. */
+export const FORMAT_VERSION = 2;
+const READABLE_FORMATS = [1, 2];
 /** Reserved bytes for magic, length and header; sections start page aligned after it. */
 export const HEADER_SPACE = 64 * 1024;
 export const PAGE = 4096;
@@ -32,6 +36,8 @@ export interface SnapshotHeader {
   machine: { type: string; memoryMiB: number; cpus: number; accel: string; launchTemplate: number; qemu: string };
   state: { offset: number; length: number };
   ram?: { offset: number; length: number; encoding: 'raw' | 'zstd'; size: number };
+  /** The VM's disks in slot order, after the RAM (see snapshot-disks.ts). */
+  disks?: DiskSection[];
   /** The caller's description of the VM (profile, name, boot options, NICs): opaque here. */
   vm: Record<string, unknown>;
 }
@@ -40,6 +46,11 @@ export class SnapshotFormatError extends Error {}
 
 export function alignUp(n: number, to = PAGE): number {
   return Math.ceil(n / to) * to;
+}
+
+/** Where the last section ends: the container's size. */
+export function sectionsEnd(h: Pick<SnapshotHeader, 'state' | 'ram' | 'disks'>): number {
+  return Math.max(h.state.offset + h.state.length, ...(h.ram ? [h.ram.offset + h.ram.length] : []), ...(h.disks ?? []).map((d) => d.offset + d.length));
 }
 
 /** Writes magic, length and header at the start of an open container. */
@@ -77,10 +88,10 @@ export function readHeader(path: string): SnapshotHeader & { fileSize: number } 
     } catch {
       throw new SnapshotFormatError(`snapshot ${path} has a corrupt header (not JSON)`);
     }
-    if (header.format !== FORMAT_VERSION) {
+    if (!READABLE_FORMATS.includes(header.format)) {
       throw new SnapshotFormatError(`snapshot ${path} has format ${header.format}; this Provium reads format ${FORMAT_VERSION}: take the snapshot again`);
     }
-    const end = header.ram ? header.ram.offset + header.ram.length : header.state.offset + header.state.length;
+    const end = sectionsEnd(header);
     if (header.state.length <= 0 || fileSize < end) {
       throw new SnapshotFormatError(`snapshot ${path} is truncated: ${fileSize} bytes, the header says ${end}`);
     }

@@ -20,7 +20,9 @@ import { launchQemu } from './launch.js';
 import { loadState, saveState } from './migrate.js';
 import { MiB, type LaunchOptions } from './options.js';
 import type { QemuProcess } from './process.js';
-import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, writeHeader, type SnapshotHeader } from './snapshot-file.js';
+import { imageInfo, type DiskFormat } from './disks.js';
+import { diskLayers, pointAtRoot, removeLayers, type DiskLayer, type DiskSection } from './snapshot-disks.js';
+import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, sectionsEnd, writeHeader, type SnapshotHeader } from './snapshot-file.js';
 import { sparseCopy } from './sparse.js';
 
 export interface TakenSnapshot {
@@ -64,6 +66,7 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
   if (wasRunning) await qemu.pause();
   const tmp = tempBeside(out);
   const stateFile = join(qemu.runDir, `state-${randomUUID().slice(0, 8)}`);
+  let layers: DiskLayer[] = [];
   try {
     const { ramTransferred } = await saveState(qemu.qmp, stateFile, qemu.opTimeoutMs);
     const stateLength = statSync(stateFile).size;
@@ -85,6 +88,13 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
     closeSync(openSync(tmp, 'w'));
     sparseCopy(stateFile, 0, stateLength, tmp, HEADER_SPACE);
     if (header.ram) sparseCopy(qemu.machine.ram.path, 0, size, tmp, header.ram.offset);
+    layers = await diskLayers(qemu.machine.disks, qemu.runDir);
+    if (layers.length > 0) header.disks = [];
+    for (const layer of layers) {
+      const offset = alignUp(sectionsEnd(header));
+      sparseCopy(layer.file, 0, layer.size, tmp, offset);
+      header.disks!.push({ ...layer.section, offset, length: layer.size, encoding: 'raw', size: layer.size });
+    }
     const fd = openSync(tmp, 'r+');
     try {
       writeHeader(fd, header);
@@ -100,6 +110,7 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
     throw e;
   } finally {
     rmSync(stateFile, { force: true });
+    removeLayers(layers);
     if (wasRunning && qemu.exit === undefined) await qemu.resume();
   }
 }
@@ -116,8 +127,22 @@ function run(cmd: string, args: string[], stdin: NodeJS.ReadableStream, stdoutFd
   });
 }
 
+/** Compresses `length` bytes of `src` at `from` onto the end of `dst`, which first grows to `at`; returns the bytes written. */
+async function appendZstd(src: string, from: number, length: number, dst: string, at: number, level: number): Promise<number> {
+  const fd = openSync(dst, 'r+');
+  ftruncateSync(fd, at);
+  closeSync(fd);
+  const appendFd = openSync(dst, 'a');
+  try {
+    await run('zstd', [`-${level}`, '-q', '-T0', '-c'], createReadStream(src, { start: from, end: from + length - 1 }), appendFd);
+  } finally {
+    closeSync(appendFd);
+  }
+  return statSync(dst).size - at;
+}
+
 /**
- * Writes a copy of snapshot `src` to `dst` with its RAM compressed by zstd
+ * Writes a copy of snapshot `src` to `dst` with its RAM and disks compressed by zstd
  * (what the fixture cache keeps). Atomic like takeSnapshot.
  */
 export async function compressSnapshot(src: string, dst: string, level = 3): Promise<SnapshotHeader> {
@@ -130,17 +155,12 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
     if (h.ram) {
       if (h.ram.encoding !== 'raw') throw new Error(`snapshot ${src} is already compressed`);
       const offset = alignUp(h.state.offset + h.state.length);
-      const fd = openSync(tmp, 'r+');
-      ftruncateSync(fd, offset);
-      closeSync(fd);
-      const appendFd = openSync(tmp, 'a');
-      try {
-        const input = createReadStream(src, { start: h.ram.offset, end: h.ram.offset + h.ram.length - 1 });
-        await run('zstd', [`-${level}`, '-q', '-T0', '-c'], input, appendFd);
-      } finally {
-        closeSync(appendFd);
-      }
-      h.ram = { ...h.ram, offset, length: statSync(tmp).size - offset, encoding: 'zstd' };
+      h.ram = { ...h.ram, offset, length: await appendZstd(src, h.ram.offset, h.ram.length, tmp, offset, level), encoding: 'zstd' };
+    }
+    for (const [i, d] of (h.disks ?? []).entries()) {
+      if (d.encoding !== 'raw') throw new Error(`snapshot ${src} is already compressed`);
+      const offset = alignUp(sectionsEnd({ ...h, disks: h.disks!.slice(0, i) }));
+      h.disks![i] = { ...d, offset, length: await appendZstd(src, d.offset, d.length, tmp, offset, level), encoding: 'zstd' };
     }
     const fd = openSync(tmp, 'r+');
     try {
@@ -164,6 +184,8 @@ export interface SnapshotTemplate {
   state: string;
   /** The guest RAM image, unpacked sparse; absent for engine `stream`. */
   ram?: string;
+  /** Each disk's layer, unpacked: never written (a restored VM gets images of its own on top). */
+  disks?: { section: DiskSection; file: string }[];
 }
 
 /**
@@ -171,7 +193,7 @@ export interface SnapshotTemplate {
  * existing unpacked pair is reused). Each file appears atomically, so a
  * concurrent unpack or a crash leaves no half-written template.
  */
-export async function unpackTemplate(container: string, dir: string): Promise<SnapshotTemplate> {
+export async function unpackTemplate(container: string, dir: string, opts: UnpackOptions = {}): Promise<SnapshotTemplate> {
   const { fileSize: _size, ...header } = readHeader(container);
   mkdirSync(dir, { recursive: true });
   const state = join(dir, `${header.id}.state`);
@@ -205,7 +227,42 @@ export async function unpackTemplate(container: string, dir: string): Promise<Sn
       throw new Error(`cannot unpack snapshot ${container}: ${(e as Error).message}`);
     }
   }
-  return { header, state, ...(ram ? { ram } : {}) };
+  const disks = [];
+  for (const section of header.disks ?? []) disks.push({ section, file: await unpackDisk(container, dir, header.id, section, opts) });
+  return { header, state, ...(ram ? { ram } : {}), ...(disks.length ? { disks } : {}) };
+}
+
+export interface UnpackOptions {
+  /** This host's root image of the snapshot's profile: root-delta layers stand on it. */
+  root?: { path: string; format: DiskFormat };
+}
+
+/** One disk section as `<id>.disk-<slot>.<raw|qcow2>` in `dir` (once; atomically, like the RAM). */
+async function unpackDisk(container: string, dir: string, id: string, d: DiskSection, opts: UnpackOptions): Promise<string> {
+  const what = `snapshot ${container}: disk "${d.id}"`;
+  if (d.kind === 'root-delta' && !opts.root) throw new Error(`${what} is a layer over its profile's root disk, and the profile has none here: restore it with the profile it was taken with`);
+  const file = join(dir, `${id}.disk-${d.slot}.${d.kind === 'raw' ? 'raw' : 'qcow2'}`);
+  if (existsSync(file)) {
+    if (d.kind === 'root-delta' && (await imageInfo(file, what)).backing !== opts.root!.path) await pointAtRoot(file, opts.root!, what);
+    return file;
+  }
+  const tmp = tempBeside(file);
+  try {
+    if (d.encoding === 'raw') {
+      closeSync(openSync(tmp, 'w'));
+      sparseCopy(container, d.offset, d.size, tmp, 0);
+    } else {
+      await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', tmp], createReadStream(container, { start: d.offset, end: d.offset + d.length - 1 }), 'ignore');
+    }
+    const size = statSync(tmp).size;
+    if (size !== d.size) throw new Error(`it unpacks to ${size} bytes, the header says ${d.size}`);
+    if (d.kind === 'root-delta') await pointAtRoot(tmp, opts.root!, what);
+    renameSync(tmp, file);
+    return file;
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new Error(`cannot unpack ${what}: ${(e as Error).message}`);
+  }
 }
 
 export type RestoreMode = 'private' | 'copy';

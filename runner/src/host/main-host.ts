@@ -94,7 +94,10 @@ export class MainHost {
   async snapshotTemplate(file: string): Promise<SnapshotTemplateInfo> {
     if (!this.templateStore) {
       const { cacheRoot } = await import('../fixtures/cache-paths.js');
-      this.templateStore ??= new TemplateStore(async () => (await this.vms()).qemu, this.runtimeRoot(), this.fixtures?.dir, path.join(cacheRoot(this.config), 'templates'));
+      this.templateStore ??= new TemplateStore(
+        async () => (await this.vms()).qemu, this.runtimeRoot(), this.fixtures?.dir, path.join(cacheRoot(this.config), 'templates'),
+        async (profile) => (await this.prepareProfile(profile)).disk,
+      );
     }
     return this.templateStore.get(file);
   }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { DiskAttachment, QemuProcess } from '@provium/qemu';
-import type { PreparedProfile } from '@provium/types';
+import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
 import { DiskHandle, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
 
 /** The profile's root disk is always this id, first, /dev/vda. */
@@ -108,7 +108,7 @@ export class VmDisks {
     const label = `${this.owner}: root disk`;
     await createOverlay(file, disk.path, disk.format, label);
     const { virtualSize } = await imageInfo(file, label);
-    const attachment: DiskAttachment = { id: ROOT_DISK_ID, serial: ROOT_DISK_ID, file, format: 'qcow2', slot };
+    const attachment: DiskAttachment = { id: ROOT_DISK_ID, serial: ROOT_DISK_ID, file, format: 'qcow2', slot, base: { path: disk.path, format: disk.format } };
     this.handles.set(ROOT_DISK_ID, new DiskHandle(this.owner, attachment, 'root', virtualSize));
   }
 
@@ -138,6 +138,36 @@ export class VmDisks {
     const handle = new DiskHandle(this.owner, attachment, source.origin, virtualSize);
     this.handles.set(id, handle);
     return handle;
+  }
+
+  /**
+   * The disks of a restore: images of this VM's own over the snapshot's
+   * unpacked layers (a raw layer is copied sparse, a root layer gets a qcow2
+   * overlay), in the snapshot's slots. The VM's previous disks are gone.
+   */
+  async fromSnapshot(layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): Promise<DiskAttachment[]> {
+    this.dispose();
+    this.handles.clear();
+    this.beforeBoot.length = 0;
+    const { copySparse, createOverlay, imageInfo } = await qemu();
+    for (const l of layers) {
+      const label = `${this.owner}: disk "${l.id}" of the snapshot`;
+      const common = { id: l.id, slot: l.slot, ...(l.serial ? { serial: l.serial } : {}), ...(l.readOnly ? { readOnly: true } : {}) };
+      let attachment: DiskAttachment;
+      if (l.kind === 'root-delta') {
+        if (!profileDisk) throw new Error(`${label} stands on the profile's root disk, and the profile has none here`);
+        const file = path.join(this.ownDir(), `disk-${l.slot}.qcow2`);
+        await createOverlay(file, l.file, 'qcow2', label);
+        attachment = { ...common, file, format: 'qcow2', base: { path: profileDisk.path, format: profileDisk.format } };
+      } else {
+        const file = path.join(this.ownDir(), `disk-${l.slot}.raw`);
+        await copySparse(l.file, file);
+        attachment = { ...common, file, format: 'raw' };
+      }
+      const { virtualSize } = await imageInfo(attachment.file, label);
+      this.handles.set(l.id, new DiskHandle(this.owner, attachment, l.kind === 'root-delta' ? 'root' : 'snapshot', virtualSize));
+    }
+    return [...this.handles.values()].map((d) => d.attachment);
   }
 
   /** `disk:detach()`: unplugged from a running VM (best effort), and its sector calls refuse. */

@@ -26,7 +26,7 @@ export interface DiskSpec {
   image?: string;
 }
 
-export type DiskOrigin = 'root' | 'scratch' | 'template' | 'path';
+export type DiskOrigin = 'root' | 'scratch' | 'template' | 'path' | 'snapshot';
 
 export const FAULT_MODES = ['eio_read', 'eio_write', 'slow'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];

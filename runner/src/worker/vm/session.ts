@@ -305,7 +305,6 @@ export class VmSession {
       const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
       throw new Error(`${this.label}: cannot snapshot with streams open; close them first (stream:close()):\n${list}`);
     }
-    if (q.machine.disks.length > 0) throw new Error(`${this.label}: snapshots of a VM with disks are not available yet in this version of Provium`);
     const paused = this.state === 'paused';
     if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']));
     await this.agent?.close().catch(() => {});
@@ -355,7 +354,8 @@ export class VmSession {
     try {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, extraArgs: this.env.net.launchArgs(this.netId) };
+      const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
+      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs: this.env.net.launchArgs(this.netId) };
       const key = spareKey(template, opts, mode);
       const spare = key ? await takeSpare(key) : undefined;
       const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));

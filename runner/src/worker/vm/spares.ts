@@ -63,7 +63,8 @@ const slots = new Map<string, Slot>();
 /** What a spare must match: the launch line of the restore and the template it maps. */
 export function spareKey(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): string | undefined {
   // A copy-mode restore copies the RAM at launch; a network's arguments are fresh for every lab copy.
-  if (mode !== 'private' || (opts.extraArgs?.length ?? 0) > 0) return undefined;
+  // Disks: each restore makes images of its own, which a spare made ahead of time could not know.
+  if (mode !== 'private' || (opts.extraArgs?.length ?? 0) > 0 || (opts.disks?.length ?? 0) > 0) return undefined;
   return JSON.stringify([template.header.id, template.state, template.ram, opts.name, opts.kernel, opts.initrd, opts.append]);
 }
 
