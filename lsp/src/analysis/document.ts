@@ -32,7 +32,7 @@ export class SourceDoc {
   segments: Segment[];
   /** Bumped when a change may alter top-level declarations (anything but a test body). */
   declEpoch = 0;
-  /** Bumped on every change. */
+  /** Bumped on every change of the text or of the segments (analyses key their caches on it). */
   editEpoch = 0;
 
   constructor(
@@ -119,6 +119,7 @@ export class SourceDoc {
         if (!parseLua(text).ok) continue;
         this.segments.splice(i, k + 1, ...parseRegion(text, first.start));
         this.declEpoch++;
+        this.editEpoch++;
         changed = true;
         break;
       }
