@@ -1,8 +1,9 @@
 // Faults the language server must survive, over the real server process (stdio):
-// a message header without Content-Length gets a parse error instead of silencing it.
+// a document of several megabytes does not hold up the others, and a message
+// header without Content-Length gets a parse error instead of silencing it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, expect, test } from 'vitest';
-import { makeProject, positionOf, SERVER_BIN } from '../lsp/helpers/lsp-client.js';
+import { LspTestClient, makeProject, positionOf, SERVER_BIN } from '../lsp/helpers/lsp-client.js';
 import { SAMPLE_FILES } from '../lsp/helpers/sample-project.js';
 
 const project = makeProject(SAMPLE_FILES);
@@ -11,6 +12,47 @@ afterAll(() => project.cleanup());
 const SMALL = 'local vm = provium:vm("a", "default")\nlocal r = vm:run("ls")\n';
 
 const hoverText = (h: { contents: unknown } | null) => (h && typeof h.contents === 'object' && h.contents && 'value' in h.contents ? String(h.contents.value) : '');
+
+/** About 3 MB: `n` tests, the last of which calls a method VM does not have. */
+function bigFile(n: number): string {
+  const out = ['local vm = provium:vm("main", "default"):boot()', ''];
+  for (let i = 0; i < n; i++) {
+    out.push(`test("case ${i}", function(t)`, `  local r = vm:run("echo ${i}", { timeout = "5s" })`, '  t:assert_eq(r.exit_code, 0)', `  t:log(r.stdout)`, 'end)', '');
+  }
+  out.push('test("last", function(t)', '  vm:rn("x")', 'end)', '');
+  return out.join('\n');
+}
+
+test('a request on a small document is answered while a document of several megabytes is still being analysed', async () => {
+  const c = await LspTestClient.start(project.dir);
+  try {
+    const n = 20_000;
+    const big = bigFile(n);
+    expect(big.length).toBeGreaterThan(2_500_000);
+    const bigUri = project.uri('tests/big.test.lua');
+    const smallUri = project.uri('tests/small.test.lua');
+    const events: string[] = [];
+    const bigDiagnostics = c.diagnosticsFor(bigUri).then((d) => {
+      events.push('big analysed');
+      return d;
+    });
+    await c.openDocument(bigUri, big);
+    await c.openDocument(smallUri, SMALL);
+    const hover = c.hover(smallUri, positionOf(SMALL, 'local r', 6)).then((h) => {
+      events.push('small answered');
+      return h;
+    });
+    // A request on the big document waits for its analysis and is answered from it.
+    const symbols = c.documentSymbols(bigUri);
+    expect(hoverText(await hover)).toContain('local r: RunResult');
+    const diags = await bigDiagnostics;
+    expect(events).toEqual(['small answered', 'big analysed']);
+    expect(diags.map((d) => [d.range.start.line, d.message])).toEqual([[6 * n + 3, "VM has no method 'rn': did you mean 'run'?"]]);
+    expect((await symbols).filter((s) => s.detail === 'test')).toHaveLength(n + 1);
+  } finally {
+    await c.shutdown();
+  }
+});
 
 /** The server over stdio without a JSON-RPC library on this side: raw bytes out, framed messages in. */
 class RawServer {
