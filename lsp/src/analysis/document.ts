@@ -93,7 +93,7 @@ export class SourceDoc {
     this.text = text;
     this.version = version;
     this.editEpoch++;
-    this.lines.update(text, start);
+    this.lines.update(text, start, end - start, newText.length);
     for (let k = j + 1; k < segs.length; k++) {
       segs[k].start += delta;
       segs[k].base += delta;
