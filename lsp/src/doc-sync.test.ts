@@ -48,7 +48,7 @@ test('a long text is segmented over several turns of the event loop; a small one
 });
 
 test('changes that come while a text is segmented wait, and apply in order after it', async () => {
-  const { workspace, sync, uri } = setup();
+  const { workspace, sync, events, uri } = setup();
   const big = uri('big');
   const text = tests(4000);
   sync.open(big, text, 1);
@@ -60,6 +60,8 @@ test('changes that come while a text is segmented wait, and apply in order after
   expect(doc.version).toBe(3);
   expect(doc.text).toBe(`${text}local b = 2\nlocal a = 1\n`);
   expect(doc.segments).toHaveLength(4002);
+  const name = big.replace(/^.*\//, '');
+  expect(events).toEqual([`changed ${name}`, `opened ${name}`]);
 });
 
 test('a paste longer than STEP_CHARS re-segments the document in slices; the edits after it wait for it', async () => {

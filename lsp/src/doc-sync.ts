@@ -17,7 +17,7 @@ import { sliced } from './slices.js';
 import type { WorkspaceManager } from './workspace-manager.js';
 
 export interface SyncEvents {
-  /** The document is open with its text (and every change that came while it was segmented). */
+  /** The document is open with its text (after `changed` when changes came while it was segmented). */
   opened(uri: string): void;
   changed(uri: string): void;
   failed(uri: string, error: unknown): void;
@@ -27,7 +27,8 @@ interface Pending {
   /** Changes not applied yet, in order (each notification's changes with its version). */
   queue: { changes: TextDocumentContentChangeEvent[]; version: number }[];
   /** What to tell when the queue is empty. */
-  event?: 'opened' | 'changed';
+  opened: boolean;
+  changed: boolean;
   closed: boolean;
   ready: Promise<void>;
   done: () => void;
@@ -56,7 +57,7 @@ export class DocumentSync {
     const p = this.begin(uri);
     const inline = this.run(uri, p, segmentSteps(text), (segments) => {
       this.workspace.openDoc(new SourceDoc(uri, fileKindOf(uri), text, version, segments));
-      p.event = 'opened';
+      p.opened = true;
     });
     if (inline) this.drain(uri, p);
   }
@@ -80,7 +81,7 @@ export class DocumentSync {
   private begin(uri: string): Pending {
     let done!: () => void;
     const ready = new Promise<void>((r) => (done = r));
-    const p: Pending = { queue: [], closed: false, ready, done };
+    const p: Pending = { queue: [], opened: false, changed: false, closed: false, ready, done };
     this.pending.set(uri, p);
     return p;
   }
@@ -121,7 +122,7 @@ export class DocumentSync {
         p.queue.shift();
         continue;
       }
-      p.event ??= 'changed';
+      p.changed = true;
       const steps = 'range' in c
         ? doc.editSteps(toOffset(doc, c.range.start), toOffset(doc, c.range.end), c.text, version)
         : doc.replaceSteps(c.text, version);
@@ -130,7 +131,7 @@ export class DocumentSync {
     if (p.closed) return;
     this.pending.delete(uri);
     p.done();
-    if (p.event === 'opened') this.events.opened(uri);
-    else if (p.event === 'changed') this.events.changed(uri);
+    if (p.changed) this.events.changed(uri);
+    if (p.opened) this.events.opened(uri);
   }
 }
