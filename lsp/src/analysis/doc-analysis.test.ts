@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
-import { problemsOf } from '../features/diagnostics.js';
+import { problemSteps } from '../features/diagnostics.js';
 import { testsOf } from '../features/symbols.js';
 import { Project } from '../project/workspace.js';
 import { SourceDoc } from './document.js';
+import { runSteps } from './steps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provium-doc-analysis-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,12 +36,12 @@ function workOf(n: number): { reads: number; problems: number } {
     },
   });
   const project = new Project(dir, new Map([[doc.uri, doc]]));
-  const problems = problemsOf(project, doc).length;
+  const problems = runSteps(problemSteps(project, doc)).length;
   expect(testsOf(project, doc)).toHaveLength(n);
   const at = text.indexOf(`echo ${n >> 1}"`);
-  doc.applyEdit(at, at, 'x');
+  runSteps(doc.editSteps(at, at, 'x', 2));
   project.edited(doc);
-  expect(problemsOf(project, doc)).toHaveLength(problems);
+  expect(runSteps(problemSteps(project, doc))).toHaveLength(problems);
   expect(testsOf(project, doc)).toHaveLength(n);
   return { reads, problems };
 }

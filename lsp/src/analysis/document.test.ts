@@ -1,7 +1,7 @@
 // Repairing broken segments: each is tried once with the same followers, and again when they change.
 import { expect, test } from 'vitest';
 import { SourceDoc } from './document.js';
-import type { Steps } from './steps.js';
+import { runSteps, type Steps } from './steps.js';
 
 function stepsOf(g: Steps<boolean>): { changed: boolean; steps: number } {
   let steps = 0;
@@ -21,7 +21,7 @@ test('a broken segment is tried once with the same followers; a follower edited 
   expect(first).toEqual({ changed: false, steps: broken });
   expect(stepsOf(doc.repairSteps())).toEqual({ changed: false, steps: 0 });
   // The last `if` closed two statements below it (the edit alone re-parses only the statement it is in).
-  doc.applyEdit(doc.text.length, doc.text.length, 'end\n');
+  runSteps(doc.editSteps(doc.text.length, doc.text.length, 'end\n', 2));
   expect(doc.broken).toHaveLength(broken + 1);
   // Tried again: the three `if`s that have the edited statement among their MAX_MERGE (8) followers.
   expect(stepsOf(doc.repairSteps())).toEqual({ changed: true, steps: 3 });
@@ -36,6 +36,6 @@ test('repair stops when the document is edited between its steps', () => {
   const doc = new SourceDoc('file:///s.test.lua', 'test', text, 1);
   const g = doc.repairSteps();
   expect(g.next().done).toBe(false);
-  doc.applyEdit(0, 0, '-- edited\n');
+  runSteps(doc.editSteps(0, 0, '-- edited\n', 2));
   expect(g.next()).toEqual({ done: true, value: false });
 });

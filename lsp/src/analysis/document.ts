@@ -8,7 +8,7 @@ import type { Statement } from './ast.js';
 import { LineIndex } from './line-index.js';
 import { parseLua } from './parse.js';
 import { parseRegion, segmentSteps, segmentText, type Segment } from './segments.js';
-import { runSteps, STEP_CHARS, type Steps } from './steps.js';
+import { STEP_CHARS, type Steps } from './steps.js';
 
 export type FileKind = 'test' | 'fixture' | 'helper';
 
@@ -64,15 +64,11 @@ export class SourceDoc {
     this.editEpoch++;
   }
 
-  /** Replaces [start, end) with `newText`, re-parsing only the segments it touches. */
-  applyEdit(start: number, end: number, newText: string, version = this.version + 1): void {
-    runSteps(this.editSteps(start, end, newText, version));
-  }
-
   /**
-   * applyEdit in steps: a region longer than STEP_CHARS (a large paste, an
-   * edit in a huge statement) is segmented a piece at a time. The document
-   * changes after the last step; nothing else may change it meanwhile.
+   * Replaces [start, end) with `newText`, re-parsing only the segments it
+   * touches; a region longer than STEP_CHARS (a large paste, an edit in a
+   * huge statement) is segmented a piece at a time. The document changes
+   * after the last step; nothing else may change it meanwhile.
    */
   *editSteps(start: number, end: number, newText: string, version: number): Steps<void> {
     const segs = this.segments;

@@ -9,7 +9,7 @@ import { checkDocument, checkSegment, type Problem } from '../analysis/checks.js
 import type { SourceDoc } from '../analysis/document.js';
 import type { Segment } from '../analysis/segments.js';
 import type { Placed, Scope } from '../analysis/scope.js';
-import { runSteps, STEP_CHARS, type Steps } from '../analysis/steps.js';
+import { STEP_CHARS, type Steps } from '../analysis/steps.js';
 import { toRange } from '../positions.js';
 import type { Project } from '../project/workspace.js';
 
@@ -54,10 +54,6 @@ export function* problemSteps(project: Project, doc: SourceDoc): Steps<Problem[]
   }
   out.push(...checkDocument(a, top));
   return out;
-}
-
-export function problemsOf(project: Project, doc: SourceDoc): Problem[] {
-  return runSteps(problemSteps(project, doc));
 }
 
 export function toDiagnostic(doc: SourceDoc, p: Problem): Diagnostic {
