@@ -99,6 +99,7 @@ export class ProviumServer {
     this.sync.close(key);
     this.workspace.close(key);
     this.scheduler.cancel(key);
+    this.publishRuns.delete(key);
     this.client.publishDiagnostics(key, []);
     if (kind && kind !== 'test') this.recheckOthers(this.workspace.projectFor(key), key);
   }
