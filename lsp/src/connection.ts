@@ -19,8 +19,10 @@ function foldersOf(p: InitializeParams): string[] {
   return uris.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
 }
 
-export function bindConnection(connection: Connection): void {
+/** Binds the handlers and starts listening; tells whether `shutdown` was received (for the exit code). */
+export function bindConnection(connection: Connection): { shutdownReceived: () => boolean } {
   let server: ProviumServer | undefined;
+  let shutdown = false;
   let watchFiles = false;
   const client = connectionClient(connection);
   /** Notification handlers must not throw into the transport: log and carry on. */
@@ -74,6 +76,10 @@ export function bindConnection(connection: Connection): void {
   connection.onCodeLens((p) => s().codeLenses(p.textDocument.uri));
   connection.onCodeAction((p) => s().codeActions(p.textDocument.uri, p.range));
   connection.onExecuteCommand((p) => s().executeCommand(p.command, p.arguments ?? []));
-  connection.onShutdown(() => server?.dispose());
+  connection.onShutdown(() => {
+    shutdown = true;
+    server?.dispose();
+  });
   connection.listen();
+  return { shutdownReceived: () => shutdown };
 }

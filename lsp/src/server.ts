@@ -1,23 +1,27 @@
 /**
  * The server's state and its handlers, independent of the transport: document
  * sync, diagnostics publishing, and the feature entry points. connection.ts
- * binds these to LSP methods.
+ * binds these to LSP methods. Work over a whole document (segmenting it,
+ * checking it, listing its tests) runs in slices (slices.ts), so a large
+ * document delays only the requests about itself.
  */
-import { FileChangeType, type DidChangeTextDocumentParams, type FileEvent, type Position, type Range } from 'vscode-languageserver';
+import { FileChangeType, type Diagnostic, type DidChangeTextDocumentParams, type FileEvent, type Position, type Range } from 'vscode-languageserver';
 import { DiagnosticSeverity } from 'vscode-languageserver';
 import type { SourceDoc } from './analysis/document.js';
+import type { Steps } from './analysis/steps.js';
 import type { Client } from './client.js';
 import { DiagnosticsScheduler } from './diagnostics-scheduler.js';
+import { DocumentSync } from './doc-sync.js';
 import { completion } from './features/completion.js';
 import { definition } from './features/definition.js';
-import { problemsOf, toDiagnostic } from './features/diagnostics.js';
+import { problemSteps, toDiagnostic } from './features/diagnostics.js';
 import { hover } from './features/hover.js';
 import { codeActions, codeLenses } from './features/lenses-and-actions.js';
 import { RUN_FILE, RUN_TEST, TestRunner, type RunOutcome } from './features/run-tests.js';
 import { signatureHelp } from './features/signature-help.js';
 import { documentSymbols } from './features/symbols.js';
-import { toOffset } from './positions.js';
 import { pathToUri, type Project } from './project/workspace.js';
+import { runSliced, sliced, until } from './slices.js';
 import { normalizeUri, WorkspaceManager } from './workspace-manager.js';
 
 export interface ServerOptions {
@@ -35,7 +39,10 @@ export class ProviumServer {
   readonly workspace: WorkspaceManager;
   private readonly scheduler: DiagnosticsScheduler;
   private readonly runner: TestRunner;
+  private readonly sync: DocumentSync;
   private configPublished = new Set<string>();
+  /** The latest publish of each document: an earlier one still in its steps gives up. */
+  private publishRuns = new Map<string, number>();
 
   constructor(
     private readonly client: Client,
@@ -44,11 +51,18 @@ export class ProviumServer {
     this.workspace = new WorkspaceManager(options.folders);
     this.scheduler = new DiagnosticsScheduler(options.diagnosticsDelayMs, (uri) => this.publish(uri));
     this.runner = new TestRunner(client, (uri) => this.scheduler.schedule(uri, 0), options.cliPath);
+    this.sync = new DocumentSync(this.workspace, {
+      opened: (uri) => this.opened(uri),
+      changed: (uri) => this.changed(uri),
+      failed: (uri, e) => client.log(`provium-lsp: ${uri}: ${(e as Error).stack ?? e}`),
+    });
     for (const p of this.workspace.allProjects()) this.publishConfig(p);
   }
 
-  private withDoc<T>(uri: string, f: (project: Project, doc: SourceDoc) => T, fallback: T): T {
+  /** `f` on the document once every change sent before the request is applied. */
+  private async withDoc<T>(uri: string, f: (project: Project, doc: SourceDoc) => T | Promise<T>, fallback: T): Promise<T> {
     const key = normalizeUri(uri);
+    await this.sync.ready(key);
     const doc = this.workspace.open.get(key);
     return doc ? f(this.workspace.projectFor(key), doc) : fallback;
   }
@@ -56,20 +70,23 @@ export class ProviumServer {
   // Sync
 
   didOpen(uri: string, text: string, version: number): void {
-    const { project } = this.workspace.openDoc(normalizeUri(uri), text, version);
+    this.sync.open(normalizeUri(uri), text, version);
+  }
+
+  private opened(uri: string): void {
+    const project = this.workspace.projectFor(uri);
     this.publishConfig(project);
-    this.publish(normalizeUri(uri));
-    this.recheckOthers(project, normalizeUri(uri));
+    this.publish(uri);
+    this.recheckOthers(project, uri);
   }
 
   didChange(p: DidChangeTextDocumentParams): void {
-    const uri = normalizeUri(p.textDocument.uri);
+    this.sync.change(normalizeUri(p.textDocument.uri), p.contentChanges, p.textDocument.version);
+  }
+
+  private changed(uri: string): void {
     const doc = this.workspace.open.get(uri);
     if (!doc) return;
-    for (const c of p.contentChanges) {
-      if ('range' in c) doc.applyEdit(toOffset(doc, c.range.start), toOffset(doc, c.range.end), c.text, p.textDocument.version);
-      else doc.setText(c.text, p.textDocument.version);
-    }
     const project = this.workspace.projectFor(uri);
     project.edited(doc);
     this.scheduler.schedule(uri);
@@ -79,8 +96,10 @@ export class ProviumServer {
   didClose(uri: string): void {
     const key = normalizeUri(uri);
     const kind = this.workspace.open.get(key)?.kind;
+    this.sync.close(key);
     this.workspace.close(key);
     this.scheduler.cancel(key);
+    this.publishRuns.delete(key);
     this.client.publishDiagnostics(key, []);
     if (kind && kind !== 'test') this.recheckOthers(this.workspace.projectFor(key), key);
   }
@@ -104,13 +123,24 @@ export class ProviumServer {
     }
   }
 
+  /** Checks a document in slices and publishes its diagnostics, unless it changes meanwhile (its change publishes again). */
   private publish(uri: string): void {
     const doc = this.workspace.open.get(uri);
-    if (!doc) return;
+    if (!doc || this.sync.busy(uri)) return;
+    const run = (this.publishRuns.get(uri) ?? 0) + 1;
+    this.publishRuns.set(uri, run);
+    const superseded = () => this.publishRuns.get(uri) !== run || this.workspace.open.get(uri) !== doc || this.sync.busy(uri);
+    sliced(until(this.diagnosticSteps(uri, doc), superseded), (diagnostics) => {
+      if (diagnostics && !superseded()) this.client.publishDiagnostics(uri, diagnostics, doc.version);
+    }, (e) => this.client.log(`provium-lsp: ${uri}: ${(e as Error).stack ?? e}`));
+  }
+
+  private *diagnosticSteps(uri: string, doc: SourceDoc): Steps<Diagnostic[] | undefined> {
     const project = this.workspace.projectFor(uri);
-    if (doc.broken.length && doc.repairBroken()) project.edited(doc);
-    const diagnostics = [...problemsOf(project, doc).map((p) => toDiagnostic(doc, p)), ...this.runner.diagnosticsFor(uri)];
-    this.client.publishDiagnostics(uri, diagnostics, doc.version);
+    if (doc.broken.length && (yield* doc.repairSteps())) project.edited(doc);
+    const epoch = doc.editEpoch;
+    const problems = yield* until(problemSteps(project, doc), () => doc.editEpoch !== epoch);
+    return problems && [...problems.map((p) => toDiagnostic(doc, p)), ...this.runner.diagnosticsFor(uri)];
   }
 
   /** provium.toml problems appear on provium.toml itself. */
@@ -135,9 +165,9 @@ export class ProviumServer {
   hover = (uri: string, pos: Position) => this.withDoc(uri, (p, d) => hover(p, d, pos), null);
   signatureHelp = (uri: string, pos: Position) => this.withDoc(uri, (p, d) => signatureHelp(p, d, pos), null);
   definition = (uri: string, pos: Position) => this.withDoc(uri, (p, d) => definition(p, d, pos), null);
-  documentSymbols = (uri: string) => this.withDoc(uri, documentSymbols, []);
-  codeLenses = (uri: string) => this.withDoc(uri, codeLenses, []);
-  codeActions = (uri: string, range: Range) => this.withDoc(uri, (p, d) => codeActions(p, d, range), []);
+  documentSymbols = (uri: string) => this.withDoc(uri, (p, d) => runSliced(documentSymbols(p, d)), []);
+  codeLenses = (uri: string) => this.withDoc(uri, (p, d) => runSliced(codeLenses(p, d)), []);
+  codeActions = (uri: string, range: Range) => this.withDoc(uri, (p, d) => runSliced(codeActions(p, d, range)), []);
 
   async executeCommand(command: string, args: unknown[]): Promise<RunOutcome | null> {
     const [uriArg, test] = args as [unknown, unknown];
@@ -150,6 +180,7 @@ export class ProviumServer {
       return null;
     }
     const uri = normalizeUri(uriArg);
+    await this.sync.ready(uri);
     const project = this.workspace.projectFor(uri);
     const doc = this.workspace.open.get(uri) ?? project.docFor(uri);
     if (!doc) {

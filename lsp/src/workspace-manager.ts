@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fileKindOf, SourceDoc } from './analysis/document.js';
+import type { SourceDoc } from './analysis/document.js';
 import { CONFIG_FILE } from './project/config.js';
 import { Project, uriToPath } from './project/workspace.js';
 
@@ -67,15 +67,14 @@ export class WorkspaceManager {
     return this.projectAt(folder ?? dirname(path));
   }
 
-  openDoc(uri: string, text: string, version: number): { doc: SourceDoc; project: Project } {
-    const doc = new SourceDoc(uri, fileKindOf(uri), text, version);
+  openDoc(doc: SourceDoc): void {
+    const uri = doc.uri;
     this.open.set(uri, doc);
     const project = this.projectFor(uri);
     project.forget(uri);
     // A fixture or helper the project has not seen yet (created since the last scan).
     if (doc.kind !== 'test' && !project.knowsFile(uriToPath(uri))) project.rescan();
     else project.edited(doc);
-    return { doc, project };
   }
 
   close(uri: string): void {

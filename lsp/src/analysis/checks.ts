@@ -13,7 +13,7 @@ import type { DocAnalysis } from './doc-analysis.js';
 import { memberOf, stringValue, typeOf, type InferCtx } from './infer.js';
 import { alternatives, describeType, type LuaType, type Source } from './lua-types.js';
 import type { Segment } from './segments.js';
-import { lookup, type Scope } from './scope.js';
+import { lookup, type Placed, type Scope } from './scope.js';
 import { didYouMean } from './suggest.js';
 import { lex } from './tokens.js';
 
@@ -360,12 +360,11 @@ export function syntaxProblem(a: DocAnalysis, seg: Segment): Problem {
   return { start: range[0], end: range[1], severity: 'error', code: 'syntax', message: `Syntax error: ${message}: ${hint}` };
 }
 
-/** Problems that need the whole file: a top-level return not at the end; a fixture's return value and dependency cycles. */
-export function checkDocument(a: DocAnalysis): Problem[] {
+/** Problems that need the whole file (`top`: its `a.topLevel()`): a top-level return not at the end; a fixture's return value and dependency cycles. */
+export function checkDocument(a: DocAnalysis, top: Placed[]): Problem[] {
   const out: Problem[] = [];
   const doc = a.doc;
   const ctx = a.ctx;
-  const top = [...a.topLevel()];
   const absolute = (source: Source, r: [number, number]): [number, number] => [source.base + r[0], source.base + r[1]];
   top.forEach((p, k) => {
     if (p.stmt.type === 'ReturnStatement' && k < top.length - 1) {

@@ -20,6 +20,9 @@ interface ScopeCache {
 export class DocAnalysis {
   private scopes = new WeakMap<Segment, ScopeCache>();
   private sources = new WeakMap<Segment, Source>();
+  /** chain[k]: the entry scope of segment k, valid while `chainEpoch` is the document's editEpoch. */
+  private chain: Scope[] = [null];
+  private chainEpoch = -1;
 
   constructor(
     readonly doc: SourceDoc,
@@ -46,28 +49,40 @@ export class DocAnalysis {
     return seg.body ?? seg.lastGood;
   }
 
+  /**
+   * The scope at the start of segment `index`. The entry scopes of the
+   * segments before the furthest one asked for are kept in `chain` until the
+   * document's segments change, so a pass over all segments is linear in
+   * their number (it was quadratic: each call walked every earlier segment).
+   */
   entryScope(index: number): Scope {
-    let scope: Scope = null;
     const segs = this.doc.segments;
-    for (let k = 0; k < index && k < segs.length; k++) {
-      const seg = segs[k];
-      const c = this.scopes.get(seg);
-      if (c && c.entry === scope) {
-        scope = c.exit;
-        continue;
-      }
-      const entry = scope;
-      const src = this.sourceOf(seg);
-      const stmts = this.declaring(seg);
-      stmts.forEach((stmt, idx) => {
-        let after: Scope = scope;
-        const rest = this.rest(k);
-        const following = () => this.placedFrom(stmts, idx + 1, after, src, rest);
-        after = declareStatement(stmt, scope, src, following);
-        scope = after;
-      });
-      this.scopes.set(seg, { entry, exit: scope });
+    if (this.chainEpoch !== this.doc.editEpoch) {
+      this.chainEpoch = this.doc.editEpoch;
+      this.chain = [null];
     }
+    const chain = this.chain;
+    const last = Math.min(index, segs.length);
+    for (let k = chain.length - 1; k < last; k++) chain.push(this.exitScope(k, chain[k]));
+    return chain[last];
+  }
+
+  /** The scope after segment `k` entered with `entry` (cached per segment while its entry is the same). */
+  private exitScope(k: number, entry: Scope): Scope {
+    const seg = this.doc.segments[k];
+    const c = this.scopes.get(seg);
+    if (c && c.entry === entry) return c.exit;
+    let scope = entry;
+    const src = this.sourceOf(seg);
+    const stmts = this.declaring(seg);
+    const rest = this.rest(k);
+    stmts.forEach((stmt, idx) => {
+      let after: Scope = scope;
+      const following = () => this.placedFrom(stmts, idx + 1, after, src, rest);
+      after = declareStatement(stmt, scope, src, following);
+      scope = after;
+    });
+    this.scopes.set(seg, { entry, exit: scope });
     return scope;
   }
 

@@ -1,11 +1,14 @@
 /**
  * One Lua source file as the analysis sees it: its text, line index and
- * segments, updated incrementally by edits (see segments.ts).
+ * segments, updated incrementally by edits (see segments.ts). Work that may
+ * be long comes as steps (see steps.ts) for the server to run in slices:
+ * segmenting a new text or a large edit, repairing broken segments.
  */
 import type { Statement } from './ast.js';
 import { LineIndex } from './line-index.js';
 import { parseLua } from './parse.js';
-import { parseRegion, segmentText, type Segment } from './segments.js';
+import { parseRegion, segmentSteps, segmentText, type Segment } from './segments.js';
+import { STEP_CHARS, type Steps } from './steps.js';
 
 export type FileKind = 'test' | 'fixture' | 'helper';
 
@@ -32,38 +35,44 @@ export class SourceDoc {
   segments: Segment[];
   /** Bumped when a change may alter top-level declarations (anything but a test body). */
   declEpoch = 0;
-  /** Bumped on every change. */
+  /** Bumped on every change of the text or of the segments (analyses key their caches on it). */
   editEpoch = 0;
+  /** Broken segments that repairSteps could not merge with these followers. */
+  private repairTried = new WeakMap<Segment, Segment[]>();
 
   constructor(
     readonly uri: string,
     readonly kind: FileKind,
     text: string,
     public version = 0,
+    /** Given when they were made in steps (segmentSteps). */
+    segments = segmentText(text),
   ) {
     this.text = text;
     this.lines = new LineIndex(text);
-    this.segments = segmentText(text);
+    this.segments = segments;
   }
 
-  /** Full-text replacement (full sync, or a file re-read from disk). */
-  setText(text: string, version = this.version + 1): void {
+  /** Full-text replacement (full sync), segmented a piece at a time; the document changes after the last step. */
+  *replaceSteps(text: string, version: number): Steps<void> {
+    const segments = yield* segmentSteps(text);
     this.text = text;
     this.version = version;
     this.lines = new LineIndex(text);
-    this.segments = segmentText(text);
+    this.segments = segments;
     this.declEpoch++;
     this.editEpoch++;
   }
 
-  /** Replaces [start, end) with `newText`, re-parsing only the segments it touches. */
-  applyEdit(start: number, end: number, newText: string, version = this.version + 1): void {
+  /**
+   * Replaces [start, end) with `newText`, re-parsing only the segments it
+   * touches; a region longer than STEP_CHARS (a large paste, an edit in a
+   * huge statement) is segmented a piece at a time. The document changes
+   * after the last step; nothing else may change it meanwhile.
+   */
+  *editSteps(start: number, end: number, newText: string, version: number): Steps<void> {
     const segs = this.segments;
     const delta = newText.length - (end - start);
-    this.text = this.text.slice(0, start) + newText + this.text.slice(end);
-    this.version = version;
-    this.editEpoch++;
-    this.lines.update(this.text, start);
     let i = this.firstTouching(start);
     let j = i;
     while (j + 1 < segs.length && segs[j + 1].start <= end) j++;
@@ -71,8 +80,16 @@ export class SourceDoc {
     if (i > 0 && segs[i - 1].body === null) i--;
     const regionStart = segs[i].start;
     const regionEnd = segs[j].start + segs[j].length + delta;
+    const text = this.text.slice(0, start) + newText + this.text.slice(end);
+    const region = text.slice(regionStart, regionEnd);
     const old = segs.slice(i, j + 1);
-    const fresh = parseRegion(this.text.slice(regionStart, regionEnd), regionStart, old.flatMap((s) => s.body ?? s.lastGood));
+    const fresh = region.length <= STEP_CHARS
+      ? parseRegion(region, regionStart, old.flatMap((s) => s.body ?? s.lastGood))
+      : yield* segmentSteps(region, regionStart);
+    this.text = text;
+    this.version = version;
+    this.editEpoch++;
+    this.lines.update(text, start, end - start, newText.length);
     for (let k = j + 1; k < segs.length; k++) {
       segs[k].start += delta;
       segs[k].base += delta;
@@ -106,22 +123,32 @@ export class SourceDoc {
   /**
    * Idle-time repair: a broken segment may only be complete together with the
    * segments after it (an `if` opened in one statement, closed a few below).
-   * Tries merging each broken segment with up to MAX_MERGE followers.
+   * Tries merging each broken segment with up to MAX_MERGE followers, once
+   * for the same followers, yielding after each; stops when the document is
+   * edited meanwhile (the next repair goes on). True when something merged.
    */
-  repairBroken(): boolean {
+  *repairSteps(): Steps<boolean> {
     let changed = false;
     for (let i = 0; i < this.segments.length; i++) {
-      if (this.segments[i].body !== null) continue;
-      for (let k = 1; k <= MAX_MERGE && i + k < this.segments.length; k++) {
-        const first = this.segments[i];
-        const last = this.segments[i + k];
+      const first = this.segments[i];
+      if (first.body !== null) continue;
+      const followers = this.segments.slice(i + 1, i + 1 + MAX_MERGE);
+      const tried = this.repairTried.get(first);
+      if (tried && tried.length === followers.length && tried.every((s, k) => s === followers[k])) continue;
+      this.repairTried.set(first, followers);
+      for (let k = 1; k <= followers.length; k++) {
+        const last = followers[k - 1];
         const text = this.text.slice(first.start, last.start + last.length);
         if (!parseLua(text).ok) continue;
         this.segments.splice(i, k + 1, ...parseRegion(text, first.start));
         this.declEpoch++;
+        this.editEpoch++;
         changed = true;
         break;
       }
+      const epoch = this.editEpoch;
+      yield;
+      if (this.editEpoch !== epoch) return changed;
     }
     return changed;
   }

@@ -8,6 +8,7 @@
  */
 import type { Node, Statement } from './ast.js';
 import { parseLua, type SyntaxProblem } from './parse.js';
+import { runSteps, STEP_CHARS, type Steps } from './steps.js';
 import { lex } from './tokens.js';
 
 export interface Segment {
@@ -67,15 +68,12 @@ function blockStarts(text: string): number[] {
 }
 
 /**
- * Segments for a whole text. A text that parses is split at its top-level
- * statements. A broken one is cut at column-0 lines (top-level code is not
- * indented) and each piece is parsed on its own, growing a piece while its
- * error is "unexpected end" — so one syntax error costs one segment, and the
- * rest of the file keeps its trees.
+ * The segments of a broken text: it is cut at column-0 lines (top-level code
+ * is not indented) and each piece is parsed on its own, growing a piece while
+ * its error is "unexpected end" — so one syntax error costs one segment, and
+ * the rest of the file keeps its trees.
  */
-export function segmentText(text: string, start = 0): Segment[] {
-  const whole = parseLua(text);
-  if (whole.ok) return tile(whole.body, start, text.length);
+function* brokenSteps(text: string, start: number): Steps<Segment[]> {
   const bounds = [...blockStarts(text), text.length];
   const out: Segment[] = [];
   let i = 0;
@@ -84,6 +82,7 @@ export function segmentText(text: string, start = 0): Segment[] {
     for (let j = i + 1; j < bounds.length && j - i <= MAX_BLOCKS_PER_STATEMENT; j++) {
       const piece = text.slice(bounds[i], bounds[j]);
       const r = parseLua(piece);
+      yield;
       if (r.ok) {
         out.push(...tile(r.body, start + bounds[i], piece.length));
         i = j;
@@ -99,4 +98,51 @@ export function segmentText(text: string, start = 0): Segment[] {
     }
   }
   return out;
+}
+
+/**
+ * Where a piece of a long text may end: before a line that starts at column
+ * 0 with a name that cannot continue the statement above it. A cut inside a
+ * statement, string or comment leaves the piece unfinished at its end, and the
+ * piece grows; names cannot continue an expression, `(` could, so only names count.
+ */
+const CUT = /\n(?!(?:and|or|then|do|end|else|elseif|until|in)\b)[A-Za-z_]/g;
+
+function cutAfter(text: string, offset: number): number {
+  CUT.lastIndex = offset;
+  const m = CUT.exec(text);
+  return m ? m.index + 1 : text.length;
+}
+
+/**
+ * Segments for a whole text. A text that parses is split at its top-level
+ * statements; a broken one as `brokenSteps` does. A text longer than
+ * STEP_CHARS is parsed a piece of about STEP_CHARS at a time (so that it can
+ * be parsed between other work), a piece doubling while its error is at its
+ * end (a statement goes on past it); a piece with an error inside is broken.
+ */
+export function* segmentSteps(text: string, start = 0): Steps<Segment[]> {
+  if (text.length <= STEP_CHARS) {
+    const whole = parseLua(text);
+    return whole.ok ? tile(whole.body, start, text.length) : yield* brokenSteps(text, start);
+  }
+  const out: Segment[] = [];
+  let from = 0;
+  while (from < text.length) {
+    for (let size = STEP_CHARS; ; size *= 2) {
+      const to = cutAfter(text, from + size);
+      const piece = text.slice(from, to);
+      const r = parseLua(piece);
+      yield;
+      if (!r.ok && r.error.index >= piece.trimEnd().length && to < text.length) continue;
+      out.push(...(r.ok ? tile(r.body, start + from, piece.length) : yield* brokenSteps(piece, start + from)));
+      from = to;
+      break;
+    }
+  }
+  return out;
+}
+
+export function segmentText(text: string, start = 0): Segment[] {
+  return runSteps(segmentSteps(text, start));
 }

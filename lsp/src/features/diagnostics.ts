@@ -8,7 +8,8 @@ import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import { checkDocument, checkSegment, type Problem } from '../analysis/checks.js';
 import type { SourceDoc } from '../analysis/document.js';
 import type { Segment } from '../analysis/segments.js';
-import type { Scope } from '../analysis/scope.js';
+import type { Placed, Scope } from '../analysis/scope.js';
+import { STEP_CHARS, type Steps } from '../analysis/steps.js';
 import { toRange } from '../positions.js';
 import type { Project } from '../project/workspace.js';
 
@@ -22,10 +23,12 @@ interface Cached {
 const cache = new WeakMap<Segment, Cached>();
 
 /** Every static problem of `doc`, with absolute offsets. */
-export function problemsOf(project: Project, doc: SourceDoc): Problem[] {
+export function* problemSteps(project: Project, doc: SourceDoc): Steps<Problem[]> {
   const a = project.analysis(doc);
   const out: Problem[] = [];
-  doc.segments.forEach((seg, i) => {
+  let work = 0;
+  for (let i = 0; i < doc.segments.length; i++) {
+    const seg = doc.segments[i];
     const entry = a.entryScope(i);
     let c = cache.get(seg);
     if (!c || c.entry !== entry || c.version !== project.version || c.declEpoch !== doc.declEpoch) {
@@ -36,8 +39,20 @@ export function problemsOf(project: Project, doc: SourceDoc): Problem[] {
     for (const p of c.problems) {
       out.push({ ...p, start: p.start + base, end: p.end + base, fix: p.fix && { ...p.fix, edits: p.fix.edits.map((e) => ({ ...e, start: e.start + base, end: e.end + base })) } });
     }
-  });
-  out.push(...checkDocument(a));
+    if ((work += seg.length) >= STEP_CHARS) {
+      work = 0;
+      yield;
+    }
+  }
+  const top: Placed[] = [];
+  for (const p of a.topLevel()) {
+    top.push(p);
+    if ((work += p.stmt.to - p.stmt.from) >= STEP_CHARS) {
+      work = 0;
+      yield;
+    }
+  }
+  out.push(...checkDocument(a, top));
   return out;
 }
 

@@ -3,6 +3,7 @@ import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver';
 import { callArgs, isCall } from '../analysis/ast.js';
 import type { SourceDoc } from '../analysis/document.js';
 import { stringValue } from '../analysis/infer.js';
+import { runSteps, STEP_CHARS, type Steps } from '../analysis/steps.js';
 import { lookup } from '../analysis/scope.js';
 import { toRange } from '../positions.js';
 import type { Project } from '../project/workspace.js';
@@ -15,10 +16,12 @@ export interface TestDecl {
 }
 
 /** Every `test("name", ...)` call of a document, in order. */
-export function testsOf(project: Project, doc: SourceDoc): TestDecl[] {
+export function* testSteps(project: Project, doc: SourceDoc): Steps<TestDecl[]> {
   const a = project.analysis(doc);
   const out: TestDecl[] = [];
-  doc.segments.forEach((seg, i) => {
+  let work = 0;
+  for (let i = 0; i < doc.segments.length; i++) {
+    const seg = doc.segments[i];
     a.walkSegment(i, (node, scope) => {
       if (!isCall(node) || node.base.type !== 'Identifier' || node.base.name !== 'test' || lookup(scope, 'test')) return;
       const arg = callArgs(node)[0];
@@ -27,12 +30,20 @@ export function testsOf(project: Project, doc: SourceDoc): TestDecl[] {
       out.push({ name, range: [seg.base + node.from, seg.base + node.to], nameRange: [seg.base + arg.from, seg.base + arg.to] });
       return 'skip';
     });
-  });
+    if ((work += seg.length) >= STEP_CHARS) {
+      work = 0;
+      yield;
+    }
+  }
   return out;
 }
 
-export function documentSymbols(project: Project, doc: SourceDoc): DocumentSymbol[] {
-  const symbols: DocumentSymbol[] = testsOf(project, doc).map((t) => ({
+export function testsOf(project: Project, doc: SourceDoc): TestDecl[] {
+  return runSteps(testSteps(project, doc));
+}
+
+export function* documentSymbols(project: Project, doc: SourceDoc): Steps<DocumentSymbol[]> {
+  const symbols: DocumentSymbol[] = (yield* testSteps(project, doc)).map((t) => ({
     name: t.name,
     detail: 'test',
     kind: SymbolKind.Method,

@@ -15,7 +15,6 @@ export function lspCommand(program: Command): void {
       if (!opts.stdio) throw new UsageError('lsp: start it with --stdio (it speaks LSP over stdin/stdout): provium lsp --stdio');
       // Loaded only here: the other commands start without the language server.
       const { startServer } = await import('@provium/lsp');
-      // vscode-languageserver reads the transport from process.argv (--stdio), which holds it here too.
       startServer();
     });
 }
