@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LAUNCH_TEMPLATE_VERSION, MACHINE_TYPE } from './cmdline.js';
@@ -20,7 +21,7 @@ import { launchQemu } from './launch.js';
 import { loadState, saveState } from './migrate.js';
 import { MiB, type LaunchOptions } from './options.js';
 import type { QemuProcess } from './process.js';
-import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, writeHeader, type SnapshotHeader } from './snapshot-file.js';
+import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, SnapshotFormatError, writeHeader, type SnapshotHeader } from './snapshot-file.js';
 import { sparseCopy } from './sparse.js';
 
 export interface TakenSnapshot {
@@ -97,23 +98,62 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
     return { header, ramTransferred, diskBytes: allocatedBytes(out) };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw diskFullError(out, e);
   } finally {
     rmSync(stateFile, { force: true });
     if (wasRunning && qemu.exit === undefined) await qemu.resume();
   }
 }
 
-function run(cmd: string, args: string[], stdin: NodeJS.ReadableStream, stdoutFd: number | 'ignore'): Promise<void> {
+/** Errno codes of a full file system, by zstd's wording (strerror). */
+const DISK_FULL: readonly [RegExp, string][] = [[/No space left on device/, 'ENOSPC'], [/Disk quota exceeded/, 'EDQUOT']];
+
+/** `e` restated when it means the file system of `file` is full (code ENOSPC or EDQUOT kept); any other error as it is. */
+function diskFullError(file: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const code = err.code ?? DISK_FULL.find(([re]) => re.test(String(err.message)))?.[1];
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return Object.assign(new Error(`cannot write ${file}: its file system is full (${code}): free space there and try again`), { code });
+}
+
+/** A child that ran and exited non-zero, with what it printed. */
+class ChildFailed extends Error {
+  constructor(message: string, readonly stderr: string) {
+    super(message);
+  }
+}
+
+/**
+ * Runs `cmd` with `stdin` piped into it; rejects with ChildFailed when it
+ * fails. A child may exit before reading all its input (a corrupt frame, a
+ * full disk): the write to its closed stdin fails with EPIPE, which must be
+ * handled here or it crashes the process. The exit code tells what happened.
+ */
+function run(cmd: string, args: string[], stdin: Readable, stdoutFd: number | 'ignore'): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', stdoutFd, 'pipe'] });
     let err = '';
+    let inputError: Error | undefined;
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin!.on('error', () => {}); // EPIPE: the child stopped reading; its exit code says why
+    stdin.on('error', (e) => {
+      inputError = e;
+      child.kill();
+    });
     child.once('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message} (install zstd: scripts/setup.sh)`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`))));
-    stdin.once('error', reject);
+    child.once('close', (code) => {
+      stdin.destroy(); // unread input keeps its file open otherwise
+      if (inputError) reject(inputError);
+      else if (code === 0) resolve();
+      else reject(new ChildFailed(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`, err.trim()));
+    });
     stdin.pipe(child.stdin!);
   });
+}
+
+/** The RAM section of a container, as a stream. */
+function ramSection(container: string, ram: { offset: number; length: number }): Readable {
+  return createReadStream(container, { start: ram.offset, end: ram.offset + ram.length - 1 });
 }
 
 /**
@@ -135,8 +175,7 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
       closeSync(fd);
       const appendFd = openSync(tmp, 'a');
       try {
-        const input = createReadStream(src, { start: h.ram.offset, end: h.ram.offset + h.ram.length - 1 });
-        await run('zstd', [`-${level}`, '-q', '-T0', '-c'], input, appendFd);
+        await run('zstd', [`-${level}`, '-q', '-T0', '-c'], ramSection(src, h.ram), appendFd);
       } finally {
         closeSync(appendFd);
       }
@@ -154,7 +193,7 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
     return h;
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw diskFullError(dst, e);
   }
 }
 
@@ -194,18 +233,34 @@ export async function unpackTemplate(container: string, dir: string): Promise<Sn
         closeSync(openSync(tmp, 'w'));
         sparseCopy(container, header.ram.offset, header.ram.size, tmp, 0);
       } else {
-        const input = createReadStream(container, { start: header.ram.offset, end: header.ram.offset + header.ram.length - 1 });
-        await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', tmp], input, 'ignore');
+        await unzstd(container, header.ram, tmp);
       }
       const size = statSync(tmp).size;
-      if (size !== header.ram.size) throw new Error(`snapshot ${container} is corrupt: its RAM unpacks to ${size} bytes, the header says ${header.ram.size}`);
+      if (size !== header.ram.size) throw new SnapshotFormatError(`it is corrupt: its RAM unpacks to ${size} bytes, the header says ${header.ram.size}`);
       renameSync(tmp, ram);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw new Error(`cannot unpack snapshot ${container}: ${(e as Error).message}`);
+      const err = diskFullError(ram, e) as NodeJS.ErrnoException;
+      const Kind = err instanceof SnapshotFormatError ? SnapshotFormatError : Error;
+      throw Object.assign(new Kind(`cannot unpack snapshot ${container}: ${err.message}`), err.code ? { code: err.code } : {});
     }
   }
   return { header, state, ...(ram ? { ram } : {}) };
+}
+
+/**
+ * Decompresses the RAM section of `container` into `out` (sparse). When zstd
+ * fails, a test pass over the same bytes (it writes nothing) tells a damaged
+ * section (SnapshotFormatError) from a failure to write `out` (a full disk).
+ */
+async function unzstd(container: string, ram: { offset: number; length: number }, out: string): Promise<void> {
+  try {
+    await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', out], ramSection(container, ram), 'ignore');
+  } catch (e) {
+    const damaged = await run('zstd', ['-t', '-q'], ramSection(container, ram), 'ignore').then(() => undefined, (t: Error) => t);
+    if (damaged instanceof ChildFailed) throw new SnapshotFormatError(`it is corrupt: its RAM section does not decompress (${damaged.stderr}); take the snapshot again`);
+    throw e;
+  }
 }
 
 export type RestoreMode = 'private' | 'copy';
