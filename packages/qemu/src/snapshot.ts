@@ -105,22 +105,25 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
   }
 }
 
-/** Errno codes of a full file system, by zstd's wording (strerror). */
-const DISK_FULL: readonly [RegExp, string][] = [[/No space left on device/, 'ENOSPC'], [/Disk quota exceeded/, 'EDQUOT']];
-
-/** `e` restated when it means the file system of `file` is full (code ENOSPC or EDQUOT kept); any other error as it is. */
-function diskFullError(file: string, e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  const code = err.code ?? DISK_FULL.find(([re]) => re.test(String(err.message)))?.[1];
-  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
-  return Object.assign(new Error(`cannot write ${file}: its file system is full (${code}): free space there and try again`), { code });
-}
-
 /** A child that ran and exited non-zero, with what it printed. */
 class ChildFailed extends Error {
   constructor(message: string, readonly stderr: string) {
     super(message);
   }
+}
+
+/** Errno codes of a full file system, by zstd's wording (strerror). */
+const DISK_FULL: readonly [RegExp, string][] = [[/No space left on device/, 'ENOSPC'], [/Disk quota exceeded/, 'EDQUOT']];
+
+/**
+ * `e` restated when it means the file system of `file` is full (code ENOSPC
+ * or EDQUOT kept): a write of ours, or zstd's; any other error as it is.
+ */
+function diskFullError(file: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const code = err.code ?? (e instanceof ChildFailed ? DISK_FULL.find(([re]) => re.test(e.stderr))?.[1] : undefined);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return Object.assign(new Error(`cannot write ${file}: its file system is full (${code}): free space there and try again`), { code });
 }
 
 /**
@@ -135,7 +138,8 @@ function run(cmd: string, args: string[], stdin: Readable, stdoutFd: number | 'i
     let err = '';
     let inputError: Error | undefined;
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdin!.on('error', () => {}); // EPIPE: the child stopped reading; its exit code says why
+    // EPIPE on stdin: the child stopped reading. Its exit code says why, for any error of its pipes.
+    for (const s of [child.stdin!, child.stderr!]) s.on('error', () => {});
     stdin.on('error', (e) => {
       inputError = e;
       child.kill();
