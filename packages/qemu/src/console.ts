@@ -1,26 +1,36 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
+
+/**
+ * A console log keeps at most this many bytes, the latest: a guest that
+ * prints without end must not fill the disk. Past it, the older half goes.
+ */
+export const CONSOLE_LOG_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The guest's serial console (ttyS0). QEMU connects its serial chardev to a
  * socket the driver listens on, before the guest runs; every byte is appended
- * to `logPath` before it is emitted as `data`, so the log always holds at
- * least what listeners have seen. `write` types into the guest.
+ * to `logPath` before it is emitted as `data`, so the log always holds the
+ * latest of what listeners have seen (up to CONSOLE_LOG_MAX_BYTES). `write`
+ * types into the guest.
  */
 export class QemuConsole extends EventEmitter<{ data: [Buffer]; end: [] }> {
   /** Settles when QEMU closed the console (it exited): the log is complete. */
   readonly ended: Promise<void>;
   private readonly logFd: number;
+  private logBytes: number;
+  private droppedBytes = 0;
 
   constructor(
     private readonly socket: Socket,
     readonly logPath: string,
   ) {
     super();
-    this.logFd = openSync(logPath, 'a');
+    this.logFd = openSync(logPath, 'a+');
+    this.logBytes = fstatSync(this.logFd).size;
     socket.on('data', (chunk: Buffer) => {
-      writeSync(this.logFd, chunk);
+      this.append(chunk);
       this.emit('data', chunk);
     });
     socket.on('error', () => {}); // 'close' follows; QEMU's exit is reported by the process
@@ -33,6 +43,23 @@ export class QemuConsole extends EventEmitter<{ data: [Buffer]; end: [] }> {
     );
   }
 
+  /** Bytes of output from the start that the log no longer holds: byte `n` of the output is at `n - dropped` in the file. */
+  get dropped(): number {
+    return this.droppedBytes;
+  }
+
+  private append(chunk: Buffer): void {
+    writeSync(this.logFd, chunk);
+    this.logBytes += chunk.length;
+    if (this.logBytes <= CONSOLE_LOG_MAX_BYTES) return;
+    const keep = Buffer.alloc(CONSOLE_LOG_MAX_BYTES / 2);
+    readSync(this.logFd, keep, 0, keep.length, this.logBytes - keep.length);
+    ftruncateSync(this.logFd, 0);
+    writeSync(this.logFd, keep); // appends: at 0
+    this.droppedBytes += this.logBytes - keep.length;
+    this.logBytes = keep.length;
+  }
+
   /** Sends bytes to the guest's serial input; resolves once handed to the kernel. */
   write(data: string | Uint8Array): Promise<void> {
     if (this.socket.destroyed) return Promise.reject(new Error('console is closed: QEMU has exited'));
@@ -41,7 +68,7 @@ export class QemuConsole extends EventEmitter<{ data: [Buffer]; end: [] }> {
     });
   }
 
-  /** Everything the guest printed so far. */
+  /** What the guest printed so far (the latest CONSOLE_LOG_MAX_BYTES of it). */
   readLog(): string {
     return readFileSync(this.logPath, 'utf8');
   }

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LAUNCH_TEMPLATE_VERSION, MACHINE_TYPE } from './cmdline.js';
@@ -22,7 +23,7 @@ import { MiB, type LaunchOptions } from './options.js';
 import type { QemuProcess } from './process.js';
 import { imageInfo, type DiskFormat } from './disks.js';
 import { diskLayers, pointAtRoot, removeLayers, type DiskLayer, type DiskSection } from './snapshot-disks.js';
-import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, sectionsEnd, writeHeader, type SnapshotHeader } from './snapshot-file.js';
+import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, sectionsEnd, SnapshotFormatError, writeHeader, type SnapshotHeader } from './snapshot-file.js';
 import { sparseCopy } from './sparse.js';
 
 export interface TakenSnapshot {
@@ -107,7 +108,7 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
     return { header, ramTransferred, diskBytes: allocatedBytes(out) };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw diskFullError(out, e);
   } finally {
     rmSync(stateFile, { force: true });
     removeLayers(layers);
@@ -115,26 +116,69 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
   }
 }
 
-function run(cmd: string, args: string[], stdin: NodeJS.ReadableStream, stdoutFd: number | 'ignore'): Promise<void> {
+/** A child that ran and exited non-zero, with what it printed. */
+class ChildFailed extends Error {
+  constructor(message: string, readonly stderr: string) {
+    super(message);
+  }
+}
+
+/** Errno codes of a full file system, by zstd's wording (strerror). */
+const DISK_FULL: readonly [RegExp, string][] = [[/No space left on device/, 'ENOSPC'], [/Disk quota exceeded/, 'EDQUOT']];
+
+/**
+ * `e` restated when it means the file system of `file` is full (code ENOSPC
+ * or EDQUOT kept): a write of ours, or zstd's; any other error as it is.
+ */
+function diskFullError(file: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const code = err.code ?? (e instanceof ChildFailed ? DISK_FULL.find(([re]) => re.test(e.stderr))?.[1] : undefined);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return Object.assign(new Error(`cannot write ${file}: its file system is full (${code}): free space there and try again`), { code });
+}
+
+/**
+ * Runs `cmd` with `stdin` piped into it; rejects with ChildFailed when it
+ * fails. A child may exit before reading all its input (a corrupt frame, a
+ * full disk): the write to its closed stdin fails with EPIPE, which must be
+ * handled here or it crashes the process. The exit code tells what happened.
+ */
+function run(cmd: string, args: string[], stdin: Readable, stdoutFd: number | 'ignore'): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', stdoutFd, 'pipe'] });
     let err = '';
+    let inputError: Error | undefined;
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    // EPIPE on stdin: the child stopped reading. Its exit code says why, for any error of its pipes.
+    for (const s of [child.stdin!, child.stderr!]) s.on('error', () => {});
+    stdin.on('error', (e) => {
+      inputError = e;
+      child.kill();
+    });
     child.once('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message} (install zstd: scripts/setup.sh)`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`))));
-    stdin.once('error', reject);
+    child.once('close', (code) => {
+      stdin.destroy(); // unread input keeps its file open otherwise
+      if (inputError) reject(inputError);
+      else if (code === 0) resolve();
+      else reject(new ChildFailed(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`, err.trim()));
+    });
     stdin.pipe(child.stdin!);
   });
 }
 
-/** Compresses `length` bytes of `src` at `from` onto the end of `dst`, which first grows to `at`; returns the bytes written. */
-async function appendZstd(src: string, from: number, length: number, dst: string, at: number, level: number): Promise<number> {
+/** A section of a container (the RAM, a disk), as a stream. */
+function section(container: string, s: { offset: number; length: number }): Readable {
+  return createReadStream(container, { start: s.offset, end: s.offset + s.length - 1 });
+}
+
+/** Compresses a section of `src` onto the end of `dst`, which first grows to `at`; returns the bytes written. */
+async function appendZstd(src: string, from: { offset: number; length: number }, dst: string, at: number, level: number): Promise<number> {
   const fd = openSync(dst, 'r+');
   ftruncateSync(fd, at);
   closeSync(fd);
   const appendFd = openSync(dst, 'a');
   try {
-    await run('zstd', [`-${level}`, '-q', '-T0', '-c'], createReadStream(src, { start: from, end: from + length - 1 }), appendFd);
+    await run('zstd', [`-${level}`, '-q', '-T0', '-c'], section(src, from), appendFd);
   } finally {
     closeSync(appendFd);
   }
@@ -155,12 +199,12 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
     if (h.ram) {
       if (h.ram.encoding !== 'raw') throw new Error(`snapshot ${src} is already compressed`);
       const offset = alignUp(h.state.offset + h.state.length);
-      h.ram = { ...h.ram, offset, length: await appendZstd(src, h.ram.offset, h.ram.length, tmp, offset, level), encoding: 'zstd' };
+      h.ram = { ...h.ram, offset, length: await appendZstd(src, h.ram, tmp, offset, level), encoding: 'zstd' };
     }
     for (const [i, d] of (h.disks ?? []).entries()) {
       if (d.encoding !== 'raw') throw new Error(`snapshot ${src} is already compressed`);
       const offset = alignUp(sectionsEnd({ ...h, disks: h.disks!.slice(0, i) }));
-      h.disks![i] = { ...d, offset, length: await appendZstd(src, d.offset, d.length, tmp, offset, level), encoding: 'zstd' };
+      h.disks![i] = { ...d, offset, length: await appendZstd(src, d, tmp, offset, level), encoding: 'zstd' };
     }
     const fd = openSync(tmp, 'r+');
     try {
@@ -174,7 +218,7 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
     return h;
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw diskFullError(dst, e);
   }
 }
 
@@ -216,15 +260,14 @@ export async function unpackTemplate(container: string, dir: string, opts: Unpac
         closeSync(openSync(tmp, 'w'));
         sparseCopy(container, header.ram.offset, header.ram.size, tmp, 0);
       } else {
-        const input = createReadStream(container, { start: header.ram.offset, end: header.ram.offset + header.ram.length - 1 });
-        await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', tmp], input, 'ignore');
+        await unzstd(container, header.ram, tmp, 'RAM');
       }
       const size = statSync(tmp).size;
-      if (size !== header.ram.size) throw new Error(`snapshot ${container} is corrupt: its RAM unpacks to ${size} bytes, the header says ${header.ram.size}`);
+      if (size !== header.ram.size) throw new SnapshotFormatError(`it is corrupt: its RAM unpacks to ${size} bytes, the header says ${header.ram.size}`);
       renameSync(tmp, ram);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw new Error(`cannot unpack snapshot ${container}: ${(e as Error).message}`);
+      throw unpackError(`snapshot ${container}`, ram, e);
     }
   }
   const disks = [];
@@ -252,16 +295,38 @@ async function unpackDisk(container: string, dir: string, id: string, d: DiskSec
       closeSync(openSync(tmp, 'w'));
       sparseCopy(container, d.offset, d.size, tmp, 0);
     } else {
-      await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', tmp], createReadStream(container, { start: d.offset, end: d.offset + d.length - 1 }), 'ignore');
+      await unzstd(container, d, tmp, 'disk');
     }
     const size = statSync(tmp).size;
-    if (size !== d.size) throw new Error(`it unpacks to ${size} bytes, the header says ${d.size}`);
+    if (size !== d.size) throw new SnapshotFormatError(`it is corrupt: it unpacks to ${size} bytes, the header says ${d.size}`);
     if (d.kind === 'root-delta') await pointAtRoot(tmp, opts.root!, what);
     renameSync(tmp, file);
     return file;
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new Error(`cannot unpack ${what}: ${(e as Error).message}`);
+    throw unpackError(what, file, e);
+  }
+}
+
+/** An unpack's failure, named: corrupt stays a SnapshotFormatError, a full disk keeps its code. */
+function unpackError(what: string, target: string, e: unknown): Error {
+  const err = diskFullError(target, e) as NodeJS.ErrnoException;
+  const Kind = err instanceof SnapshotFormatError ? SnapshotFormatError : Error;
+  return Object.assign(new Kind(`cannot unpack ${what}: ${err.message}`), err.code ? { code: err.code } : {});
+}
+
+/**
+ * Decompresses a section of `container` into `out` (sparse). When zstd
+ * fails, a test pass over the same bytes (it writes nothing) tells a damaged
+ * section (SnapshotFormatError) from a failure to write `out` (a full disk).
+ */
+async function unzstd(container: string, sec: { offset: number; length: number }, out: string, name: 'RAM' | 'disk'): Promise<void> {
+  try {
+    await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', out], section(container, sec), 'ignore');
+  } catch (e) {
+    const damaged = await run('zstd', ['-t', '-q'], section(container, sec), 'ignore').then(() => undefined, (t: Error) => t);
+    if (damaged instanceof ChildFailed) throw new SnapshotFormatError(`it is corrupt: its ${name} section does not decompress (${damaged.stderr}); take the snapshot again`);
+    throw e;
   }
 }
 

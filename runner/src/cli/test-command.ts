@@ -58,9 +58,10 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const jobs = o.jobs ?? defaultJobs();
   const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
   const interrupt = new AbortController();
+  let fixtures: import('../fixtures/manager.js').FixtureManager | undefined;
   if (graph) {
     const { setUpFixtures } = await import('../fixtures/setup.js');
-    setUpFixtures(host, config, found, graph, emit, {
+    fixtures = setUpFixtures(host, config, found, graph, emit, {
       fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
       timeoutScale: o.timeoutScale,
       signal: interrupt.signal,
@@ -92,7 +93,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       },
       pool,
       emit,
-      { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit) },
+      { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit), beforeSummary: async () => fixtures?.close() },
     );
     for (const r of reporters) await r.close?.();
     if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);

@@ -29,7 +29,12 @@ const now = () => new Date().toISOString();
 /** Gives each file its view of the main thread's services (absent: files cannot start VMs). */
 export type HostFactory = (file: string, emit: (e: RunEvent) => void) => FileHost;
 
-export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; hostFor?: HostFactory }): Promise<RunCompleted> {
+/**
+ * `opts.beforeSummary` ends what may outlive the files (fixture builds no
+ * file waits for any more): what it reports comes before the summary, which
+ * is the run's last event.
+ */
+export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; hostFor?: HostFactory; beforeSummary?: () => Promise<void> }): Promise<RunCompleted> {
   const started = performance.now();
   const queue = [...plan.files];
   const stop = new AbortController();
@@ -91,6 +96,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   };
   await Promise.all(Array.from({ length: Math.min(plan.jobs, plan.files.length) }, (_, i) => lane(i)));
   opts.signal.removeEventListener('abort', onCancel);
+  await opts.beforeSummary?.();
 
   const summary: RunCompleted = {
     event: 'run_completed',

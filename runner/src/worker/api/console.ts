@@ -49,7 +49,7 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
   const con = s.console!;
   const deadline = Date.now() + scaledMs(seconds, call);
   for (;;) {
-    const unread = s.consoleLog(s.consoleCursor);
+    const unread = s.unreadConsole();
     const found = luaFind(unread, pattern);
     if (found) {
       s.consoleCursor += found.end;

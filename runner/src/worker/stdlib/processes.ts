@@ -43,6 +43,7 @@ function logStream(scope: Scope, stream: Readable): void {
   const decoder = new StringDecoder('utf8');
   stream.on('data', (chunk: Buffer) => scope.write(decoder.write(chunk)));
   stream.on('end', () => scope.write(decoder.end()));
+  stream.on('error', () => {}); // the child's exit status is what reports it
 }
 
 /** Lua 5.3's results for a finished command: true|nil, "exit"|"signal", code. */

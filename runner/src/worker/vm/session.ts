@@ -144,9 +144,12 @@ export class VmSession {
   private death: Error | undefined;
   /** Set when the guest powered itself off (power button, `poweroff`): an orderly end, not a failure. */
   private poweredOff = false;
-  /** The console log as it was when QEMU exited (the driver removes the run dir that held it). */
-  private finalConsole: Buffer | undefined;
-  /** Bytes of the console log that console expect() has consumed. */
+  /**
+   * The console log as it was when QEMU exited (the driver removes the run dir
+   * that held it), and the bytes of output before it that it no longer held.
+   */
+  private finalConsole: { log: Buffer; dropped: number } | undefined;
+  /** Bytes of console output that console expect() has consumed. */
   consoleCursor = 0;
   readonly disks: VmDisks;
 
@@ -165,9 +168,14 @@ export class VmSession {
     return `vm "${this.name}"`;
   }
 
-  /** The console log so far from byte `from` on (empty before boot; kept after QEMU exits). */
+  /**
+   * The console output so far from byte `from` on, as far as the log still
+   * holds it (the latest 8 MiB: CONSOLE_LOG_MAX_BYTES); empty before boot,
+   * kept after QEMU exits.
+   */
   consoleLog(from = 0): Buffer {
-    if (this.finalConsole) return this.finalConsole.subarray(from);
+    const start = Math.max(0, from - this.consoleDropped());
+    if (this.finalConsole) return this.finalConsole.log.subarray(start);
     if (!this.qemu) return Buffer.alloc(0);
     let fd: number;
     try {
@@ -176,22 +184,32 @@ export class VmSession {
       return Buffer.alloc(0); // QEMU exited before the log could be kept
     }
     try {
-      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - from));
-      const n = readSync(fd, buf, 0, buf.length, from);
+      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - start));
+      const n = readSync(fd, buf, 0, buf.length, start);
       return buf.subarray(0, n);
     } finally {
       closeSync(fd);
     }
   }
 
-  /** Size of the console log so far, in bytes. */
+  /** The console output after consoleCursor; a cursor on output the log dropped moves to the oldest it holds. */
+  unreadConsole(): Buffer {
+    this.consoleCursor = Math.max(this.consoleCursor, this.consoleDropped());
+    return this.consoleLog(this.consoleCursor);
+  }
+
+  /** Bytes of console output so far (those the log dropped included): where the output goes on. */
   consoleSize(): number {
-    if (this.finalConsole) return this.finalConsole.length;
+    if (this.finalConsole) return this.finalConsole.dropped + this.finalConsole.log.length;
     try {
-      return this.qemu ? statSync(this.qemu.consoleLogPath).size : 0;
+      return this.qemu ? this.consoleDropped() + statSync(this.qemu.consoleLogPath).size : 0;
     } catch {
       return 0;
     }
+  }
+
+  private consoleDropped(): number {
+    return this.finalConsole?.dropped ?? this.qemu?.console.dropped ?? 0;
   }
 
   /** The guest agent's own log, when the agent still answers. */
@@ -262,7 +280,7 @@ export class VmSession {
     this.finalConsole = undefined;
     // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
     qemu.console.once('end', () => {
-      if (this.qemu === qemu) this.finalConsole = this.consoleLog();
+      if (this.qemu === qemu) this.finalConsole = { log: this.consoleLog(), dropped: qemu.console.dropped };
     });
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
     this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel, ...(spare ? { spare } : {}) });
