@@ -385,9 +385,9 @@ export class AgentClient extends EventEmitter {
     return (await this.request('log', {})).data as Buffer;
   }
 
-  /** Drops the connection; pending requests reject with AgentConnectionLostError. */
-  close(): Promise<void> {
-    this.lost('closed by the host');
+  /** Drops the connection; pending requests reject with AgentConnectionLostError carrying `reason`. */
+  close(reason = 'closed by the host'): Promise<void> {
+    this.lost(reason);
     if (this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());

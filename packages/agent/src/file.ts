@@ -1,5 +1,5 @@
 /** An open file in the guest (AgentClient.open). */
-import type { SeekWhence } from '@provium/types/agent-protocol';
+import { MAX_COLLECT_BYTES, type SeekWhence } from '@provium/types/agent-protocol';
 import type { SendRequest } from './send-request.js';
 
 const READ_ALL_CHUNK = 1024 * 1024;
@@ -18,12 +18,18 @@ export class AgentFile {
     return res.data as Buffer;
   }
 
-  /** Everything from the current offset to the end. */
-  async readAll(): Promise<Buffer> {
+  /**
+   * Everything from the current offset to the end, up to `max` bytes: a file
+   * with more raises (as `read_file` does), after reading `max` + 1 bytes.
+   */
+  async readAll(max = MAX_COLLECT_BYTES): Promise<Buffer> {
     const parts: Buffer[] = [];
+    let total = 0;
     for (;;) {
-      const chunk = await this.read(READ_ALL_CHUNK);
+      const chunk = await this.read(Math.min(READ_ALL_CHUNK, max + 1 - total));
       if (chunk.length === 0) return Buffer.concat(parts);
+      total += chunk.length;
+      if (total > max) throw new Error(`${this.path} has more than ${max} bytes from this offset on: read it in parts (file:read(n)), or stream it`);
       parts.push(chunk);
     }
   }

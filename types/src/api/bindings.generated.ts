@@ -365,6 +365,8 @@ export interface RunResultBinding extends ClassHooks<ApiObject<'RunResult'>> {
     signal: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array | void>;
     /** True when the command hit its timeout. */
     timed_out: FieldBinding<ApiObject<'RunResult'>, boolean>;
+    /** Of `process:wait()`: true when the process wrote more than the 16 MiB of stdout (or of stderr) that Provium keeps for it; the rest was dropped. (`vm:run` raises past 64 MiB instead.) */
+    truncated: FieldBinding<ApiObject<'RunResult'>, boolean>;
   };
   methods: {
     /** True when the command exited with code 0. */

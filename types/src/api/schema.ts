@@ -164,6 +164,7 @@ const runResult: ClassSpec = {
     field('status', 'string', '"exited", "signalled" or "timed_out".', A),
     field('signal', 'string|nil', 'Signal name when signalled.', A),
     field('timed_out', 'boolean', 'True when the command hit its timeout.', A),
+    field('truncated', 'boolean', 'Of `process:wait()`: true when the process wrote more than the 16 MiB of stdout (or of stderr) that Provium keeps for it; the rest was dropped. (`vm:run` raises past 64 MiB instead.)', A),
   ],
   methods: [
     fn('ok', [], 'boolean', 'True when the command exited with code 0.', A),

@@ -13,6 +13,7 @@ export const runResultBinding: Lua.RunResultBinding = {
     status: { get: (r) => r.status },
     signal: { get: (r) => r.signal },
     timed_out: { get: (r) => r.timed_out },
+    truncated: { get: (r) => r.truncated },
   },
   methods: {
     ok: (r) => r.ok(),

@@ -6,9 +6,30 @@ import { RunResult } from './results.js';
 import type { VmSession } from './session.js';
 import { Stream } from './stream.js';
 
+/**
+ * What a process keeps of each of its outputs for wait() (and for a stream
+ * opened late): the first 16 MiB. A guest that writes more is not slowed
+ * down: the rest is read and dropped, and the result says so (`truncated`).
+ */
+export const OUTPUT_KEEP_BYTES = 16 * 1024 * 1024;
+
+class KeptOutput {
+  readonly chunks: Buffer[] = [];
+  private size = 0;
+  dropped = 0;
+
+  add(d: Buffer): void {
+    const room = OUTPUT_KEEP_BYTES - this.size;
+    const part = d.length <= room ? d : d.subarray(0, Math.max(0, room));
+    if (part.length) this.chunks.push(part);
+    this.size += part.length;
+    this.dropped += d.length - part.length;
+  }
+}
+
 export class ProcessHandle {
-  private readonly out: Buffer[] = [];
-  private readonly err: Buffer[] = [];
+  private readonly out = new KeptOutput();
+  private readonly err = new KeptOutput();
   private waited = false;
 
   constructor(
@@ -16,8 +37,8 @@ export class ProcessHandle {
     readonly command: string,
     readonly proc: AgentProcess,
   ) {
-    proc.stdout.on('data', (d: Buffer) => this.out.push(d));
-    proc.stderr.on('data', (d: Buffer) => this.err.push(d));
+    proc.stdout.on('data', (d: Buffer) => this.out.add(d));
+    proc.stderr.on('data', (d: Buffer) => this.err.add(d));
   }
 
   /** "running" until the exit is known; raises the VM's death if the VM died with the process still running. */
@@ -45,7 +66,7 @@ export class ProcessHandle {
     const source = which === 'stdout' ? this.proc.stdout : this.proc.stderr;
     const seen = which === 'stdout' ? this.out : this.err;
     s.attach((push, end) => {
-      for (const d of seen) push(d);
+      for (const d of seen.chunks) push(d);
       if (source.readableEnded) end();
       source.on('data', push);
       source.on('end', end);
@@ -66,6 +87,7 @@ export class ProcessHandle {
     // The exit can overtake the last 'data' events of the streams.
     for (const s of [this.proc.stdout, this.proc.stderr]) if (!s.readableEnded) await once(s, 'end');
     this.waited = true;
-    return new RunResult(this.command, { ...info, stdout: Buffer.concat(this.out), stderr: Buffer.concat(this.err), timedOut: info.status === 'timed_out' });
+    const kept = { stdout: Buffer.concat(this.out.chunks), stderr: Buffer.concat(this.err.chunks) };
+    return new RunResult(this.command, { ...info, ...kept, timedOut: info.status === 'timed_out' }, this.out.dropped + this.err.dropped > 0);
   }
 }

@@ -13,6 +13,8 @@ export class RunResult {
   constructor(
     readonly command: string,
     r: ExecResult,
+    /** Set when a process's output went past what is kept for wait() (ProcessHandle). */
+    readonly truncated = false,
   ) {
     this.exit_code = r.exitCode;
     this.stdout = r.stdout;

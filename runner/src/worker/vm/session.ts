@@ -149,6 +149,8 @@ export class VmSession {
    * that held it), and the bytes of output before it that it no longer held.
    */
   private finalConsole: { log: Buffer; dropped: number } | undefined;
+  /** Set while the guest's agent is gone (it exited or was killed) and not answering again yet. */
+  private agentGone: Error | undefined;
   /** Bytes of console output that console expect() has consumed. */
   consoleCursor = 0;
   readonly disks: VmDisks;
@@ -283,6 +285,11 @@ export class VmSession {
       if (this.qemu === qemu) this.finalConsole = { log: this.consoleLog(), dropped: qemu.console.dropped };
     });
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
+    this.agentGone = undefined;
+    const { AGENT_PORT_ID } = await import('@provium/qemu');
+    qemu.qmp.on('event', (ev) => {
+      if (ev.event === 'VSERPORT_CHANGE' && ev.data.id === AGENT_PORT_ID && ev.data.open === false && this.qemu === qemu) this.agentPortClosed(qemu);
+    });
     this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel, ...(spare ? { spare } : {}) });
     void qemu.onExit.then((exit) => {
       void this.env.host.qemuEnded(qemu.pid).catch(() => {});
@@ -297,6 +304,30 @@ export class VmSession {
       const reason = this.poweredOff ? 'guest powered off' : `died (${exit.shutdownReason ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`)})`;
       this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
     });
+  }
+
+  /**
+   * The agent's port closed in the guest while the host was talking to it
+   * (reset, snapshot and restore close the connection first): the agent
+   * exited or was killed. What waits on it fails at once, saying so, instead
+   * of at its timeout; the guest's init starts the agent again, and the VM
+   * answers once the new one has shaken hands.
+   */
+  private agentPortClosed(qemu: QemuProcess): void {
+    const agent = this.agent;
+    if (!agent || agent.closedReason !== undefined || this.state === 'shutdown') return;
+    this.agentGone = new Error(
+      `${this.label}: the guest agent exited or was killed (its port closed in the guest); the guest starts it again, and the VM answers once it has (the agent's log: /tmp/provium-agent.log in the guest)`,
+    );
+    void agent.close(this.agentGone.message);
+    void this.connectAgent(qemu, new AbortController().signal).then(
+      (again) => {
+        if (this.qemu !== qemu || this.agent !== agent) return void again.close();
+        this.agent = again;
+        this.agentGone = undefined;
+      },
+      () => {}, // no new agent: agentGone keeps saying why
+    );
   }
 
   /** Guest commands for the network's configuration, through whatever agent connection is current. */
@@ -442,6 +473,7 @@ export class VmSession {
       case 'shutdown':
         throw this.shutDownError();
     }
+    if (this.agentGone) throw this.agentGone;
     return this.agent!;
   }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { expect, test } from 'vitest';
 import { luaFind } from './lua-find.js';
-import { Stream } from './stream.js';
+import { STREAM_CHUNK_MAX, STREAM_UNREAD_MAX, Stream } from './stream.js';
 
 /** A stream over an emitter the test drives: 'data' chunks, then 'end'. */
 function streamOver(endCause?: () => Promise<Error | undefined>) {
@@ -82,4 +82,17 @@ test('an aborted call stops waiting with the abort reason', async () => {
   const waiting = s.until('x', 10, ac.signal, 'match');
   ac.abort(new Error('test timed out'));
   await expect(waiting).rejects.toThrow('test timed out');
+});
+
+test('an unread stream keeps at most STREAM_UNREAD_MAX bytes: the next read says how many went, then reads the newest', async () => {
+  const { s, src } = streamOver();
+  const block = Buffer.alloc(64 * 1024, 0x61);
+  const blocks = (STREAM_UNREAD_MAX / block.length) * 2;
+  for (let i = 0; i < blocks; i++) src.emit('data', i === blocks - 1 ? Buffer.concat([block.subarray(4), Buffer.from('LAST')]) : block);
+  await expect(s.next(1, never)).rejects.toThrow(`${STREAM_UNREAD_MAX} bytes were dropped unread`);
+  const chunk = await s.next(1, never);
+  expect(chunk!.length).toBe(STREAM_CHUNK_MAX); // one read returns at most a chunk
+  const rest = await s.drain(0, never);
+  expect(chunk!.length + rest.length).toBe(STREAM_UNREAD_MAX);
+  expect(rest.subarray(-4).toString()).toBe('LAST');
 });

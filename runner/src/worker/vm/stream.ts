@@ -6,8 +6,21 @@
  */
 import { luaFind } from './lua-find.js';
 
+/**
+ * Unread bytes a stream keeps: past this, the oldest go, and the next read
+ * raises once to say how many (a guest that floods an unread stream cannot
+ * fill the host's memory).
+ */
+export const STREAM_UNREAD_MAX = 16 * 1024 * 1024;
+/** The most one `next()` returns. */
+export const STREAM_CHUNK_MAX = 1024 * 1024;
+
 export class Stream {
-  private buf = Buffer.alloc(0);
+  /** Unread data: chunks as they came, joined only when read. */
+  private chunks: Buffer[] = [];
+  private unread = 0;
+  /** Bytes dropped unread since the last read said so. */
+  private dropped = 0;
   private ended = false;
   private closed = false;
   private readonly waiters = new Set<() => void>();
@@ -30,7 +43,9 @@ export class Stream {
     this.detach = subscribe(
       (data) => {
         if (this.closed) return;
-        this.buf = Buffer.concat([this.buf, data]);
+        this.chunks.push(Buffer.from(data));
+        this.unread += data.length;
+        if (this.unread > STREAM_UNREAD_MAX) this.dropOldest(this.unread - STREAM_UNREAD_MAX);
         this.wake();
       },
       () => {
@@ -44,8 +59,26 @@ export class Stream {
     for (const w of [...this.waiters]) w();
   }
 
+  private dropOldest(n: number): void {
+    const all = this.buf;
+    this.chunks = [all.subarray(n)];
+    this.unread -= n;
+    this.dropped += n;
+  }
+
+  /** The unread data as one buffer. */
+  private get buf(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks, this.unread)];
+    return this.chunks[0]!;
+  }
+
   private check(): void {
     if (this.closed) throw new Error(`${this.label}: the stream is closed`);
+    if (this.dropped > 0) {
+      const n = this.dropped;
+      this.dropped = 0;
+      throw new Error(`${this.label}: ${n} bytes were dropped unread (a stream keeps at most ${STREAM_UNREAD_MAX / 1024 / 1024} MiB it was not read): read it more often, or close it; reading goes on from the bytes kept`);
+    }
   }
 
   /** Resolves when data arrives, the stream ends, the time is up or the call is aborted. */
@@ -64,22 +97,23 @@ export class Stream {
   }
 
   private take(n: number): Buffer {
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return Buffer.from(out);
+    const all = this.buf;
+    this.chunks = [all.subarray(n)];
+    this.unread -= n;
+    return Buffer.from(all.subarray(0, n));
   }
 
-  /** The next chunk (everything unread), waiting up to `seconds`; undefined at the end of the stream. */
+  /** The next chunk (everything unread, up to STREAM_CHUNK_MAX), waiting up to `seconds`; undefined at the end of the stream. */
   async next(seconds: number, signal: AbortSignal): Promise<Buffer | undefined> {
     this.check();
     const deadline = Date.now() + seconds * 1000;
-    while (this.buf.length === 0 && !this.ended) {
+    while (this.unread === 0 && !this.ended) {
       if (Date.now() >= deadline) throw new Error(`${this.label}: no output within ${seconds}s`);
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
       this.check();
     }
-    if (this.buf.length) return this.take(this.buf.length);
+    if (this.unread) return this.take(Math.min(this.unread, STREAM_CHUNK_MAX));
     const cause = await this.endCause();
     if (cause) throw cause;
     return undefined;
@@ -95,9 +129,9 @@ export class Stream {
         const through = this.take(found.end);
         return what === 'match' ? Buffer.from(found.match) : through;
       }
-      if (this.ended) throw (await this.endCause()) ?? new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.toString('utf8')}`);
+      if (this.ended) throw (await this.endCause()) ?? new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
       if (Date.now() >= deadline) {
-        throw new Error(`${this.label}: no match for ${JSON.stringify(pattern)} within ${seconds}s; unread output:\n${this.buf.toString('utf8').slice(-2000)}`);
+        throw new Error(`${this.label}: no match for ${JSON.stringify(pattern)} within ${seconds}s; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
       }
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
@@ -114,7 +148,7 @@ export class Stream {
   }
 
   eof(): boolean {
-    return this.ended && this.buf.length === 0;
+    return this.ended && this.unread === 0;
   }
 
   close(): void {
@@ -122,7 +156,9 @@ export class Stream {
     this.closed = true;
     this.detach();
     this.onClose?.();
-    this.buf = Buffer.alloc(0);
+    this.chunks = [];
+    this.unread = 0;
+    this.dropped = 0;
     this.wake();
   }
 }
