@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstat, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ describe('whole files', () => {
 });
 
 describe('metadata and directories', () => {
-  it('stats files, directories and symlinks without following them', async () => {
+  it('stats files, directories, devices and fifos, following symlinks', async () => {
     const file = join(root, 'stat-me');
     await writeFile(file, '12345');
     await symlink('stat-me', join(root, 'link'));
@@ -77,9 +78,11 @@ describe('metadata and directories', () => {
       mtimeNsec: Number(local.mtimeNs % 1_000_000_000n),
     });
     expect(s.mtime).toBe(s.mtimeSec + s.mtimeNsec / 1e9);
-    expect((await client.stat(root)).entryType).toBe('dir');
-    expect((await client.stat(join(root, 'link'))).entryType).toBe('symlink');
-    expect((await client.stat('/dev/null')).entryType).toBe('other');
+    expect((await client.stat(root)).entryType).toBe('directory');
+    expect(await client.stat(join(root, 'link'))).toMatchObject({ entryType: 'file', size: 5 });
+    expect((await client.stat('/dev/null')).entryType).toBe('char_device');
+    execFileSync('mkfifo', [join(root, 'fifo')]);
+    expect((await client.stat(join(root, 'fifo'))).entryType).toBe('fifo');
     expect((await failure(client.stat(join(root, 'nope')))).code).toBe('ENOENT');
   });
 
@@ -93,7 +96,7 @@ describe('metadata and directories', () => {
       { name: 'a.txt', entryType: 'file' },
       { name: 'b.txt', entryType: 'file' },
       { name: 'c-link', entryType: 'symlink' },
-      { name: 'sub', entryType: 'dir' },
+      { name: 'sub', entryType: 'directory' },
     ]);
     expect((await failure(client.listdir(join(dir, 'a.txt')))).code).toBe('ENOTDIR');
   });

@@ -115,7 +115,7 @@ test("error table", function(t) error(setmetatable({}, {__tostring = function() 
     expect(failureOf(r, 'eq deep')).toBe('assert_eq failed: {1, {a = 2}} ~= {1, {a = 3}} (at [2].a: 2 ~= 3)');
     expect(failureOf(r, 'eq types')).toBe('assert_eq failed: 1 ~= "1"');
     expect(failureOf(r, 'neq')).toBe('assert_neq failed: both values are {x = 1}');
-    expect(failureOf(r, 'assert')).toBe('assertion failed: disk full');
+    expect(failureOf(r, 'assert')).toBe('disk full');
     expect(failureOf(r, 'contains str')).toBe('assert_contains failed: "hello world" does not contain "xyz"');
     expect(failureOf(r, 'contains list')).toBe('assert_contains failed: {1, 2} has no element equal to 3');
     expect(failureOf(r, 'raises')).toBe('assert_raises failed: the function returned without raising an error');

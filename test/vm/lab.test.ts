@@ -128,7 +128,7 @@ test("sub-labs, include, remove, members", function(t)
   t:assert_eq(#sub:members(), 1)
   sub:remove(a)
   t:assert_eq(#sub:members(), 0)
-  t:assert_eq(a.state, "booted", "remove leaves the VM running")
+  t:assert_eq(a:state(), "booted", "remove leaves the VM running")
 end)
 `,
 };

@@ -9,7 +9,7 @@
  */
 
 /** Bumped on every incompatible change of frames, messages or ops. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** "PVAG": starts every frame; the receiver resynchronises on it after garbage. */
 export const FRAME_MAGIC = Uint8Array.of(0x50, 0x56, 0x41, 0x47);
@@ -77,11 +77,12 @@ export const SIGNAL_NAMES = [
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'block_device' | 'char_device' | 'other';
 export type ExitStatus = 'exited' | 'signalled' | 'timed_out';
 export type SeekWhence = 'set' | 'cur' | 'end';
 /** fopen-style modes; a trailing or embedded "b" is accepted and ignored. */
-export type OpenMode = 'r' | 'w' | 'a' | 'r+' | 'w+' | 'a+';
+/** An fopen mode, or "=" and flag letters: r read, w write, a append, c create, t truncate, x exclusive. */
+export type OpenMode = 'r' | 'w' | 'a' | 'r+' | 'w+' | 'a+' | `=${string}`;
 
 // ---------------------------------------------------------------- messages
 

@@ -11,11 +11,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *entry_type(mode_t m) {
-    if (S_ISREG(m)) return "file";
-    if (S_ISDIR(m)) return "dir";
-    if (S_ISLNK(m)) return "symlink";
-    return "other";
+/* An entry type as one letter (ls -l's, "o" for other), and its name in the protocol. */
+static char type_code(mode_t m) {
+    if (S_ISREG(m)) return 'f';
+    if (S_ISDIR(m)) return 'd';
+    if (S_ISLNK(m)) return 'l';
+    if (S_ISFIFO(m)) return 'p';
+    if (S_ISSOCK(m)) return 's';
+    if (S_ISBLK(m)) return 'b';
+    if (S_ISCHR(m)) return 'c';
+    return 'o';
+}
+
+static const char *type_name(char code) {
+    switch (code) {
+    case 'f': return "file";
+    case 'd': return "directory";
+    case 'l': return "symlink";
+    case 'p': return "fifo";
+    case 's': return "socket";
+    case 'b': return "block_device";
+    case 'c': return "char_device";
+    default: return "other";
+    }
 }
 
 /* Reads until EOF or `max` bytes; -1 with errno on failure. */
@@ -100,7 +118,7 @@ void op_stat(const req_t *r) {
     char *path;
     if (arg_str(r, "path", 1, &path)) return;
     struct stat st;
-    if (lstat(path, &st) < 0) {
+    if (stat(path, &st) < 0) {
         reply_errno(r, errno, path, NULL);
         return;
     }
@@ -114,7 +132,7 @@ void op_stat(const req_t *r) {
     enc_key(&m, "perm");
     enc_int(m.b, st.st_mode & 07777);
     enc_key(&m, "entry_type");
-    enc_str(m.b, entry_type(st.st_mode));
+    enc_str(m.b, type_name(type_code(st.st_mode)));
     enc_key(&m, "uid");
     enc_int(m.b, st.st_uid);
     enc_key(&m, "gid");
@@ -140,22 +158,26 @@ void op_listdir(const req_t *r) {
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        const char *type;
+        char type; /* as type_code() */
         switch (e->d_type) {
-        case DT_REG: type = "file"; break;
-        case DT_DIR: type = "dir"; break;
-        case DT_LNK: type = "symlink"; break;
+        case DT_REG: type = 'f'; break;
+        case DT_DIR: type = 'd'; break;
+        case DT_LNK: type = 'l'; break;
+        case DT_FIFO: type = 'p'; break;
+        case DT_SOCK: type = 's'; break;
+        case DT_BLK: type = 'b'; break;
+        case DT_CHR: type = 'c'; break;
         case DT_UNKNOWN: {
             struct stat st;
-            type = fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? entry_type(st.st_mode) : "other";
+            type = fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? type_code(st.st_mode) : 'o';
             break;
         }
-        default: type = "other";
+        default: type = 'o';
         }
         if (n == cap) names = xrealloc(names, (cap = cap ? cap * 2 : 64) * sizeof *names);
         size_t len = strlen(e->d_name);
         char *s = arena_alloc(r->arena, len + 2);
-        s[0] = type[0];
+        s[0] = type;
         memcpy(s + 1, e->d_name, len + 1);
         names[n++] = s;
     }
@@ -172,12 +194,7 @@ void op_listdir(const req_t *r) {
         enc_key(&ent, "name");
         enc_str(m.b, names[i]);
         enc_key(&ent, "entry_type");
-        switch (names[i][-1]) {
-        case 'f': enc_str(m.b, "file"); break;
-        case 'd': enc_str(m.b, "dir"); break;
-        case 's': enc_str(m.b, "symlink"); break;
-        default: enc_str(m.b, "other");
-        }
+        enc_str(m.b, type_name(names[i][-1]));
         enc_close(&ent);
     }
     enc_close(&a);
@@ -245,7 +262,26 @@ typedef struct handle {
 static handle_t *handles;
 static int64_t next_handle = 1;
 
+/* "=" then flag letters: r read, w write, a append (writes), c create, t truncate, x exclusive. */
+static int open_flag_letters(const char *letters) {
+    int rd = 0, wr = 0, other = 0;
+    for (const char *c = letters; *c; c++) {
+        switch (*c) {
+        case 'r': rd = 1; break;
+        case 'w': wr = 1; break;
+        case 'a': wr = 1; other |= O_APPEND; break;
+        case 'c': other |= O_CREAT; break;
+        case 't': other |= O_TRUNC; break;
+        case 'x': other |= O_EXCL; break;
+        default: return -1;
+        }
+    }
+    if (!rd && !wr) return -1;
+    return (rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY) | other;
+}
+
 static int open_flags(const char *mode) {
+    if (mode[0] == '=') return open_flag_letters(mode + 1);
     char m[4] = {0};
     size_t n = 0;
     for (const char *c = mode; *c; c++) {
@@ -268,7 +304,7 @@ void op_open(const req_t *r) {
     if (arg_str(r, "path", 1, &path) || arg_str(r, "mode", 0, &mode) || arg_int(r, "perm", 0, &perm)) return;
     int flags = open_flags(mode);
     if (flags < 0) {
-        reply_error(r->id, "EINVAL", EINVAL, "open: unknown mode '%s' (use r, w, a, r+, w+ or a+)", mode);
+        reply_error(r->id, "EINVAL", EINVAL, "open: unknown mode '%s' (use r, w, a, r+, w+, a+, or '=' and flags of rwactx)", mode);
         return;
     }
     int fd = open(path, flags | O_CLOEXEC, (mode_t)perm);

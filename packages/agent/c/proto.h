@@ -7,7 +7,7 @@
 #include "value.h"
 
 #ifndef AGENT_PROTOCOL_VERSION
-#define AGENT_PROTOCOL_VERSION 1
+#define AGENT_PROTOCOL_VERSION 2
 #endif
 
 /* Caps an exec's collected stdout/stderr (each) and read_file/read sizes. */

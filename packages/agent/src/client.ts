@@ -326,7 +326,7 @@ export class AgentClient extends EventEmitter {
     await this.request('write_file', { path, data: typeof data === 'string' ? Buffer.from(data) : data, mode: options.mode });
   }
 
-  /** Does not follow a final symlink (entryType 'symlink'). */
+  /** Follows symlinks (listdir tells a symlink entry). */
   async stat(path: string): Promise<FileStat> {
     const s = await this.request('stat', { path });
     return {

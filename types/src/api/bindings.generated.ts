@@ -88,6 +88,42 @@ export interface RunOpts {
   stdin?: Uint8Array;
   /** Kill the command after this long (status "timed_out"). */
   timeout?: number;
+  /** The timeout in milliseconds; wins over `timeout`. */
+  timeout_ms?: number;
+}
+
+/** The flags of `vm:open_file(path, {...})`: at least one of read, write, append. */
+export interface OpenMode {
+  /** Open for reading. */
+  read?: boolean;
+  /** Open for writing. */
+  write?: boolean;
+  /** Write at the end (implies write). */
+  append?: boolean;
+  /** Create the file if missing. */
+  create?: boolean;
+  /** Empty the file. */
+  truncate?: boolean;
+  /** With create: fail if the file exists. */
+  exclusive?: boolean;
+  /** Permission bits of a file the call creates. */
+  perm?: number;
+}
+
+/** Options of `console:write()`. */
+export interface ConsoleWriteOpts {
+  /** How long the write may block; 0: no bound. */
+  timeout?: number;
+}
+
+/** An entry of `lab:members()`. */
+export interface LabMember {
+  /** "vm", "bridge" or "lab". */
+  kind: string;
+  /** Its name in the lab. */
+  name: string;
+  /** The handle. */
+  ref: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>;
 }
 
 /** Options of `vm:mkdir()`. */
@@ -104,7 +140,7 @@ export interface StatResult {
   mtime: number;
   /** Permission bits. */
   perm: number;
-  /** "file", "dir", "symlink" or "other". */
+  /** "file", "directory", "symlink", "fifo", "socket", "block_device", "char_device" or "other" (stat follows symlinks). */
   entry_type: string;
 }
 
@@ -112,7 +148,7 @@ export interface StatResult {
 export interface DirEntry {
   /** Entry name. */
   name: string;
-  /** "file", "dir", "symlink" or "other". */
+  /** As `vm:stat`'s, of the entry itself ("symlink" for a link). */
   entry_type: string;
 }
 
@@ -120,6 +156,8 @@ export interface DirEntry {
 export interface ClaimOpts {
   /** Memory to reserve. */
   memory?: number;
+  /** The same in bytes (the original's key); not with `memory`. */
+  memory_bytes?: number;
   /** CPUs to reserve. */
   cpus?: number;
 }
@@ -177,8 +215,8 @@ export interface TestContextBinding extends ClassHooks<ApiObject<'TestContext'>>
     meta: FieldBinding<ApiObject<'TestContext'>, TestMeta>;
   };
   methods: {
-    /** Fails the test unless `cond` is truthy. */
-    assert: MethodBinding<ApiObject<'TestContext'>, [cond: unknown, msg?: string], void>;
+    /** Fails the test unless `cond` is truthy; as Lua's `assert`, `t:assert(s:find("x"))` passes when found. */
+    assert: MethodBinding<ApiObject<'TestContext'>, [cond: unknown, msg?: unknown], void>;
     /** Fails unless `a == b` (tables are compared deeply); the message shows both values: `assert_eq failed: apple ~= orange`. */
     assert_eq: MethodBinding<ApiObject<'TestContext'>, [a: unknown, b: unknown, msg?: string], void>;
     /** Fails if `a == b` (deep for tables). */
@@ -213,10 +251,18 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     lab: MethodBinding<ApiObject<'Lab'>, [name?: string], ApiObject<'Lab'>>;
     /** Adds a VM, bridge or lab to this lab. */
     include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
-    /** Removes a member from this lab. */
-    remove: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
-    /** The lab's members: a list of VMs, bridges and labs. */
-    members: MethodBinding<ApiObject<'Lab'>, [], unknown>;
+    /** Removes a member from this lab; it keeps running. */
+    remove: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'> | string], void>;
+    /** The lab's direct members: VMs, then bridges, then sub-labs, each sorted by name. */
+    members: MethodBinding<ApiObject<'Lab'>, [], LabMember[]>;
+    /** A sub-lab's name; the root lab's is the file's path. */
+    name: MethodBinding<ApiObject<'Lab'>, [], string | Uint8Array>;
+    /** Names of the lab's own VMs, sorted. */
+    vm_names: MethodBinding<ApiObject<'Lab'>, [], (string | Uint8Array)[]>;
+    /** Names of the lab's own bridges, sorted. */
+    bridge_names: MethodBinding<ApiObject<'Lab'>, [], (string | Uint8Array)[]>;
+    /** Names of the lab's sub-labs, sorted. */
+    sub_lab_names: MethodBinding<ApiObject<'Lab'>, [], (string | Uint8Array)[]>;
     /** Boots every member VM with ONE resource acquisition, in parallel; returns the lab. */
     boot: MethodBinding<ApiObject<'Lab'>, [], ApiObject<'Lab'>>;
     /** Shuts down every VM of the tree. */
@@ -242,15 +288,21 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
 
 /** VM: A QEMU virtual machine. States: created → booted ⇄ paused; shutdown is terminal. */
 export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
-  fields: {
-    /** The VM's name in its lab. */
-    name: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
-    /** The profile it was created with. */
-    profile: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
-    /** "created", "booted", "paused" or "shutdown". */
-    state: FieldBinding<ApiObject<'VM'>, string | Uint8Array>;
-  };
   methods: {
+    /** The VM's name in its lab. */
+    name: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
+    /** The profile it was created with. */
+    profile: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
+    /** "created", "booted", "paused" or "shutdown". */
+    state: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
+    /** Files of `vm:open_file` not closed yet. */
+    open_file_count: MethodBinding<ApiObject<'VM'>, [], number>;
+    /** Streams of this VM that are open (process output, `console:read()`). */
+    open_stream_count: MethodBinding<ApiObject<'VM'>, [], number>;
+    /** True when no file and no stream of the VM is open (what `vm:snapshot()` needs). */
+    is_quiescent: MethodBinding<ApiObject<'VM'>, [], boolean>;
+    /** Shuts the VM down unless it is already; never raises (what the end of a scope calls). */
+    close: MethodBinding<ApiObject<'VM'>, [], void>;
     /** Boots the VM and waits for its agent; returns the VM (chains). */
     boot: MethodBinding<ApiObject<'VM'>, [opts?: BootOpts], ApiObject<'VM'>>;
     /** Shuts the VM down (terminal). */
@@ -268,9 +320,9 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     /** Replaces this VM's state with a snapshot and resumes it. */
     restore: MethodBinding<ApiObject<'VM'>, [snap: ApiObject<'Snapshot'> | string], ApiObject<'VM'>>;
     /** Runs a command in the guest and waits for it. */
-    run: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts], ApiObject<'RunResult'>>;
+    run: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'RunResult'>>;
     /** Starts a command in the guest and returns at once. */
-    run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts], ApiObject<'Process'>>;
+    run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
     /** Reads a guest file (binary-safe). */
     read_file: MethodBinding<ApiObject<'VM'>, [path: string], string | Uint8Array>;
     /** Writes a guest file (binary-safe). */
@@ -288,7 +340,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     /** Renames a guest path. */
     rename: MethodBinding<ApiObject<'VM'>, [from: string, to: string], void>;
     /** Opens a guest file. */
-    open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string], ApiObject<'File'>>;
+    open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
     /** The guest's serial console. */
     console: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Console'>>;
     /** The guest's clock. */
@@ -361,8 +413,10 @@ export interface RunResultBinding extends ClassHooks<ApiObject<'RunResult'>> {
     stderr: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array>;
     /** "exited", "signalled" or "timed_out". */
     status: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array>;
-    /** Signal name when signalled. */
-    signal: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array | void>;
+    /** The POSIX signal number when signalled (9 for SIGKILL), else nil. */
+    signal: FieldBinding<ApiObject<'RunResult'>, number | void>;
+    /** The signal's name when signalled ("KILL"), else nil. */
+    signal_name: FieldBinding<ApiObject<'RunResult'>, string | Uint8Array | void>;
     /** True when the command hit its timeout. */
     timed_out: FieldBinding<ApiObject<'RunResult'>, boolean>;
     /** Of `process:wait()`: true when the process wrote more than the 16 MiB of stdout (or of stderr) that Provium keeps for it; the rest was dropped. (`vm:run` raises past 64 MiB instead.) */
@@ -379,10 +433,16 @@ export interface RunResultBinding extends ClassHooks<ApiObject<'RunResult'>> {
 /** Process: A command started with `vm:run_async()`. */
 export interface ProcessBinding extends ClassHooks<ApiObject<'Process'>> {
   methods: {
-    /** Waits for the process to end (once). */
+    /** Waits for the process to end, once. When `timeout` passes first, the process group is killed and the result says `timed_out` (exit code -2), with the output so far. */
     wait: MethodBinding<ApiObject<'Process'>, [timeout?: number], ApiObject<'RunResult'>>;
-    /** Sends a signal. */
-    kill: MethodBinding<ApiObject<'Process'>, [sig?: string], void>;
+    /** Sends a signal to the process; one that has exited is no error. */
+    kill: MethodBinding<ApiObject<'Process'>, [sig?: string | number], void>;
+    /** Sends a signal to the process (the argument is required). */
+    signal: MethodBinding<ApiObject<'Process'>, [sig: string | number], void>;
+    /** The agent's id of the process (not its guest pid). */
+    handle: MethodBinding<ApiObject<'Process'>, [], number>;
+    /** Unless waited for: SIGTERM, up to 2 s to exit, then SIGKILL. Never raises (what the end of a scope calls). */
+    close: MethodBinding<ApiObject<'Process'>, [], void>;
     /** The guest pid. */
     pid: MethodBinding<ApiObject<'Process'>, [], number>;
     /** "running", "exited", "signalled" or "timed_out". */
@@ -405,8 +465,8 @@ export interface FileBinding extends ClassHooks<ApiObject<'File'>> {
     read: MethodBinding<ApiObject<'File'>, [n: number], string | Uint8Array>;
     /** Reads to the end of the file. */
     read_all: MethodBinding<ApiObject<'File'>, [], string | Uint8Array>;
-    /** Writes at the current offset. */
-    write: MethodBinding<ApiObject<'File'>, [data: Uint8Array], void>;
+    /** Writes at the current offset; returns the bytes written. */
+    write: MethodBinding<ApiObject<'File'>, [data: Uint8Array], number>;
     /** Moves the offset; returns the new one. */
     seek: MethodBinding<ApiObject<'File'>, [off: number, whence?: string], number>;
     /** The current offset. */
@@ -425,8 +485,8 @@ export interface StreamBinding extends ClassHooks<ApiObject<'Stream'>> {
     read_until: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
     /** Raises unless the pattern appears in time; returns the match. */
     expect: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
-    /** Everything buffered so far (and what arrives within `timeout`). */
-    drain: MethodBinding<ApiObject<'Stream'>, [timeout?: number], string | Uint8Array>;
+    /** The chunks buffered so far and those that arrive within `timeout` (or until the end), as a list; never raises on a timeout. */
+    drain: MethodBinding<ApiObject<'Stream'>, [timeout?: number], (string | Uint8Array)[]>;
     /** Closes the stream. */
     close: MethodBinding<ApiObject<'Stream'>, [], void>;
     /** True once the stream has ended. */
@@ -444,7 +504,9 @@ export interface ConsoleBinding extends ClassHooks<ApiObject<'Console'>> {
     /** Waits until the console output matches. */
     expect: MethodBinding<ApiObject<'Console'>, [pattern: string, timeout?: number], string | Uint8Array>;
     /** Writes to the console. */
-    write: MethodBinding<ApiObject<'Console'>, [data: Uint8Array], void>;
+    write: MethodBinding<ApiObject<'Console'>, [data: Uint8Array, opts?: ConsoleWriteOpts], void>;
+    /** Does nothing; for generic clean-up code. */
+    close: MethodBinding<ApiObject<'Console'>, [], void>;
   };
 }
 
@@ -455,8 +517,10 @@ export interface ClockBinding extends ClassHooks<ApiObject<'Clock'>> {
     get: MethodBinding<ApiObject<'Clock'>, [], number>;
     /** Sets the guest time. */
     set: MethodBinding<ApiObject<'Clock'>, [t: number], void>;
-    /** Moves the guest clock forward. */
-    advance: MethodBinding<ApiObject<'Clock'>, [d: number], void>;
+    /** Moves the guest clock (read, add, set). */
+    advance: MethodBinding<ApiObject<'Clock'>, [d: number | string], void>;
+    /** The agent sleeps `d` inside the guest, then returns. */
+    sleep: MethodBinding<ApiObject<'Clock'>, [d: number], void>;
   };
 }
 

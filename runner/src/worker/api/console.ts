@@ -2,7 +2,7 @@
 import type { Lua } from '@provium/types';
 import type { CallContext } from '../binding/registry.js';
 import { bytesToText } from '../lua/values.js';
-import { luaFind } from '../vm/lua-find.js';
+import { findNeedle } from '../vm/lua-find.js';
 import { ConsoleHandle, type VmHandle } from '../vm/handles.js';
 import { Stream } from '../vm/stream.js';
 import { opened, scaledMs } from './scope.js';
@@ -31,10 +31,22 @@ export const consoleBinding: Lua.ConsoleBinding = {
     },
     read_log: (c) => c.vm.session.consoleLog(),
     expect: async (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern, timeout ?? CONSOLE_EXPECT_S, call),
-    write: async (c, [data]) => {
+    write: async (c, [data, opts], call) => {
       c.vm.session.agentFor();
-      await c.vm.session.console!.write(data);
+      const written = c.vm.session.console!.write(data);
+      const seconds = opts?.timeout;
+      if (!seconds) return written;
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`console:write did not finish within ${seconds}s (the guest is not reading its console)`)), scaledMs(seconds, call));
+      });
+      try {
+        await Promise.race([written, limit]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
+    close: () => undefined,
   },
 };
 
@@ -50,7 +62,7 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
   const deadline = Date.now() + scaledMs(seconds, call);
   for (;;) {
     const unread = s.unreadConsole();
-    const found = luaFind(unread, pattern);
+    const found = findNeedle(unread, pattern);
     if (found) {
       s.consoleCursor += found.end;
       return Buffer.from(found.match);

@@ -12,9 +12,7 @@ export const fileBinding: Lua.FileBinding = {
   methods: {
     read: async (f, [n]) => f.vm.session.guard(f.use().read(n)),
     read_all: async (f) => f.vm.session.guard(f.use().readAll()),
-    write: async (f, [data]) => {
-      await f.vm.session.guard(f.use().write(data));
-    },
+    write: async (f, [data]) => f.vm.session.guard(f.use().write(data)),
     seek: async (f, [off, whence = 'set']) => {
       if (!(WHENCE as readonly string[]).includes(whence)) throw new Error(`whence must be "set", "cur" or "end"; got "${whence}"`);
       return f.vm.session.guard(f.use().seek(off, whence as Whence));
@@ -24,6 +22,7 @@ export const fileBinding: Lua.FileBinding = {
       if (f.closed) return;
       const file = f.use();
       f.closed = true;
+      f.vm.session.openFiles.delete(f);
       await f.vm.session.guard(file.close());
     },
   },

@@ -4,7 +4,7 @@ import type { Lua } from '@provium/types';
 import { Lab, testScoped } from '../vm/lab.js';
 import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
 import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
-import { snapshotPathArg } from './scope.js';
+import { requireHostOf, snapshotPathArg } from './scope.js';
 
 export const labBinding: Lua.LabBinding = {
   is: (v) => v instanceof Lab,
@@ -21,13 +21,22 @@ export const labBinding: Lua.LabBinding = {
     },
   },
   methods: {
-    vm: (lab, [name, profile, opts]) => (profile === undefined ? lab.lookup(name) : lab.create(name, profile, opts)),
+    vm: async (lab, [name, profile, opts], call) => {
+      if (profile === undefined) return lab.lookup(name);
+      // An unknown profile fails here, at the line that names it, not at boot.
+      await requireHostOf(call).prepareProfile(profile);
+      return lab.create(name, profile, opts);
+    },
     // bridge(name) looks the bridge up, or creates it (the user's own fixture example does `provium:bridge("lan")`).
     bridge: async (lab, [name], call) => (call.overload === 1 && lab.bridges.get(name)) || lab.createBridge(name),
     lab: (lab, [name]) => lab.subLab(name),
     include: (lab, [member]) => lab.include(member),
     remove: (lab, [member]) => lab.remove(member),
-    members: (lab) => lab.members(),
+    members: (lab) => lab.memberRecords(),
+    name: (lab) => lab.name(),
+    vm_names: (lab) => [...lab.vms.keys()].sort(),
+    bridge_names: (lab) => [...lab.bridges.keys()].sort(),
+    sub_lab_names: (lab) => [...lab.labs.keys()].sort(),
     boot: async (lab, _args, call) => {
       await lab.boot(call.signal);
       return lab;
@@ -46,7 +55,10 @@ export const labBinding: Lua.LabBinding = {
       await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap), call.signal);
       return lab;
     },
-    claim: async (lab, [opts]) => lab.claim(opts),
+    claim: async (lab, [opts]) => {
+      if (opts.memory !== undefined && opts.memory_bytes !== undefined) throw new Error('give memory or memory_bytes, not both');
+      return lab.claim({ memory: opts.memory ?? opts.memory_bytes, cpus: opts.cpus });
+    },
     vm_fixture: async (lab, [name], call) => {
       const vm = await lab.vmFixture(name, call.signal);
       testScoped(lab, vm.session.name, call.services);

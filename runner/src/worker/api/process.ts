@@ -1,6 +1,7 @@
 /** `vm:run_async()`: the binding of the schema's Process class. */
 import type { Lua } from '@provium/types';
 import { ProcessHandle } from '../vm/process.js';
+import { signalArg } from '../vm/signals.js';
 import { opened } from './scope.js';
 
 export const processBinding: Lua.ProcessBinding = {
@@ -10,8 +11,13 @@ export const processBinding: Lua.ProcessBinding = {
   methods: {
     wait: async (p, [timeout], call) => p.wait(timeout === undefined ? undefined : timeout * call.services.timeoutScale),
     kill: async (p, [sig]) => {
-      await p.request(() => p.proc.kill(sig ?? 'term'));
+      await p.request(() => p.proc.kill(signalArg(sig ?? 'term')));
     },
+    signal: async (p, [sig]) => {
+      await p.request(() => p.proc.kill(signalArg(sig)));
+    },
+    handle: (p) => p.proc.id,
+    close: async (p) => p.close(),
     pid: (p) => p.proc.pid,
     status: (p) => p.status(),
     stdin_write: async (p, [data]) => p.request(() => p.proc.write(data)),

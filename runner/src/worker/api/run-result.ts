@@ -12,6 +12,7 @@ export const runResultBinding: Lua.RunResultBinding = {
     stderr: { get: (r) => r.stderr },
     status: { get: (r) => r.status },
     signal: { get: (r) => r.signal },
+    signal_name: { get: (r) => r.signal_name },
     timed_out: { get: (r) => r.timed_out },
     truncated: { get: (r) => r.truncated },
   },

@@ -10,7 +10,29 @@ import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
-type OpenMode = (typeof OPEN_MODES)[number];
+type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
+const FLAG_LETTERS = { read: 'r', write: 'w', append: 'a', create: 'c', truncate: 't', exclusive: 'x' } as const;
+
+/** `open_file`'s mode, an fopen string or a table of flags, as the agent takes it ("=" and flag letters). */
+function openMode(mode: string | Lua.OpenMode): { agentMode: AgentOpenMode; perm?: number } {
+  if (typeof mode === 'string') {
+    if (!(OPEN_MODES as readonly string[]).includes(mode)) throw new Error(`mode must be one of ${OPEN_MODES.map((m) => `"${m}"`).join(', ')}, or a table of flags; got "${mode}"`);
+    return { agentMode: mode as AgentOpenMode };
+  }
+  if (!mode.read && !mode.write && !mode.append) throw new Error('a mode table needs read, write or append set to true');
+  const letters = Object.entries(FLAG_LETTERS).filter(([k]) => mode[k as keyof typeof FLAG_LETTERS]).map(([, l]) => l).join('');
+  return { agentMode: `=${letters}`, ...(mode.perm !== undefined ? { perm: mode.perm } : {}) };
+}
+
+/**
+ * `run`'s second argument: options, or (a table without any option key, `{}`
+ * included) the argv of a program run without a shell (the original's forms).
+ */
+function runOpts(arg2: Lua.RunOpts | string[] | undefined): Lua.RunOpts {
+  if (arg2 === undefined) return {};
+  if (Array.isArray(arg2)) return { args: arg2 };
+  return Object.keys(arg2).length === 0 ? { args: [] } : arg2;
+}
 
 /** `vm:attach_disk()` without a source: a scratch disk of the original's default size. */
 const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
@@ -22,12 +44,16 @@ export const vmBinding: Lua.VMBinding = {
   is: (v) => v instanceof VmHandle,
   receiver: 'vm',
   tostring: (vm) => `VM(${vm.session.name}, ${vm.session.state})`,
-  fields: {
-    name: { get: (vm) => vm.session.name },
-    profile: { get: (vm) => vm.session.profile },
-    state: { get: (vm) => vm.session.state },
-  },
   methods: {
+    name: (vm) => vm.session.name,
+    profile: (vm) => vm.session.profile,
+    state: (vm) => vm.session.state,
+    open_file_count: (vm) => vm.session.openFiles.size,
+    open_stream_count: (vm) => vm.session.openStreams.size,
+    is_quiescent: (vm) => vm.session.openFiles.size === 0 && vm.session.openStreams.size === 0,
+    close: async (vm) => {
+      await vm.session.shutdown().catch(() => vm.session.kill('closed'));
+    },
     boot: async (vm, [opts], call) => {
       await vm.session.boot(opts ?? {}, call.signal);
       return vm;
@@ -51,16 +77,16 @@ export const vmBinding: Lua.VMBinding = {
       await vm.session.restore(template, restoreMode(call.services), call.signal);
       return vm;
     },
-    run: async (vm, [cmd, opts], call) => {
-      const o = opts ?? {};
+    run: async (vm, [cmd, arg2], call) => {
+      const o = runOpts(arg2);
       const agent = vm.session.agentFor();
-      const timeoutMs = o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
+      const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
       const r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
       return new RunResult(commandText(cmd, o), r);
     },
-    run_async: async (vm, [cmd, opts]) => {
-      const o = opts ?? {};
-      if (o.timeout !== undefined) throw new Error('run_async takes no timeout: use process:wait(timeout) and process:kill()');
+    run_async: async (vm, [cmd, arg2]) => {
+      const o = runOpts(arg2);
+      if (o.timeout !== undefined || o.timeout_ms !== undefined) throw new Error('run_async takes no timeout: pass it to process:wait(timeout)');
       const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd }));
       const handle = new ProcessHandle(vm.session, commandText(cmd, o), proc);
       if (o.stdin !== undefined) {
@@ -93,8 +119,9 @@ export const vmBinding: Lua.VMBinding = {
     unlink: async (vm, [p]) => vm.session.guard(vm.session.agentFor().unlink(p)),
     rename: async (vm, [from, to]) => vm.session.guard(vm.session.agentFor().rename(from, to)),
     open_file: async (vm, [p, mode], call) => {
-      if (!(OPEN_MODES as readonly string[]).includes(mode)) throw new Error(`mode must be one of ${OPEN_MODES.map((m) => `"${m}"`).join(', ')}; got "${mode}"`);
-      const f = new FileHandle(vm, p, await vm.session.guard(vm.session.agentFor().open(p, mode as OpenMode)));
+      const { agentMode, perm } = openMode(mode);
+      const f = new FileHandle(vm, p, await vm.session.guard(vm.session.agentFor().open(p, agentMode, perm === undefined ? {} : { perm })));
+      vm.session.openFiles.add(f);
       call.services.onFileEnd(async () => {
         if (!f.closed && vm.session.state === 'booted') await f.file.close().catch(() => {});
       });

@@ -87,9 +87,14 @@ export class TypeChecker {
           if (err === null) return null;
           errors.push(err);
         }
-        // A table meant as the one table-shaped alternative: its detailed complaint helps most.
+        // A table meant as the one table-shaped alternative: its detailed complaint helps most;
+        // with a record and a list to choose from, a table with named keys was meant as the record.
         const tableAlts = t.of.map((a, i) => [a, i] as const).filter(([a]) => a.kind === 'record' || a.kind === 'list' || a.kind === 'map');
         if (lt === lua.LUA_TTABLE && tableAlts.length === 1) return errors[tableAlts[0][1]];
+        if (lt === lua.LUA_TTABLE) {
+          const meant = tableAlts.find(([a]) => (a.kind === 'record') === hasNamedKey(L, idx));
+          if (meant) return errors[meant[1]];
+        }
         return mismatch();
       }
     }
@@ -156,6 +161,7 @@ export class TypeChecker {
       lua.lua_pop(L, 1);
       if (err !== null) return `element [${i}]: ${err}`;
     }
+    if (hasNamedKey(L, idx)) return 'expected a list (entries 1..n only), got a table with named keys';
     return null;
   }
 
@@ -222,4 +228,20 @@ export function normalizeArgs(L: LuaState, base: number, positions: number[]): v
     lua.lua_rotate(L, base, positions.length);
   }
   lua.lua_settop(L, base + positions.length - 1);
+}
+
+/** Whether a table has a key other than the integers 1..#t (a list has none). */
+function hasNamedKey(L: LuaState, idx: number): boolean {
+  idx = lua.lua_absindex(L, idx);
+  const n = lua.lua_rawlen(L, idx);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, idx)) {
+    lua.lua_pop(L, 1);
+    const k = lua.lua_isinteger(L, -1) ? (lua.lua_tointegerx(L, -1) as number) : NaN;
+    if (!(k >= 1 && k <= n)) {
+      lua.lua_pop(L, 1);
+      return true;
+    }
+  }
+  return false;
 }

@@ -260,6 +260,9 @@ function indexInstance(L: LuaState): number {
     const member = cls.impl.member;
     const found = b.accessField(L, `${label}.${name}`, () => member(self, name, b.callContext(L, 0)));
     if (found !== undefined) return pushJs(b, L, found, cls.memberType);
+    // A class of named members answers nil for a name it lacks (`if lab.x then`), as a table would.
+    lua.lua_pushnil(L);
+    return 1;
   }
   return raise(L, `${label} has no field or method '${name}' (${knownMembers(cls)})`);
 }

@@ -27,10 +27,11 @@ function withMsg(L: LuaState, message: string, msgIdx: number): string {
   return lua.lua_isnoneornil(L, msgIdx) ? message : `${message}: ${toText(L, msgIdx)}`;
 }
 
+/** t:assert(cond, msg): msg may be any value (Lua's assert takes one), shown with tostring only on failure. */
 export function assert(L: LuaState, t: TestRun): number {
   ensureRunning(L, t);
   if (lua.lua_toboolean(L, 2)) return 0;
-  return fail(L, t, withMsg(L, 'assertion failed', 3));
+  return fail(L, t, lua.lua_isnoneornil(L, 3) ? 'assertion failed' : bytesToText(lauxlib.luaL_tolstring(L, 3)));
 }
 
 export function assertEq(L: LuaState, t: TestRun): number {

@@ -157,11 +157,27 @@ export class Lab {
     }
   }
 
-  /** `lab:remove(x)`: x stops being a member of this lab (it keeps running). */
-  remove(member: VmHandle | BridgeHandle | Lab): void {
+  /** `lab:remove(x)`: x stops being a member of this lab (it keeps running); a name is a VM's, else a bridge's, else a sub-lab's. */
+  remove(member: VmHandle | BridgeHandle | Lab | string): void {
+    if (typeof member === 'string') {
+      for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) if (map.delete(member)) return;
+      return;
+    }
     for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) {
       for (const [k, v] of map) if (v === member) map.delete(k);
     }
+  }
+
+  /** The lab's name: a sub-lab's as it was created (a fixture's copy: the fixture's last path part); the root's is its file. */
+  name(): string {
+    const [label] = this.parentLabels();
+    return label === undefined ? this.services.task.displayPath : label.replace(/\.\d+$/, '');
+  }
+
+  /** `lab:members()`: direct members as records, VMs then bridges then sub-labs, each by name. */
+  memberRecords(): { kind: 'vm' | 'bridge' | 'lab'; name: string; ref: VmHandle | BridgeHandle | Lab }[] {
+    const sorted = <T>(kind: 'vm' | 'bridge' | 'lab', m: Map<string, T>) => [...m.keys()].sort().map((name) => ({ kind, name, ref: m.get(name)! }));
+    return [...sorted('vm', this.vms), ...sorted('bridge', this.bridges), ...sorted('lab', this.labs)] as ReturnType<Lab['memberRecords']>;
   }
 
   /** This lab and every lab below it. */
@@ -178,11 +194,6 @@ export class Lab {
   requireNetwork(): FileNetwork {
     if (!this.network) throw new Error('no VM host in this run (internal: runLuaFile was called without host services)');
     return this.network;
-  }
-
-  /** Every member of the tree, for shutdown/pause/resume. */
-  members(): (VmHandle | BridgeHandle | Lab)[] {
-    return [...this.vms.values(), ...this.bridges.values(), ...this.labs.values()];
   }
 
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {

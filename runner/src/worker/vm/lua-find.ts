@@ -42,3 +42,19 @@ export function luaFind(subject: Uint8Array | string, pattern: string): { start:
     lua.lua_settop(S, top);
   }
 }
+
+/** Characters that make a needle a Lua pattern. */
+const PATTERN_MAGIC = /[\^$()%.[\]*+\-?]/;
+
+/**
+ * Where an author's needle first occurs (stream and console `expect`,
+ * `read_until`): the literal text first, as the original matches; only a
+ * needle with a pattern character that is not found literally is then tried
+ * as a Lua pattern, so pattern users keep working.
+ */
+export function findNeedle(subject: Uint8Array, needle: string): { start: number; end: number; match: Uint8Array } | undefined {
+  const literal = Buffer.from(needle);
+  const at = Buffer.from(subject.buffer, subject.byteOffset, subject.byteLength).indexOf(literal);
+  if (at >= 0) return { start: at + 1, end: at + literal.length, match: new Uint8Array(literal) };
+  return PATTERN_MAGIC.test(needle) ? luaFind(subject, needle) : undefined;
+}

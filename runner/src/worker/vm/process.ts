@@ -27,6 +27,9 @@ class KeptOutput {
   }
 }
 
+/** How long `process:close()` gives a process to end after SIGTERM. */
+const CLOSE_GRACE_MS = 2000;
+
 export class ProcessHandle {
   private readonly out = new KeptOutput();
   private readonly err = new KeptOutput();
@@ -78,16 +81,40 @@ export class ProcessHandle {
     return s;
   }
 
+  /**
+   * The result, once: waiting up to `seconds` (none: as long as it takes).
+   * When the time is up first, the process's group is killed and the result
+   * says `timed_out`, with the output so far (the original's rule).
+   */
   async wait(seconds: number | undefined): Promise<RunResult> {
     if (this.waited) throw new Error(`${this.vm.label}: wait() already returned the result of "${this.command}"`);
+    if (seconds !== undefined && !(seconds > 0)) throw new Error(`${this.vm.label}: wait() needs a timeout above 0, got ${seconds}; use process:status() to look without waiting`);
     if (!this.proc.exit) this.vm.agentFor();
     const exit = this.vm.guard(this.proc.wait());
-    const info = seconds === undefined ? await exit : await Promise.race([exit, sleep(seconds * 1000, undefined, { ref: false })]);
-    if (!info) throw new Error(`${this.vm.label}: "${this.command}" still running after ${seconds}s (kill() it or wait longer)`);
+    let info = seconds === undefined ? await exit : await Promise.race([exit, sleep(seconds * 1000, undefined, { ref: false })]);
+    let timedOut = false;
+    if (!info) {
+      timedOut = true;
+      await this.request(() => this.proc.kill('kill'));
+      info = await exit;
+    }
     // The exit can overtake the last 'data' events of the streams.
     for (const s of [this.proc.stdout, this.proc.stderr]) if (!s.readableEnded) await once(s, 'end');
     this.waited = true;
     const kept = { stdout: Buffer.concat(this.out.chunks), stderr: Buffer.concat(this.err.chunks) };
-    return new RunResult(this.command, { ...info, ...kept, timedOut: info.status === 'timed_out' }, this.out.dropped + this.err.dropped > 0);
+    const exitInfo = timedOut ? { status: 'timed_out' as const, exitCode: -2, signal: 'kill' } : info;
+    return new RunResult(this.command, { ...exitInfo, ...kept, timedOut: exitInfo.status === 'timed_out' }, this.out.dropped + this.err.dropped > 0);
+  }
+
+  /** `process:close()`: unless waited for, SIGTERM, up to 2 s to exit, then SIGKILL. Never raises. */
+  async close(): Promise<void> {
+    if (this.waited || this.proc.exit) return;
+    try {
+      await this.request(() => this.proc.kill('term'));
+      const exited = await Promise.race([this.proc.wait().then(() => true), sleep(CLOSE_GRACE_MS, false, { ref: false })]);
+      if (!exited) await this.request(() => this.proc.kill('kill'));
+    } catch {
+      // the VM or the process is gone already
+    }
   }
 }

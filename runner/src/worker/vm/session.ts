@@ -65,6 +65,8 @@ const now = () => new Date().toISOString();
 /** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
 const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** How long after the agent's port closes QEMU may still exit (a guest powering off) before the agent counts as gone. */
+const AGENT_GONE_GRACE_MS = 2000;
 /** How long a guest may take to let go of an unplugged disk. */
 const UNPLUG_TIMEOUT_MS = 10_000;
 /** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
@@ -288,7 +290,7 @@ export class VmSession {
     this.agentGone = undefined;
     const { AGENT_PORT_ID } = await import('@provium/qemu');
     qemu.qmp.on('event', (ev) => {
-      if (ev.event === 'VSERPORT_CHANGE' && ev.data.id === AGENT_PORT_ID && ev.data.open === false && this.qemu === qemu) this.agentPortClosed(qemu);
+      if (ev.event === 'VSERPORT_CHANGE' && ev.data.id === AGENT_PORT_ID && ev.data.open === false && this.qemu === qemu) void this.agentPortClosed(qemu);
     });
     this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel, ...(spare ? { spare } : {}) });
     void qemu.onExit.then((exit) => {
@@ -313,9 +315,12 @@ export class VmSession {
    * of at its timeout; the guest's init starts the agent again, and the VM
    * answers once the new one has shaken hands.
    */
-  private agentPortClosed(qemu: QemuProcess): void {
+  private async agentPortClosed(qemu: QemuProcess): Promise<void> {
     const agent = this.agent;
     if (!agent || agent.closedReason !== undefined || this.state === 'shutdown') return;
+    // A guest that powers off or reboots closes the port just before QEMU exits: that exit tells the story.
+    const exited = await Promise.race([qemu.onExit.then(() => true), sleep(AGENT_GONE_GRACE_MS, false, { ref: false })]);
+    if (exited || this.agent !== agent || agent.closedReason !== undefined) return;
     this.agentGone = new Error(
       `${this.label}: the guest agent exited or was killed (its port closed in the guest); the guest starts it again, and the VM answers once it has (the agent's log: /tmp/provium-agent.log in the guest)`,
     );
@@ -341,6 +346,8 @@ export class VmSession {
 
   /** Where each stream of this VM that is still open was opened (`vm:snapshot()` refuses while any is). */
   readonly openStreams = new Map<object, string>();
+  /** Files of `vm:open_file` not closed yet. */
+  readonly openFiles = new Set<object>();
 
   /**
    * Writes a snapshot of the running (or paused) VM to `out`; the VM is in

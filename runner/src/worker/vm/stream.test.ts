@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { expect, test } from 'vitest';
-import { luaFind } from './lua-find.js';
+import { findNeedle, luaFind } from './lua-find.js';
 import { STREAM_CHUNK_MAX, STREAM_UNREAD_MAX, Stream } from './stream.js';
 
 /** A stream over an emitter the test drives: 'data' chunks, then 'end'. */
@@ -63,8 +63,21 @@ test('a timeout names the pattern and the unread output', async () => {
   const { s, src } = streamOver();
   src.emit('data', Buffer.from('partial'));
   await expect(s.until('done', 0, never, 'match')).rejects.toThrow('test source: no match for "done" within 0s; unread output:\npartial');
-  await expect(s.drain(0, never)).resolves.toEqual(Buffer.from('partial'));
+  await expect(s.drain(0, never)).resolves.toEqual([Buffer.from('partial')]);
   await expect(s.next(0, never)).rejects.toThrow('test source: no output within 0s');
+});
+
+test('drain returns the frames as they came, what a read left first; it waits for more until the time or the end', async () => {
+  const { s, src } = streamOver();
+  src.emit('data', Buffer.from('ab'));
+  src.emit('data', Buffer.from('cd'));
+  expect(await s.until('b', 1, never, 'through')).toEqual(Buffer.from('ab'));
+  src.emit('data', Buffer.from('ef'));
+  const later = s.drain(10, never);
+  src.emit('data', Buffer.from('gh'));
+  src.emit('end');
+  expect(await later).toEqual([Buffer.from('cd'), Buffer.from('ef'), Buffer.from('gh')]);
+  expect(await s.drain(0, never)).toEqual([]);
 });
 
 test('close ends a pending read and every later one', async () => {
@@ -92,7 +105,15 @@ test('an unread stream keeps at most STREAM_UNREAD_MAX bytes: the next read says
   await expect(s.next(1, never)).rejects.toThrow(`${STREAM_UNREAD_MAX} bytes were dropped unread`);
   const chunk = await s.next(1, never);
   expect(chunk!.length).toBe(STREAM_CHUNK_MAX); // one read returns at most a chunk
-  const rest = await s.drain(0, never);
+  const rest = Buffer.concat(await s.drain(0, never));
   expect(chunk!.length + rest.length).toBe(STREAM_UNREAD_MAX);
   expect(rest.subarray(-4).toString()).toBe('LAST');
+});
+
+test('needles are found literally first; a needle with pattern characters not found literally is a Lua pattern', () => {
+  expect(findNeedle(bytes('provium-agent: ready.'), 'provium-agent: ready.')?.start).toBe(1); // "-" and "." are magic in a pattern
+  expect(findNeedle(bytes('a+b'), 'a+b')?.match).toEqual(bytes('a+b'));
+  expect(findNeedle(bytes('aab'), 'a+b')?.match).toEqual(bytes('aab')); // not there literally: as a pattern
+  expect(findNeedle(bytes('x 42'), '%d+')?.match).toEqual(bytes('42'));
+  expect(findNeedle(bytes('plain'), 'other')).toBeUndefined();
 });

@@ -4,7 +4,7 @@
  * Lua patterns (string.find). Closed automatically at the end of the test or
  * file that opened it.
  */
-import { luaFind } from './lua-find.js';
+import { findNeedle } from './lua-find.js';
 
 /**
  * Unread bytes a stream keeps: past this, the oldest go, and the next read
@@ -124,7 +124,7 @@ export class Stream {
     this.check();
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
-      const found = luaFind(this.buf, pattern);
+      const found = findNeedle(this.buf, pattern);
       if (found) {
         const through = this.take(found.end);
         return what === 'match' ? Buffer.from(found.match) : through;
@@ -139,12 +139,18 @@ export class Stream {
     }
   }
 
-  /** Everything unread now, plus what arrives within `seconds` (0: no wait). */
-  async drain(seconds: number, signal: AbortSignal): Promise<Buffer> {
+  /**
+   * The frames unread now (what a read left comes first, as one frame) and
+   * those that arrive within `seconds` or until the end (0: no wait).
+   */
+  async drain(seconds: number, signal: AbortSignal): Promise<Buffer[]> {
     this.check();
     const deadline = Date.now() + seconds * 1000;
     while (!this.ended && Date.now() < deadline && !signal.aborted) await this.waitForMore(deadline, signal);
-    return this.take(this.buf.length);
+    const frames = this.chunks.filter((c) => c.length > 0);
+    this.chunks = [];
+    this.unread = 0;
+    return frames;
   }
 
   eof(): boolean {
