@@ -1,14 +1,16 @@
 // QMP and VM lifecycle against the real qemu-system-x86_64. No kernel: SeaBIOS
 // finds nothing to boot and spins, which is all QMP needs (start ~0.2 s).
+import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  AGENT_PORT_ID, AGENT_PORT_NAME, QmpCommandError, detectAccel, killAllSync, launchQemu, liveQemuPids, qemuVersion,
+  AGENT_PORT_ID, AGENT_PORT_NAME, QmpCommandError, killAllSync, launchQemu, liveQemuPids, qemuVersion,
   readRecord, type LaunchOptions, type QemuProcess,
 } from '../../packages/qemu/src/index.js';
-import { tempRoot, watchQemuDeath } from './helpers.js';
+import { driverDist, requireBuiltDriver, tempRoot, watchQemuDeath } from './helpers.js';
 
 const { root, dispose } = tempRoot();
 const vms: QemuProcess[] = [];
@@ -24,20 +26,39 @@ afterEach(async () => {
 });
 afterAll(dispose);
 
+/** detectAccel() in a fresh process (it caches its answer), PROVIUM_ACCEL set to `forced` or unset. */
+function detectAccelIn(forced?: string): string {
+  const env = { ...process.env };
+  delete env.PROVIUM_ACCEL;
+  const code = `import { detectAccel } from ${JSON.stringify(pathToFileURL(driverDist).href)}; process.stdout.write(detectAccel());`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { env: forced ? { ...env, PROVIUM_ACCEL: forced } : env, encoding: 'utf8' });
+}
+
+// Which case this host is, read here; the choice for each case is written out by hand.
+const cpuVirt = /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+const kvmOpens = (() => {
+  try {
+    closeSync(openSync('/dev/kvm', 'r+'));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const HOST_CASE = !kvmOpens ? 'no usable /dev/kvm' : cpuVirt ? 'hardware KVM' : '/dev/kvm without vmx/svm (a paravirtual KVM such as PVM)';
+const CHOICE = { 'hardware KVM': 'kvm', '/dev/kvm without vmx/svm (a paravirtual KVM such as PVM)': 'tcg', 'no usable /dev/kvm': 'tcg' } as const;
+
 describe('host facts', () => {
-  it('parses the QEMU version and picks an accelerator', async () => {
+  it('parses the QEMU version', async () => {
     const v = await qemuVersion();
     expect(v.text).toMatch(/^QEMU emulator version /);
     expect(v.major).toBeGreaterThanOrEqual(7);
-    // Read the host here too: KVM only when /dev/kvm opens and the CPU has vmx/svm.
-    let kvmUsable = /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
-    try {
-      closeSync(openSync('/dev/kvm', 'r+'));
-    } catch {
-      kvmUsable = false;
-    }
-    const forced = process.env.PROVIUM_ACCEL;
-    expect(detectAccel()).toBe(forced || (kvmUsable ? 'kvm' : 'tcg'));
+  });
+
+  it(`picks ${CHOICE[HOST_CASE]} on this host (${HOST_CASE}); PROVIUM_ACCEL=kvm or tcg decides instead`, () => {
+    requireBuiltDriver();
+    expect(detectAccelIn()).toBe(CHOICE[HOST_CASE]);
+    expect(detectAccelIn('kvm')).toBe('kvm');
+    expect(detectAccelIn('tcg')).toBe('tcg');
   });
 });
 
