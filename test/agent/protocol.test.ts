@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_MAGIC, PROTOCOL_VERSION, type AgentOp } from '@provium/types/agent-protocol';
@@ -285,7 +286,12 @@ describe('connection loss and reconnection', () => {
     await expect(pending).rejects.toBeInstanceOf(AgentConnectionLostError);
     await expect(pending).rejects.toThrow(/^agent connection lost while waiting for 'exec' \(request \d+\): /);
     await expect(proc.wait()).rejects.toThrow(/agent connection lost while process \d+ \(pid \d+\) was running/);
-    expect(proc.stdout.readableEnded || proc.stdout.read() === null).toBe(true);
+    // the handle is ended, not merely quiet: both streams reach their end, and it takes no more requests
+    for (const stream of [proc.stdout, proc.stderr]) {
+      stream.resume();
+      await finished(stream);
+    }
+    await expect(proc.kill()).rejects.toThrow(/^agent connection lost before 'proc_kill' was sent: /);
     await closed;
     // orphans of the killed agent: each leads its own process group
     process.kill(-execPid, 'SIGKILL');

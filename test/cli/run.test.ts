@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { execa } from 'execa';
 import type { FileCompleted, RunCompleted, RunEvent, TestFailed, TestPassed } from '@provium/types';
 import { CLI, events, project, provium, proviumWithEnv } from './helpers.js';
@@ -9,9 +10,24 @@ import { CLI, events, project, provium, proviumWithEnv } from './helpers.js';
 const PASSING = `test("one", function(t) t:assert_eq(1, 1) end)\ntest("two", function(t) print("to the log") end)\n`;
 const FAILING = `test("good", function(t) end)\ntest("bad", { owner = "me" }, function(t)\n  t:assert_eq("apple", "orange")\nend)\n`;
 
+/**
+ * A test that writes when it starts and ends (ns since the epoch, `date +%s%N`) into `stamps` and,
+ * in between, waits until file `other` has started (its test has written its start).
+ */
+const meets = (stamps: string, self: string, other: string) => `test("meets ${other}", { timeout = "20s" }, function(t)
+  t:assert(os.execute("date +%s%N > '${stamps}/${self}.tmp' && mv '${stamps}/${self}.tmp' '${stamps}/${self}.start'"))
+  t:assert(os.execute("until [ -e '${stamps}/${other}.start' ]; do sleep 0.01; done"))
+  t:assert(os.execute("date +%s%N > '${stamps}/${self}.end'"))
+end)
+`;
+const stamp = (stamps: string, name: string) => BigInt(readFileSync(path.join(stamps, name), 'utf8').trim());
+
 describe('provium test', () => {
   it('runs files in parallel and ends with the counts line', async () => {
-    const dir = project({ 'tests/a.test.lua': PASSING, 'tests/b.test.lua': FAILING, 'tests/sub/c.test.lua': PASSING });
+    // -j2: lane 0 takes a (and b behind it), lane 1 takes sub/c; a and c each wait for the other to start
+    const stamps = mkdtempSync(path.join(tmpdir(), 'provium-stamps-'));
+    onTestFinished(() => rmSync(stamps, { recursive: true, force: true }));
+    const dir = project({ 'tests/a.test.lua': PASSING + meets(stamps, 'a', 'c'), 'tests/b.test.lua': FAILING, 'tests/sub/c.test.lua': PASSING + meets(stamps, 'c', 'a') });
     const r = await provium(dir, 'test', '-j2');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^PASS tests\/a\.test\.lua/m);
@@ -19,8 +35,11 @@ describe('provium test', () => {
     expect(r.stdout).toMatch(/^PASS tests\/sub\/c\.test\.lua/m);
     expect(r.stdout).toContain('assert_eq failed: apple ~= orange');
     expect(r.stdout).toContain('at tests/b.test.lua:3');
-    expect(r.lastLine).toBe('5 passed, 1 failed, 0 skipped');
+    expect(r.lastLine).toBe('7 passed, 1 failed, 0 skipped');
     expect(r.stdout).not.toContain('to the log'); // print goes to the test's log
+    // a's test and c's test ran at the same time: each began before the other ended
+    const [a, c] = ['a', 'c'].map((f) => ({ start: stamp(stamps, `${f}.start`), end: stamp(stamps, `${f}.end`) }));
+    expect(a.start < c.end && c.start < a.end, JSON.stringify({ a, c }, (_, v) => String(v))).toBe(true);
   });
 
   it('a thread with nothing left to do takes over a file waiting behind a long one', async () => {

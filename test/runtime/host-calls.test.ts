@@ -3,6 +3,9 @@
  * sleeps, io.popen reads) suspend the Lua thread and resume it transparently,
  * wherever Lua 5.3 can yield; where it cannot, they fail naming the construct.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupRuns, failureOf, runLua } from './helpers.js';
 
@@ -14,7 +17,7 @@ local function pause(v) local ok, how, code = os.execute("exit 0"); assert(ok ==
 `;
 
 describe('host calls suspend and resume the Lua thread', () => {
-  test('at top level, in a test, and they keep the event loop free', async () => {
+  test('at top level and in a test', async () => {
     const r = await runLua(`${PRELUDE}
 local top = pause("top")
 test("plain", function(t)
@@ -27,6 +30,26 @@ test("plain", function(t)
   t:assert_eq(calls, 3)
 end)`);
     expect(r.outcome).toMatchObject({ status: 'passed', passed: 1 });
+  });
+
+  test('keep the event loop free: it turns while os.execute waits for its command', async () => {
+    // The command holds a marker file while it runs; a 1 ms interval counts its turns that see it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'provium-loop-'));
+    const marker = path.join(dir, 'running');
+    let turnsDuring = 0;
+    const tick = setInterval(() => {
+      if (existsSync(marker)) turnsDuring++;
+    }, 1);
+    try {
+      const r = await runLua(`test("waits", function(t)
+  t:assert(os.execute("touch '${marker}' && sleep 0.2 && rm '${marker}'"))
+end)`);
+      expect(r.outcome).toMatchObject({ status: 'passed', passed: 1 });
+    } finally {
+      clearInterval(tick);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(turnsDuring).toBeGreaterThan(0);
   });
 
   test('inside the author\'s coroutines (wrap, resume, nested), mixed with their own yields', async () => {

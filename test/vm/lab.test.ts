@@ -3,7 +3,7 @@
  * seed's cluster fixture, copies restored in two files at once, impairments
  * seen from inside the guests, lab snapshots that carry the network.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FileCompleted, RunEvent, TestFailed } from '@provium/types';
 
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
+/** Where the two copies write when their pings start and end (ns since the epoch). */
+const STAMPS = mkdtempSync(path.join(tmpdir(), 'provium-lab-stamps-'));
 let project: string;
 let cache: string;
 let events: RunEvent[];
@@ -31,24 +33,45 @@ local cluster = provium:lab_fixture("fixtures/cluster")
 cluster.lan:partition(cluster.a, cluster.b)
 return cluster:snapshot()
 `,
-  // two copies of one lab, one per file, at the same time: each sees only its own traffic
+  // two copies of one lab, one per file, at the same time: each sees only its own traffic.
+  // -j2 deals the files in path order, two to a lane: copy1 and impair to one, second/copy2 and
+  // split to the other, so the copies start together; each then waits for the other (meet) and
+  // writes its start and end times.
+  'tests/helpers/meet.lua': `
+local M = {}
+local function stamp(name)
+  assert(os.execute("date +%s%N > '${STAMPS}/" .. name .. ".tmp' && mv '${STAMPS}/" .. name .. ".tmp' '${STAMPS}/" .. name .. "'"))
+end
+function M.start(self, other)
+  stamp(self .. ".start")
+  assert(os.execute("until [ -e '${STAMPS}/" .. other .. ".start' ]; do sleep 0.05; done"))
+end
+function M.finish(self) stamp(self .. ".end") end
+return M
+`,
   // two tests resume the fixture one after the other: each gets a fresh copy on fresh switches
   'tests/copy1.test.lua': `
+local meet = require("helpers.meet")
 for i = 1, 2 do
-  test("copy 1." .. i, function(t)
+  test("copy 1." .. i, { timeout = "60s" }, function(t)
     local c = provium:lab_fixture("fixtures/cluster")
+    if i == 1 then meet.start("copy1", "copy2") end
     c.a:run("ping -c 3 -i 0.2 b.lan"):assert_ok()
     local n = c.b:nic("lan"):counters()
+    if i == 1 then meet.finish("copy1") end
     -- 3 echo requests plus the restore's own frames (QEMU announces each NIC after a migration); never copy 2's 25
     t:assert(n.rx_packets >= 3 and n.rx_packets < 20, "b received only this copy's pings: " .. n.rx_packets)
   end)
 end
 `,
-  'tests/copy2.test.lua': `
-test("copy 2", function(t)
+  'tests/second/copy2.test.lua': `
+local meet = require("helpers.meet")
+test("copy 2", { timeout = "60s" }, function(t)
   local c = provium:lab_fixture("fixtures/cluster")
+  meet.start("copy2", "copy1")
   c.a:run("ping -c 25 -i 0.2 b.lan"):assert_ok()
   local n = c.b:nic("lan"):counters()
+  meet.finish("copy2")
   t:assert(n.rx_packets >= 25 and n.rx_packets < 42, "b received only this copy's pings: " .. n.rx_packets)
 end)
 `,
@@ -154,11 +177,18 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(project, { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
+  rmSync(STAMPS, { recursive: true, force: true });
 });
 
 it('every lab test passes', () => {
   expect(failures()).toEqual([]);
   for (const f of ['copy1.test.lua', 'copy2.test.lua', 'split.test.lua', 'impair.test.lua']) expect(fileDone(f)?.status).toBe('passed');
+});
+
+it('the two copies ran at the same time: each began before the other ended', () => {
+  const at = (name: string) => BigInt(readFileSync(path.join(STAMPS, name), 'utf8').trim());
+  const [c1, c2] = ['copy1', 'copy2'].map((f) => ({ start: at(`${f}.start`), end: at(`${f}.end`) }));
+  expect(c1.start < c2.end && c2.start < c1.end, JSON.stringify({ c1, c2 }, (_, v) => String(v))).toBe(true);
 });
 
 it('the run resumed the cached lab fixtures instead of building them', () => {

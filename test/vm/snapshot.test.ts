@@ -13,14 +13,18 @@ const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let dir: string;
 let events: RunEvent[];
 let keep: string;
+/** Where snap.test.lua writes the paths of the temporary snapshots it made, one a line. */
+let tempRecord: string;
 
-const SNAP = (keepDir: string) => `
+const SNAP = (keepDir: string, recordFile: string) => `
 local vm = provium:vm("a", "default"):boot()
 local function err(fn) return tostring(select(2, pcall(fn))) end
+local function record(snap) io.open("${recordFile}", "a"):write(snap:path(), "\\n"):close() end
 
 test("snapshot, change, restore; the VM runs on after a snapshot", function(t)
   vm:write_file("/root/state", "before")
   local snap = vm:snapshot()
+  record(snap)
   t:assert(snap:size() > 0)
   t:assert_contains(tostring(snap), snap:path())
   t:assert_eq(vm:state(), "booted")
@@ -57,7 +61,7 @@ test("open streams block a snapshot, named with the line that opened them", func
   local out = p:stdout_stream()
   local e = err(function() vm:snapshot() end)
   t:assert_contains(e, "streams open")
-  t:assert_contains(e, "(opened at snap.test.lua:41)")
+  t:assert_contains(e, "(opened at snap.test.lua:43)")
   out:close()
   p:kill()
   vm:snapshot():delete()
@@ -71,6 +75,7 @@ end)
 
 test("lab snapshot: one file per VM plus lab.json; restore in place", function(t)
   local ls = provium:snapshot()
+  record(ls)
   local files = {}
   for name in io.popen("ls " .. ls:path()):lines() do files[#files + 1] = name end
   t:assert_eq(files, { "a.snap", "lab.json" })
@@ -129,7 +134,8 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'provium-snap-'));
   tmp = mkdtempSync(path.join(tmpdir(), 'provium-tmp-'));
   keep = mkdtempSync(path.join(tmpdir(), 'provium-keep-'));
-  writeFileSync(path.join(dir, 'snap.test.lua'), SNAP(keep));
+  tempRecord = path.join(dir, 'temp-snapshots.txt');
+  writeFileSync(path.join(dir, 'snap.test.lua'), SNAP(keep, tempRecord));
   writeFileSync(path.join(dir, 'reset.test.lua'), RESET);
   events = await runCli(dir);
 }, 300_000);
@@ -150,6 +156,13 @@ it('provium.reset_between_tests restores the lab before every test after the fir
 });
 
 it('temporary snapshots are gone when their file ends; an explicit path stays', () => {
+  // snap.test.lua made a VM and a lab snapshot without a path: in the CLI's temp dir, gone now
+  const made = readFileSync(tempRecord, 'utf8').trim().split('\n');
+  expect(made).toHaveLength(2);
+  for (const p of made) {
+    expect(path.relative(tmp, p)).toMatch(/^provium-snapshots-\w+\/(a-1\.snap|lab-1)$/);
+    expect(existsSync(p)).toBe(false);
+  }
   expect(readdirSync(tmp).filter((n) => n.startsWith('provium-snapshots-'))).toEqual([]);
   expect(existsSync(path.join(keep, 'kept.snap'))).toBe(true);
   expect(readdirSync(keep)).toEqual(['kept.snap']);

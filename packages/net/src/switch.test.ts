@@ -184,7 +184,7 @@ describe('switch', () => {
     expect(b.tags()).toEqual([0, 1, 2, 3, 4]);
     b.received.forEach((r, i) => expect(r.at - sent[i]).toBeGreaterThanOrEqual(60));
 
-    // directional: a→b 40 ms more, b→a none
+    // rules add up: a→b 40 ms more than every frame's 60
     sw.setPolicy(policy({ latency: [{ from: 'a', to: 'b', ms: 40 }, { ms: 60 }] }));
     const t = performance.now();
     a.send(B, 9);
@@ -195,6 +195,18 @@ describe('switch', () => {
     sw.setPolicy(policy({ latency: [{ ms: 60 }], partitions: [{ from: 'a', to: 'b' }] }));
     await until(() => sw.counters('b').rx_dropped === 1);
     expect(b.received.length).toBe(6);
+  });
+
+  it('latency {from=a, to=b} delays a → b only: b\'s frame, sent after a\'s, arrives first', async () => {
+    const { sw, a, b } = await lab();
+    sw.setPolicy(policy({ latency: [{ from: 'a', to: 'b', ms: 250 }] }));
+    a.send(B, 1);
+    b.send(A, 2);
+    await a.waitFor(1);
+    expect(b.received).toEqual([]); // a's frame still waits out its latency
+    await b.waitFor(1);
+    expect([a.tags(), b.tags()]).toEqual([[2], [1]]);
+    expect(a.received[0].at).toBeLessThan(b.received[0].at);
   });
 
   it('a new connection to a port replaces the old one; a corrupt stream is cut', async () => {

@@ -16,19 +16,25 @@ export class EventBatcher {
   private firstAt = 0;
   private timer: NodeJS.Timeout | undefined;
   /** When the last message left (at first: when the file started). */
-  private postedAt = performance.now();
+  private postedAt: number;
 
-  constructor(private readonly post: (msg: WorkerMessage) => void) {}
+  constructor(
+    private readonly post: (msg: WorkerMessage) => void,
+    /** The clock, in ms (tests give their own). */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.postedAt = now();
+  }
 
   add(event: TestEvent): void {
     this.events.push(event);
-    if (event.event === 'test_started' && performance.now() - this.postedAt >= FLUSH_MS) {
+    if (event.event === 'test_started' && this.now() - this.postedAt >= FLUSH_MS) {
       this.flush();
     } else if (this.events.length === 1) {
-      this.firstAt = performance.now();
+      this.firstAt = this.now();
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
       this.timer.unref();
-    } else if (performance.now() - this.firstAt >= FLUSH_MS) {
+    } else if (this.now() - this.firstAt >= FLUSH_MS) {
       this.flush();
     }
   }
@@ -36,14 +42,14 @@ export class EventBatcher {
   /** Posts a non-event message right away, after the events buffered before it. */
   send(msg: WorkerMessage): void {
     this.flush();
-    this.postedAt = performance.now();
+    this.postedAt = this.now();
     this.post(msg);
   }
 
   flush(): void {
     const events = this.take();
     if (events.length === 0) return;
-    this.postedAt = performance.now();
+    this.postedAt = this.now();
     this.post({ kind: 'events', events });
   }
 

@@ -16,6 +16,8 @@ import type {
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SERVER_BIN = join(REPO, 'lsp/bin/provium-lsp.js');
+/** The server with a planned method added to the schema: VM:migrate(host: string) (helpers/planned-entry.mjs). */
+export const PLANNED_SERVER_ARGS = ['--import', pathToFileURL(join(REPO, 'test/lsp/helpers/planned-entry.mjs')).href, SERVER_BIN, '--stdio'];
 /** The provium CLI (`provium lsp --stdio` starts the same server; `provium test` runs tests for the run commands). */
 export const CLI_BIN = join(REPO, 'runner/bin/provium.js');
 
