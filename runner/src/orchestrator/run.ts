@@ -54,7 +54,12 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
         waiting.delete(sent);
         begun();
       });
-      if (behind) waiting.add(sent);
+      if (behind) {
+        waiting.add(sent);
+        // One that ends without beginning (its thread died first; it goes back to the queue) is no longer there to take.
+        const forget = () => waiting.delete(sent);
+        void sent.done.then(forget, forget); // (a rejection reaches the lane through `done`)
+      }
       inFlight.push(sent);
     };
     for (;;) {
