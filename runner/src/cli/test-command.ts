@@ -2,6 +2,7 @@
 import type { RunEvent, VmKept } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
+import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
 import { chunkCacheDir, trimChunkCache } from '../host/chunk-cache.js';
@@ -56,12 +57,12 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
 
   const jobs = o.jobs ?? defaultJobs();
-  const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
+  const fileTimeout = fileTimeoutMs(o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S, o.timeoutScale);
   const interrupt = new AbortController();
   if (graph) {
     const { setUpFixtures } = await import('../fixtures/setup.js');
     setUpFixtures(host, config, found, graph, emit, {
-      fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+      fileTimeoutMs: fileTimeout,
       timeoutScale: o.timeoutScale,
       signal: interrupt.signal,
       warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
@@ -84,7 +85,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
         roots: found.roots,
         selection: { filter: o.filter, tags: o.tag, noTags: o.skipTag, includeSlow: !!o.includeSlow },
         jobs,
-        fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+        fileTimeoutMs: fileTimeout,
         timeoutScale: o.timeoutScale,
         failFast: !!o.failFast,
         keepOnFailure: !!o.keepOnFailure,

@@ -7,9 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { parseSizeText, toSeconds } from '@provium/types';
+import { parseSizeText } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { CONFIG_FILE, DEFAULT_CACHE_MAX_SIZE, DEFAULT_FILE_TIMEOUT_S, DEFAULT_ROOTS } from './defaults.js';
+import { parseFileTimeout } from './timeout.js';
 
 export interface ResolvedConfig {
   /** Absolute path of provium.toml, when there is one. */
@@ -20,7 +21,7 @@ export interface ResolvedConfig {
   roots: string[];
   cacheDir?: string;
   cacheMaxSize: number;
-  /** Per-file timeout, seconds. */
+  /** Per-file timeout, seconds; 0 for none. */
   timeout: number;
   /** The raw TOML document (profiles are validated by @provium/image). */
   toml: Record<string, unknown>;
@@ -78,7 +79,7 @@ export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
   let timeout = DEFAULT_FILE_TIMEOUT_S;
   if (section.timeout !== undefined) {
     try {
-      timeout = toSeconds(section.timeout as number | string, '[provium] timeout');
+      timeout = parseFileTimeout(section.timeout as number | string, '[provium] timeout');
     } catch (e) {
       fail(file, (e as Error).message);
     }

@@ -1,0 +1,49 @@
+/**
+ * Flags and provium.toml values at and beyond their bounds: each is refused
+ * with the flag or key, the value and what to write instead, or bounded.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FileCompleted, RunEvent } from '@provium/types';
+import { project, provium } from '../cli/helpers.js';
+
+/** A file that takes a little while: it times out under a timeout that fires at once. */
+const SLOW = 'test("waits", function(t) os.execute("sleep 0.3") end)\n';
+const parse = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+const statuses = (stdout: string) => parse(stdout).filter((e): e is FileCompleted => e.event === 'file_completed').map((e) => e.status);
+
+describe('timeouts', () => {
+  it.each([[['--timeout', '600h']], [['--timeout-scale', '100']], [['--timeout', '24000h', '--timeout-scale', '100']]])('%j fit Node\'s timers: the file runs', async (args) => {
+    const r = await provium(project({ 'tests/a.test.lua': SLOW }), 'test', '--json', ...args);
+    expect(statuses(r.stdout)).toEqual(['passed']);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+  });
+
+  it('a file\'s own provium.timeout of 600h does not end it at once', async () => {
+    const r = await provium(project({ 'tests/a.test.lua': `provium.timeout = "600h"\n${SLOW}` }), 'test', '--json');
+    expect(statuses(r.stdout)).toEqual(['passed']);
+  });
+
+  it('--timeout-scale above 100 is refused, naming the flag and the value', async () => {
+    const r = await provium(project({ 'tests/a.test.lua': SLOW }), 'test', '--timeout-scale', '1e9');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('provium: --timeout-scale: expected a number above 0 and at most 100, got "1e9"');
+  });
+
+  it.each([
+    ['--timeout 0', { 'tests/a.test.lua': SLOW }, ['--timeout', '0']],
+    ['timeout = 0', { 'provium.toml': '[provium]\ntimeout = 0\n', 'tests/a.test.lua': SLOW }, []],
+    ['timeout = "0"', { 'provium.toml': '[provium]\ntimeout = "0"\n', 'tests/a.test.lua': SLOW }, []],
+    ['timeout = "0s"', { 'provium.toml': '[provium]\ntimeout = "0s"\n', 'tests/a.test.lua': SLOW }, []],
+    ['provium.timeout = 0', { 'tests/a.test.lua': `provium.timeout = 0\nassert(provium.timeout == 0)\n${SLOW}` }, []],
+    ['a test\'s timeout = 0', { 'tests/a.test.lua': 'test("waits", { timeout = 0 }, function(t) os.execute("sleep 0.3") end)\n' }, []],
+  ] as const)('%s means no timeout', async (_name, files, args) => {
+    const r = await provium(project(files), 'test', '--json', ...args);
+    expect(r.stderr).toBe('');
+    expect(statuses(r.stdout)).toEqual(['passed']);
+  });
+
+  it('a bare number of seconds reads the same in provium.toml as on the command line', async () => {
+    const r = await provium(project({ 'provium.toml': '[provium]\ntimeout = "0.1"\n', 'tests/a.test.lua': SLOW }), 'test', '--json');
+    expect(statuses(r.stdout)).toEqual(['timed_out']);
+  });
+});
