@@ -11,6 +11,14 @@ const SLOW = 'test("waits", function(t) os.execute("sleep 0.3") end)\n';
 const parse = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
 const statuses = (stdout: string) => parse(stdout).filter((e): e is FileCompleted => e.event === 'file_completed').map((e) => e.status);
 
+describe('[provium] cache_max_size', () => {
+  it.each([['-1'], ['0'], ['"0"'], ['1.5'], ['inf']])('%s is refused before the cache is touched', async (value) => {
+    const r = await provium(project({ 'provium.toml': `[provium]\ncache_max_size = ${value}\n`, 'tests/a.test.lua': SLOW }), 'test');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/provium\.toml: \[provium\] cache_max_size = .+: expected a size above 0, .*"20G".*empty/);
+  });
+});
+
 describe('timeouts', () => {
   it.each([[['--timeout', '600h']], [['--timeout-scale', '100']], [['--timeout', '24000h', '--timeout-scale', '100']]])('%j fit Node\'s timers: the file runs', async (args) => {
     const r = await provium(project({ 'tests/a.test.lua': SLOW }), 'test', '--json', ...args);

@@ -75,7 +75,10 @@ export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
   if (cacheDir !== undefined && typeof cacheDir !== 'string') fail(file, `[provium] cache_dir must be a path string; got ${JSON.stringify(cacheDir)}`);
   const maxSizeRaw = section.cache_max_size ?? DEFAULT_CACHE_MAX_SIZE;
   const cacheMaxSize = typeof maxSizeRaw === 'number' ? maxSizeRaw : typeof maxSizeRaw === 'string' ? parseSizeText(maxSizeRaw) : undefined;
-  if (cacheMaxSize === undefined) fail(file, `[provium] cache_max_size: invalid size ${JSON.stringify(maxSizeRaw)}; write bytes or a size like "20G"`);
+  // At every run the (shared) fixture cache is trimmed to this size: 0 or less would empty it each time.
+  if (cacheMaxSize === undefined || !Number.isSafeInteger(cacheMaxSize) || cacheMaxSize <= 0) {
+    fail(file, `[provium] cache_max_size = ${typeof maxSizeRaw === 'number' ? String(maxSizeRaw) : JSON.stringify(maxSizeRaw)}: expected a size above 0, a whole number of bytes or with a unit ("512M", "20G"); the fixture cache, shared by the projects that use it, is trimmed to it at every run, and 0 or less would empty it each time`);
+  }
   let timeout = DEFAULT_FILE_TIMEOUT_S;
   if (section.timeout !== undefined) {
     try {
