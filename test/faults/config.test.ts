@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FileCompleted, RunEvent } from '@provium/types';
-import { project, provium } from '../cli/helpers.js';
+import { project, provium, proviumWithEnv } from '../cli/helpers.js';
 
 /** A file that takes a little while: it times out under a timeout that fires at once. */
 const SLOW = 'test("waits", function(t) os.execute("sleep 0.3") end)\n';
@@ -53,5 +53,24 @@ describe('timeouts', () => {
   it('a bare number of seconds reads the same in provium.toml as on the command line', async () => {
     const r = await provium(project({ 'provium.toml': '[provium]\ntimeout = "0.1"\n', 'tests/a.test.lua': SLOW }), 'test', '--json');
     expect(statuses(r.stdout)).toEqual(['timed_out']);
+  });
+});
+
+describe('-j', () => {
+  it('starts no more worker threads than there are files, without warnings', async () => {
+    // 12 files in flight at once were 12 abort listeners on one signal: Node warned of a leak past 10.
+    const names = Array.from({ length: 12 }, (_, i) => i);
+    const r = await provium(project(Object.fromEntries(names.map((i) => [`tests/f${i}.test.lua`, SLOW]))), 'test', '--json', '-j', '10000');
+    const workers = parse(r.stdout).flatMap((e) => (e.event === 'file_started' ? [e.worker] : []));
+    expect(workers.sort((a, b) => a - b)).toEqual(names);
+    expect(r.stderr).toBe('');
+  });
+
+  it('starts no more than the free memory holds, and says so', async () => {
+    // Each worker may take PROVIUM_WORKER_MAX_HEAP_MB: 10 TiB each, so memory holds one.
+    const files = Object.fromEntries(['a', 'b', 'c'].map((n) => [`tests/${n}.test.lua`, SLOW]));
+    const r = await proviumWithEnv(project(files), { PROVIUM_WORKER_MAX_HEAP_MB: String(10 * 1024 * 1024) }, 'test', '--json', '-j', '4');
+    expect(parse(r.stdout).flatMap((e) => (e.event === 'file_started' ? [e.worker] : []))).toEqual([0, 0, 0]);
+    expect(r.stderr).toMatch(/^provium: -j 4: running 1 worker thread: .* of memory is free and each thread may take up to 10485760 MiB \(PROVIUM_WORKER_MAX_HEAP_MB\)/);
   });
 });

@@ -1,6 +1,6 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
 import type { RunEvent, VmKept } from '@provium/types';
-import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
+import { DEFAULT_FILE_TIMEOUT_S } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
@@ -12,6 +12,7 @@ import { createWorkerPool, workerMaxHeapMbFromEnv } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
 import { JsonReporter } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
+import { workerThreads } from './jobs.js';
 
 export interface TestOptions {
   jobs?: number;
@@ -56,7 +57,8 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
 
   const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
 
-  const jobs = o.jobs ?? defaultJobs();
+  const maxHeapMb = workerMaxHeapMbFromEnv();
+  const jobs = workerThreads(o.jobs, found.tests.length, maxHeapMb, (m) => process.stderr.write(`provium: ${m}\n`));
   const fileTimeout = fileTimeoutMs(o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S, o.timeoutScale);
   const interrupt = new AbortController();
   if (graph) {
@@ -69,7 +71,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       prewarm: true,
     });
   }
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: workerMaxHeapMbFromEnv(), adoptPrestarted: true });
+  const pool = createWorkerPool(jobs, { maxHeapMb, adoptPrestarted: true });
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
