@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FileCompleted, RunEvent } from '@provium/types';
+import { LspTestClient } from '../lsp/helpers/lsp-client.js';
 import { project, provium, proviumWithEnv } from '../cli/helpers.js';
 
 /** A file that takes a little while: it times out under a timeout that fires at once. */
@@ -72,5 +73,25 @@ describe('-j', () => {
     const r = await proviumWithEnv(project(files), { PROVIUM_WORKER_MAX_HEAP_MB: String(10 * 1024 * 1024) }, 'test', '--json', '-j', '4');
     expect(parse(r.stdout).flatMap((e) => (e.event === 'file_started' ? [e.worker] : []))).toEqual([0, 0, 0]);
     expect(r.stderr).toMatch(/^provium: -j 4: running 1 worker thread: .* of memory is free and each thread may take up to 10485760 MiB \(PROVIUM_WORKER_MAX_HEAP_MB\)/);
+  });
+});
+
+describe('[provium] roots = ["/"]', () => {
+  const dir = project({ 'provium.toml': '[provium]\nroots = ["/"]\n', 'tests/a.test.lua': SLOW });
+
+  it('provium test refuses it, naming the file, the key and the value', async () => {
+    const r = await provium(dir, 'test');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`provium: ${dir}/provium.toml: [provium] roots: "/" is the filesystem root: point the roots at the directories that hold your tests, e.g. roots = ["tests"]`);
+  });
+
+  it('the language server reports it on provium.toml and scans nothing', async () => {
+    const c = await LspTestClient.start(dir);
+    try {
+      const [d] = await c.diagnosticsFor(`file://${dir}/provium.toml`);
+      expect(d.message).toBe('[provium] roots: "/" is the filesystem root: point the roots at the directories that hold your tests, e.g. roots = ["tests"] (the language server leaves it out)');
+    } finally {
+      await c.shutdown();
+    }
   });
 });

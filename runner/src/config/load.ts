@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { parseSizeText } from '@provium/types';
+import { parseSizeText, rootProblem } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { CONFIG_FILE, DEFAULT_CACHE_MAX_SIZE, DEFAULT_FILE_TIMEOUT_S, DEFAULT_ROOTS } from './defaults.js';
 import { parseFileTimeout } from './timeout.js';
@@ -71,6 +71,8 @@ export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
   if (!Array.isArray(roots) || roots.length === 0 || !roots.every((r) => typeof r === 'string')) {
     fail(file, `[provium] roots must be a non-empty list of directory paths, e.g. roots = ["tests"]; got ${JSON.stringify(roots)}`);
   }
+  const problem = (roots as string[]).map((r) => rootProblem(r, path.resolve(baseDir, r))).find((p) => p !== undefined);
+  if (problem) fail(file, `[provium] roots: ${problem}`);
   const cacheDir = section.cache_dir;
   if (cacheDir !== undefined && typeof cacheDir !== 'string') fail(file, `[provium] cache_dir must be a path string; got ${JSON.stringify(cacheDir)}`);
   const maxSizeRaw = section.cache_max_size ?? DEFAULT_CACHE_MAX_SIZE;
