@@ -243,7 +243,7 @@ describe('usage errors exit 2 and say what is wrong', () => {
     [['test', '--reporter', 'junit'], /--reporter junit needs --output FILE/],
     [['test', '--output', 'x.xml'], /--output FILE is where --reporter junit writes its XML/],
     [['test', '-v', '-q'], /option '-q, --quiet' cannot be used with option '-v, --verbose'/],
-    [['test', '--timeout-scale', '0'], /--timeout-scale: expected a positive number, got "0"/],
+    [['test', '--timeout-scale', '0'], /--timeout-scale: expected a number above 0 and at most 100, got "0"/],
     [['list', 'tests/missing.test.lua'], /tests\/missing\.test\.lua: no such file or directory/],
   ])('%j', async (args, message) => {
     const r = await provium(dir, ...args);

@@ -13,6 +13,8 @@ const LOOPS: [string, string][] = [
   ['xpcall with a handler', 'while true do xpcall(function() while true do end end, function(e) return e end) end'],
   ['a coroutine that catches', 'while true do local co = coroutine.wrap(function() while true do pcall(function() while true do end end) end end) pcall(co) end'],
   ['an error handler that loops', 'while true do xpcall(function() error("x") end, function() while true do end end) end'],
+  ['pcall catching errors in a loop', 'while true do pcall(error) end'],
+  ['a coroutine catching errors in a loop', 'coroutine.wrap(function() while true do pcall(error) end end)()'],
 ];
 
 describe('per-test timeout (meta timeout)', () => {

@@ -2,6 +2,7 @@ export * from './api/schema-types.js';
 export * from './api/schema.js';
 export * from './api/type-expr.js';
 export * from './units.js';
+export * from './roots.js';
 export * from './events.js';
 export * from './rpc.js';
 export * from './host-services.js';

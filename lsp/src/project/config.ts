@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { rootProblem } from '@provium/types';
 import { parse, TomlError } from 'smol-toml';
 
 export const CONFIG_FILE = 'provium.toml';
@@ -54,6 +55,12 @@ export function loadConfig(dir: string): ProjectConfig {
     if (Array.isArray(section.roots) && section.roots.every((r) => typeof r === 'string')) roots = section.roots as string[];
     else problems.push({ message: 'provium.toml: [provium] roots must be a list of directory names, e.g. roots = ["tests"]', line: 0, character: 0 });
   }
+  // A root the runner refuses is left out rather than scanned (the scan is synchronous).
+  roots = roots.filter((r) => {
+    const problem = rootProblem(r, resolve(dir, r));
+    if (problem) problems.push({ message: `[provium] roots: ${problem} (the language server leaves it out)`, line: 0, character: 0 });
+    return problem === undefined;
+  });
   const profiles = isTable(doc.profiles) ? Object.keys(doc.profiles) : [];
   return base(roots, profiles, problems, true);
 }

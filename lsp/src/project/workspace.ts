@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAX_ROOT_ENTRIES, ROOTS_ADVICE } from '@provium/types';
 import { DocAnalysis } from '../analysis/doc-analysis.js';
 import { fileKindOf, SourceDoc } from '../analysis/document.js';
 import { typeOf, type InferCtx } from '../analysis/infer.js';
@@ -25,20 +26,25 @@ export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
-/** Every *.lua file under `dir`, recursively (skipping node_modules, .git and hidden directories). */
-function luaFiles(dir: string, out: string[] = []): string[] {
+/**
+ * Every *.lua file under `dir`, recursively (skipping node_modules, .git and
+ * hidden directories, and what cannot be read); false when the walk stopped at
+ * MAX_ROOT_ENTRIES entries.
+ */
+function luaFiles(dir: string, out: string[], budget = { left: MAX_ROOT_ENTRIES }): boolean {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
-    return out;
+    return true;
   }
   for (const e of entries) {
+    if (--budget.left < 0) return false;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) luaFiles(join(dir, e.name), out);
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && !luaFiles(join(dir, e.name), out, budget)) return false;
     } else if (e.name.endsWith('.lua')) out.push(join(dir, e.name));
   }
-  return out;
+  return true;
 }
 
 export class Project implements ProjectView {
@@ -65,8 +71,13 @@ export class Project implements ProjectView {
     this.config = loadConfig(this.dir);
     this.fixtures.clear();
     this.modules.clear();
-    for (const root of this.config.rootDirs) {
-      for (const file of luaFiles(root)) {
+    for (const [i, root] of this.config.rootDirs.entries()) {
+      const files: string[] = [];
+      if (!luaFiles(root, files)) {
+        const message = `[provium] roots: more than ${MAX_ROOT_ENTRIES} files and directories under ${JSON.stringify(this.config.roots[i])}: ${ROOTS_ADVICE} (the language server read only part of it)`;
+        this.config.problems.push({ message, line: 0, character: 0 });
+      }
+      for (const file of files) {
         const rel = relative(root, file).split(sep).join('/');
         if (file.endsWith('.fixture.lua')) {
           const name = rel.slice(0, -'.fixture.lua'.length);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
-import { collect, duration, positiveInt, positiveNumber, renameNoTag } from './options.js';
+import { collect, fileTimeout, positiveInt, positiveNumber, renameNoTag, timeoutScale } from './options.js';
 import { lspCommand } from './commands/lsp.js';
 import { fixtureCommand } from './commands/fixture.js';
 
@@ -42,8 +42,8 @@ export function buildProgram(exit: (code: number) => void): Command {
   )
     .option('-j, --jobs <n>', 'worker threads (default: CPU count)', positiveInt('--jobs'))
     .option('--fail-fast', 'stop after the first failing file')
-    .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m (default 5m)', duration('--timeout'))
-    .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', positiveNumber('--timeout-scale'), 1)
+    .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m; 0 for none (default 5m)', fileTimeout('--timeout'))
+    .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', timeoutScale('--timeout-scale'), 1)
     .option('--keep-on-failure', 'leave the VMs of failed files running (provium shell reaches them) until Ctrl-C')
     .option('--cpu-overcommit <factor>', 'vCPUs per host core in the shared pool (default 1.0 with KVM, 4.0 under TCG)', positiveNumber('--cpu-overcommit'))
     .option('--json', 'print JSON-lines run events instead of the human report')

@@ -1,5 +1,5 @@
 /** Parsing and checking of option values; every bad value is a UsageError naming it. */
-import { toSeconds } from '@provium/types';
+import { MAX_TIMEOUT_SCALE, parseFileTimeout } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -20,14 +20,25 @@ export function positiveNumber(name: string) {
   };
 }
 
-/** "30", "500ms", "2m" → seconds. A bare number on the command line means seconds. */
-export function duration(name: string) {
+/** --timeout: "30" (seconds), "500ms", "2m"; "0" for no per-file timeout (see config/timeout.ts). */
+export function fileTimeout(name: string) {
   return (value: string): number => {
     try {
-      return toSeconds(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value, name);
+      return parseFileTimeout(value, name);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+  };
+}
+
+/** --timeout-scale: above 0 and at most MAX_TIMEOUT_SCALE. */
+export function timeoutScale(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0 && n <= MAX_TIMEOUT_SCALE)) {
+      throw new UsageError(`${name}: expected a number above 0 and at most ${MAX_TIMEOUT_SCALE}, got "${value}" (it multiplies every timeout, and a timer cannot wait longer than 24 days)`);
+    }
+    return n;
   };
 }
 

@@ -1,7 +1,8 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
 import type { RunEvent, VmKept } from '@provium/types';
-import { DEFAULT_FILE_TIMEOUT_S, defaultJobs } from '../config/defaults.js';
+import { DEFAULT_FILE_TIMEOUT_S } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
+import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
 import { chunkCacheDir, trimChunkCache } from '../host/chunk-cache.js';
@@ -11,6 +12,7 @@ import { createWorkerPool, workerMaxHeapMbFromEnv } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
 import { JsonReporter } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
+import { workerThreads } from './jobs.js';
 
 export interface TestOptions {
   jobs?: number;
@@ -55,21 +57,22 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
 
   const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
 
-  const jobs = o.jobs ?? defaultJobs();
-  const timeoutS = o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S;
+  const maxHeapMb = workerMaxHeapMbFromEnv();
+  const jobs = workerThreads(o.jobs, found.tests.length, maxHeapMb, (m) => process.stderr.write(`provium: ${m}\n`));
+  const fileTimeout = fileTimeoutMs(o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S, o.timeoutScale);
   const interrupt = new AbortController();
   let fixtures: import('../fixtures/manager.js').FixtureManager | undefined;
   if (graph) {
     const { setUpFixtures } = await import('../fixtures/setup.js');
     fixtures = setUpFixtures(host, config, found, graph, emit, {
-      fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+      fileTimeoutMs: fileTimeout,
       timeoutScale: o.timeoutScale,
       signal: interrupt.signal,
       warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
       prewarm: true,
     });
   }
-  const pool = createWorkerPool(Math.min(jobs, found.tests.length), { maxHeapMb: workerMaxHeapMbFromEnv(), adoptPrestarted: true });
+  const pool = createWorkerPool(jobs, { maxHeapMb, adoptPrestarted: true });
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
@@ -85,7 +88,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
         roots: found.roots,
         selection: { filter: o.filter, tags: o.tag, noTags: o.skipTag, includeSlow: !!o.includeSlow },
         jobs,
-        fileTimeoutMs: timeoutS * 1000 * o.timeoutScale,
+        fileTimeoutMs: fileTimeout,
         timeoutScale: o.timeoutScale,
         failFast: !!o.failFast,
         keepOnFailure: !!o.keepOnFailure,

@@ -7,9 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { parseSizeText, toSeconds } from '@provium/types';
+import { parseSizeText, rootProblem } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { CONFIG_FILE, DEFAULT_CACHE_MAX_SIZE, DEFAULT_FILE_TIMEOUT_S, DEFAULT_ROOTS } from './defaults.js';
+import { parseFileTimeout } from './timeout.js';
 
 export interface ResolvedConfig {
   /** Absolute path of provium.toml, when there is one. */
@@ -20,7 +21,7 @@ export interface ResolvedConfig {
   roots: string[];
   cacheDir?: string;
   cacheMaxSize: number;
-  /** Per-file timeout, seconds. */
+  /** Per-file timeout, seconds; 0 for none. */
   timeout: number;
   /** The raw TOML document (profiles are validated by @provium/image). */
   toml: Record<string, unknown>;
@@ -70,15 +71,20 @@ export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
   if (!Array.isArray(roots) || roots.length === 0 || !roots.every((r) => typeof r === 'string')) {
     fail(file, `[provium] roots must be a non-empty list of directory paths, e.g. roots = ["tests"]; got ${JSON.stringify(roots)}`);
   }
+  const problem = (roots as string[]).map((r) => rootProblem(r, path.resolve(baseDir, r))).find((p) => p !== undefined);
+  if (problem) fail(file, `[provium] roots: ${problem}`);
   const cacheDir = section.cache_dir;
   if (cacheDir !== undefined && typeof cacheDir !== 'string') fail(file, `[provium] cache_dir must be a path string; got ${JSON.stringify(cacheDir)}`);
   const maxSizeRaw = section.cache_max_size ?? DEFAULT_CACHE_MAX_SIZE;
   const cacheMaxSize = typeof maxSizeRaw === 'number' ? maxSizeRaw : typeof maxSizeRaw === 'string' ? parseSizeText(maxSizeRaw) : undefined;
-  if (cacheMaxSize === undefined) fail(file, `[provium] cache_max_size: invalid size ${JSON.stringify(maxSizeRaw)}; write bytes or a size like "20G"`);
+  // At every run the (shared) fixture cache is trimmed to this size: 0 or less would empty it each time.
+  if (cacheMaxSize === undefined || !Number.isSafeInteger(cacheMaxSize) || cacheMaxSize <= 0) {
+    fail(file, `[provium] cache_max_size = ${typeof maxSizeRaw === 'number' ? String(maxSizeRaw) : JSON.stringify(maxSizeRaw)}: expected a size above 0, a whole number of bytes or with a unit ("512M", "20G"); the fixture cache, shared by the projects that use it, is trimmed to it at every run, and 0 or less would empty it each time`);
+  }
   let timeout = DEFAULT_FILE_TIMEOUT_S;
   if (section.timeout !== undefined) {
     try {
-      timeout = toSeconds(section.timeout as number | string, '[provium] timeout');
+      timeout = parseFileTimeout(section.timeout as number | string, '[provium] timeout');
     } catch (e) {
       fail(file, (e as Error).message);
     }

@@ -3,10 +3,12 @@
  * the roots, or under the paths given on the command line. Fixtures are named
  * by their path relative to their root, without `.fixture.lua`.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { ROOTS_ADVICE } from '@provium/types';
 import type { ResolvedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import { walkLuaFiles } from './walk.js';
 
 export interface TestFile {
   /** Absolute path. */
@@ -32,13 +34,11 @@ const FIXTURE_SUFFIX = '.fixture.lua';
 
 const toDisplay = (cwd: string, p: string) => path.relative(cwd, p).split(path.sep).join('/') || '.';
 
-function walk(dir: string, out: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) walk(full, out);
-    else if (entry.isFile() && entry.name.endsWith('.lua')) out.push(full);
-  }
+/** Walks a root or a given directory: `given` when it comes from the command line. */
+function walk(dir: string, out: string[], config: ResolvedConfig, given: boolean): void {
+  if (given) return walkLuaFiles(dir, out, dir, 'give the directories or files that hold your tests');
+  if (config.file) return walkLuaFiles(dir, out, `${config.file}: [provium] roots`, ROOTS_ADVICE);
+  walkLuaFiles(dir, out, `${dir} (no provium.toml, so the root is this directory)`, `run provium in your project's directory, or add a provium.toml and ${ROOTS_ADVICE}`);
 }
 
 function isDir(p: string): boolean | undefined {
@@ -81,7 +81,7 @@ export function discover(paths: string[], config: ResolvedConfig, cwd: string): 
   for (const p of searched) {
     if (isDir(p)) {
       const found: string[] = [];
-      walk(p, found);
+      walk(p, found, config, paths.length > 0);
       found.forEach((f) => files.add(f));
     } else files.add(p);
   }
@@ -91,7 +91,7 @@ export function discover(paths: string[], config: ResolvedConfig, cwd: string): 
   const fixtureFiles = new Set<string>();
   for (const r of roots) {
     const found: string[] = [];
-    walk(r, found);
+    walk(r, found, config, !configRoots.includes(r));
     found.filter((f) => f.endsWith(FIXTURE_SUFFIX)).forEach((f) => fixtureFiles.add(f));
   }
   const fixtures = [...fixtureFiles].sort().map((f) => {

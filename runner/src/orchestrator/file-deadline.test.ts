@@ -49,4 +49,14 @@ describe('the hard deadline of a file', () => {
     expect(onHit).not.toHaveBeenCalled();
     expect(d.hit).toBe(false);
   });
+
+  it('no timeout, or one longer than a timer can wait, arms no timer (Node would fire it at once)', () => {
+    for (const ms of [Infinity, 600 * 3600_000]) {
+      const d = new FileDeadline(ms, vi.fn());
+      d.start();
+      expect(vi.getTimerCount()).toBe(0);
+      d.reset(ms);
+      expect(vi.getTimerCount()).toBe(0);
+    }
+  });
 });

@@ -4,7 +4,7 @@
  * the worker. The worker ends a timed-out file itself; the grace is its time
  * to clean up. Used by test files (run.ts) and fixture builders (builder.ts).
  */
-import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
+import { HARD_KILL_GRACE_MS, MAX_TIMER_MS } from '../config/defaults.js';
 
 export class FileDeadline {
   /** The file's timeout as last set (for messages). */
@@ -39,6 +39,8 @@ export class FileDeadline {
 
   private arm(ms: number): void {
     clearTimeout(this.timer);
+    // No timeout, or one past what a timer can wait (Node fires those at once): no fallback.
+    if (!(ms + HARD_KILL_GRACE_MS <= MAX_TIMER_MS)) return;
     this.timer = setTimeout(() => {
       this.hit = true;
       this.onHit();

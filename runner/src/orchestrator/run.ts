@@ -3,6 +3,7 @@
  * messages folded into run events, per-file hard deadlines, fail-fast and
  * cancellation. Knows nothing of reporters: events leave through `emit`.
  */
+import { setMaxListeners } from 'node:events';
 import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection } from '@provium/types';
 import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
 import { FileDeadline } from './file-deadline.js';
@@ -38,6 +39,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   const started = performance.now();
   const queue = [...plan.files];
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per file in flight: many at -j 12 and more, and no leak
   const onCancel = () => stop.abort(new Error('cancelled'));
   opts.signal.addEventListener('abort', onCancel, { once: true });
   const totals = { passed: 0, failed: 0, skipped: 0, files: 0, failed_files: 0 };
@@ -59,7 +61,12 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
         waiting.delete(sent);
         begun();
       });
-      if (behind) waiting.add(sent);
+      if (behind) {
+        waiting.add(sent);
+        // One that ends without beginning (its thread died first; it goes back to the queue) is no longer there to take.
+        const forget = () => waiting.delete(sent);
+        void sent.done.then(forget, forget); // (a rejection reaches the lane through `done`)
+      }
       inFlight.push(sent);
     };
     for (;;) {

@@ -57,8 +57,10 @@ class RunFileServices implements FileServices {
   get fileFailed(): boolean {
     return this.rt.fileFailed;
   }
+  /** 0 for none, as `provium.timeout = 0` sets it. */
   get fileTimeoutSeconds(): number {
-    return this.rt.fileTimeoutMs / 1000 / this.timeoutScale;
+    const ms = this.rt.fileTimeoutMs;
+    return ms === Infinity ? 0 : ms / 1000 / this.timeoutScale;
   }
 
   vmEvent = (event: VmEvent): void => this.events.send({ kind: 'vm_events', events: [event] });
@@ -73,7 +75,7 @@ class RunFileServices implements FileServices {
     this.rt.artifactCollectors.push(collect);
   };
   setFileTimeout = (seconds: number): void => {
-    const timeoutMs = seconds * 1000 * this.timeoutScale;
+    const timeoutMs = seconds === 0 ? Infinity : seconds * 1000 * this.timeoutScale;
     this.rt.setFileTimeout(timeoutMs);
     this.events.send({ kind: 'file_timeout', timeoutMs });
   };

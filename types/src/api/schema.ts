@@ -43,7 +43,7 @@ const lab: ClassSpec = {
   doc: 'A group of VMs, bridges and sub-labs. `provium` is the file\'s root lab.',
   fields: [
     field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', A, true),
-    field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; multiplied by --timeout-scale).', A, true),
+    field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; 0: none; multiplied by --timeout-scale).', A, true),
   ],
   dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
   methods: [
@@ -285,7 +285,7 @@ const records: RecordSpec[] = [
   { name: 'TestMeta', doc: 'Options of `test(name, meta, fn)`; unknown keys are kept and reported in events.', open: true, fields: [
     rf('slow', 'boolean', 'Skipped unless `--include-slow`.'),
     rf('tags', 'string[]', 'Selected with `--tag` / `--no-tag`.'),
-    rf('timeout', 'duration', 'Per-test timeout (none by default).'),
+    rf('timeout', 'duration', 'Per-test timeout (none by default, or 0).'),
     rf('skip', 'string', 'Skip the test with this reason.'),
   ] },
   { name: 'WaitUntilOpts', doc: 'Options of `wait_until`.', fields: [

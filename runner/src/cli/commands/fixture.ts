@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { duration, positiveInt, positiveNumber } from '../options.js';
+import { fileTimeout, positiveInt, timeoutScale } from '../options.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import type { CachedFixture, FixtureState } from '../../fixtures/cache-paths.js';
 import type { FixtureGraph, FixtureRef } from '../../fixtures/graph.js';
@@ -370,8 +370,8 @@ export function fixtureCommand(program: Command, exit: (code: number) => void): 
   const buildOpts = (cmd: Command) =>
     common(cmd)
       .option('-j, --jobs <n>', 'fixtures built at once (default: CPU count)', positiveInt('--jobs'))
-      .option('--timeout <duration>', 'per-build timeout (default: provium.toml timeout, else 5m)', duration('--timeout'))
-      .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', positiveNumber('--timeout-scale'), 1);
+      .option('--timeout <duration>', 'per-build timeout (default: provium.toml timeout, else 5m)', fileTimeout('--timeout'))
+      .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', timeoutScale('--timeout-scale'), 1);
   type BuildCliOptions = CommonOptions & { jobs?: number; timeout?: number; timeoutScale: number };
   buildOpts(
     fixture.command('build [names...]').description('build the fixtures the test files reference (or the named ones) into the cache; fresh ones are left alone'),

@@ -63,7 +63,8 @@ export async function runTest(state: LuaFileState, run: FileRun, test: Registere
     return;
   }
   emit({ event: 'test_started', timestamp: stamp(), ...base });
-  const timeoutMs = test.timeoutSeconds === undefined ? undefined : test.timeoutSeconds * 1000 * task.timeoutScale;
+  // `timeout = 0`: none, as for the per-file timeout
+  const timeoutMs = !test.timeoutSeconds ? undefined : test.timeoutSeconds * 1000 * task.timeoutScale;
   const scope = rt.enterTest(test.name, timeoutMs, timeoutMs === undefined ? undefined : `test '${test.name}' timed out after ${formatMs(timeoutMs)} (the timeout in its meta)`);
   const t = new TestRun(test, scope);
   run.current = t;

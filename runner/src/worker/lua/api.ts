@@ -1,7 +1,9 @@
 /**
- * The fengari namespaces, typed, plus the one place that reaches into a fengari
- * internal: `globalOf(L)`, the state's shared global object, used as the key that
- * maps every thread of a Lua state to its per-file Runtime.
+ * The fengari namespaces, typed, plus the places that reach into fengari
+ * internals: `globalOf(L)`, the state's shared global object, used as the key that
+ * maps every thread of a Lua state to its per-file Runtime; and the hook state
+ * around errors (`leaveHook`, and `lua_pcallk`, which keeps hooks on after a
+ * caught error).
  */
 // First: patches fengari's string hashing before fengari's modules load (see there).
 import { luaKey } from '../runtime/fengari-internals.js';
@@ -20,6 +22,10 @@ export const lua: typeof raw = {
   lua_setfield: (L, idx, k) => raw.lua_setfield(L, idx, key(k)),
   lua_getglobal: (L, name) => raw.lua_getglobal(L, key(name)),
   lua_setglobal: (L, name) => raw.lua_setglobal(L, key(name)),
+  lua_pcallk: (L, nargs, nresults, errfunc, ctx, k) => {
+    saveAllowhook(L);
+    return raw.lua_pcallk(L, nargs, nresults, errfunc, ctx, k);
+  },
 };
 
 /** As luaL_setfuncs(L, fns, 0) into the table on top, with the names as shared Lua strings (see luaKey). */
@@ -67,7 +73,20 @@ export const stateSlot = <T>(name: string): Slot<T> => slotOn<T>(name, globalOf)
 /** A value per Lua thread (kept on the thread itself). */
 export const threadSlot = <T>(name: string): Slot<T> => slotOn<T>(name, (L) => L as object);
 
+const CIST_OAH = 1 << 0;
 const CIST_HOOKED = 1 << 2;
+
+/**
+ * Does what fengari's lua_pcallk means to do before a yieldable protected call:
+ * save `allowhook` in the call's CIST_OAH bit, which restores it when the call
+ * catches an error. fengari's `ci.callstatus &= ~CIST_OAH | allowhook` can clear
+ * the bit but never sets it, so every caught error turned hooks off for good,
+ * the watchdog's count hook with them: `while true do pcall(error) end` ran on.
+ */
+function saveAllowhook(L: LuaState): void {
+  const s = L as unknown as { allowhook: number; ci: { callstatus: number } };
+  s.ci.callstatus = (s.ci.callstatus & ~CIST_OAH) | s.allowhook;
+}
 
 /**
  * Undoes what fengari's luaD_hook set up around a hook call, for a hook that is

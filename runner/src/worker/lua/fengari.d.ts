@@ -140,6 +140,7 @@ declare module 'fengari' {
     luaL_checklstring(L: LuaState, arg: number): LuaString;
     luaL_checkstack(L: LuaState, n: number, msg: Str | null): void;
     luaL_getsubtable(L: LuaState, idx: number, name: Str): boolean;
+    luaL_getmetafield(L: LuaState, obj: number, e: Str): number;
     luaL_loadbuffer(L: LuaState, buff: Uint8Array, size: number | null, name: Str | null): number;
     luaL_loadbufferx(L: LuaState, buff: Uint8Array, size: number | null, name: Str | null, mode: Str | null): number;
     luaL_newmetatable(L: LuaState, tname: Str): number;
