@@ -5,6 +5,7 @@ import { bytesToText } from '../lua/values.js';
 import { findNeedle } from '../vm/lua-find.js';
 import { ConsoleHandle, type VmHandle } from '../vm/handles.js';
 import { Stream } from '../vm/stream.js';
+import { timerMs } from '../runtime/timer.js';
 import { opened, scaledMs } from './scope.js';
 
 /** How long `console:expect` waits by default, in seconds (the schema's default). */
@@ -38,7 +39,7 @@ export const consoleBinding: Lua.ConsoleBinding = {
       if (!seconds) return written;
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`console:write did not finish within ${seconds}s (the guest is not reading its console)`)), scaledMs(seconds, call));
+        timer = setTimeout(() => reject(new Error(`console:write did not finish within ${seconds}s (the guest is not reading its console)`)), timerMs(scaledMs(seconds, call)));
       });
       try {
         await Promise.race([written, limit]);
@@ -83,7 +84,7 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
         call.signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, left);
+      const timer = setTimeout(done, timerMs(left));
       con.on('data', done);
       con.on('end', done);
       call.signal.addEventListener('abort', done, { once: true });

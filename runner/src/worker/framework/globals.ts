@@ -7,6 +7,7 @@ import { raise, toText } from '../lua/values.js';
 import { genericToJs } from '../binding/convert.js';
 import { hostAwait } from '../runtime/host-call.js';
 import { formatMs, runtimeOf } from '../runtime/runtime.js';
+import { timerMs } from '../runtime/timer.js';
 import { fileRunOf, type FileRun } from './file-run.js';
 
 function requireTopLevel(L: LuaState, run: FileRun, what: string): void {
@@ -120,7 +121,7 @@ function afterPredicate(L: LuaState, _status: number, st: WaitState): number {
   return hostAwait(
     L,
     'wait_until',
-    (signal) => sleep(ms, undefined, { signal }),
+    (signal) => sleep(timerMs(ms), undefined, { signal }),
     (L2) => callPredicate(L2, st),
   );
 }

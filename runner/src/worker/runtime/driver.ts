@@ -6,8 +6,8 @@
 import { lua, type LuaState } from '../lua/api.js';
 import { authorLocation } from '../lua/debug-info.js';
 import type { PendingHostCall, Runtime, Settled } from './runtime.js';
+import { MAX_TIMER_MS } from './timer.js';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Runs `co` (function and arguments already on its stack) to completion; returns lua_resume's final status. */
 export async function runThread(rt: Runtime, co: LuaState, nargs: number): Promise<number> {

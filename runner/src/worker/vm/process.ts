@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentProcess } from '@provium/agent';
+import { timerMs } from '../runtime/timer.js';
 import { RunResult } from './results.js';
 import type { VmSession } from './session.js';
 import { Stream } from './stream.js';
@@ -91,7 +92,7 @@ export class ProcessHandle {
     if (seconds !== undefined && !(seconds > 0)) throw new Error(`${this.vm.label}: wait() needs a timeout above 0, got ${seconds}; use process:status() to look without waiting`);
     if (!this.proc.exit) this.vm.agentFor();
     const exit = this.vm.guard(this.proc.wait());
-    let info = seconds === undefined ? await exit : await Promise.race([exit, sleep(seconds * 1000, undefined, { ref: false })]);
+    let info = seconds === undefined ? await exit : await Promise.race([exit, sleep(timerMs(seconds * 1000), undefined, { ref: false })]);
     let timedOut = false;
     if (!info) {
       timedOut = true;

@@ -4,6 +4,7 @@
  * Lua patterns (string.find). Closed automatically at the end of the test or
  * file that opened it.
  */
+import { timerMs } from '../runtime/timer.js';
 import { findNeedle } from './lua-find.js';
 
 /**
@@ -90,7 +91,7 @@ export class Stream {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(done, timerMs(deadline - Date.now()));
       this.waiters.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
