@@ -1,0 +1,5 @@
+export { DiskServer, type DiskServerOptions, type DiskStats } from './server.js';
+export { FaultPolicy, SECTOR, type IoKind, type PolicyChange, type PolicyState } from './policy.js';
+export { WriteBackStore, WRITE_BACK_LIMIT } from './store.js';
+export { diskQemuArgs, nbdUri } from './qemu-args.js';
+export { QemuIo } from './testing.js';
