@@ -5,10 +5,10 @@
  */
 import type { Socket } from 'node:net';
 
-export const NBDMAGIC = Buffer.from('NBDMAGIC');
+const NBDMAGIC = Buffer.from('NBDMAGIC');
 export const IHAVEOPT = Buffer.from('IHAVEOPT');
 const OPTION_REPLY_MAGIC = 0x3e889045565a9n;
-export const REQUEST_MAGIC = 0x25609513;
+const REQUEST_MAGIC = 0x25609513;
 const SIMPLE_REPLY_MAGIC = 0x67446698;
 
 /** Handshake flags (server) and client flags: the same two bits. */
@@ -35,8 +35,8 @@ export const REP_ERR_UNSUP = 0x80000001;
 export const REP_ERR_INVALID = 0x80000003;
 export const REP_ERR_UNKNOWN = 0x80000006;
 
-export const INFO_EXPORT = 0;
-export const INFO_BLOCK_SIZE = 3;
+const INFO_EXPORT = 0;
+const INFO_BLOCK_SIZE = 3;
 
 export const CMD_READ = 0;
 export const CMD_WRITE = 1;
