@@ -63,7 +63,10 @@ export class WriteBackStore {
         await this.file.datasync();
         return;
       }
-      this.held.put(offset, length, data);
+      // A payload may be a view of a socket chunk holding other requests too: a held
+      // small write gets its own copy rather than keeping the whole chunk alive.
+      const own = data && data.length < data.buffer.byteLength / 2 ? Buffer.from(data) : data;
+      this.held.put(offset, length, own);
       if (this.held.bytes > WRITE_BACK_LIMIT) await this.commit();
     });
   }
