@@ -189,6 +189,61 @@ vm:run("printf fixture-root | dd of=/dev/vda conv=fsync 2>/dev/null; printf fixt
 return vm:snapshot()
 `;
 
+/** A mediated disk through the Lua API: every fault mode seen by the guest, cleared without a reboot. */
+const MEDIATED = `
+local vm = provium:vm("dmed", "default"):boot({ disks = { { id = "m", scratch = "4M", mediated = true }, { id = "plain", scratch = "1M" } } })
+local function dd(cmd) return vm:run(cmd .. " 2>&1") end
+local READ = "dd if=/dev/vda of=/dev/null bs=4k count=1 skip=10 iflag=direct"
+local WRITE = "dd if=/dev/zero of=/dev/vda bs=4k count=1 seek=20 oflag=direct conv=fsync"
+
+test("a mediated disk shows every fault mode to the guest; clearing restores service without a reboot", function(t)
+  local d = vm:disk("m")
+  local boot = vm:run("cat /proc/sys/kernel/random/boot_id").stdout
+  vm:run("printf mediated | dd of=/dev/vda conv=fsync 2>/dev/null"):assert_ok()
+  t:assert_eq(d:read_sectors(0, 1):sub(1, 8), "mediated") -- flushed: in the image
+  d:fail_reads()
+  t:assert_contains(dd(READ).stdout, "Input/output error")
+  t:assert(dd(WRITE):ok(), "writes still pass")
+  d:clear_policy()
+  d:fail_writes()
+  t:assert_contains(dd(WRITE).stdout, "Input/output error")
+  d:clear_policy()
+  d:fail_range(80, 8) -- 4 KiB block 10 is sectors 80..87
+  t:assert_contains(dd(READ).stdout, "Input/output error")
+  t:assert(dd("dd if=/dev/vda of=/dev/null bs=4k count=1 skip=30 iflag=direct"):ok(), "outside the range")
+  d:clear_policy()
+  d:fail_after(2)
+  t:assert_eq(d:fault_policy(), { fail_reads = false, fail_writes = false, fail_after = 2 })
+  t:assert(dd(READ):ok(), "the first command passes")
+  t:assert_contains(dd(READ).stdout, "Input/output error")
+  d:clear_policy()
+  d:delay(5)
+  t:assert(dd(READ):ok(), "a slow disk still answers")
+  d:clear_policy()
+  t:assert(dd(READ):ok() and dd(WRITE):ok(), "served again")
+  t:assert_eq(vm:run("cat /proc/sys/kernel/random/boot_id").stdout, boot)
+  t:assert_contains(tostring(t:assert_raises(function() vm:disk("plain"):fail_reads() end)), "not mediated")
+  t:assert_contains(tostring(t:assert_raises(function() d:fail_after(0) end)), "at least 1")
+end)
+
+test("a power cut drops what the guest did not flush", function(t)
+  local d = vm:disk("m")
+  vm:run("printf kept | dd of=/dev/vda bs=512 seek=100 oflag=direct conv=fsync 2>/dev/null"):assert_ok()
+  vm:run("printf lost | dd of=/dev/vda bs=512 seek=101 oflag=direct 2>/dev/null"):assert_ok()
+  t:assert(d:power_cut() > 0, "some bytes were held")
+  t:assert_eq(d:read_sectors(100, 1):sub(1, 4), "kept")
+  t:assert_eq(d:read_sectors(101, 1):sub(1, 4), "\\0\\0\\0\\0")
+end)
+
+test("a snapshot of a mediated disk restores mediated, with its data", function(t)
+  vm:run("printf snapped | dd of=/dev/vda bs=512 seek=200 oflag=direct conv=fsync 2>/dev/null"):assert_ok()
+  local r = provium:vm("dmed2", "default"):restore(vm:snapshot())
+  t:assert_eq(r:run("dd if=/dev/vda bs=512 skip=200 count=1 iflag=direct 2>/dev/null | head -c 7").stdout, "snapped")
+  r:disk("m"):fail_reads()
+  t:assert_contains(r:run(READ .. " 2>&1").stdout, "Input/output error")
+end)
+`;
+
 function raw(file: string, size: number, head: string): void {
   const buf = Buffer.alloc(size);
   buf.write(head);
@@ -211,6 +266,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'root.test.lua'), ROOT);
   writeFileSync(path.join(dir, 'snapshots.test.lua'), SNAPSHOTS);
   writeFileSync(path.join(dir, 'resets.test.lua'), RESETS);
+  writeFileSync(path.join(dir, 'mediated.test.lua'), MEDIATED);
   mkdirSync(path.join(dir, 'fixtures'));
   writeFileSync(path.join(dir, 'fixtures', 'disky.fixture.lua'), FIXTURE);
   const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
@@ -238,6 +294,9 @@ describe('disks on the default guest', () => {
     'a fixture with disks resumes with them, afresh in every test',
     'a fixture with disks, resumed again',
     'second: reset_between_tests rolled the disk back',
+    'a mediated disk shows every fault mode to the guest; clearing restores service without a reboot',
+    'a power cut drops what the guest did not flush',
+    'a snapshot of a mediated disk restores mediated, with its data',
   ])('%s', (name) => {
     const e = result(name);
     expect(e?.event, `${JSON.stringify(e)}\n${stderr}`).toBe('test_passed');
@@ -251,7 +310,7 @@ describe('disks on the default guest', () => {
   });
 
   it('leaves no disk image of a VM behind', () => {
-    const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2', 'dsnap', 'dsa', 'dsb', 'dsc', 'droll', 'dreset', 'fx'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
+    const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2', 'dsnap', 'dsa', 'dsb', 'dsc', 'droll', 'dreset', 'fx', 'dmed', 'dmed2'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
     expect(left).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ export interface SnapshotTemplateInfo {
   state: string;
   ram?: string;
   /** Each disk's unpacked layer (`file`), with what the snapshot says of it: never written. */
-  disks?: { id: string; serial?: string; slot: number; readOnly?: boolean; kind: 'raw' | 'root-delta'; file: string }[];
+  disks?: { id: string; serial?: string; slot: number; readOnly?: boolean; kind: 'raw' | 'root-delta'; mediated?: boolean; file: string }[];
 }
 
 /** A fixture ready to resume: the cache entry (`<key>.snap` file or `<key>.lab/` directory). */
@@ -56,6 +56,8 @@ export interface HostServices {
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry>;
   /** Connects `port` (transferred) to the run's network thread, where the switches of the file's bridges run. */
   netConnect(port: MessagePort): Promise<void>;
+  /** Connects `port` to the run's disk thread (mediated disks), started on first use. */
+  diskConnect(port: MessagePort): Promise<void>;
 }
 
 export type HostCall = {

@@ -59,8 +59,13 @@ export class DiskService {
   /** A new client port: transfer it to another thread and wrap it there in a DiskClient. */
   connect(): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    this.worker.postMessage({ kind: 'attach', port: port2 } satisfies ControlMessage, [port2]);
+    this.adopt(port2);
     return port1;
+  }
+
+  /** Serves a client whose thread made the channel and sent this end (a worker reaching the main thread's service). */
+  adopt(port: MessagePort): void {
+    this.worker.postMessage({ kind: 'attach', port } satisfies ControlMessage, [port]);
   }
 
   /** A client for the calling thread. */

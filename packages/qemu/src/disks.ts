@@ -21,6 +21,8 @@ export interface DiskAttachment {
   file: string;
   format: DiskFormat;
   readOnly?: boolean;
+  /** Served by Provium's NBD server on this socket (a mediated disk) instead of QEMU opening `file` itself. */
+  nbd?: { socket: string; export: string };
   /** Set when `file` is a qcow2 overlay of a profile's root image: a snapshot stores only what the VM wrote over it. */
   base?: { path: string; format: DiskFormat };
   /**
@@ -49,8 +51,11 @@ const opt = (value: string) => value.replaceAll(',', ',,');
 /** `-drive` and `-device` of one disk. Device order on the line is the guest's order: vda, vdb, ... */
 export function diskArgs(d: DiskAttachment): string[] {
   const ids = diskIds(d.slot);
+  const ro = d.readOnly ? ',read-only=on' : '';
   return [
-    '-drive', `file=${opt(d.file)},format=${d.format},if=none,id=${ids.drive},cache=writeback,discard=unmap${d.readOnly ? ',read-only=on' : ''}`,
+    ...(d.nbd
+      ? ['-blockdev', `driver=nbd,server.type=unix,server.path=${opt(d.nbd.socket)},export=${opt(d.nbd.export)},node-name=${ids.drive}${ro}`]
+      : ['-drive', `file=${opt(d.file)},format=${d.format},if=none,id=${ids.drive},cache=writeback,discard=unmap${ro}`]),
     '-device', `virtio-blk-pci,drive=${ids.drive},id=${ids.device}${d.serial ? `,serial=${d.serial}` : ''},bus=pci.0,addr=0x${d.slot.toString(16)}`,
   ];
 }
@@ -58,7 +63,10 @@ export function diskArgs(d: DiskAttachment): string[] {
 /** Hot-plugs a disk into a running QEMU; it then belongs to its machine (a snapshot records it). */
 export async function plugDisk(qemu: QemuProcess, d: DiskAttachment): Promise<void> {
   const ids = diskIds(d.slot);
-  await qemu.qmp.execute('blockdev-add', { driver: d.format, 'node-name': ids.drive, 'read-only': d.readOnly === true, discard: 'unmap', file: { driver: 'file', filename: d.file } });
+  const source = d.nbd
+    ? { driver: 'nbd', server: { type: 'unix', path: d.nbd.socket }, export: d.nbd.export }
+    : { driver: d.format, discard: 'unmap', file: { driver: 'file', filename: d.file } };
+  await qemu.qmp.execute('blockdev-add', { ...source, 'node-name': ids.drive, 'read-only': d.readOnly === true });
   try {
     await qemu.qmp.execute('device_add', {
       driver: 'virtio-blk-pci', drive: ids.drive, id: ids.device, bus: 'pci.0', addr: `0x${d.slot.toString(16)}`, ...(d.serial ? { serial: d.serial } : {}),

@@ -98,6 +98,7 @@ export function validate(opts: LaunchOptions): void {
     if (!Number.isInteger(d.slot) || d.slot < DISK_FIRST_SLOT || d.slot > DISK_LAST_SLOT) throw new Error(`${where}: disk "${d.id}": PCI slot must be from ${DISK_FIRST_SLOT} to ${DISK_LAST_SLOT}, got ${d.slot}`);
     if (slots.has(d.slot)) throw new Error(`${where}: two disks are in PCI slot ${d.slot}`);
     slots.add(d.slot);
+    if (d.nbd) continue; // its server opened the image
     try {
       accessSync(d.file, d.readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
     } catch {

@@ -27,6 +27,8 @@ export interface DiskSection {
   slot: number;
   readOnly?: boolean;
   kind: 'raw' | 'root-delta';
+  /** It was a mediated disk: its restore is mediated too. */
+  mediated?: boolean;
   offset: number;
   length: number;
   encoding: 'raw' | 'zstd';
@@ -56,7 +58,7 @@ export async function diskLayers(disks: readonly DiskAttachment[], tmpDir: strin
   const layers: DiskLayer[] = [];
   try {
     for (const d of disks) {
-      const section = { id: d.id, slot: d.slot, ...(d.serial ? { serial: d.serial } : {}), ...(d.readOnly ? { readOnly: true } : {}) };
+      const section = { id: d.id, slot: d.slot, ...(d.serial ? { serial: d.serial } : {}), ...(d.readOnly ? { readOnly: true } : {}), ...(d.nbd ? { mediated: true } : {}) };
       const what = `snapshot of disk "${d.id}"`;
       if (d.base) {
         const file = join(tmpDir, `layer-${randomUUID().slice(0, 8)}.qcow2`);

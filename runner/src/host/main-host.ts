@@ -60,6 +60,7 @@ export class MainHost {
     this.uninstallCleanup?.();
     this.templateStore?.dispose();
     void this.netService?.then((s) => s.stop()).catch(() => {});
+    void this.diskService?.then((s) => s.stop()).catch(() => {});
   }
 
   /** Builds (at most once per run) and resolves a profile. */
@@ -76,6 +77,14 @@ export class MainHost {
       this.profiles.set(name, p);
     }
     return p;
+  }
+
+  private diskService: Promise<import('@provium/disk').DiskService> | undefined;
+
+  /** The run's disk thread (mediated disks), started when a file first boots one. */
+  private disk(): Promise<import('@provium/disk').DiskService> {
+    this.diskService ??= import('@provium/disk').then(({ DiskService }) => DiskService.start());
+    return this.diskService;
   }
 
   private netService: Promise<import('@provium/net').NetService> | undefined;
@@ -122,6 +131,7 @@ export class MainHost {
       prepareProfile: (name) => this.prepareProfile(name),
       snapshotTemplate: (p) => this.snapshotTemplate(p),
       netConnect: async (port) => (await this.net()).adopt(port),
+      diskConnect: async (port) => (await this.disk()).adopt(port),
       fixture: (name, kind) => {
         if (!this.fixtures) return Promise.reject(new Error(`fixtures are not available in this command (asked for "${name}")`));
         return this.fixtures.ensure(name, kind, file, build?.chain ?? []);

@@ -9,7 +9,7 @@ export interface TestMeta {
   slow?: boolean;
   /** Selected with `--tag` / `--no-tag`. */
   tags?: string[];
-  /** Per-test timeout (none by default). */
+  /** Per-test timeout (none by default, or 0). */
   timeout?: number;
   /** Skip the test with this reason. */
   skip?: string;
@@ -60,6 +60,8 @@ export interface DiskSpec {
   template?: string;
   /** The guest sees the disk read-only. */
   readonly?: boolean;
+  /** Served to QEMU by Provium (NBD) so every guest command is seen: guest-visible faults and power cuts (raw images only). */
+  mediated?: boolean;
   /** The original's `attach_disk` spelling of `scratch`. */
   size?: number;
   /** The original's `attach_disk` spelling of `path`. */
@@ -239,7 +241,7 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
   fields: {
     /** Root lab only: snapshot the lab after the top-level code and restore it before every later test. */
     reset_between_tests: WritableFieldBinding<ApiObject<'Lab'>, boolean, boolean>;
-    /** Root lab only: the per-file watchdog (default 5m; multiplied by --timeout-scale). */
+    /** Root lab only: the per-file watchdog (default 5m; 0: none; multiplied by --timeout-scale). */
     timeout: WritableFieldBinding<ApiObject<'Lab'>, number, number>;
   };
   methods: {
@@ -375,6 +377,22 @@ export interface DiskBinding extends ClassHooks<ApiObject<'Disk'>> {
     detach: MethodBinding<ApiObject<'Disk'>, [], void>;
     /** True once `detach()` was called. */
     is_detached: MethodBinding<ApiObject<'Disk'>, [], boolean>;
+    /** Mediated only: every guest READ fails with EIO (flushes still succeed). */
+    fail_reads: MethodBinding<ApiObject<'Disk'>, [], void>;
+    /** Mediated only: every guest WRITE fails with EIO (flushes still succeed). */
+    fail_writes: MethodBinding<ApiObject<'Disk'>, [], void>;
+    /** Mediated only: counting guest commands (reads, writes, flushes) from now, the n-th and every later one fails with EIO; the only rule that fails a flush. */
+    fail_after: MethodBinding<ApiObject<'Disk'>, [n: number], void>;
+    /** Mediated only: a guest read or write overlapping the range fails with EIO. */
+    fail_range: MethodBinding<ApiObject<'Disk'>, [sector: number, count: number], void>;
+    /** Mediated only: slows the disk down. */
+    delay: MethodBinding<ApiObject<'Disk'>, [ms: number], void>;
+    /** Mediated only: the disk serves everything again, without a reboot. */
+    clear_policy: MethodBinding<ApiObject<'Disk'>, [], void>;
+    /** Mediated only: `{fail_reads, fail_writes, fail_after?, fail_range_sector?, fail_range_count?, delay_ms?}`, unset keys absent. */
+    fault_policy: MethodBinding<ApiObject<'Disk'>, [], unknown>;
+    /** Mediated only: drops every guest write not flushed yet; returns the bytes lost (the guest's page cache is untouched). */
+    power_cut: MethodBinding<ApiObject<'Disk'>, [], number>;
   };
 }
 

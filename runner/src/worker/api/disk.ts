@@ -22,5 +22,13 @@ export const diskBinding: Lua.DiskBinding = {
       await d.vm.session.detachDisk(d.id);
     },
     is_detached: (d) => d.vm.session.disks.handles.get(d.id)?.detached === true,
+    fail_reads: async (d) => void (await d.disk.requireMediated().failReads()),
+    fail_writes: async (d) => void (await d.disk.requireMediated().failWrites()),
+    fail_after: async (d, [n]) => void (await d.disk.requireMediated().failAfter(n)),
+    fail_range: async (d, [sector, count]) => void (await d.disk.requireMediated().failRange(sector, count)),
+    delay: async (d, [ms]) => void (await d.disk.requireMediated().delay(ms)),
+    clear_policy: async (d) => void (await d.disk.requireMediated().clearPolicy()),
+    fault_policy: async (d) => d.disk.requireMediated().policy(),
+    power_cut: async (d) => d.disk.requireMediated().powerCut(),
   },
 };

@@ -46,6 +46,10 @@ export class ClaimingHost implements HostServices {
     return this.host.netConnect(port);
   }
 
+  diskConnect(port: MessagePort): Promise<void> {
+    return this.host.diskConnect(port);
+  }
+
   async acquire(owner: string, wants: Resources): Promise<number> {
     if (!this.claimPool) return this.host.acquire(owner, wants);
     const lease = await this.claimPool.acquire(wants, owner);

@@ -4,6 +4,7 @@
  * directory of its own images.
  */
 import path from 'node:path';
+import type { DiskClient } from '@provium/disk';
 import type { DiskAttachment, QemuProcess } from '@provium/qemu';
 import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
 import { DiskHandle, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
@@ -23,6 +24,8 @@ export class VmDisks {
     /** `VM "a"`, for messages. */
     private readonly owner: string,
     private readonly vmName: string,
+    /** The file's client of the disk thread (mediated disks). */
+    private readonly mediator: () => Promise<DiskClient>,
   ) {}
 
   /** The handle of `id`; an unknown id is an error naming the known ones. */
@@ -136,8 +139,18 @@ export class VmDisks {
       virtualSize = info.virtualSize;
     }
     const handle = new DiskHandle(this.owner, attachment, source.origin, virtualSize);
+    if (spec.mediated) await this.mediate(handle, label);
     this.handles.set(id, handle);
     return handle;
+  }
+
+  /** Puts Provium's NBD server between QEMU and the disk's (raw) image. */
+  private async mediate(handle: DiskHandle, label: string): Promise<void> {
+    const a = handle.attachment;
+    if (a.format !== 'raw') throw new Error(`${label}: a mediated disk needs a raw image; ${a.file} is ${a.format} (use template = it, which makes a raw copy)`);
+    const socket = path.join(this.ownDir(), `nbd-${a.slot}.sock`);
+    handle.mediated = await (await this.mediator()).start(a.file, socket, { name: a.id });
+    a.nbd = { socket, export: handle.mediated.name };
   }
 
   /**
@@ -146,7 +159,7 @@ export class VmDisks {
    * overlay), in the snapshot's slots. The VM's previous disks are gone.
    */
   async fromSnapshot(layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): Promise<DiskAttachment[]> {
-    this.dispose();
+    await this.dispose();
     this.handles.clear();
     this.beforeBoot.length = 0;
     const { copySparse, createOverlay, imageInfo } = await qemu();
@@ -165,7 +178,9 @@ export class VmDisks {
         attachment = { ...common, file, format: 'raw' };
       }
       const { virtualSize } = await imageInfo(attachment.file, label);
-      this.handles.set(l.id, new DiskHandle(this.owner, attachment, l.kind === 'root-delta' ? 'root' : 'snapshot', virtualSize));
+      const handle = new DiskHandle(this.owner, attachment, l.kind === 'root-delta' ? 'root' : 'snapshot', virtualSize);
+      if (l.mediated) await this.mediate(handle, label);
+      this.handles.set(l.id, handle);
     }
     return [...this.handles.values()].map((d) => d.attachment);
   }
@@ -182,8 +197,9 @@ export class VmDisks {
     }
   }
 
-  /** The VM is gone: its own images go too (a `path` disk is the host's and stays). */
-  dispose(): void {
+  /** The VM is gone: its mediated disks stop (what the guest wrote committed), its own images go (a `path` disk is the host's and stays). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((d) => d.mediated?.stop().catch(() => {})));
     this.dir?.dispose();
     this.dir = undefined;
   }

@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { MediatedDisk } from '@provium/disk';
 import type { DiskAttachment, DiskFormat } from '@provium/qemu';
 
 export const SECTOR = 512;
@@ -20,6 +21,8 @@ export interface DiskSpec {
   path?: string;
   template?: string;
   readonly?: boolean;
+  /** Served by Provium's NBD server (raw images only): guest-visible faults and power cuts. */
+  mediated?: boolean;
   /** The original's `attach_disk` spelling of `scratch`. */
   size?: number;
   /** The original's `attach_disk` spelling of `path`. */
@@ -38,6 +41,8 @@ const SLOW_MS = 50;
 export class DiskHandle {
   detached = false;
   readonly faults = new Set<FaultMode>();
+  /** The NBD server of a mediated disk. */
+  mediated: MediatedDisk | undefined;
 
   constructor(
     /** `VM "a"`, for messages. */
@@ -54,6 +59,12 @@ export class DiskHandle {
 
   private get label(): string {
     return `${this.owner}: disk "${this.id}"`;
+  }
+
+  /** The NBD server of a mediated disk; on any other disk, the error that says how to get one. */
+  requireMediated(): MediatedDisk {
+    if (!this.mediated) throw new Error(`${this.label} is not mediated: guest-visible faults need a disk booted with mediated = true`);
+    return this.mediated;
   }
 
   /** The image file's size in bytes (a qcow2 overlay: the disk the guest sees). */

@@ -60,4 +60,8 @@ export class PortHost implements HostServices {
   netConnect(port: MessagePort): Promise<void> {
     return this.call({ method: 'netConnect', args: [port] }, [port]);
   }
+
+  diskConnect(port: MessagePort): Promise<void> {
+    return this.call({ method: 'diskConnect', args: [port] }, [port]);
+  }
 }

@@ -11,6 +11,7 @@ import type { NetworkState } from '@provium/net';
 import type { FileServices } from '../binding/registry.js';
 import { ClaimingHost } from './claim.js';
 import { BridgeHandle, VmHandle } from './handles.js';
+import { FileDisks } from './file-disks.js';
 import { FileNetwork, renameState } from './network.js';
 import { resetBetweenTests } from './resets.js';
 import { VmSession, shareLease, type VmOpts } from './session.js';
@@ -62,6 +63,8 @@ export class Lab {
   private readonly host: ClaimingHost | undefined;
   /** The file's network (shared by the whole lab tree). */
   readonly network: FileNetwork | undefined;
+  /** The file's mediated disks (shared by the whole lab tree). */
+  readonly mediator: FileDisks | undefined;
   /** The file's claim on the shared pool, given back after its VMs are gone. */
   private claimId: number | undefined;
 
@@ -73,6 +76,7 @@ export class Lab {
   ) {
     this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath);
     this.network = parent ? parent.network : this.host && new FileNetwork(this.host, services);
+    this.mediator = parent ? parent.mediator : this.host && new FileDisks(this.host, services);
     if (parent) return; // the root lab's file-end cleanup covers its sub-labs
     services.onFileEnd(async () => {
       const keep = services.task.keepOnFailure && services.fileFailed;
@@ -211,6 +215,7 @@ export class Lab {
     const session = new VmSession(name, profile, opts ?? {}, {
       host,
       net: this.requireNetwork(),
+      mediator: this.mediator!,
       file: s.task.displayPath,
       timeoutScale: s.timeoutScale,
       vmEvent: (e) => s.vmEvent(e),

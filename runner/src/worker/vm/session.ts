@@ -12,6 +12,7 @@ import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate }
 import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { VmDisks } from './disk-set.js';
 import type { DiskSpec } from './disks.js';
+import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
 
@@ -54,6 +55,8 @@ export interface SessionEnv {
   host: HostServices;
   /** The file's bridges: NIC arguments at launch, guest configuration once the agent answers. */
   net: FileNetwork;
+  /** The file's client of the disk thread, for mediated disks. */
+  mediator: FileDisks;
   /** The test file, for messages and the pool's owner names. */
   file: string;
   timeoutScale: number;
@@ -165,7 +168,7 @@ export class VmSession {
     /** Unique in the file: the name, prefixed by its sub-lab's (`pair/a`); the network knows the VM by it. */
     readonly netId: string = name,
   ) {
-    this.disks = new VmDisks(this.label, name);
+    this.disks = new VmDisks(this.label, name, () => env.mediator.get());
   }
 
   get label(): string {
@@ -601,7 +604,7 @@ export class VmSession {
     this.state = 'shutdown';
     await this.agent?.close().catch(() => {});
     if (this.qemu && this.qemu.exit === undefined) await this.qemu.kill();
-    this.disks.dispose();
+    await this.disks.dispose();
     await this.releaseLease();
     if (wasUp) this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
   }
