@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleReport } from './session.js';
+import { consoleReport } from './agent-connect.js';
 
 describe('consoleReport', () => {
   it('quotes the last console lines as QEMU exit errors do', () => {

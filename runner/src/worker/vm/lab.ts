@@ -14,7 +14,8 @@ import { BridgeHandle, VmHandle } from './handles.js';
 import { FileDisks } from './file-disks.js';
 import { FileNetwork, renameState } from './network.js';
 import { resetBetweenTests } from './resets.js';
-import { VmSession, shareLease, type VmOpts } from './session.js';
+import { shareLease } from './lease.js';
+import { VmSession, type VmOpts } from './session.js';
 import { LabSnapshotHandle, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
 
 /** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
