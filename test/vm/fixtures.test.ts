@@ -43,7 +43,7 @@ return provium:snapshot()
   'tests/base.test.lua': `
 test("base fixture has its tool", function(t)
   local vm = provium:vm_fixture("fixtures/base")
-  t:assert_eq(vm.name, "base")
+  t:assert_eq(vm:name(), "base")
   t:assert_eq(vm:run("greet fixtures").stdout, "hello, fixtures\\n")
 end)
 local uuid
