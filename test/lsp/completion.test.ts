@@ -109,7 +109,7 @@ describe('names inside strings and tables', () => {
 
   test('option keys of nested records: vm:boot({files = {{', async () => {
     expect((await labelsAt('local vm = provium:vm("a", "default")\nvm:boot({ files = { { | } } })\n')).sort()).toEqual(['content', 'mode', 'path']);
-    expect((await labelsAt('local vm = provium:vm("a", "default")\nvm:run("ls", {|')).sort()).toEqual(['args', 'cwd', 'env', 'stdin', 'timeout']);
+    expect((await labelsAt('local vm = provium:vm("a", "default")\nvm:run("ls", {|')).sort()).toEqual(['args', 'cwd', 'env', 'stdin', 'timeout', 'timeout_ms']);
   });
 });
 

@@ -42,7 +42,7 @@ const hoverText = async (needle: string, delta = 0) => {
 test('hover: the signature and doc of a method from the schema', async () => {
   const run = API.classes.find((k) => k.name === 'VM')!.methods.find((m) => m.name === 'run')!;
   const text = await hoverText('vm:run', 4);
-  expect(text).toContain('VM:run(cmd: string, opts?: RunOpts): RunResult');
+  expect(text).toContain('VM:run(cmd: string, opts?: RunOpts|string[]): RunResult');
   expect(text).toContain(run.doc);
   expect(text).not.toContain('not available yet');
 });
@@ -75,9 +75,9 @@ test('signature help follows the argument being typed', async () => {
   const sig = await c.signatureHelp(uri, at('{ timeout', 2));
   expect(sig?.activeParameter).toBe(1);
   const label = sig!.signatures[sig!.activeSignature!].label;
-  expect(label).toBe('VM:run(cmd: string, opts?: RunOpts): RunResult');
+  expect(label).toBe('VM:run(cmd: string, opts?: RunOpts|string[]): RunResult');
   const [s, e] = sig!.signatures[sig!.activeSignature!].parameters![1].label as [number, number];
-  expect(label.slice(s, e)).toBe('opts?: RunOpts');
+  expect(label.slice(s, e)).toBe('opts?: RunOpts|string[]');
   const testSig = await c.signatureHelp(uri, at('{ slow', 1));
   expect(testSig!.signatures[testSig!.activeSignature!].label).toBe('test(name: string, meta?: TestMeta, fn: function)');
   expect(testSig?.activeParameter).toBe(1);

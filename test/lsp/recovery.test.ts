@@ -32,9 +32,9 @@ test('inside an unfinished call: `vm:run(` gets signature help, its option table
   const { text, pos } = cursor('local vm = provium:vm("a", "default")\ntest("x", function(t)\n  vm:run(|\n');
   const uri = await c.openDocument(project.uri('tests/unfinished.test.lua'), text);
   const sig = await c.signatureHelp(uri, pos);
-  expect(sig?.signatures[sig.activeSignature ?? 0].label).toMatch(/^VM:run\(cmd: string, opts\?: RunOpts\)/);
+  expect(sig?.signatures[sig.activeSignature ?? 0].label).toMatch(/^VM:run\(cmd: string, opts\?: RunOpts\|string\[\]\)/);
   expect(sig?.activeParameter).toBe(0);
-  expect(await labelsAt('local vm = provium:vm("a", "default")\nvm:run("ls", { cw|')).toEqual(['args', 'cwd', 'env', 'stdin', 'timeout']);
+  expect(await labelsAt('local vm = provium:vm("a", "default")\nvm:run("ls", { cw|')).toEqual(['args', 'cwd', 'env', 'stdin', 'timeout', 'timeout_ms']);
 });
 
 test('completion inside an unfinished call: names at `vm:run(`, members in its argument', async () => {

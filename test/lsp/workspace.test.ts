@@ -97,7 +97,7 @@ test('completion items carry the signature and the doc from the schema', async (
   const uri = await c.openDocument(project.uri(`tests/doc${n++}.test.lua`), text);
   const run = (await c.completion(uri, pos)).find((i) => i.label === 'run')!;
   const spec = API.classes.find((k) => k.name === 'VM')!.methods.find((m) => m.name === 'run')!;
-  expect(run.detail).toBe('VM:run(cmd: string, opts?: RunOpts): RunResult');
+  expect(run.detail).toBe('VM:run(cmd: string, opts?: RunOpts|string[]): RunResult');
   expect(run.documentation).toMatchObject({ kind: 'markdown', value: expect.stringContaining(spec.doc) });
 });
 

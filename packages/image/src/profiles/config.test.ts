@@ -40,7 +40,7 @@ describe('parseProfiles', () => {
 
   it('names the file, profile and key of every mistake', () => {
     expect(error({ p: { kernel: 'k', initrd: 'i', kernal: 'x' } })).toBe(
-      `${FILE}: [profiles.p]: unknown key "kernal" (known keys: kernel, initrd, cmdline, cmdline_file, memory, cpus, inject_agent, build)`,
+      `${FILE}: [profiles.p]: unknown key "kernal" (known keys: kernel, initrd, cmdline, cmdline_file, memory, cpus, inject_agent, build, disk)`,
     );
     expect(error({ p: { kernel: 3, initrd: 'i' } })).toBe(`${FILE}: [profiles.p]: kernel must be a non-empty string, got number 3`);
     expect(error({ p: { initrd: 'i' } })).toMatch(/^\/project\/provium.toml: \[profiles.p\]: kernel is required/);
