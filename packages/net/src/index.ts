@@ -1,4 +1,5 @@
-export { LabNetwork, checkState, type BridgeOptions, type Endpoints, type NetworkState, type NicInfo, type VmRuntime } from './lab.js';
+export { LabNetwork, type BridgeOptions, type Endpoints, type NicInfo, type VmRuntime } from './lab.js';
+export { checkState, type NetworkState } from './state.js';
 export { LocalBackend, type SwitchBackend, type SwitchHandle } from './backend.js';
 export { NetService, RemoteBackend } from './service.js';
 export type { NetStats } from './service-protocol.js';

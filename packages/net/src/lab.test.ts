@@ -1,7 +1,8 @@
 // LabNetwork's bookkeeping with a recording QMP and agent (the real guests are in test/net).
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBackend } from './backend.js';
-import { LabNetwork, checkState, type NetworkState, type VmRuntime } from './lab.js';
+import { LabNetwork, type VmRuntime } from './lab.js';
+import { checkState, type NetworkState } from './state.js';
 import { macFor } from './qemu-args.js';
 
 const backends: LocalBackend[] = [];

@@ -9,117 +9,18 @@
  * network); their `name`s make the guests' host names, `<vm>.<bridge>`.
  */
 import { createHash } from 'node:crypto';
-import type { SwitchBackend, SwitchHandle } from './backend.js';
-import { applyGuestConfig, isHostName, type GuestAgentLike, type GuestNetConfig } from './guest.js';
-import {
-  addPartition, cloneImpairments, emptyImpairments, forgetPort, removePartition, setDrop, setIsolated, setLatency,
-  type Direction, type Impairments, type SwitchPolicy,
-} from './impairments.js';
-import { NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugNic, macFor, setNicLink, type QmpLike } from './qemu-args.js';
+import { ipString, overlaps, parseIp, parseSubnet } from './addr.js';
+import type { SwitchBackend } from './backend.js';
+import { applyGuestConfig, isHostName, type GuestNetConfig } from './guest.js';
+import { cloneImpairments, emptyImpairments, forgetPort, type Impairments } from './impairments.js';
+import { LabBase, key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
+import { NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugNic, macFor, setNicLink } from './qemu-args.js';
 import { seedFrom } from './rng.js';
-import type { PortCounters } from './switch.js';
+import { checkState, type NetworkState } from './state.js';
 
-/** What the network needs of a running VM. */
-export interface VmRuntime {
-  qmp: QmpLike;
-  agent: GuestAgentLike;
-}
+export type { BridgeOptions, Endpoints, NicInfo, VmRuntime } from './lab-base.js';
 
-export interface BridgeOptions {
-  /** Host name suffix in the guests (`a.<name>`). Default: the bridge id. */
-  name?: string;
-  /** IPv4 subnet, `10.1.2.0/24` (prefix 16 to 29). Default: a /24 in 10.0.0.0/8 derived from the name. */
-  subnet?: string;
-  /** Seed of the drop-rate generator. Default: derived from the name. */
-  seed?: number;
-}
-
-export interface NicInfo {
-  bridge: string;
-  vm: string;
-  mac: string;
-  /** PCI slot on pci.0. */
-  slot: number;
-  /** IPv4 address, dotted. */
-  address: string;
-  /** Prefix length of the bridge's subnet. */
-  prefix: number;
-  /** On the bridge (false after detach: the NIC stays in the VM, its cable is out). */
-  attached: boolean;
-  /** The device exists in the VM's QEMU (launched with it or hot-plugged). */
-  plugged: boolean;
-}
-
-/** lab.json's view of a network. */
-export interface NetworkState {
-  version: 1;
-  bridges: { id: string; name: string; subnet: string; seed: number; impairments: Impairments }[];
-  vms: { id: string; name: string }[];
-  nics: { bridge: string; vm: string; mac: string; slot: number; address: string; attached: boolean; configured: boolean }[];
-}
-
-interface Bridge {
-  id: string;
-  name: string;
-  /** Network address as a 32-bit number, and prefix length. */
-  net: number;
-  prefix: number;
-  seed: number;
-  impairments: Impairments;
-  sw: SwitchHandle;
-}
-
-interface Vm {
-  id: string;
-  name: string;
-  runtime: VmRuntime | undefined;
-}
-
-interface Nic {
-  bridge: string;
-  vm: string;
-  mac: string;
-  slot: number;
-  ip: number;
-  attached: boolean;
-  plugged: boolean;
-  /** The guest has its address (set after configuring; carried over by a restore). */
-  configured: boolean;
-  socketPath: string;
-}
-
-export type Endpoints = [string, string] | [Direction];
-
-const ipString = (ip: number) => [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join('.');
-function parseIp(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-const mask = (prefix: number) => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
-
-function parseSubnet(s: string, where: string): { net: number; prefix: number } {
-  const m = /^([\d.]+)\/(\d+)$/.exec(s);
-  const ip = m ? parseIp(m[1]) : undefined;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (ip === undefined || !(prefix >= 16 && prefix <= 29)) throw new Error(`${where}: subnet must look like "10.1.2.0/24" with a prefix from 16 to 29, got ${JSON.stringify(s)}`);
-  if ((ip & mask(prefix)) >>> 0 !== ip) throw new Error(`${where}: subnet ${s} has host bits set (did you mean ${ipString((ip & mask(prefix)) >>> 0)}/${prefix}?)`);
-  return { net: ip, prefix };
-}
-
-const key = (bridge: string, vm: string) => `${bridge}\0${vm}`;
-
-export class LabNetwork {
-  private readonly bridgesById = new Map<string, Bridge>();
-  private readonly vmsById = new Map<string, Vm>();
-  private readonly nicsByKey = new Map<string, Nic>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
-
-  constructor(private readonly backend: SwitchBackend) {}
-
+export class LabNetwork extends LabBase {
   /** A network re-created from state(): same bridges, NICs and impairments, on new private switches. */
   static async restore(state: NetworkState, backend: SwitchBackend): Promise<LabNetwork> {
     const net = new LabNetwork(backend);
@@ -130,78 +31,6 @@ export class LabNetwork {
       throw err;
     }
     return net;
-  }
-
-  /** Operations run one at a time, in call order. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.closed) throw new Error('lab network closed');
-      return op();
-    });
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  // ---------------------------------------------------------------- lookups
-
-  private bridge(id: string): Bridge {
-    const b = this.bridgesById.get(id);
-    if (!b) throw new Error(`no bridge "${id}"${this.bridgesById.size ? ` (bridges: ${[...this.bridgesById.keys()].join(', ')})` : ''}`);
-    return b;
-  }
-
-  private vm(id: string): Vm {
-    const v = this.vmsById.get(id);
-    if (!v) throw new Error(`no VM "${id}" in this network`);
-    return v;
-  }
-
-  private nicsOf(filter: { bridge?: string; vm?: string; attached?: boolean }): Nic[] {
-    return [...this.nicsByKey.values()]
-      .filter((n) => (filter.bridge === undefined || n.bridge === filter.bridge) && (filter.vm === undefined || n.vm === filter.vm) && (filter.attached === undefined || n.attached === filter.attached))
-      .sort((a, b) => a.slot - b.slot || (a.vm < b.vm ? -1 : 1));
-  }
-
-  /** The NIC of `vm` on `bridge`; the error names the bridge's members. */
-  private member(b: Bridge, vm: string): Nic {
-    const n = this.nicsByKey.get(key(b.id, vm));
-    if (!n) {
-      const members = this.nicsOf({ bridge: b.id }).map((x) => x.vm);
-      throw new Error(`VM "${vm}" is not on bridge "${b.name}"${members.length ? ` (its VMs: ${members.join(', ')})` : ' (it has no VMs)'}`);
-    }
-    return n;
-  }
-
-  hasBridge(id: string): boolean {
-    return this.bridgesById.has(id);
-  }
-
-  bridgeIds(): string[] {
-    return [...this.bridgesById.keys()];
-  }
-
-  /** VMs on the bridge (attached ones; with `all`, detached ones too). */
-  members(bridge: string, all = false): string[] {
-    this.bridge(bridge);
-    return this.nicsOf({ bridge, ...(all ? {} : { attached: true }) }).map((n) => n.vm);
-  }
-
-  nic(bridge: string, vm: string): NicInfo {
-    return this.info(this.member(this.bridge(bridge), vm));
-  }
-
-  /** Every NIC of a VM, by PCI slot. */
-  nics(vm: string): NicInfo[] {
-    return this.nicsOf({ vm }).map((n) => this.info(n));
-  }
-
-  impairments(bridge: string): Impairments {
-    return cloneImpairments(this.bridge(bridge).impairments);
-  }
-
-  private info(n: Nic): NicInfo {
-    const b = this.bridge(n.bridge);
-    return { bridge: n.bridge, vm: n.vm, mac: n.mac, slot: n.slot, address: ipString(n.ip), prefix: b.prefix, attached: n.attached, plugged: n.plugged };
   }
 
   // ---------------------------------------------------------------- building
@@ -231,14 +60,6 @@ export class LabNetwork {
       if (!Number.isInteger(seed)) throw new Error(`bridge "${name}": seed must be an integer, got ${opts.seed}`);
       await this.createBridge({ id, name, ...subnet, seed, impairments: emptyImpairments() });
     });
-  }
-
-  private async createBridge(b: Omit<Bridge, 'sw'>): Promise<Bridge> {
-    const sw = await this.backend.createSwitch({ name: b.name, seed: b.seed });
-    const bridge: Bridge = { ...b, sw };
-    this.bridgesById.set(b.id, bridge);
-    await this.pushPolicy(bridge);
-    return bridge;
   }
 
   /** A /24 in 10.0.0.0/8 from the name's hash, skipping ones this network uses. */
@@ -358,138 +179,6 @@ export class LabNetwork {
     });
   }
 
-  // ---------------------------------------------------------------- impairments
-
-  /** Parses `(a, b)` or `({from, to})` into the directions they name. */
-  private directions(b: Bridge, args: Endpoints, what: string): Direction[] {
-    let dirs: Direction[];
-    if (args.length === 1) {
-      const d = args[0];
-      if (!d || typeof d !== 'object' || typeof d.from !== 'string' || typeof d.to !== 'string') {
-        throw new Error(`bridge "${b.name}": ${what} takes two VMs or {from=, to=}`);
-      }
-      dirs = [{ from: d.from, to: d.to }];
-    } else {
-      dirs = [{ from: args[0], to: args[1] }, { from: args[1], to: args[0] }];
-    }
-    for (const d of dirs) {
-      this.member(b, d.from);
-      this.member(b, d.to);
-      if (d.from === d.to) throw new Error(`bridge "${b.name}": ${what} needs two different VMs, got "${d.from}" twice`);
-    }
-    return dirs;
-  }
-
-  /** `partition(a, b)` cuts both directions; `partition({from, to})` only frames from → to. */
-  partition(bridge: string, ...args: Endpoints): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      for (const d of this.directions(b, args, 'partition')) addPartition(b.impairments, d);
-    });
-  }
-
-  unpartition(bridge: string, ...args: Endpoints): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      for (const d of this.directions(b, args, 'unpartition')) removePartition(b.impairments, d);
-    });
-  }
-
-  /** Partitions every pair of the bridge's current members, both ways. */
-  partitionAll(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const vms = this.members(b.id, true);
-      for (const from of vms) for (const to of vms) if (from !== to) addPartition(b.impairments, { from, to });
-    });
-  }
-
-  /** Lifts every partition and isolation (latency and drop rates stay). */
-  restoreAll(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments.partitions = [];
-      b.impairments.isolated = [];
-    });
-  }
-
-  isolate(bridge: string, vm: string): Promise<void> {
-    return this.mutate(bridge, (b) => setIsolated(b.impairments, this.member(b, vm).vm, true));
-  }
-
-  unisolate(bridge: string, vm: string): Promise<void> {
-    return this.mutate(bridge, (b) => setIsolated(b.impairments, this.member(b, vm).vm, false));
-  }
-
-  /** One-way delay in ms for every frame (`ms`) or for frames from → to (either may be left out). 0 removes it. */
-  addLatency(bridge: string, spec: number | { from?: string; to?: string; ms: number }): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const rule = typeof spec === 'number' ? { ms: spec } : spec;
-      if (typeof rule.ms !== 'number' || !Number.isFinite(rule.ms) || rule.ms < 0 || rule.ms > 60_000) {
-        throw new Error(`bridge "${b.name}": add_latency takes milliseconds from 0 to 60000, got ${JSON.stringify(rule.ms)}`);
-      }
-      this.checkEnds(b, rule);
-      setLatency(b.impairments, rule);
-    });
-  }
-
-  /** Probability from 0 to 1 that a frame (or a frame from → to) is lost. 0 removes it. */
-  dropRate(bridge: string, spec: number | { from?: string; to?: string; p: number }): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const rule = typeof spec === 'number' ? { p: spec } : spec;
-      if (typeof rule.p !== 'number' || !(rule.p >= 0 && rule.p <= 1)) {
-        throw new Error(`bridge "${b.name}": drop_rate takes a probability from 0 to 1, got ${JSON.stringify(rule.p)}`);
-      }
-      this.checkEnds(b, rule);
-      setDrop(b.impairments, rule);
-    });
-  }
-
-  /** Clears every impairment of the bridge (attachments stay as they are). */
-  /** Replaces a bridge's impairments with `imp` (a lab restored in place goes back to its snapshot's). */
-  setImpairments(bridge: string, imp: Impairments): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments = cloneImpairments(imp);
-    });
-  }
-
-  reset(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments = emptyImpairments();
-    });
-  }
-
-  private checkEnds(b: Bridge, r: { from?: string; to?: string }): void {
-    if (r.from !== undefined) this.member(b, r.from);
-    if (r.to !== undefined) this.member(b, r.to);
-  }
-
-  private mutate(bridge: string, change: (b: Bridge) => void): Promise<void> {
-    return this.serial(async () => {
-      const b = this.bridge(bridge);
-      const before = cloneImpairments(b.impairments);
-      try {
-        change(b);
-      } catch (err) {
-        b.impairments = before;
-        throw err;
-      }
-      await this.pushPolicy(b);
-    });
-  }
-
-  private async pushPolicy(b: Bridge): Promise<void> {
-    const policy: SwitchPolicy = {
-      ...cloneImpairments(b.impairments),
-      detached: this.nicsOf({ bridge: b.id, attached: false }).map((n) => n.vm),
-      seed: b.seed,
-    };
-    await b.sw.setPolicy(policy);
-  }
-
-  /** The NIC's traffic as the switch saw it (tx: sent by the VM; rx: delivered to it). */
-  counters(bridge: string, vm: string): Promise<PortCounters> {
-    const b = this.bridge(bridge);
-    this.member(b, vm);
-    return b.sw.counters(vm);
-  }
-
   // ---------------------------------------------------------------- VM lifecycle
 
   /** The `-netdev`/`-device` arguments of every NIC of the VM, for its launch (boot or restore). */
@@ -604,60 +293,4 @@ export class LabNetwork {
     });
   }
 
-  /**
-   * Closes the switches of this network (its VMs lose their links). Does not
-   * wait for an operation in flight (a guest that never answers must not hold
-   * up the end of a file): that one fails. Idempotent.
-   */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const all = [...this.bridgesById.values()];
-    this.bridgesById.clear();
-    await Promise.all(all.map((b) => b.sw.close().catch(() => {})));
-  }
-}
-
-function overlaps(a: { net: number; prefix: number }, b: { net: number; prefix: number }): boolean {
-  const p = Math.min(a.prefix, b.prefix);
-  return (a.net & mask(p)) >>> 0 === (b.net & mask(p)) >>> 0;
-}
-
-/** Throws naming what is wrong with a state read back from lab.json. */
-export function checkState(state: NetworkState): void {
-  const bad = (msg: string): never => {
-    throw new Error(`network state in lab.json: ${msg}`);
-  };
-  if (!state || typeof state !== 'object') bad('not an object');
-  if (state.version !== 1) bad(`unknown version ${JSON.stringify(state.version)} (this Provium reads version 1)`);
-  if (!Array.isArray(state.bridges) || !Array.isArray(state.vms) || !Array.isArray(state.nics)) bad('bridges, vms and nics must be lists');
-  const vms = new Set<string>();
-  for (const v of state.vms) {
-    if (typeof v?.id !== 'string' || typeof v.name !== 'string') bad(`VM entry ${JSON.stringify(v)} needs id and name`);
-    if (vms.has(v.id)) bad(`VM "${v.id}" appears twice`);
-    vms.add(v.id);
-  }
-  const bridges = new Set<string>();
-  for (const b of state.bridges) {
-    if (typeof b?.id !== 'string' || typeof b.name !== 'string' || typeof b.subnet !== 'string' || !Number.isInteger(b.seed) || typeof b.impairments !== 'object') {
-      bad(`bridge entry ${JSON.stringify(b)} needs id, name, subnet, seed and impairments`);
-    }
-    if (bridges.has(b.id)) bad(`bridge "${b.id}" appears twice`);
-    bridges.add(b.id);
-    const i = b.impairments;
-    if (!Array.isArray(i.partitions) || !Array.isArray(i.isolated) || !Array.isArray(i.latency) || !Array.isArray(i.drop)) {
-      bad(`bridge "${b.id}": impairments need partitions, isolated, latency and drop lists`);
-    }
-  }
-  const slots = new Set<string>();
-  for (const n of state.nics) {
-    if (!bridges.has(n?.bridge)) bad(`NIC ${JSON.stringify(n)} names an unknown bridge`);
-    if (!vms.has(n.vm)) bad(`NIC ${JSON.stringify(n)} names an unknown VM`);
-    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(n.mac)) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad MAC ${JSON.stringify(n.mac)}`);
-    if (!Number.isInteger(n.slot) || n.slot < NIC_FIRST_SLOT || n.slot > NIC_LAST_SLOT) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad PCI slot ${n.slot}`);
-    if (parseIp(n.address) === undefined) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad address ${JSON.stringify(n.address)}`);
-    if (slots.has(`${n.vm}\0${n.slot}`)) bad(`VM "${n.vm}" has two NICs in PCI slot ${n.slot}`);
-    slots.add(`${n.vm}\0${n.slot}`);
-    if (typeof n.attached !== 'boolean' || typeof n.configured !== 'boolean') bad(`NIC of "${n.vm}" on "${n.bridge}" needs attached and configured flags`);
-  }
 }
