@@ -10,6 +10,7 @@ import {
   addPartition, cloneImpairments, emptyImpairments, removePartition, setDrop, setIsolated, setLatency,
   type Direction, type Impairments, type SwitchPolicy,
 } from './impairments.js';
+import type { NicRecord } from './nic-records.js';
 import type { QmpLike } from './qemu-args.js';
 import { ipString } from './addr.js';
 import type { PortCounters } from './switch.js';
@@ -54,12 +55,39 @@ export interface Bridge {
   seed: number;
   impairments: Impairments;
   sw: SwitchHandle;
+  /** NAT to the host's network for the VMs on it (vm-devices.ts). */
+  uplink: boolean;
 }
 
 export interface Vm {
   id: string;
   name: string;
   runtime: VmRuntime | undefined;
+  /** Its uplink NIC, while it is on an uplinked bridge. */
+  uplink: Uplink | undefined;
+  /** NICs of its QEMU restored from a snapshot and connected to nothing. */
+  parked: Parked[];
+  /** restoreArgs() has decided which devices the next QEMU is launched with (the others are hot-plugged once it runs). */
+  planned: boolean;
+}
+
+/** A VM's NIC on QEMU's user-mode network (qemu-devices.ts). */
+export interface Uplink {
+  mac: string;
+  /** The device exists in the VM's QEMU (launched with it or hot-plugged). */
+  plugged: boolean;
+  /** The guest has its address, default route and nameserver. */
+  configured: boolean;
+  /** A parked NIC connected through its hub: unplugging it removes the hub's netdevs too. */
+  viaHub: boolean;
+  /** The link as last set (undefined after a restore: the device's state decides). */
+  linkUp: boolean | undefined;
+}
+
+/** A NIC device restored from a snapshot whose network is not here: connected to nothing, its link down. */
+export interface Parked extends NicRecord {
+  /** Its settings in the guest go once it runs (an uplink NIC's route and nameserver; a bridge NIC's addresses, when another NIC took its bridge). */
+  scrub: boolean;
 }
 
 export interface Nic {
@@ -73,6 +101,8 @@ export interface Nic {
   /** The guest has its address (set after configuring; carried over by a restore). */
   configured: boolean;
   socketPath: string;
+  /** A parked NIC this one reuses (same slot and MAC): connected through its hub once attach() runs. */
+  unpark?: Parked;
 }
 
 export type Endpoints = [string, string] | [Direction];

@@ -20,7 +20,7 @@ function fakeVm() {
   const qmp: { command: string; args?: Record<string, unknown> }[] = [];
   const scripts: string[] = [];
   const runtime: VmRuntime = {
-    qmp: { execute: async (command: string, args?: Record<string, unknown>) => void qmp.push({ command, args }) as never },
+    qmp: { execute: async (command: string, args?: Record<string, unknown>) => void qmp.push({ command, args }) as never, waitForEvent: async () => ({}) },
     agent: { exec: async (cmd: string) => (scripts.push(cmd), { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }) },
   };
   return { qmp, scripts, runtime };

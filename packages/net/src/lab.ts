@@ -14,16 +14,33 @@ import type { SwitchBackend } from './backend.js';
 import { applyGuestConfig, isHostName, type GuestNetConfig } from './guest.js';
 import { cloneImpairments, emptyImpairments, forgetPort, type Impairments } from './impairments.js';
 import { LabBase, key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
-import { NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugNic, macFor, setNicLink } from './qemu-args.js';
+import type { NicRecord } from './nic-records.js';
+import { coldNicArgs, hotplugNic, macFor, setNicLink } from './qemu-args.js';
+import { UPLINK_NET, connectParked, vmRunning } from './qemu-devices.js';
 import { seedFrom } from './rng.js';
 import { checkState, type NetworkState } from './state.js';
+import { deviceRecords, extraLaunchArgs, freeSlot, planRestore, syncUplink, uplinkForLaunch, type UplinkWant } from './vm-devices.js';
+
+const UPLINK_SUBNET = parseSubnet(UPLINK_NET, 'the uplink');
 
 export type { BridgeOptions, Endpoints, NicInfo, VmRuntime } from './lab-base.js';
 
+export interface LabNetworkOptions {
+  /** How long a guest may take to let go of an unplugged NIC (the uplink's). Default 30 s. */
+  unplugTimeoutMs?: number;
+}
+
 export class LabNetwork extends LabBase {
+  constructor(
+    backend: SwitchBackend,
+    private readonly opts: LabNetworkOptions = {},
+  ) {
+    super(backend);
+  }
+
   /** A network re-created from state(): same bridges, NICs and impairments, on new private switches. */
-  static async restore(state: NetworkState, backend: SwitchBackend): Promise<LabNetwork> {
-    const net = new LabNetwork(backend);
+  static async restore(state: NetworkState, backend: SwitchBackend, opts: LabNetworkOptions = {}): Promise<LabNetwork> {
+    const net = new LabNetwork(backend, opts);
     try {
       await net.importState(state);
     } catch (err) {
@@ -44,7 +61,7 @@ export class LabNetwork extends LabBase {
       if (v.name !== name) throw new Error(`VM "${id}" is already in this network as "${v.name}"`);
       return;
     }
-    this.vmsById.set(id, { id, name, runtime: undefined });
+    this.vmsById.set(id, { id, name, runtime: undefined, uplink: undefined, parked: [], planned: false });
   }
 
   /** Creates a bridge and its switch. */
@@ -58,7 +75,7 @@ export class LabNetwork extends LabBase {
       if (clash) throw new Error(`bridge "${name}": subnet ${ipString(subnet.net)}/${subnet.prefix} overlaps bridge "${clash.name}" (${ipString(clash.net)}/${clash.prefix})`);
       const seed = opts.seed ?? seedFrom(name);
       if (!Number.isInteger(seed)) throw new Error(`bridge "${name}": seed must be an integer, got ${opts.seed}`);
-      await this.createBridge({ id, name, ...subnet, seed, impairments: emptyImpairments() });
+      await this.createBridge({ id, name, ...subnet, seed, impairments: emptyImpairments(), uplink: false });
     });
   }
 
@@ -99,12 +116,10 @@ export class LabNetwork extends LabBase {
         }
       } catch (err) {
         // One VM that cannot go on the bridge (slots, subnets): none of the list does.
-        for (const n of created) {
-          this.nicsByKey.delete(key(b.id, n.vm));
-          await b.sw.removePort(n.vm).catch(() => {});
-        }
+        for (const n of created) await this.forgetNic(b, n);
         throw err;
       }
+      for (const n of created) if (n.unpark) this.vm(n.vm).parked = this.vm(n.vm).parked.filter((p) => p !== n.unpark);
       for (const n of changed) n.attached = true;
       if (changed.length === 0) return;
       await this.pushPolicy(b);
@@ -112,31 +127,47 @@ export class LabNetwork extends LabBase {
         changed.map(async (n) => {
           const rt = this.vm(n.vm).runtime;
           if (!rt) return;
-          if (n.plugged) {
+          if (n.plugged && !n.unpark) {
             await setNicLink(rt.qmp, n.slot, true);
             return;
           }
           try {
-            await hotplugNic(rt.qmp, { slot: n.slot, mac: n.mac, socketPath: n.socketPath });
+            if (n.unpark) await connectParked(rt.qmp, n.slot, { socketPath: n.socketPath });
+            else await hotplugNic(rt.qmp, { slot: n.slot, mac: n.mac, socketPath: n.socketPath });
           } catch (err) {
-            // QEMU refused the device: the VM is not on the bridge after all.
-            this.nicsByKey.delete(key(b.id, n.vm));
-            await b.sw.removePort(n.vm).catch(() => {});
+            // QEMU refused the device or the netdev: the VM is not on the bridge after all.
+            await this.forgetNic(b, n);
             await this.pushPolicy(b).catch(() => {});
-            throw new Error(`cannot attach VM "${this.vm(n.vm).name}" to bridge "${b.name}": hot-plugging its NIC failed: ${(err as Error).message}`);
+            throw new Error(`cannot attach VM "${this.vm(n.vm).name}" to bridge "${b.name}": ${n.unpark ? 'connecting its parked NIC' : 'hot-plugging its NIC'} failed: ${(err as Error).message}`);
           }
+          if (n.unpark) await setNicLink(rt.qmp, n.slot, true);
+          n.unpark = undefined;
           n.plugged = true;
         }),
       );
       await this.syncGuests([...this.nicsOf({ bridge: b.id }).map((n) => n.vm)]);
+      for (const n of changed) await this.syncUplinkOf(n.vm, `attaching it to bridge "${b.name}"`);
     });
   }
 
+  /** Takes back a NIC that attach() made and could not finish (a reused parked NIC stays parked). */
+  private async forgetNic(b: Bridge, n: Nic): Promise<void> {
+    this.nicsByKey.delete(key(b.id, n.vm));
+    const v = this.vm(n.vm);
+    if (n.unpark && !v.parked.includes(n.unpark)) v.parked.push(n.unpark);
+    await b.sw.removePort(n.vm).catch(() => {});
+  }
+
+  /**
+   * A NIC of `vm` on `b`: a new device in the lowest free slot, or the VM's
+   * parked NIC made for a bridge of that name (same slot and MAC), unless
+   * another member has its MAC (the VM it was snapshotted from); then that
+   * parked NIC loses its addresses in the guest, which could shadow the new
+   * NIC's subnet.
+   */
   private async newNic(b: Bridge, vm: Vm): Promise<Nic> {
     const mine = this.nicsOf({ vm: vm.id });
-    let slot = NIC_FIRST_SLOT;
-    while (mine.some((n) => n.slot === slot)) slot++;
-    if (slot > NIC_LAST_SLOT) throw new Error(`VM "${vm.name}" is on ${mine.length} bridges already, the most a VM can be on`);
+    if ((b.uplink || this.uplinkWant(vm.id).present) && overlaps(b, UPLINK_SUBNET)) throw this.uplinkClash(vm, b);
     const same = mine.find((n) => overlaps(this.bridge(n.bridge), b));
     if (same) throw new Error(`VM "${vm.name}" cannot be on bridge "${b.name}": its subnet ${ipString(b.net)}/${b.prefix} overlaps bridge "${this.bridge(same.bridge).name}", which the VM is on; give one of them another subnet`);
     const onBridge = this.nicsOf({ bridge: b.id });
@@ -146,10 +177,14 @@ export class LabNetwork extends LabBase {
     while (used.has((b.net + host) >>> 0)) host++;
     if (host >= size - 1) throw new Error(`bridge "${b.name}" is full: subnet ${ipString(b.net)}/${b.prefix} has no free address`);
     const macs = new Set(onBridge.map((n) => n.mac));
-    let mac = macFor(vm.name, b.name);
+    const parked = vm.runtime ? vm.parked.filter((p) => !p.uplink && p.bridge === b.name) : [];
+    const unpark = parked.find((p) => !macs.has(p.mac));
+    for (const p of parked) if (p !== unpark) p.scrub = true;
+    const slot = unpark?.slot ?? freeSlot(vm, mine);
+    let mac = unpark?.mac ?? macFor(vm.name, b.name);
     for (let attempt = 1; macs.has(mac); attempt++) mac = macFor(vm.name, b.name, attempt);
     const socketPath = await b.sw.addPort(vm.id, mac);
-    const nic: Nic = { bridge: b.id, vm: vm.id, mac, slot, ip: (b.net + host) >>> 0, attached: true, plugged: false, configured: false, socketPath };
+    const nic: Nic = { bridge: b.id, vm: vm.id, mac, slot, ip: (b.net + host) >>> 0, attached: true, plugged: unpark !== undefined, configured: false, socketPath, unpark };
     this.nicsByKey.set(key(b.id, vm.id), nic);
     return nic;
   }
@@ -176,33 +211,125 @@ export class LabNetwork extends LabBase {
       }
       await this.pushPolicy(b);
       await this.syncGuests(others);
+      await this.syncUplinkOf(vm, `detaching it from bridge "${b.name}"`);
     });
   }
 
   // ---------------------------------------------------------------- VM lifecycle
 
-  /** The `-netdev`/`-device` arguments of every NIC of the VM, for its launch (boot or restore). */
+  /**
+   * The `-netdev`/`-device` arguments of every NIC of the VM (its uplink NIC
+   * included), for a boot, or a restore of a snapshot that has them all.
+   */
   launchArgs(vm: string): string[] {
-    return this.nicsOf({ vm }).flatMap((n) => coldNicArgs({ slot: n.slot, mac: n.mac, socketPath: n.socketPath }));
+    const v = this.vmsById.get(vm);
+    if (v && !v.runtime) uplinkForLaunch(v, this.uplinkWant(vm));
+    return [...this.nicsOf({ vm }).flatMap((n) => coldNicArgs(n)), ...(v ? extraLaunchArgs(v, true) : [])];
   }
 
   /**
-   * The VM's QEMU runs (launched with launchArgs) and its agent answers.
-   * After a boot the guest's NICs are configured now; after a restore
-   * (`restored`) the guest has its configuration already.
+   * The arguments for restoring the VM from a snapshot whose NIC devices are
+   * `recorded`: the same devices in the same slots, each on its bridge, the
+   * user-mode network or parked (vm-devices.ts). NICs the snapshot lacks are
+   * hot-plugged by vmStarted().
+   */
+  restoreArgs(vm: string, recorded: NicRecord[]): string[] {
+    if (!this.vmsById.has(vm)) this.addVm(vm);
+    const v = this.vm(vm);
+    v.runtime = undefined;
+    const cold = planRestore(v, this.nicsOf({ vm }), recorded, this.uplinkWant(vm));
+    return [...cold.flatMap((n) => coldNicArgs(n)), ...extraLaunchArgs(v, v.uplink?.plugged === true)];
+  }
+
+  /**
+   * The VM's QEMU runs (launched with launchArgs or restoreArgs) and its
+   * agent answers. After a boot the guest's NICs are configured now; after a
+   * restore (`restored`) the guest has its configuration already. NICs it
+   * was not launched with are hot-plugged; detached and parked ones get
+   * their link down.
    */
   vmStarted(vm: string, runtime: VmRuntime, opts: { restored?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       if (!this.vmsById.has(vm)) this.addVm(vm); // on no bridge yet: attach() may hot-plug it later
       const v = this.vm(vm);
       v.runtime = runtime;
-      for (const n of this.nicsOf({ vm })) {
-        n.plugged = true;
-        if (!opts.restored) n.configured = false;
+      const mine = this.nicsOf({ vm });
+      if (!v.planned) {
+        for (const n of mine) n.plugged = true;
+        if (v.uplink) Object.assign(v.uplink, { plugged: true, linkUp: opts.restored ? undefined : true });
       }
-      for (const n of this.nicsOf({ vm, attached: false })) await setNicLink(runtime.qmp, n.slot, false);
+      v.planned = false;
+      if (!opts.restored) {
+        for (const n of mine) n.configured = false;
+        if (v.uplink) v.uplink.configured = false;
+      }
+      for (const n of mine.filter((x) => !x.plugged)) {
+        await hotplugNic(runtime.qmp, n);
+        Object.assign(n, { plugged: true, configured: false });
+      }
+      for (const slot of [...mine.filter((n) => !n.attached).map((n) => n.slot), ...v.parked.map((p) => p.slot)]) await setNicLink(runtime.qmp, slot, false);
       await this.syncGuests([vm]);
+      await syncUplink(v, this.uplinkWant(vm), 'starting', this.unplugTimeoutMs);
     });
+  }
+
+  /** The VM's NIC devices as its snapshot records them (what restoreArgs() takes back). */
+  devices(vm: string): NicRecord[] {
+    const v = this.vmsById.get(vm);
+    return v ? deviceRecords(v, this.nicsOf({ vm }), (id) => this.bridge(id).name) : [];
+  }
+
+  // ---------------------------------------------------------------- uplink
+
+  /**
+   * Turns NAT to the host's network on or off for the bridge's VMs: each gets
+   * (or loses) its uplink NIC, hot-plugged into running ones, with a default
+   * route and nameserver in the guest. `except`: VMs left alone (a lab
+   * restored in place restores them next).
+   */
+  setUplink(bridge: string, on: boolean, opts: { except?: string[] } = {}): Promise<void> {
+    return this.serial(async () => {
+      const b = this.bridge(bridge);
+      if (b.uplink === on) return;
+      const vms = this.members(b.id, true).filter((id) => !opts.except?.includes(id));
+      if (on && overlaps(b, UPLINK_SUBNET)) throw this.uplinkClash(undefined, b);
+      if (on) for (const id of vms) for (const n of this.nicsOf({ vm: id })) if (overlaps(this.bridge(n.bridge), UPLINK_SUBNET)) throw this.uplinkClash(this.vm(id), this.bridge(n.bridge));
+      const before = vms.map((id) => this.uplinkWant(id).present);
+      b.uplink = on;
+      const what = `${on ? 'enabling' : 'disabling'} the uplink of bridge "${b.name}"`;
+      // Every running VM that gains or loses the NIC must take a hot-plug: check them all before any is changed.
+      const changing = vms.filter((id, i) => this.uplinkWant(id).present !== before[i]).map((id) => this.vm(id));
+      for (const v of changing) {
+        if (v.runtime && !(await vmRunning(v.runtime.qmp))) {
+          b.uplink = !on;
+          throw new Error(`bridge "${b.name}": VM "${v.name}" is paused: resume it before ${what} (its guest takes the uplink NIC's hot-plug)`);
+        }
+      }
+      for (const id of vms) await this.syncUplinkOf(id, what);
+    });
+  }
+
+  /** Whether the bridge has its uplink on. */
+  uplink(bridge: string): boolean {
+    return this.bridge(bridge).uplink;
+  }
+
+  private uplinkWant(vm: string): UplinkWant {
+    const on = this.nicsOf({ vm }).filter((n) => this.bridge(n.bridge).uplink);
+    return { present: on.length > 0, up: on.some((n) => n.attached) };
+  }
+
+  private async syncUplinkOf(vm: string, what: string): Promise<void> {
+    const v = this.vmsById.get(vm);
+    if (v) await syncUplink(v, this.uplinkWant(vm), what, this.unplugTimeoutMs);
+  }
+
+  private uplinkClash(vm: Vm | undefined, b: Bridge): Error {
+    return new Error(`${vm ? `VM "${vm.name}" cannot have an uplink: ` : ''}bridge "${b.name}" has subnet ${ipString(b.net)}/${b.prefix}, which overlaps the uplink's ${UPLINK_NET}; give the bridge another subnet`);
+  }
+
+  private get unplugTimeoutMs(): number {
+    return this.opts.unplugTimeoutMs ?? 30_000;
   }
 
   /** The VM's QEMU is gone (shut down, killed): the network stops talking to it. */
@@ -221,6 +348,8 @@ export class LabNetwork extends LabBase {
     if (!v?.runtime) return;
     const cfg: GuestNetConfig = { configure: [], neighbors: [], hosts: [] };
     const mine = this.nicsOf({ vm: id }).filter((n) => n.plugged);
+    const scrub = v.parked.filter((p) => p.scrub && !p.uplink);
+    cfg.unconfigure = scrub.map((p) => p.mac);
     for (const n of mine) {
       if (!n.configured) cfg.configure.push({ mac: n.mac, ip: ipString(n.ip), prefix: this.bridge(n.bridge).prefix });
     }
@@ -233,6 +362,7 @@ export class LabNetwork extends LabBase {
     }
     await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
     for (const n of mine) n.configured = true;
+    for (const p of scrub) p.scrub = false;
   }
 
   // ---------------------------------------------------------------- state
@@ -249,7 +379,9 @@ export class LabNetwork extends LabBase {
     const bridges = [...bridgeIds].map((id) => this.bridge(id));
     return {
       version: 1,
-      bridges: bridges.map((b) => ({ id: b.id, name: b.name, subnet: `${ipString(b.net)}/${b.prefix}`, seed: b.seed, impairments: cloneImpairments(b.impairments) })),
+      bridges: bridges.map((b) => ({
+        id: b.id, name: b.name, subnet: `${ipString(b.net)}/${b.prefix}`, seed: b.seed, impairments: cloneImpairments(b.impairments), ...(b.uplink ? { uplink: true } : {}),
+      })),
       vms: [...vmIds].map((id) => ({ id, name: this.vm(id).name })),
       nics: [...this.nicsByKey.values()]
         .filter((n) => vmIds.has(n.vm) && bridgeIds.has(n.bridge))
@@ -279,7 +411,7 @@ export class LabNetwork extends LabBase {
       });
       for (const sb of state.bridges) {
         const { net, prefix } = parseSubnet(sb.subnet, `bridge "${sb.name}" of the restored network`);
-        const b = await this.createBridge({ id: brId(sb.id), name: sb.name, net, prefix, seed: sb.seed, impairments: emptyImpairments() });
+        const b = await this.createBridge({ id: brId(sb.id), name: sb.name, net, prefix, seed: sb.seed, impairments: emptyImpairments(), uplink: sb.uplink === true });
         for (const sn of state.nics.filter((n) => n.bridge === sb.id)) {
           const vm = vmId(sn.vm);
           const socketPath = await b.sw.addPort(vm, sn.mac);
@@ -292,5 +424,4 @@ export class LabNetwork extends LabBase {
       }
     });
   }
-
 }

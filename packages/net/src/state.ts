@@ -6,7 +6,8 @@ import { NIC_FIRST_SLOT, NIC_LAST_SLOT } from './qemu-args.js';
 /** lab.json's view of a network. */
 export interface NetworkState {
   version: 1;
-  bridges: { id: string; name: string; subnet: string; seed: number; impairments: Impairments }[];
+  /** `uplink`: NAT to the host's network is on (absent: off). */
+  bridges: { id: string; name: string; subnet: string; seed: number; impairments: Impairments; uplink?: boolean }[];
   vms: { id: string; name: string }[];
   nics: { bridge: string; vm: string; mac: string; slot: number; address: string; attached: boolean; configured: boolean }[];
 }
@@ -31,6 +32,7 @@ export function checkState(state: NetworkState): void {
       bad(`bridge entry ${JSON.stringify(b)} needs id, name, subnet, seed and impairments`);
     }
     if (bridges.has(b.id)) bad(`bridge "${b.id}" appears twice`);
+    if (b.uplink !== undefined && typeof b.uplink !== 'boolean') bad(`bridge "${b.id}": uplink must be true or false, got ${JSON.stringify(b.uplink)}`);
     bridges.add(b.id);
     const i = b.impairments;
     if (!Array.isArray(i.partitions) || !Array.isArray(i.isolated) || !Array.isArray(i.latency) || !Array.isArray(i.drop)) {
