@@ -16,6 +16,10 @@
  * device another netdev (netdev_del leaves the old one behind the device;
  * netdev_add of the same id is not connected to it), so connecting a parked
  * NIC adds its real backend as a third port of the hub: `hubport,netdev=`.
+ * A parked uplink NIC has that backend from launch, with no peer: the
+ * user-mode network keeps state that a snapshot carries (QEMU refuses to
+ * load a snapshot's `slirp` section without one), and no frame reaches it
+ * until it is connected.
  */
 import { isMac, type MacString } from './frame.js';
 import { UPLINK_SLOT, deviceAddArgs, deviceArg, macFor, nicIds, type QmpLike } from './qemu-args.js';
@@ -62,21 +66,25 @@ export async function hotplugUplink(qmp: QmpLike, mac: string): Promise<void> {
   }
 }
 
-/** A parked NIC on the launch line: the device on its hub, beside the sink. */
+/** A parked NIC on the launch line: the device on its hub, beside the sink; the uplink's with its user-mode network, unconnected. */
 export function parkedNicArgs(slot: number, mac: string): string[] {
   checkMac(mac);
   const ids = nicIds(slot);
-  return ['-netdev', `hubport,id=${ids.netdev},hubid=${slot}`, '-netdev', `hubport,id=${ids.sink},hubid=${slot}`, '-device', deviceArg(slot, mac)];
+  return [
+    '-netdev', `hubport,id=${ids.netdev},hubid=${slot}`, '-netdev', `hubport,id=${ids.sink},hubid=${slot}`,
+    ...(slot === UPLINK_SLOT ? ['-netdev', userArg(ids.link)] : []),
+    '-device', deviceArg(slot, mac),
+  ];
 }
 
-/** Connects a parked NIC: a switch port's socket (`-netdev stream`) or the user-mode network, as a third port of its hub. */
+/** Connects a parked NIC to a switch port's socket (a new `-netdev stream`), or the uplink's to its user-mode network, as a third port of its hub. */
 export async function connectParked(qmp: QmpLike, slot: number, to: { socketPath: string } | 'uplink'): Promise<void> {
   const ids = nicIds(slot);
-  await qmp.execute('netdev_add', to === 'uplink' ? userNetdev(ids.link) : { type: 'stream', id: ids.link, server: false, addr: { type: 'unix', path: to.socketPath } });
+  if (to !== 'uplink') await qmp.execute('netdev_add', { type: 'stream', id: ids.link, server: false, addr: { type: 'unix', path: to.socketPath } });
   try {
     await qmp.execute('netdev_add', { type: 'hubport', id: ids.hub, hubid: slot, netdev: ids.link });
   } catch (err) {
-    await qmp.execute('netdev_del', { id: ids.link }).catch(() => {});
+    if (to !== 'uplink') await qmp.execute('netdev_del', { id: ids.link }).catch(() => {});
     throw err;
   }
 }
