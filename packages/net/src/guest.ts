@@ -3,7 +3,8 @@
  * guest's busybox: find each NIC by its MAC (waiting for a hot-plugged one to
  * appear), give it its address, pin the other members' MACs (static ARP) and
  * write their names into /etc/hosts. The only routes are the bridges' own
- * subnets: no default route, nothing reaches the host's networks.
+ * subnets: no default route, nothing reaches the host's networks, unless a
+ * bridge of the VM has the uplink (guest-uplink.ts).
  */
 import { isMac } from './frame.js';
 

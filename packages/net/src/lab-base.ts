@@ -1,11 +1,12 @@
 /**
  * What every LabNetwork operation stands on: the bridges, VMs and NICs with
  * their lookups (errors name what exists), the one-at-a-time queue, and the
- * impairments of each bridge, pushed to its switch as a policy. The VM and
+ * impairments of each bridge, pushed to its switch as a policy, and the
+ * guest side of the bridges (addresses, neighbours, /etc/hosts). The VM and
  * NIC side (attach, launch, restore, uplink) is lab.ts.
  */
 import type { SwitchBackend, SwitchHandle } from './backend.js';
-import type { GuestAgentLike } from './guest.js';
+import { applyGuestConfig, type GuestAgentLike, type GuestNetConfig } from './guest.js';
 import {
   addPartition, cloneImpairments, emptyImpairments, removePartition, setDrop, setIsolated, setLatency,
   type Direction, type Impairments, type SwitchPolicy,
@@ -328,6 +329,33 @@ export abstract class LabBase {
     const b = this.bridge(bridge);
     this.member(b, vm);
     return b.sw.counters(vm);
+  }
+
+  /** Writes the guest side (addresses, neighbours, hosts) into every running VM of `vms`. */
+  protected async syncGuests(vms: string[]): Promise<void> {
+    await Promise.all([...new Set(vms)].map((id) => this.syncGuest(id)));
+  }
+
+  protected async syncGuest(id: string): Promise<void> {
+    const v = this.vmsById.get(id);
+    if (!v?.runtime) return;
+    const cfg: GuestNetConfig = { configure: [], neighbors: [], hosts: [] };
+    const mine = this.nicsOf({ vm: id }).filter((n) => n.plugged);
+    const scrub = v.parked.filter((p) => p.scrub && !p.uplink);
+    cfg.unconfigure = scrub.map((p) => p.mac);
+    for (const n of mine) {
+      if (!n.configured) cfg.configure.push({ mac: n.mac, ip: ipString(n.ip), prefix: this.bridge(n.bridge).prefix });
+    }
+    for (const n of mine.filter((x) => x.attached)) {
+      const b = this.bridge(n.bridge);
+      for (const m of this.nicsOf({ bridge: b.id, attached: true })) {
+        if (m.vm !== id) cfg.neighbors.push({ on: n.mac, ip: ipString(m.ip), mac: m.mac });
+        cfg.hosts.push({ ip: ipString(m.ip), name: `${this.vm(m.vm).name}.${b.name}` });
+      }
+    }
+    await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
+    for (const n of mine) n.configured = true;
+    for (const p of scrub) p.scrub = false;
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
  * The networks of a lab (or of a whole test file): bridges, which VM is on
  * which bridge with which NIC (MAC, PCI slot, address), the impairments of
- * each bridge, and the glue to QEMU (launch arguments, hot-plug) and to the
- * guests (addresses, /etc/hosts). Its state() is plain data for lab.json;
- * LabNetwork.restore() re-creates it on fresh private switches.
+ * each bridge, the uplink of each bridge (NAT to the host's network), and
+ * the glue to QEMU (launch arguments, hot-plug, the devices of a restored
+ * snapshot) and to the guests (addresses, /etc/hosts, default route). Its
+ * state() is plain data for lab.json; LabNetwork.restore() re-creates it on
+ * fresh private switches.
  *
  * VMs and bridges are known by ids the caller chooses (unique in this
  * network); their `name`s make the guests' host names, `<vm>.<bridge>`.
@@ -11,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { ipString, overlaps, parseIp, parseSubnet } from './addr.js';
 import type { SwitchBackend } from './backend.js';
-import { applyGuestConfig, isHostName, type GuestNetConfig } from './guest.js';
+import { isHostName } from './guest.js';
 import { cloneImpairments, emptyImpairments, forgetPort, type Impairments } from './impairments.js';
 import { LabBase, key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
 import type { NicRecord } from './nic-records.js';
@@ -273,6 +275,12 @@ export class LabNetwork extends LabBase {
     });
   }
 
+  /** The VM's QEMU is gone (shut down, killed): the network stops talking to it. */
+  vmStopped(vm: string): void {
+    const v = this.vmsById.get(vm);
+    if (v) v.runtime = undefined;
+  }
+
   /** The VM's NIC devices as its snapshot records them (what restoreArgs() takes back). */
   devices(vm: string): NicRecord[] {
     const v = this.vmsById.get(vm);
@@ -330,39 +338,6 @@ export class LabNetwork extends LabBase {
 
   private get unplugTimeoutMs(): number {
     return this.opts.unplugTimeoutMs ?? 30_000;
-  }
-
-  /** The VM's QEMU is gone (shut down, killed): the network stops talking to it. */
-  vmStopped(vm: string): void {
-    const v = this.vmsById.get(vm);
-    if (v) v.runtime = undefined;
-  }
-
-  /** Writes the guest side (addresses, neighbours, hosts) into every running VM of `vms`. */
-  private async syncGuests(vms: string[]): Promise<void> {
-    await Promise.all([...new Set(vms)].map((id) => this.syncGuest(id)));
-  }
-
-  private async syncGuest(id: string): Promise<void> {
-    const v = this.vmsById.get(id);
-    if (!v?.runtime) return;
-    const cfg: GuestNetConfig = { configure: [], neighbors: [], hosts: [] };
-    const mine = this.nicsOf({ vm: id }).filter((n) => n.plugged);
-    const scrub = v.parked.filter((p) => p.scrub && !p.uplink);
-    cfg.unconfigure = scrub.map((p) => p.mac);
-    for (const n of mine) {
-      if (!n.configured) cfg.configure.push({ mac: n.mac, ip: ipString(n.ip), prefix: this.bridge(n.bridge).prefix });
-    }
-    for (const n of mine.filter((x) => x.attached)) {
-      const b = this.bridge(n.bridge);
-      for (const m of this.nicsOf({ bridge: b.id, attached: true })) {
-        if (m.vm !== id) cfg.neighbors.push({ on: n.mac, ip: ipString(m.ip), mac: m.mac });
-        cfg.hosts.push({ ip: ipString(m.ip), name: `${this.vm(m.vm).name}.${b.name}` });
-      }
-    }
-    await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
-    for (const n of mine) n.configured = true;
-    for (const p of scrub) p.scrub = false;
   }
 
   // ---------------------------------------------------------------- state
