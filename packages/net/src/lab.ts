@@ -266,7 +266,9 @@ export class LabNetwork extends LabBase {
         if (v.uplink) v.uplink.configured = false;
       }
       for (const n of mine.filter((x) => !x.plugged)) {
-        await hotplugNic(runtime.qmp, n);
+        await hotplugNic(runtime.qmp, n).catch((err: Error) => {
+          throw new Error(`VM "${v.name}": hot-plugging its NIC on bridge "${this.bridge(n.bridge).name}", which its snapshot did not have, failed: ${err.message}`);
+        });
         Object.assign(n, { plugged: true, configured: false });
       }
       for (const slot of [...mine.filter((n) => !n.attached).map((n) => n.slot), ...v.parked.map((p) => p.slot)]) await setNicLink(runtime.qmp, slot, false);

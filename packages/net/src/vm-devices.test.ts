@@ -21,7 +21,7 @@ function network(): LabNetwork {
   return n;
 }
 
-function fakeVm(opts: { paused?: boolean } = {}) {
+function fakeVm(opts: { paused?: boolean; unplugHangs?: boolean } = {}) {
   const qmp: string[] = [];
   const scripts: string[] = [];
   const runtime: VmRuntime = {
@@ -31,7 +31,10 @@ function fakeVm(opts: { paused?: boolean } = {}) {
         qmp.push(`${command} ${JSON.stringify(args)}`);
         return undefined as never;
       },
-      waitForEvent: async () => ({}),
+      waitForEvent: async () => {
+        if (opts.unplugHangs) throw new Error('timed out after 30000 ms waiting for QMP event DEVICE_DELETED');
+        return {};
+      },
     },
     agent: { exec: async (cmd: string) => (scripts.push(cmd), { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }) },
   };
@@ -105,6 +108,17 @@ describe('the uplink', () => {
     await expect(net.setUplink('lan', true)).rejects.toThrow('bridge "lan": VM "b" is paused: resume it before enabling the uplink of bridge "lan"');
     expect(net.uplink('lan')).toBe(false);
     expect(a.qmp).toEqual([]);
+  });
+
+  it('a guest that never lets go of the NIC fails the disable, naming the VM and the operation', async () => {
+    const net = network();
+    await net.addBridge('lan');
+    await net.attach('lan', 'a');
+    await net.setUplink('lan', true);
+    await net.vmStarted('a', fakeVm({ unplugHangs: true }).runtime);
+    await expect(net.setUplink('lan', false)).rejects.toThrow(
+      'VM "a": unplugging its uplink NIC (the guest must let go of it) failed (disabling the uplink of bridge "lan"): timed out after 30000 ms waiting for QMP event DEVICE_DELETED',
+    );
   });
 
   it('is kept in the network state and restored with it', async () => {

@@ -83,24 +83,31 @@ export async function syncUplink(v: Vm, want: UplinkWant, what: string, unplugTi
   const rt = v.runtime;
   if (!rt) return uplinkForLaunch(v, want);
   const label = `VM "${v.name}"`;
+  const qmpStep = async (doing: string, op: () => Promise<void>) => {
+    try {
+      await op();
+    } catch (err) {
+      throw new Error(`${label}: ${doing} failed (${what}): ${(err as Error).message}`);
+    }
+  };
   const u = v.uplink;
   if (!want.present && u) {
     if (u.plugged) {
       await requireRunning(v, rt, what);
       await runGuestScript(rt.agent, uplinkDownScript(), `${label}: removing the uplink's route and nameserver`);
-      await unplugNic(rt.qmp, UPLINK_SLOT, { parked: u.viaHub, timeoutMs: unplugTimeoutMs });
+      await qmpStep('unplugging its uplink NIC (the guest must let go of it)', () => unplugNic(rt.qmp, UPLINK_SLOT, { parked: u.viaHub, timeoutMs: unplugTimeoutMs }));
     }
     v.uplink = undefined;
   } else if (want.present && !u?.plugged) {
     await requireRunning(v, rt, what);
     const parked = v.parked.find((p) => p.uplink);
     if (parked) {
-      await connectParked(rt.qmp, UPLINK_SLOT, 'uplink');
+      await qmpStep('connecting its parked uplink NIC', () => connectParked(rt.qmp, UPLINK_SLOT, 'uplink'));
       v.parked = v.parked.filter((p) => p !== parked);
       v.uplink = { mac: parked.mac, plugged: true, configured: false, viaHub: true, linkUp: undefined };
     } else {
       const mac = u?.mac ?? uplinkMac(v.name);
-      await hotplugUplink(rt.qmp, mac);
+      await qmpStep('hot-plugging its uplink NIC', () => hotplugUplink(rt.qmp, mac));
       v.uplink = { mac, plugged: true, configured: false, viaHub: false, linkUp: true };
     }
   }
