@@ -5,7 +5,8 @@
  * returns `vm:snapshot()` of a bridged VM; a test resumes it with the uplink
  * gone and its NIC unplugged, then attaches it again. A VM's snapshot
  * restored into a new VM keeps its interface and passes nothing until it is
- * attached. A lab snapshot keeps the uplink.
+ * attached. A lab snapshot keeps the uplink, and so does a lab restored in
+ * place between tests.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -91,6 +92,31 @@ test("a bridged VM's snapshot: restored into a new VM it keeps its NIC, unplugge
   t:assert(reach(a, "b.lan") and reach(b, "a.lan"))
 end)
 `,
+  // a lab restored in place (reset_between_tests) gets its bridges' uplink back, either way
+  'tests/reset.test.lua': `${LIB(url)}
+provium.reset_between_tests = true
+local lan = provium:bridge("lan", {})
+local wan = provium:bridge("wan", {})
+local a = provium:vm("a", "default")
+local c = provium:vm("c", "default")
+lan:attach(a)
+wan:attach(c)
+lan:enable_uplink()
+provium:boot()
+
+test("the uplink changes in a test", function(t)
+  lan:disable_uplink()
+  wan:enable_uplink()
+  t:assert(not fetch(a, 5):ok())
+  t:assert_eq(fetch(c):assert_ok().stdout, "${BODY}")
+end)
+
+test("the next test has the lab's uplink as it was", function(t)
+  t:assert_eq(fetch(a):assert_ok().stdout, "${BODY}")
+  t:assert(not fetch(c, 5):ok())
+  t:assert_eq(out(c, "ip route | grep ^default || true"), "")
+end)
+`,
   'tests/uplink.test.lua': `${LIB(url)}
 local lan = provium:bridge("lan", {})
 local wan = provium:bridge("wan", {})
@@ -154,8 +180,8 @@ afterAll(() => {
 
 it('every test passes', () => {
   expect(failures()).toEqual([]);
-  for (const f of ['resume.test.lua', 'snapshot.test.lua', 'uplink.test.lua']) expect(fileDone(f)?.status).toBe('passed');
-  expect(events.filter((e) => e.event === 'test_passed')).toHaveLength(4);
+  for (const f of ['reset.test.lua', 'resume.test.lua', 'snapshot.test.lua', 'uplink.test.lua']) expect(fileDone(f)?.status).toBe('passed');
+  expect(events.filter((e) => e.event === 'test_passed')).toHaveLength(6);
   expect(events.filter((e) => e.event === 'fixture_cache_hit').length).toBeGreaterThan(0); // resumed, not built in the run
 });
 
