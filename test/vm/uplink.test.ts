@@ -50,7 +50,7 @@ return a:snapshot()
 `,
   'tests/resume.test.lua': `${LIB(url)}
 test("the fixture resumes with the uplink gone and its NICs unplugged; attached again, it talks", function(t)
-  local vm = provium:vm_fixture("fixtures/fetched")
+  local vm = provium:lab("side"):vm_fixture("fixtures/fetched") -- in a sub-lab: known to the network as side/a, named a
   t:assert_eq(out(vm, "cat /root/fetched"), "${BODY}")
   t:assert_eq(ifaces(vm), "eth0 eth1 ", "its lan NIC and its uplink NIC are there")
   t:assert_eq(carriers(vm), "00", "both unplugged")
@@ -75,7 +75,9 @@ test("a bridged VM's snapshot: restored into a new VM it keeps its NIC, unplugge
   local a = provium:vm("a", "default")
   local b = provium:vm("b", "default")
   lan:attach({a, b})
+  local x = provium:lab("side"):vm("x", "default") -- on no bridge, in a file that has one
   provium:boot()
+  t:assert_eq(x.state, "booted")
   t:assert(reach(a, "b.lan") and reach(b, "a.lan"))
   local snap = a:snapshot("a.snap")
   local c = provium:vm("c", "default"):restore(snap)

@@ -12,6 +12,12 @@ import type { QemuProcess } from '@provium/qemu';
 import type { HostServices } from '@provium/types';
 import type { FileServices } from '../binding/registry.js';
 
+/** A VM as the network knows it: its id in the file and its host name. */
+export interface NetVm {
+  netId: string;
+  name: string;
+}
+
 /** How long a guest may take to let go of its unplugged uplink NIC, before --timeout-scale. */
 const UNPLUG_TIMEOUT_MS = 10_000;
 
@@ -51,15 +57,16 @@ export class FileNetwork {
   /**
    * The arguments of a VM's restore from a snapshot whose header lists the
    * NIC devices `recorded` (undefined: a snapshot from before they were
-   * recorded, which had the VM's NICs of the time). `label` names the VM in
-   * the error about a malformed list.
+   * recorded, which had the VM's bridge NICs of the time and no uplink).
+   * `label` names the VM in the error about a malformed list.
    */
-  async restoreArgs(vm: string, recorded: unknown, label: string): Promise<string[]> {
-    if (recorded === undefined) return this.launchArgs(vm);
-    if (!this.ready && Array.isArray(recorded) && recorded.length === 0) return [];
+  async restoreArgs(vm: NetVm, recorded: unknown, label: string): Promise<string[]> {
+    if (!this.ready && (recorded === undefined || (Array.isArray(recorded) && recorded.length === 0))) return [];
     const net = await this.get();
     const { checkNicRecords } = await import('@provium/net');
-    return net.restoreArgs(vm, checkNicRecords(recorded, label));
+    const devices = recorded === undefined ? net.nics(vm.netId).map((n) => ({ slot: n.slot, mac: n.mac })) : checkNicRecords(recorded, label);
+    net.addVm(vm.netId, { name: vm.name });
+    return net.restoreArgs(vm.netId, devices);
   }
 
   /** The VM's NIC devices, for its snapshot. */
@@ -78,9 +85,11 @@ export class FileNetwork {
   }
 
   /** A VM's QEMU and agent are up: NICs get their configuration (after a boot) or just their runtime (after a restore). */
-  async started(vm: string, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
+  async started(vm: NetVm, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
     if (!this.ready) return;
-    await this.ready.vmStarted(vm, { qmp: qemu.qmp, agent }, { restored });
+    // Known by its host name, not its id (`pair/a`): a VM on no bridge yet may be attached later.
+    this.ready.addVm(vm.netId, { name: vm.name });
+    await this.ready.vmStarted(vm.netId, { qmp: qemu.qmp, agent }, { restored });
   }
 
   stopped(vm: string): void {

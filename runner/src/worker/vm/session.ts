@@ -260,7 +260,7 @@ export class VmSession {
       this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
-      await this.env.net.started(this.netId, qemu, this.guestExec, false);
+      await this.env.net.started(this, qemu, this.guestExec, false);
       if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
       for (const f of boot.files ?? []) {
         const dir = f.path.replace(/\/[^/]*$/, '');
@@ -374,7 +374,7 @@ export class VmSession {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
-      const extraArgs = await this.env.net.restoreArgs(this.netId, vm.nics, this.label);
+      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, this.label);
       const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs };
       const key = spareKey(template, opts, mode);
       const spare = key ? await takeSpare(key) : undefined;
@@ -391,7 +391,7 @@ export class VmSession {
         this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
       await this.agent.setClock(Date.now() / 1000);
-      await this.env.net.started(this.netId, qemu, this.guestExec, true);
+      await this.env.net.started(this, qemu, this.guestExec, true);
       this.state = 'booted';
       if (key) startSpare(key, this.spareMaker(template, opts, mode));
     } catch (e) {
