@@ -3,7 +3,8 @@
  * guest's busybox: find each NIC by its MAC (waiting for a hot-plugged one to
  * appear), give it its address, pin the other members' MACs (static ARP) and
  * write their names into /etc/hosts. The only routes are the bridges' own
- * subnets: no default route, nothing reaches the host's networks.
+ * subnets: no default route, nothing reaches the host's networks, unless a
+ * bridge of the VM has the uplink (guest-uplink.ts).
  */
 import { isMac } from './frame.js';
 
@@ -19,6 +20,8 @@ export interface GuestNetConfig {
   neighbors: { on: string; ip: string; mac: string }[];
   /** The lab's block of /etc/hosts, replacing the previous one. */
   hosts: { ip: string; name: string }[];
+  /** NICs (MACs) whose addresses go, if the guest has them: parked NICs that a new NIC replaces on their bridge. */
+  unconfigure?: string[];
 }
 
 export const HOSTS_BEGIN = '# provium-net begin';
@@ -44,16 +47,20 @@ function check(cfg: GuestNetConfig): void {
   }
   for (const n of cfg.neighbors) if (!isMac(n.on) || !isMac(n.mac) || !IPV4.test(n.ip)) throw new Error(`bad neighbour entry ${JSON.stringify(n)}`);
   for (const h of cfg.hosts) if (!IPV4.test(h.ip) || !isHostName(h.name)) throw new Error(`bad hosts entry ${JSON.stringify(h)}`);
+  for (const m of cfg.unconfigure ?? []) if (!isMac(m)) throw new Error(`bad MAC to unconfigure ${JSON.stringify(m)}`);
 }
+
+/** Shell functions: `iface MAC` names the guest's interface with that MAC; `wait_iface MAC` waits for it to appear. */
+export const IFACE_FUNCTIONS = [
+  'iface() { for n in /sys/class/net/*; do if [ "$(cat "$n/address" 2>/dev/null)" = "$1" ]; then echo "${n##*/}"; return 0; fi; done; return 1; }',
+  `wait_iface() { i=0; until iface "$1" >/dev/null; do i=$((i+1)); if [ $i -gt ${IFACE_WAIT_STEPS} ]; then echo "provium-net: no network interface with MAC $1 appeared" >&2; exit 1; fi; sleep ${IFACE_WAIT_STEP}; done; iface "$1"; }`,
+];
 
 /** The shell script (busybox sh) that applies `cfg`. Every value in it has been checked against a strict pattern. */
 export function guestScript(cfg: GuestNetConfig): string {
   check(cfg);
-  const lines = [
-    'set -e',
-    'iface() { for n in /sys/class/net/*; do if [ "$(cat "$n/address" 2>/dev/null)" = "$1" ]; then echo "${n##*/}"; return 0; fi; done; return 1; }',
-    `wait_iface() { i=0; until iface "$1" >/dev/null; do i=$((i+1)); if [ $i -gt ${IFACE_WAIT_STEPS} ]; then echo "provium-net: no network interface with MAC $1 appeared" >&2; exit 1; fi; sleep ${IFACE_WAIT_STEP}; done; iface "$1"; }`,
-  ];
+  const lines = ['set -e', ...IFACE_FUNCTIONS];
+  for (const m of cfg.unconfigure ?? []) lines.push(`if e=$(iface '${m}'); then ip addr flush dev "$e"; fi`);
   for (const n of cfg.configure) {
     lines.push(
       `e=$(wait_iface '${n.mac}')`,
@@ -75,8 +82,11 @@ export function guestScript(cfg: GuestNetConfig): string {
 
 /** Runs guestScript(cfg) through the agent; throws with the guest's stderr when it fails. */
 export async function applyGuestConfig(agent: GuestAgentLike, cfg: GuestNetConfig, label: string, timeoutMs = 90_000): Promise<void> {
-  const r = await agent.exec(guestScript(cfg), { timeoutMs });
-  if (r.exitCode !== 0) {
-    throw new Error(`${label}: configuring the network in the guest failed (exit ${r.exitCode}): ${r.stderr.toString().trim() || r.stdout.toString().trim()}`);
-  }
+  await runGuestScript(agent, guestScript(cfg), `${label}: configuring the network in the guest`, timeoutMs);
+}
+
+/** Runs a script of this package through the agent; `what` failing names the exit code and the guest's stderr. */
+export async function runGuestScript(agent: GuestAgentLike, script: string, what: string, timeoutMs = 90_000): Promise<void> {
+  const r = await agent.exec(script, { timeoutMs });
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${r.stderr.toString().trim() || r.stdout.toString().trim()}`);
 }

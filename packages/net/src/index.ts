@@ -1,4 +1,6 @@
-export { LabNetwork, checkState, type BridgeOptions, type Endpoints, type NetworkState, type NicInfo, type VmRuntime } from './lab.js';
+export { LabNetwork, type BridgeOptions, type Endpoints, type LabNetworkOptions, type NicInfo, type VmRuntime } from './lab.js';
+export { checkNicRecords, type NicRecord } from './nic-records.js';
+export { checkState, type NetworkState } from './state.js';
 export { LocalBackend, type SwitchBackend, type SwitchHandle } from './backend.js';
 export { NetService, RemoteBackend } from './service.js';
 export type { NetStats } from './service-protocol.js';
@@ -7,8 +9,10 @@ export {
   CompiledPolicy, emptyImpairments, type BlockReason, type Direction, type DropRule, type Impairments, type LatencyRule, type SwitchPolicy, type Verdict,
 } from './impairments.js';
 export {
-  NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugCommands, hotplugNic, macFor, nicIds, setNicLink, type NicDevice, type QmpLike,
+  NIC_FIRST_SLOT, NIC_LAST_SLOT, UPLINK_SLOT, coldNicArgs, hotplugCommands, hotplugNic, macFor, nicIds, setNicLink, type NicDevice, type QmpLike,
 } from './qemu-args.js';
+export { UPLINK_DNS, UPLINK_GATEWAY, UPLINK_GUEST, UPLINK_NET, uplinkMac } from './qemu-devices.js';
+export { RESOLV_BEGIN, RESOLV_END } from './guest-uplink.js';
 export { applyGuestConfig, guestScript, isHostName, HOSTS_BEGIN, HOSTS_END, type GuestAgentLike, type GuestNetConfig } from './guest.js';
 export { RecordDecoder, encodeRecord, ethernetFrame, macKey, macString, MAX_FRAME } from './frame.js';
 export { Rng, seedFrom } from './rng.js';

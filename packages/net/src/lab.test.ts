@@ -1,7 +1,8 @@
 // LabNetwork's bookkeeping with a recording QMP and agent (the real guests are in test/net).
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBackend } from './backend.js';
-import { LabNetwork, checkState, type NetworkState, type VmRuntime } from './lab.js';
+import { LabNetwork, type VmRuntime } from './lab.js';
+import { checkState, type NetworkState } from './state.js';
 import { macFor } from './qemu-args.js';
 
 const backends: LocalBackend[] = [];
@@ -19,7 +20,7 @@ function fakeVm() {
   const qmp: { command: string; args?: Record<string, unknown> }[] = [];
   const scripts: string[] = [];
   const runtime: VmRuntime = {
-    qmp: { execute: async (command: string, args?: Record<string, unknown>) => void qmp.push({ command, args }) as never },
+    qmp: { execute: async (command: string, args?: Record<string, unknown>) => void qmp.push({ command, args }) as never, waitForEvent: async () => ({}) },
     agent: { exec: async (cmd: string) => (scripts.push(cmd), { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }) },
   };
   return { qmp, scripts, runtime };

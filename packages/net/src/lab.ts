@@ -1,128 +1,48 @@
 /**
  * The networks of a lab (or of a whole test file): bridges, which VM is on
  * which bridge with which NIC (MAC, PCI slot, address), the impairments of
- * each bridge, and the glue to QEMU (launch arguments, hot-plug) and to the
- * guests (addresses, /etc/hosts). Its state() is plain data for lab.json;
- * LabNetwork.restore() re-creates it on fresh private switches.
+ * each bridge, the uplink of each bridge (NAT to the host's network), and
+ * the glue to QEMU (launch arguments, hot-plug, the devices of a restored
+ * snapshot) and to the guests (addresses, /etc/hosts, default route). Its
+ * state() is plain data for lab.json; LabNetwork.restore() re-creates it on
+ * fresh private switches.
  *
  * VMs and bridges are known by ids the caller chooses (unique in this
  * network); their `name`s make the guests' host names, `<vm>.<bridge>`.
  */
 import { createHash } from 'node:crypto';
-import type { SwitchBackend, SwitchHandle } from './backend.js';
-import { applyGuestConfig, isHostName, type GuestAgentLike, type GuestNetConfig } from './guest.js';
-import {
-  addPartition, cloneImpairments, emptyImpairments, forgetPort, removePartition, setDrop, setIsolated, setLatency,
-  type Direction, type Impairments, type SwitchPolicy,
-} from './impairments.js';
-import { NIC_FIRST_SLOT, NIC_LAST_SLOT, coldNicArgs, hotplugNic, macFor, setNicLink, type QmpLike } from './qemu-args.js';
+import { ipString, overlaps, parseIp, parseSubnet } from './addr.js';
+import type { SwitchBackend } from './backend.js';
+import { isHostName } from './guest.js';
+import { cloneImpairments, emptyImpairments, forgetPort, type Impairments } from './impairments.js';
+import { LabBase, key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
+import type { NicRecord } from './nic-records.js';
+import { coldNicArgs, hotplugNic, macFor, setNicLink } from './qemu-args.js';
+import { UPLINK_NET, connectParked, vmRunning } from './qemu-devices.js';
 import { seedFrom } from './rng.js';
-import type { PortCounters } from './switch.js';
+import { checkState, type NetworkState } from './state.js';
+import { deviceRecords, extraLaunchArgs, freeSlot, planRestore, syncUplink, uplinkForLaunch, type UplinkWant } from './vm-devices.js';
 
-/** What the network needs of a running VM. */
-export interface VmRuntime {
-  qmp: QmpLike;
-  agent: GuestAgentLike;
+const UPLINK_SUBNET = parseSubnet(UPLINK_NET, 'the uplink');
+
+export type { BridgeOptions, Endpoints, NicInfo, VmRuntime } from './lab-base.js';
+
+export interface LabNetworkOptions {
+  /** How long a guest may take to let go of an unplugged NIC (the uplink's). Default 30 s. */
+  unplugTimeoutMs?: number;
 }
 
-export interface BridgeOptions {
-  /** Host name suffix in the guests (`a.<name>`). Default: the bridge id. */
-  name?: string;
-  /** IPv4 subnet, `10.1.2.0/24` (prefix 16 to 29). Default: a /24 in 10.0.0.0/8 derived from the name. */
-  subnet?: string;
-  /** Seed of the drop-rate generator. Default: derived from the name. */
-  seed?: number;
-}
-
-export interface NicInfo {
-  bridge: string;
-  vm: string;
-  mac: string;
-  /** PCI slot on pci.0. */
-  slot: number;
-  /** IPv4 address, dotted. */
-  address: string;
-  /** Prefix length of the bridge's subnet. */
-  prefix: number;
-  /** On the bridge (false after detach: the NIC stays in the VM, its cable is out). */
-  attached: boolean;
-  /** The device exists in the VM's QEMU (launched with it or hot-plugged). */
-  plugged: boolean;
-}
-
-/** lab.json's view of a network. */
-export interface NetworkState {
-  version: 1;
-  bridges: { id: string; name: string; subnet: string; seed: number; impairments: Impairments }[];
-  vms: { id: string; name: string }[];
-  nics: { bridge: string; vm: string; mac: string; slot: number; address: string; attached: boolean; configured: boolean }[];
-}
-
-interface Bridge {
-  id: string;
-  name: string;
-  /** Network address as a 32-bit number, and prefix length. */
-  net: number;
-  prefix: number;
-  seed: number;
-  impairments: Impairments;
-  sw: SwitchHandle;
-}
-
-interface Vm {
-  id: string;
-  name: string;
-  runtime: VmRuntime | undefined;
-}
-
-interface Nic {
-  bridge: string;
-  vm: string;
-  mac: string;
-  slot: number;
-  ip: number;
-  attached: boolean;
-  plugged: boolean;
-  /** The guest has its address (set after configuring; carried over by a restore). */
-  configured: boolean;
-  socketPath: string;
-}
-
-export type Endpoints = [string, string] | [Direction];
-
-const ipString = (ip: number) => [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join('.');
-function parseIp(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
-}
-const mask = (prefix: number) => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
-
-function parseSubnet(s: string, where: string): { net: number; prefix: number } {
-  const m = /^([\d.]+)\/(\d+)$/.exec(s);
-  const ip = m ? parseIp(m[1]) : undefined;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (ip === undefined || !(prefix >= 16 && prefix <= 29)) throw new Error(`${where}: subnet must look like "10.1.2.0/24" with a prefix from 16 to 29, got ${JSON.stringify(s)}`);
-  if ((ip & mask(prefix)) >>> 0 !== ip) throw new Error(`${where}: subnet ${s} has host bits set (did you mean ${ipString((ip & mask(prefix)) >>> 0)}/${prefix}?)`);
-  return { net: ip, prefix };
-}
-
-const key = (bridge: string, vm: string) => `${bridge}\0${vm}`;
-
-export class LabNetwork {
-  private readonly bridgesById = new Map<string, Bridge>();
-  private readonly vmsById = new Map<string, Vm>();
-  private readonly nicsByKey = new Map<string, Nic>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
-
-  constructor(private readonly backend: SwitchBackend) {}
+export class LabNetwork extends LabBase {
+  constructor(
+    backend: SwitchBackend,
+    private readonly opts: LabNetworkOptions = {},
+  ) {
+    super(backend);
+  }
 
   /** A network re-created from state(): same bridges, NICs and impairments, on new private switches. */
-  static async restore(state: NetworkState, backend: SwitchBackend): Promise<LabNetwork> {
-    const net = new LabNetwork(backend);
+  static async restore(state: NetworkState, backend: SwitchBackend, opts: LabNetworkOptions = {}): Promise<LabNetwork> {
+    const net = new LabNetwork(backend, opts);
     try {
       await net.importState(state);
     } catch (err) {
@@ -130,78 +50,6 @@ export class LabNetwork {
       throw err;
     }
     return net;
-  }
-
-  /** Operations run one at a time, in call order. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.closed) throw new Error('lab network closed');
-      return op();
-    });
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  // ---------------------------------------------------------------- lookups
-
-  private bridge(id: string): Bridge {
-    const b = this.bridgesById.get(id);
-    if (!b) throw new Error(`no bridge "${id}"${this.bridgesById.size ? ` (bridges: ${[...this.bridgesById.keys()].join(', ')})` : ''}`);
-    return b;
-  }
-
-  private vm(id: string): Vm {
-    const v = this.vmsById.get(id);
-    if (!v) throw new Error(`no VM "${id}" in this network`);
-    return v;
-  }
-
-  private nicsOf(filter: { bridge?: string; vm?: string; attached?: boolean }): Nic[] {
-    return [...this.nicsByKey.values()]
-      .filter((n) => (filter.bridge === undefined || n.bridge === filter.bridge) && (filter.vm === undefined || n.vm === filter.vm) && (filter.attached === undefined || n.attached === filter.attached))
-      .sort((a, b) => a.slot - b.slot || (a.vm < b.vm ? -1 : 1));
-  }
-
-  /** The NIC of `vm` on `bridge`; the error names the bridge's members. */
-  private member(b: Bridge, vm: string): Nic {
-    const n = this.nicsByKey.get(key(b.id, vm));
-    if (!n) {
-      const members = this.nicsOf({ bridge: b.id }).map((x) => x.vm);
-      throw new Error(`VM "${vm}" is not on bridge "${b.name}"${members.length ? ` (its VMs: ${members.join(', ')})` : ' (it has no VMs)'}`);
-    }
-    return n;
-  }
-
-  hasBridge(id: string): boolean {
-    return this.bridgesById.has(id);
-  }
-
-  bridgeIds(): string[] {
-    return [...this.bridgesById.keys()];
-  }
-
-  /** VMs on the bridge (attached ones; with `all`, detached ones too). */
-  members(bridge: string, all = false): string[] {
-    this.bridge(bridge);
-    return this.nicsOf({ bridge, ...(all ? {} : { attached: true }) }).map((n) => n.vm);
-  }
-
-  nic(bridge: string, vm: string): NicInfo {
-    return this.info(this.member(this.bridge(bridge), vm));
-  }
-
-  /** Every NIC of a VM, by PCI slot. */
-  nics(vm: string): NicInfo[] {
-    return this.nicsOf({ vm }).map((n) => this.info(n));
-  }
-
-  impairments(bridge: string): Impairments {
-    return cloneImpairments(this.bridge(bridge).impairments);
-  }
-
-  private info(n: Nic): NicInfo {
-    const b = this.bridge(n.bridge);
-    return { bridge: n.bridge, vm: n.vm, mac: n.mac, slot: n.slot, address: ipString(n.ip), prefix: b.prefix, attached: n.attached, plugged: n.plugged };
   }
 
   // ---------------------------------------------------------------- building
@@ -215,7 +63,7 @@ export class LabNetwork {
       if (v.name !== name) throw new Error(`VM "${id}" is already in this network as "${v.name}"`);
       return;
     }
-    this.vmsById.set(id, { id, name, runtime: undefined });
+    this.vmsById.set(id, { id, name, runtime: undefined, uplink: undefined, parked: [], planned: false });
   }
 
   /** Creates a bridge and its switch. */
@@ -229,16 +77,8 @@ export class LabNetwork {
       if (clash) throw new Error(`bridge "${name}": subnet ${ipString(subnet.net)}/${subnet.prefix} overlaps bridge "${clash.name}" (${ipString(clash.net)}/${clash.prefix})`);
       const seed = opts.seed ?? seedFrom(name);
       if (!Number.isInteger(seed)) throw new Error(`bridge "${name}": seed must be an integer, got ${opts.seed}`);
-      await this.createBridge({ id, name, ...subnet, seed, impairments: emptyImpairments() });
+      await this.createBridge({ id, name, ...subnet, seed, impairments: emptyImpairments(), uplink: false });
     });
-  }
-
-  private async createBridge(b: Omit<Bridge, 'sw'>): Promise<Bridge> {
-    const sw = await this.backend.createSwitch({ name: b.name, seed: b.seed });
-    const bridge: Bridge = { ...b, sw };
-    this.bridgesById.set(b.id, bridge);
-    await this.pushPolicy(bridge);
-    return bridge;
   }
 
   /** A /24 in 10.0.0.0/8 from the name's hash, skipping ones this network uses. */
@@ -278,12 +118,10 @@ export class LabNetwork {
         }
       } catch (err) {
         // One VM that cannot go on the bridge (slots, subnets): none of the list does.
-        for (const n of created) {
-          this.nicsByKey.delete(key(b.id, n.vm));
-          await b.sw.removePort(n.vm).catch(() => {});
-        }
+        for (const n of created) await this.forgetNic(b, n);
         throw err;
       }
+      for (const n of created) if (n.unpark) this.vm(n.vm).parked = this.vm(n.vm).parked.filter((p) => p !== n.unpark);
       for (const n of changed) n.attached = true;
       if (changed.length === 0) return;
       await this.pushPolicy(b);
@@ -291,31 +129,47 @@ export class LabNetwork {
         changed.map(async (n) => {
           const rt = this.vm(n.vm).runtime;
           if (!rt) return;
-          if (n.plugged) {
+          if (n.plugged && !n.unpark) {
             await setNicLink(rt.qmp, n.slot, true);
             return;
           }
           try {
-            await hotplugNic(rt.qmp, { slot: n.slot, mac: n.mac, socketPath: n.socketPath });
+            if (n.unpark) await connectParked(rt.qmp, n.slot, { socketPath: n.socketPath });
+            else await hotplugNic(rt.qmp, { slot: n.slot, mac: n.mac, socketPath: n.socketPath });
           } catch (err) {
-            // QEMU refused the device: the VM is not on the bridge after all.
-            this.nicsByKey.delete(key(b.id, n.vm));
-            await b.sw.removePort(n.vm).catch(() => {});
+            // QEMU refused the device or the netdev: the VM is not on the bridge after all.
+            await this.forgetNic(b, n);
             await this.pushPolicy(b).catch(() => {});
-            throw new Error(`cannot attach VM "${this.vm(n.vm).name}" to bridge "${b.name}": hot-plugging its NIC failed: ${(err as Error).message}`);
+            throw new Error(`cannot attach VM "${this.vm(n.vm).name}" to bridge "${b.name}": ${n.unpark ? 'connecting its parked NIC' : 'hot-plugging its NIC'} failed: ${(err as Error).message}`);
           }
+          if (n.unpark) await setNicLink(rt.qmp, n.slot, true);
+          n.unpark = undefined;
           n.plugged = true;
         }),
       );
       await this.syncGuests([...this.nicsOf({ bridge: b.id }).map((n) => n.vm)]);
+      for (const n of changed) await this.syncUplinkOf(n.vm, `attaching it to bridge "${b.name}"`);
     });
   }
 
+  /** Takes back a NIC that attach() made and could not finish (a reused parked NIC stays parked). */
+  private async forgetNic(b: Bridge, n: Nic): Promise<void> {
+    this.nicsByKey.delete(key(b.id, n.vm));
+    const v = this.vm(n.vm);
+    if (n.unpark && !v.parked.includes(n.unpark)) v.parked.push(n.unpark);
+    await b.sw.removePort(n.vm).catch(() => {});
+  }
+
+  /**
+   * A NIC of `vm` on `b`: a new device in the lowest free slot, or the VM's
+   * parked NIC made for a bridge of that name (same slot and MAC), unless
+   * another member has its MAC (the VM it was snapshotted from); then that
+   * parked NIC loses its addresses in the guest, which could shadow the new
+   * NIC's subnet.
+   */
   private async newNic(b: Bridge, vm: Vm): Promise<Nic> {
     const mine = this.nicsOf({ vm: vm.id });
-    let slot = NIC_FIRST_SLOT;
-    while (mine.some((n) => n.slot === slot)) slot++;
-    if (slot > NIC_LAST_SLOT) throw new Error(`VM "${vm.name}" is on ${mine.length} bridges already, the most a VM can be on`);
+    if ((b.uplink || this.uplinkWant(vm.id).present) && overlaps(b, UPLINK_SUBNET)) throw this.uplinkClash(vm, b);
     const same = mine.find((n) => overlaps(this.bridge(n.bridge), b));
     if (same) throw new Error(`VM "${vm.name}" cannot be on bridge "${b.name}": its subnet ${ipString(b.net)}/${b.prefix} overlaps bridge "${this.bridge(same.bridge).name}", which the VM is on; give one of them another subnet`);
     const onBridge = this.nicsOf({ bridge: b.id });
@@ -325,10 +179,14 @@ export class LabNetwork {
     while (used.has((b.net + host) >>> 0)) host++;
     if (host >= size - 1) throw new Error(`bridge "${b.name}" is full: subnet ${ipString(b.net)}/${b.prefix} has no free address`);
     const macs = new Set(onBridge.map((n) => n.mac));
-    let mac = macFor(vm.name, b.name);
+    const parked = vm.runtime ? vm.parked.filter((p) => !p.uplink && p.bridge === b.name) : [];
+    const unpark = parked.find((p) => !macs.has(p.mac));
+    for (const p of parked) if (p !== unpark) p.scrub = true;
+    const slot = unpark?.slot ?? freeSlot(vm, mine);
+    let mac = unpark?.mac ?? macFor(vm.name, b.name);
     for (let attempt = 1; macs.has(mac); attempt++) mac = macFor(vm.name, b.name, attempt);
     const socketPath = await b.sw.addPort(vm.id, mac);
-    const nic: Nic = { bridge: b.id, vm: vm.id, mac, slot, ip: (b.net + host) >>> 0, attached: true, plugged: false, configured: false, socketPath };
+    const nic: Nic = { bridge: b.id, vm: vm.id, mac, slot, ip: (b.net + host) >>> 0, attached: true, plugged: unpark !== undefined, configured: false, socketPath, unpark };
     this.nicsByKey.set(key(b.id, vm.id), nic);
     return nic;
   }
@@ -355,164 +213,67 @@ export class LabNetwork {
       }
       await this.pushPolicy(b);
       await this.syncGuests(others);
+      await this.syncUplinkOf(vm, `detaching it from bridge "${b.name}"`);
     });
-  }
-
-  // ---------------------------------------------------------------- impairments
-
-  /** Parses `(a, b)` or `({from, to})` into the directions they name. */
-  private directions(b: Bridge, args: Endpoints, what: string): Direction[] {
-    let dirs: Direction[];
-    if (args.length === 1) {
-      const d = args[0];
-      if (!d || typeof d !== 'object' || typeof d.from !== 'string' || typeof d.to !== 'string') {
-        throw new Error(`bridge "${b.name}": ${what} takes two VMs or {from=, to=}`);
-      }
-      dirs = [{ from: d.from, to: d.to }];
-    } else {
-      dirs = [{ from: args[0], to: args[1] }, { from: args[1], to: args[0] }];
-    }
-    for (const d of dirs) {
-      this.member(b, d.from);
-      this.member(b, d.to);
-      if (d.from === d.to) throw new Error(`bridge "${b.name}": ${what} needs two different VMs, got "${d.from}" twice`);
-    }
-    return dirs;
-  }
-
-  /** `partition(a, b)` cuts both directions; `partition({from, to})` only frames from → to. */
-  partition(bridge: string, ...args: Endpoints): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      for (const d of this.directions(b, args, 'partition')) addPartition(b.impairments, d);
-    });
-  }
-
-  unpartition(bridge: string, ...args: Endpoints): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      for (const d of this.directions(b, args, 'unpartition')) removePartition(b.impairments, d);
-    });
-  }
-
-  /** Partitions every pair of the bridge's current members, both ways. */
-  partitionAll(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const vms = this.members(b.id, true);
-      for (const from of vms) for (const to of vms) if (from !== to) addPartition(b.impairments, { from, to });
-    });
-  }
-
-  /** Lifts every partition and isolation (latency and drop rates stay). */
-  restoreAll(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments.partitions = [];
-      b.impairments.isolated = [];
-    });
-  }
-
-  isolate(bridge: string, vm: string): Promise<void> {
-    return this.mutate(bridge, (b) => setIsolated(b.impairments, this.member(b, vm).vm, true));
-  }
-
-  unisolate(bridge: string, vm: string): Promise<void> {
-    return this.mutate(bridge, (b) => setIsolated(b.impairments, this.member(b, vm).vm, false));
-  }
-
-  /** One-way delay in ms for every frame (`ms`) or for frames from → to (either may be left out). 0 removes it. */
-  addLatency(bridge: string, spec: number | { from?: string; to?: string; ms: number }): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const rule = typeof spec === 'number' ? { ms: spec } : spec;
-      if (typeof rule.ms !== 'number' || !Number.isFinite(rule.ms) || rule.ms < 0 || rule.ms > 60_000) {
-        throw new Error(`bridge "${b.name}": add_latency takes milliseconds from 0 to 60000, got ${JSON.stringify(rule.ms)}`);
-      }
-      this.checkEnds(b, rule);
-      setLatency(b.impairments, rule);
-    });
-  }
-
-  /** Probability from 0 to 1 that a frame (or a frame from → to) is lost. 0 removes it. */
-  dropRate(bridge: string, spec: number | { from?: string; to?: string; p: number }): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      const rule = typeof spec === 'number' ? { p: spec } : spec;
-      if (typeof rule.p !== 'number' || !(rule.p >= 0 && rule.p <= 1)) {
-        throw new Error(`bridge "${b.name}": drop_rate takes a probability from 0 to 1, got ${JSON.stringify(rule.p)}`);
-      }
-      this.checkEnds(b, rule);
-      setDrop(b.impairments, rule);
-    });
-  }
-
-  /** Clears every impairment of the bridge (attachments stay as they are). */
-  /** Replaces a bridge's impairments with `imp` (a lab restored in place goes back to its snapshot's). */
-  setImpairments(bridge: string, imp: Impairments): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments = cloneImpairments(imp);
-    });
-  }
-
-  reset(bridge: string): Promise<void> {
-    return this.mutate(bridge, (b) => {
-      b.impairments = emptyImpairments();
-    });
-  }
-
-  private checkEnds(b: Bridge, r: { from?: string; to?: string }): void {
-    if (r.from !== undefined) this.member(b, r.from);
-    if (r.to !== undefined) this.member(b, r.to);
-  }
-
-  private mutate(bridge: string, change: (b: Bridge) => void): Promise<void> {
-    return this.serial(async () => {
-      const b = this.bridge(bridge);
-      const before = cloneImpairments(b.impairments);
-      try {
-        change(b);
-      } catch (err) {
-        b.impairments = before;
-        throw err;
-      }
-      await this.pushPolicy(b);
-    });
-  }
-
-  private async pushPolicy(b: Bridge): Promise<void> {
-    const policy: SwitchPolicy = {
-      ...cloneImpairments(b.impairments),
-      detached: this.nicsOf({ bridge: b.id, attached: false }).map((n) => n.vm),
-      seed: b.seed,
-    };
-    await b.sw.setPolicy(policy);
-  }
-
-  /** The NIC's traffic as the switch saw it (tx: sent by the VM; rx: delivered to it). */
-  counters(bridge: string, vm: string): Promise<PortCounters> {
-    const b = this.bridge(bridge);
-    this.member(b, vm);
-    return b.sw.counters(vm);
   }
 
   // ---------------------------------------------------------------- VM lifecycle
 
-  /** The `-netdev`/`-device` arguments of every NIC of the VM, for its launch (boot or restore). */
+  /**
+   * The `-netdev`/`-device` arguments of every NIC of the VM (its uplink NIC
+   * included), for a boot, or a restore of a snapshot that has them all.
+   */
   launchArgs(vm: string): string[] {
-    return this.nicsOf({ vm }).flatMap((n) => coldNicArgs({ slot: n.slot, mac: n.mac, socketPath: n.socketPath }));
+    const v = this.vmsById.get(vm);
+    if (v && !v.runtime) uplinkForLaunch(v, this.uplinkWant(vm));
+    return [...this.nicsOf({ vm }).flatMap((n) => coldNicArgs(n)), ...(v ? extraLaunchArgs(v, true) : [])];
   }
 
   /**
-   * The VM's QEMU runs (launched with launchArgs) and its agent answers.
-   * After a boot the guest's NICs are configured now; after a restore
-   * (`restored`) the guest has its configuration already.
+   * The arguments for restoring the VM from a snapshot whose NIC devices are
+   * `recorded`: the same devices in the same slots, each on its bridge, the
+   * user-mode network or parked (vm-devices.ts). NICs the snapshot lacks are
+   * hot-plugged by vmStarted().
+   */
+  restoreArgs(vm: string, recorded: NicRecord[]): string[] {
+    if (!this.vmsById.has(vm)) this.addVm(vm);
+    const v = this.vm(vm);
+    v.runtime = undefined;
+    const cold = planRestore(v, this.nicsOf({ vm }), recorded, this.uplinkWant(vm));
+    return [...cold.flatMap((n) => coldNicArgs(n)), ...extraLaunchArgs(v, v.uplink?.plugged === true)];
+  }
+
+  /**
+   * The VM's QEMU runs (launched with launchArgs or restoreArgs) and its
+   * agent answers. After a boot the guest's NICs are configured now; after a
+   * restore (`restored`) the guest has its configuration already. NICs it
+   * was not launched with are hot-plugged; detached and parked ones get
+   * their link down.
    */
   vmStarted(vm: string, runtime: VmRuntime, opts: { restored?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       if (!this.vmsById.has(vm)) this.addVm(vm); // on no bridge yet: attach() may hot-plug it later
       const v = this.vm(vm);
       v.runtime = runtime;
-      for (const n of this.nicsOf({ vm })) {
-        n.plugged = true;
-        if (!opts.restored) n.configured = false;
+      const mine = this.nicsOf({ vm });
+      if (!v.planned) {
+        for (const n of mine) n.plugged = true;
+        if (v.uplink) Object.assign(v.uplink, { plugged: true, linkUp: opts.restored ? undefined : true });
       }
-      for (const n of this.nicsOf({ vm, attached: false })) await setNicLink(runtime.qmp, n.slot, false);
+      v.planned = false;
+      if (!opts.restored) {
+        for (const n of mine) n.configured = false;
+        if (v.uplink) v.uplink.configured = false;
+      }
+      for (const n of mine.filter((x) => !x.plugged)) {
+        await hotplugNic(runtime.qmp, n).catch((err: Error) => {
+          throw new Error(`VM "${v.name}": hot-plugging its NIC on bridge "${this.bridge(n.bridge).name}", which its snapshot did not have, failed: ${err.message}`);
+        });
+        Object.assign(n, { plugged: true, configured: false });
+      }
+      for (const slot of [...mine.filter((n) => !n.attached).map((n) => n.slot), ...v.parked.map((p) => p.slot)]) await setNicLink(runtime.qmp, slot, false);
       await this.syncGuests([vm]);
+      await syncUplink(v, this.uplinkWant(vm), 'starting', this.unplugTimeoutMs);
     });
   }
 
@@ -522,28 +283,63 @@ export class LabNetwork {
     if (v) v.runtime = undefined;
   }
 
-  /** Writes the guest side (addresses, neighbours, hosts) into every running VM of `vms`. */
-  private async syncGuests(vms: string[]): Promise<void> {
-    await Promise.all([...new Set(vms)].map((id) => this.syncGuest(id)));
+  /** The VM's NIC devices as its snapshot records them (what restoreArgs() takes back). */
+  devices(vm: string): NicRecord[] {
+    const v = this.vmsById.get(vm);
+    return v ? deviceRecords(v, this.nicsOf({ vm }), (id) => this.bridge(id).name) : [];
   }
 
-  private async syncGuest(id: string): Promise<void> {
-    const v = this.vmsById.get(id);
-    if (!v?.runtime) return;
-    const cfg: GuestNetConfig = { configure: [], neighbors: [], hosts: [] };
-    const mine = this.nicsOf({ vm: id }).filter((n) => n.plugged);
-    for (const n of mine) {
-      if (!n.configured) cfg.configure.push({ mac: n.mac, ip: ipString(n.ip), prefix: this.bridge(n.bridge).prefix });
-    }
-    for (const n of mine.filter((x) => x.attached)) {
-      const b = this.bridge(n.bridge);
-      for (const m of this.nicsOf({ bridge: b.id, attached: true })) {
-        if (m.vm !== id) cfg.neighbors.push({ on: n.mac, ip: ipString(m.ip), mac: m.mac });
-        cfg.hosts.push({ ip: ipString(m.ip), name: `${this.vm(m.vm).name}.${b.name}` });
+  // ---------------------------------------------------------------- uplink
+
+  /**
+   * Turns NAT to the host's network on or off for the bridge's VMs: each gets
+   * (or loses) its uplink NIC, hot-plugged into running ones, with a default
+   * route and nameserver in the guest. `except`: VMs left alone (a lab
+   * restored in place restores them next).
+   */
+  setUplink(bridge: string, on: boolean, opts: { except?: string[] } = {}): Promise<void> {
+    return this.serial(async () => {
+      const b = this.bridge(bridge);
+      if (b.uplink === on) return;
+      const vms = this.members(b.id, true).filter((id) => !opts.except?.includes(id));
+      if (on && overlaps(b, UPLINK_SUBNET)) throw this.uplinkClash(undefined, b);
+      if (on) for (const id of vms) for (const n of this.nicsOf({ vm: id })) if (overlaps(this.bridge(n.bridge), UPLINK_SUBNET)) throw this.uplinkClash(this.vm(id), this.bridge(n.bridge));
+      const before = vms.map((id) => this.uplinkWant(id).present);
+      b.uplink = on;
+      const what = `${on ? 'enabling' : 'disabling'} the uplink of bridge "${b.name}"`;
+      // Every running VM that gains or loses the NIC must take a hot-plug: check them all before any is changed.
+      const changing = vms.filter((id, i) => this.uplinkWant(id).present !== before[i]).map((id) => this.vm(id));
+      for (const v of changing) {
+        if (v.runtime && !(await vmRunning(v.runtime.qmp))) {
+          b.uplink = !on;
+          throw new Error(`bridge "${b.name}": VM "${v.name}" is paused: resume it before ${what} (its guest takes the uplink NIC's hot-plug)`);
+        }
       }
-    }
-    await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
-    for (const n of mine) n.configured = true;
+      for (const id of vms) await this.syncUplinkOf(id, what);
+    });
+  }
+
+  /** Whether the bridge has its uplink on. */
+  uplink(bridge: string): boolean {
+    return this.bridge(bridge).uplink;
+  }
+
+  private uplinkWant(vm: string): UplinkWant {
+    const on = this.nicsOf({ vm }).filter((n) => this.bridge(n.bridge).uplink);
+    return { present: on.length > 0, up: on.some((n) => n.attached) };
+  }
+
+  private async syncUplinkOf(vm: string, what: string): Promise<void> {
+    const v = this.vmsById.get(vm);
+    if (v) await syncUplink(v, this.uplinkWant(vm), what, this.unplugTimeoutMs);
+  }
+
+  private uplinkClash(vm: Vm | undefined, b: Bridge): Error {
+    return new Error(`${vm ? `VM "${vm.name}" cannot have an uplink: ` : ''}bridge "${b.name}" has subnet ${ipString(b.net)}/${b.prefix}, which overlaps the uplink's ${UPLINK_NET}; give the bridge another subnet`);
+  }
+
+  private get unplugTimeoutMs(): number {
+    return this.opts.unplugTimeoutMs ?? 30_000;
   }
 
   // ---------------------------------------------------------------- state
@@ -560,7 +356,9 @@ export class LabNetwork {
     const bridges = [...bridgeIds].map((id) => this.bridge(id));
     return {
       version: 1,
-      bridges: bridges.map((b) => ({ id: b.id, name: b.name, subnet: `${ipString(b.net)}/${b.prefix}`, seed: b.seed, impairments: cloneImpairments(b.impairments) })),
+      bridges: bridges.map((b) => ({
+        id: b.id, name: b.name, subnet: `${ipString(b.net)}/${b.prefix}`, seed: b.seed, impairments: cloneImpairments(b.impairments), ...(b.uplink ? { uplink: true } : {}),
+      })),
       vms: [...vmIds].map((id) => ({ id, name: this.vm(id).name })),
       nics: [...this.nicsByKey.values()]
         .filter((n) => vmIds.has(n.vm) && bridgeIds.has(n.bridge))
@@ -590,7 +388,7 @@ export class LabNetwork {
       });
       for (const sb of state.bridges) {
         const { net, prefix } = parseSubnet(sb.subnet, `bridge "${sb.name}" of the restored network`);
-        const b = await this.createBridge({ id: brId(sb.id), name: sb.name, net, prefix, seed: sb.seed, impairments: emptyImpairments() });
+        const b = await this.createBridge({ id: brId(sb.id), name: sb.name, net, prefix, seed: sb.seed, impairments: emptyImpairments(), uplink: sb.uplink === true });
         for (const sn of state.nics.filter((n) => n.bridge === sb.id)) {
           const vm = vmId(sn.vm);
           const socketPath = await b.sw.addPort(vm, sn.mac);
@@ -602,62 +400,5 @@ export class LabNetwork {
         await this.pushPolicy(b);
       }
     });
-  }
-
-  /**
-   * Closes the switches of this network (its VMs lose their links). Does not
-   * wait for an operation in flight (a guest that never answers must not hold
-   * up the end of a file): that one fails. Idempotent.
-   */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const all = [...this.bridgesById.values()];
-    this.bridgesById.clear();
-    await Promise.all(all.map((b) => b.sw.close().catch(() => {})));
-  }
-}
-
-function overlaps(a: { net: number; prefix: number }, b: { net: number; prefix: number }): boolean {
-  const p = Math.min(a.prefix, b.prefix);
-  return (a.net & mask(p)) >>> 0 === (b.net & mask(p)) >>> 0;
-}
-
-/** Throws naming what is wrong with a state read back from lab.json. */
-export function checkState(state: NetworkState): void {
-  const bad = (msg: string): never => {
-    throw new Error(`network state in lab.json: ${msg}`);
-  };
-  if (!state || typeof state !== 'object') bad('not an object');
-  if (state.version !== 1) bad(`unknown version ${JSON.stringify(state.version)} (this Provium reads version 1)`);
-  if (!Array.isArray(state.bridges) || !Array.isArray(state.vms) || !Array.isArray(state.nics)) bad('bridges, vms and nics must be lists');
-  const vms = new Set<string>();
-  for (const v of state.vms) {
-    if (typeof v?.id !== 'string' || typeof v.name !== 'string') bad(`VM entry ${JSON.stringify(v)} needs id and name`);
-    if (vms.has(v.id)) bad(`VM "${v.id}" appears twice`);
-    vms.add(v.id);
-  }
-  const bridges = new Set<string>();
-  for (const b of state.bridges) {
-    if (typeof b?.id !== 'string' || typeof b.name !== 'string' || typeof b.subnet !== 'string' || !Number.isInteger(b.seed) || typeof b.impairments !== 'object') {
-      bad(`bridge entry ${JSON.stringify(b)} needs id, name, subnet, seed and impairments`);
-    }
-    if (bridges.has(b.id)) bad(`bridge "${b.id}" appears twice`);
-    bridges.add(b.id);
-    const i = b.impairments;
-    if (!Array.isArray(i.partitions) || !Array.isArray(i.isolated) || !Array.isArray(i.latency) || !Array.isArray(i.drop)) {
-      bad(`bridge "${b.id}": impairments need partitions, isolated, latency and drop lists`);
-    }
-  }
-  const slots = new Set<string>();
-  for (const n of state.nics) {
-    if (!bridges.has(n?.bridge)) bad(`NIC ${JSON.stringify(n)} names an unknown bridge`);
-    if (!vms.has(n.vm)) bad(`NIC ${JSON.stringify(n)} names an unknown VM`);
-    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(n.mac)) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad MAC ${JSON.stringify(n.mac)}`);
-    if (!Number.isInteger(n.slot) || n.slot < NIC_FIRST_SLOT || n.slot > NIC_LAST_SLOT) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad PCI slot ${n.slot}`);
-    if (parseIp(n.address) === undefined) bad(`NIC of "${n.vm}" on "${n.bridge}" has a bad address ${JSON.stringify(n.address)}`);
-    if (slots.has(`${n.vm}\0${n.slot}`)) bad(`VM "${n.vm}" has two NICs in PCI slot ${n.slot}`);
-    slots.add(`${n.vm}\0${n.slot}`);
-    if (typeof n.attached !== 'boolean' || typeof n.configured !== 'boolean') bad(`NIC of "${n.vm}" on "${n.bridge}" needs attached and configured flags`);
   }
 }

@@ -8,9 +8,11 @@
 import { createHash } from 'node:crypto';
 import { isMac, type MacString } from './frame.js';
 
-/** PCI slots on pci.0 reserved for lab NICs. QEMU's own devices take the low slots automatically (0-2 today). */
+/** PCI slots on pci.0 for bridge NICs. QEMU's own devices take the low slots automatically (0-2 today), disks 0x04-0x0f. */
 export const NIC_FIRST_SLOT = 0x10;
-export const NIC_LAST_SLOT = 0x1f;
+export const NIC_LAST_SLOT = 0x1e;
+/** The uplink NIC's slot (qemu-devices.ts): a VM has at most one, whatever the number of uplinked bridges it is on. */
+export const UPLINK_SLOT = 0x1f;
 
 /** What QEMU needs to know about one NIC. */
 export interface NicDevice {
@@ -23,6 +25,8 @@ export interface NicDevice {
 /** Interface to a QMP connection (QemuProcess.qmp of @provium/qemu). */
 export interface QmpLike {
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T>;
+  /** The next event `name` for which `predicate` holds (register before the command that causes it). */
+  waitForEvent(name: string, predicate: (ev: { data?: Record<string, unknown> }) => boolean, timeoutMs: number): Promise<unknown>;
 }
 
 /**
@@ -35,16 +39,20 @@ export function macFor(vm: string, bridge: string, attempt = 0): MacString {
   return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-/** QOM ids of the NIC in slot `slot`: unique in the VM and the same in every run. */
-export function nicIds(slot: number): { netdev: string; device: string } {
+/**
+ * QOM ids of the NIC in slot `slot`: unique in the VM and the same in every
+ * run. `sink`, `hub` and `link` are the extra netdevs of a parked NIC
+ * (qemu-devices.ts).
+ */
+export function nicIds(slot: number): { netdev: string; device: string; sink: string; hub: string; link: string } {
   checkSlot(slot);
   const hex = slot.toString(16).padStart(2, '0');
-  return { netdev: `pvnet${hex}`, device: `pvnic${hex}` };
+  return { netdev: `pvnet${hex}`, device: `pvnic${hex}`, sink: `pvsnk${hex}`, hub: `pvhub${hex}`, link: `pvlnk${hex}` };
 }
 
 function checkSlot(slot: number): void {
-  if (!Number.isInteger(slot) || slot < NIC_FIRST_SLOT || slot > NIC_LAST_SLOT) {
-    throw new Error(`NIC PCI slot must be from 0x${NIC_FIRST_SLOT.toString(16)} to 0x${NIC_LAST_SLOT.toString(16)}, got ${slot}`);
+  if (!Number.isInteger(slot) || slot < NIC_FIRST_SLOT || slot > UPLINK_SLOT) {
+    throw new Error(`NIC PCI slot must be from 0x${NIC_FIRST_SLOT.toString(16)} to 0x${UPLINK_SLOT.toString(16)}, got ${slot}`);
   }
 }
 
@@ -57,29 +65,32 @@ function checkNic(nic: NicDevice): void {
 /** QEMU option values separate keys with ',': a literal comma is written ',,'. */
 const opt = (value: string) => value.replaceAll(',', ',,');
 
-const slotHex = (slot: number) => `0x${slot.toString(16)}`;
+export const slotHex = (slot: number) => `0x${slot.toString(16)}`;
+
+/** The virtio-net-pci device of slot `slot` on the launch line; the hot-plugged one (device_add) has the same properties. */
+export function deviceArg(slot: number, mac: string): string {
+  // romfile= : no option ROM (nothing boots from the network); the hot-plugged device has none either.
+  return `virtio-net-pci,id=${nicIds(slot).device},netdev=${nicIds(slot).netdev},mac=${mac},bus=pci.0,addr=${slotHex(slot)},romfile=`;
+}
+
+/** device_add's arguments for the device of deviceArg(). */
+export function deviceAddArgs(slot: number, mac: string): Record<string, unknown> {
+  const ids = nicIds(slot);
+  return { driver: 'virtio-net-pci', id: ids.device, netdev: ids.netdev, mac, bus: 'pci.0', addr: slotHex(slot), romfile: '' };
+}
 
 /** `-netdev ... -device ...` for a NIC present from launch (boot or restore). */
 export function coldNicArgs(nic: NicDevice): string[] {
   checkNic(nic);
   const ids = nicIds(nic.slot);
-  return [
-    '-netdev', `stream,id=${ids.netdev},server=off,addr.type=unix,addr.path=${opt(nic.socketPath)}`,
-    // romfile= : no option ROM (nothing boots from the network); the hot-plugged device has none either.
-    '-device', `virtio-net-pci,id=${ids.device},netdev=${ids.netdev},mac=${nic.mac},bus=pci.0,addr=${slotHex(nic.slot)},romfile=`,
-  ];
+  return ['-netdev', `stream,id=${ids.netdev},server=off,addr.type=unix,addr.path=${opt(nic.socketPath)}`, '-device', deviceArg(nic.slot, nic.mac)];
 }
 
 /** The QMP commands that hot-plug the NIC: the same backend and device as coldNicArgs. */
 export function hotplugCommands(nic: NicDevice): { netdevAdd: Record<string, unknown>; deviceAdd: Record<string, unknown> } {
   checkNic(nic);
   const ids = nicIds(nic.slot);
-  return {
-    netdevAdd: { type: 'stream', id: ids.netdev, server: false, addr: { type: 'unix', path: nic.socketPath } },
-    deviceAdd: {
-      driver: 'virtio-net-pci', id: ids.device, netdev: ids.netdev, mac: nic.mac, bus: 'pci.0', addr: slotHex(nic.slot), romfile: '',
-    },
-  };
+  return { netdevAdd: { type: 'stream', id: ids.netdev, server: false, addr: { type: 'unix', path: nic.socketPath } }, deviceAdd: deviceAddArgs(nic.slot, nic.mac) };
 }
 
 /** Hot-plugs the NIC into a running QEMU (netdev_add, then device_add; the netdev is removed again if the device fails). */

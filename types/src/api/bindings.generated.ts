@@ -317,7 +317,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     reset: MethodBinding<ApiObject<'VM'>, [], void>;
     /** Presses the ACPI power button. */
     power_button: MethodBinding<ApiObject<'VM'>, [], void>;
-    /** Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open. */
+    /** Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open. Its NICs are in it: a restore keeps them, unplugged until the VM is attached to a bridge again. */
     snapshot: MethodBinding<ApiObject<'VM'>, [path?: string], ApiObject<'Snapshot'>>;
     /** Replaces this VM's state with a snapshot and resumes it. */
     restore: MethodBinding<ApiObject<'VM'>, [snap: ApiObject<'Snapshot'> | string], ApiObject<'VM'>>;
@@ -571,6 +571,10 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     unisolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
     /** Removes every impairment. */
     reset: MethodBinding<ApiObject<'Bridge'>, [], void>;
+    /** NAT from this bridge to the host's network and DNS (off by default): each VM on it gets one more NIC, on QEMU's user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots. */
+    enable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
+    /** Turns the uplink off: the VMs' uplink NIC is unplugged, their default route and nameserver go. */
+    disable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
   };
 }
 

@@ -97,7 +97,7 @@ const vm: ClassSpec = {
     fn('reset', [], 'nil', 'Hard-resets the VM and waits for its agent.', A),
     fn('power_button', [], 'nil', 'Presses the ACPI power button.', A),
     fn('snapshot', [opt('path', 'string', 'File to write; a fresh temp file when omitted.')], 'Snapshot',
-      'Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open.', A),
+      'Snapshots the running VM into one file; the VM keeps running. Raises if a stream is open. Its NICs are in it: a restore keeps them, unplugged until the VM is attached to a bridge again.', A),
     fn('restore', [p('snap', 'Snapshot|string', 'A Snapshot or its path.')], 'VM', 'Replaces this VM\'s state with a snapshot and resumes it.', A),
     fn('run', [p('cmd', 'string', 'Run through `sh -c`; or the program itself with an argv list or `opts.args`.'), opt('opts', 'RunOpts|string[]', 'Options, or a list of arguments: `{"-l", "/"}` (and `{}`) runs `cmd` directly, without a shell.')], 'RunResult',
       'Runs a command in the guest and waits for it.', A),
@@ -281,6 +281,9 @@ const bridge: ClassSpec = {
     fn('isolate', [p('vm', 'VM', 'VM to cut off.')], 'nil', 'Cuts a VM off from every other member.', A),
     fn('unisolate', [p('vm', 'VM', 'VM to reconnect.')], 'nil', 'Undoes isolate.', A),
     fn('reset', [], 'nil', 'Removes every impairment.', A),
+    fn('enable_uplink', [], 'nil',
+      'NAT from this bridge to the host\'s network and DNS (off by default): each VM on it gets one more NIC, on QEMU\'s user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots.', A),
+    fn('disable_uplink', [], 'nil', 'Turns the uplink off: the VMs\' uplink NIC is unplugged, their default route and nameserver go.', A),
   ],
 };
 

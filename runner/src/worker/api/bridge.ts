@@ -34,5 +34,7 @@ export const bridgeBinding: Lua.BridgeBinding = {
     isolate: async (b, [vm]) => (await b.net()).isolate(b.id, idOf(vm)),
     unisolate: async (b, [vm]) => (await b.net()).unisolate(b.id, idOf(vm)),
     reset: async (b) => (await b.net()).reset(b.id),
+    enable_uplink: async (b) => (await b.net()).setUplink(b.id, true),
+    disable_uplink: async (b) => (await b.net()).setUplink(b.id, false),
   },
 };

@@ -64,9 +64,6 @@ export const vmBinding: Lua.VMBinding = {
     reset: async (vm, _args, call) => vm.session.reset(call.signal),
     power_button: async (vm) => vm.session.powerButton(),
     snapshot: async (vm, [p], call) => {
-      if (vm.lab.network?.hasNics(vm.session.netId)) {
-        throw new Error(`${vm.session.label} is on a bridge: snapshot its lab (provium:snapshot()) to keep its network; a single-VM snapshot of a networked VM is not available yet`);
-      }
       const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
       await vm.session.snapshot(out);
       return new SnapshotHandle(out);

@@ -315,7 +315,13 @@ export class Lab {
     const bridgeNames = state.bridges.map((b) => b.id);
     const present = vmNames.filter((n) => this.vms.has(n)).length + bridgeNames.filter((n) => this.bridges.has(n)).length;
     if (present === vmNames.length + bridgeNames.length) {
-      for (const b of state.bridges) await net.setImpairments(this.bridges.get(b.id)!.id, renameState({ ...state, bridges: [b] }, '', this.prefix).bridges[0].impairments);
+      // The snapshot's VMs are restored next, with the devices their snapshots name: the uplink is theirs to match.
+      const restored = vmNames.map((n) => this.vms.get(n)!.session.netId);
+      for (const b of state.bridges) {
+        const id = this.bridges.get(b.id)!.id;
+        await net.setImpairments(id, renameState({ ...state, bridges: [b] }, '', this.prefix).bridges[0].impairments);
+        await net.setUplink(id, b.uplink === true, { except: restored });
+      }
       return;
     }
     if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');

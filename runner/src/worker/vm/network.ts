@@ -7,10 +7,19 @@
  * file: their names, prefixed by the sub-lab they belong to (`pair/a`).
  */
 import { MessageChannel } from 'node:worker_threads';
-import type { GuestAgentLike, LabNetwork, NetworkState } from '@provium/net';
+import type { GuestAgentLike, LabNetwork, NetworkState, NicRecord } from '@provium/net';
 import type { QemuProcess } from '@provium/qemu';
 import type { HostServices } from '@provium/types';
 import type { FileServices } from '../binding/registry.js';
+
+/** A VM as the network knows it: its id in the file and its host name. */
+export interface NetVm {
+  netId: string;
+  name: string;
+}
+
+/** How long a guest may take to let go of its unplugged uplink NIC, before --timeout-scale. */
+const UNPLUG_TIMEOUT_MS = 10_000;
 
 export class FileNetwork {
   private net: Promise<LabNetwork> | undefined;
@@ -27,7 +36,7 @@ export class FileNetwork {
       const { LabNetwork, RemoteBackend } = await import('@provium/net');
       const { port1, port2 } = new MessageChannel();
       await this.host.netConnect(port2);
-      const net = new LabNetwork(new RemoteBackend(port1));
+      const net = new LabNetwork(new RemoteBackend(port1), { unplugTimeoutMs: UNPLUG_TIMEOUT_MS * this.services.timeoutScale });
       this.services.onFileEnd(() => net.close());
       this.ready = net;
       return net;
@@ -40,10 +49,29 @@ export class FileNetwork {
     return this.ready !== undefined;
   }
 
-  /** The `-netdev`/`-device` arguments of a VM's NICs (none when it is on no bridge). */
+  /** The `-netdev`/`-device` arguments of a VM's NICs for its boot (none when it is on no bridge). */
   launchArgs(vm: string): string[] {
-    if (!this.ready || !this.ready.nics(vm).length) return [];
-    return this.ready.launchArgs(vm);
+    return this.ready?.launchArgs(vm) ?? [];
+  }
+
+  /**
+   * The arguments of a VM's restore from a snapshot whose header lists the
+   * NIC devices `recorded` (undefined: a snapshot from before they were
+   * recorded, which had the VM's bridge NICs of the time and no uplink).
+   * `label` names the VM in the error about a malformed list.
+   */
+  async restoreArgs(vm: NetVm, recorded: unknown, label: string): Promise<string[]> {
+    if (!this.ready && (recorded === undefined || (Array.isArray(recorded) && recorded.length === 0))) return [];
+    const net = await this.get();
+    const { checkNicRecords } = await import('@provium/net');
+    const devices = recorded === undefined ? net.nics(vm.netId).map((n) => ({ slot: n.slot, mac: n.mac })) : checkNicRecords(recorded, label);
+    net.addVm(vm.netId, { name: vm.name });
+    return net.restoreArgs(vm.netId, devices);
+  }
+
+  /** The VM's NIC devices, for its snapshot. */
+  devices(vm: string): NicRecord[] {
+    return this.ready?.devices(vm) ?? [];
   }
 
   /** Whether the VM has a NIC on that bridge. */
@@ -57,9 +85,11 @@ export class FileNetwork {
   }
 
   /** A VM's QEMU and agent are up: NICs get their configuration (after a boot) or just their runtime (after a restore). */
-  async started(vm: string, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
+  async started(vm: NetVm, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
     if (!this.ready) return;
-    await this.ready.vmStarted(vm, { qmp: qemu.qmp, agent }, { restored });
+    // Known by its host name, not its id (`pair/a`): a VM on no bridge yet may be attached later.
+    this.ready.addVm(vm.netId, { name: vm.name });
+    await this.ready.vmStarted(vm.netId, { qmp: qemu.qmp, agent }, { restored });
   }
 
   stopped(vm: string): void {

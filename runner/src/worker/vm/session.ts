@@ -184,7 +184,7 @@ export class VmSession {
       this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
-      await this.env.net.started(this.netId, qemu, this.guestExec, false);
+      await this.env.net.started(this, qemu, this.guestExec, false);
       if (boot.initial_time !== undefined) await this.agent.setClock(boot.initial_time);
       for (const f of boot.files ?? []) {
         const dir = f.path.replace(/\/[^/]*$/, '');
@@ -287,7 +287,8 @@ export class VmSession {
     this.agent = undefined;
     const { takeSnapshot } = await import('@provium/qemu');
     try {
-      return await takeSnapshot(q, out, { ...this.launched! });
+      // The NIC devices: a restore launches the same ones in the same slots.
+      return await takeSnapshot(q, out, { ...this.launched!, nics: this.env.net.devices(this.netId) });
     } finally {
       if (q.exit === undefined) {
         if (paused) await q.resume();
@@ -306,7 +307,7 @@ export class VmSession {
    */
   async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, lease?: LeaseShare): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
-    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number };
+    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown };
     if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
     const profile = await this.env.host.prepareProfile(vm.profile);
     if (profile.identity !== vm.identity) {
@@ -331,7 +332,8 @@ export class VmSession {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
-      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs: this.env.net.launchArgs(this.netId) };
+      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, this.label);
+      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs };
       const key = spareKey(template, opts, mode);
       const spare = key ? await takeSpare(key) : undefined;
       const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));
@@ -347,7 +349,7 @@ export class VmSession {
         this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
       await this.agent.setClock(Date.now() / 1000);
-      await this.env.net.started(this.netId, qemu, this.guestExec, true);
+      await this.env.net.started(this, qemu, this.guestExec, true);
       this.state = 'booted';
       if (key) startSpare(key, this.spareMaker(template, opts, mode));
     } catch (e) {
