@@ -77,7 +77,7 @@ test("a bridged VM's snapshot: restored into a new VM it keeps its NIC, unplugge
   lan:attach({a, b})
   local x = provium:lab("side"):vm("x", "default") -- on no bridge, in a file that has one
   provium:boot()
-  t:assert_eq(x.state, "booted")
+  t:assert_eq(x:state(), "booted")
   t:assert(reach(a, "b.lan") and reach(b, "a.lan"))
   local snap = a:snapshot("a.snap")
   local c = provium:vm("c", "default"):restore(snap)
