@@ -38,6 +38,8 @@ export interface ImageOptions {
   onProgress?: (message: string) => void;
   /** Agent binary to put in the image instead of the one packages/agent builds. */
   agentBinary?: string;
+  /** Build a built-in image again even when the cache has it, replacing it (`provium prepare --rebuild`). */
+  rebuild?: boolean;
 }
 
 export interface DefaultImageInputs {
@@ -106,7 +108,7 @@ export async function prepareDefaultImage(options: ImageOptions = {}): Promise<D
     onProgress(`building the default guest image (kernel ${inputs.kernel.name} ${inputs.kernel.version})`);
     const deb = await fetchKernelPackage(inputs.kernel, join(imagesDir, 'downloads'), onProgress);
     await buildDefaultImage(inputs, key, deb, temp);
-  });
+  }, { replace: options.rebuild });
   const manifest = await readManifest<DefaultImageManifest>(dir, 'default');
   return { dir, kernel: join(dir, manifest.outputs.kernel.file), initrd: join(dir, manifest.outputs.initrd.file), cmdline: manifest.cmdline, manifest, built };
 }
