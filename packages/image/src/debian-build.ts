@@ -17,7 +17,7 @@ import { KERNEL_META_PACKAGE, fetchKernelPackage, kernelRelease } from './kernel
 import { loadExeca } from './load-execa.js';
 import { type DebianImageManifest, type ModuleRecord, octal, writeManifest } from './manifest.js';
 import { type DebianBuildSupport, runMmdebstrap } from './mmdebstrap.js';
-import { ROOT_FS_LABEL, convertToQcow2, installedPackages, makeExt4, treeBytes } from './root-disk.js';
+import { ROOT_FS_LABEL, convertToQcow2, installedPackages, makeExt4, treeBytes } from './debian-disk.js';
 
 export interface DebianBuild {
   inputs: DebianImageInputs;

@@ -17,7 +17,7 @@ import { sha256 } from './hash.js';
 import { type KernelPackage, resolveKernelPackageCached } from './kernel-package.js';
 import { type DebianImageManifest, readManifest } from './manifest.js';
 import { debianBuildSupport } from './mmdebstrap.js';
-import { ROOT_FS_BYTES } from './root-disk.js';
+import { ROOT_FS_BYTES } from './debian-disk.js';
 import { abortOnSignals } from './signal-abort.js';
 
 export const DEBIAN_RELEASE = 'bookworm';
