@@ -28,6 +28,10 @@ APT_PACKAGES=(
   elpa-eglot             # Emacs LSP client (eglot)
   elpa-lsp-mode          # Emacs LSP client (lsp-mode), tested with the docs' set-up
   iproute2               # host-side bridges and taps
+  mmdebstrap             # builds the debian guest's root tree from Debian's mirror
+  e2fsprogs              # mke2fs -d: the debian guest's ext4 root without loop mounts
+  uidmap                 # newuidmap/newgidmap: mmdebstrap --mode=unshare when not root
+  fakeroot               # turns the rootless (unshare) tree tarball into ext4 with root owners
 )
 # ------------------------------- end of list -------------------------------
 

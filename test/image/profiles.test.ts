@@ -53,9 +53,9 @@ describe('profiles of provium.toml', () => {
 
   it('reports unknown profiles and missing files with the file at fault', async () => {
     await expect(resolveProfile('nope', config({ tiny: { kernel: 'k', initrd: 'i' } }), { cacheDir })).rejects.toThrow(
-      `unknown profile "nope" in ${file}; known profiles: "default", "tiny". Define it as [profiles.nope] in provium.toml`,
+      `unknown profile "nope" in ${file}; known profiles: "default", "debian", "tiny". Define it as [profiles.nope] in provium.toml`,
     );
-    await expect(resolveProfile('nope', undefined, { cacheDir })).rejects.toThrow('unknown profile "nope" (no provium.toml was loaded); known profiles: "default"');
+    await expect(resolveProfile('nope', undefined, { cacheDir })).rejects.toThrow('unknown profile "nope" (no provium.toml was loaded); known profiles: "default", "debian". Define it as [profiles.nope] in provium.toml');
     await expect(resolveProfile('tiny', config({ tiny: { kernel: 'boot/missing', initrd: 'boot/initrd.cpio' } }), { cacheDir })).rejects.toThrow(
       `${file}: [profiles.tiny]: kernel ${join(project, 'boot/missing')} does not exist or is not a file`,
     );

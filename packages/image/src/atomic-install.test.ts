@@ -51,4 +51,13 @@ describe('installDirOnce', () => {
     // The crashed builder's dir is gone; a live process's dir is kept.
     expect(readdirSync(parent)).toEqual([`.tmp-${process.ppid}-alive`]);
   });
+
+  it('replaces an existing entry when asked, leaving no temp dirs', async () => {
+    await installDirOnce(parent, 'entry', async (temp) => writeFileSync(join(temp, 'content'), 'old'));
+    const result = await installDirOnce(parent, 'entry', async (temp) => writeFileSync(join(temp, 'content'), 'new'), { replace: true });
+    expect(result.built).toBe(true);
+    expect(readdirSync(result.dir)).toEqual(['content']);
+    expect(readFileSync(join(result.dir, 'content'), 'utf8')).toBe('new');
+    expect(readdirSync(parent)).toEqual(['entry']);
+  });
 });

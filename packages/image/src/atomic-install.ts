@@ -55,17 +55,28 @@ export async function makeTempDir(parent: string): Promise<string> {
   return mkdtemp(join(parent, `${TEMP_PREFIX}${process.pid}-`));
 }
 
+export interface InstallOptions {
+  /**
+   * Build even when the entry exists, and swap the new one in: the old entry
+   * moves into a temp directory first (removed afterwards), so readers see
+   * the old or the new entry, or briefly none.
+   */
+  replace?: boolean;
+}
+
 /**
  * Returns `parent/name`, first running `build(tempDir)` and renaming the temp
- * directory into place when the entry does not exist yet.
+ * directory into place when the entry does not exist yet (or `replace`).
  */
-export async function installDirOnce(parent: string, name: string, build: (tempDir: string) => Promise<void>): Promise<InstallResult> {
+export async function installDirOnce(parent: string, name: string, build: (tempDir: string) => Promise<void>, options: InstallOptions = {}): Promise<InstallResult> {
   const dir = join(parent, name);
-  if (await exists(dir)) return { dir, built: false };
+  if (!options.replace && (await exists(dir))) return { dir, built: false };
   await sweepStaleTemps(parent);
   const temp = await makeTempDir(parent);
+  let previous: string | undefined;
   try {
     await build(temp);
+    if (options.replace) previous = await moveAside(parent, dir);
     try {
       await rename(temp, dir);
       return { dir, built: true };
@@ -77,5 +88,20 @@ export async function installDirOnce(parent: string, name: string, build: (tempD
     }
   } finally {
     await rm(temp, { recursive: true, force: true });
+    if (previous) await rm(previous, { recursive: true, force: true });
   }
+}
+
+/** Moves `dir` (if there) into a new temp directory of `parent` and returns that directory. */
+async function moveAside(parent: string, dir: string): Promise<string> {
+  const holder = await makeTempDir(parent);
+  try {
+    await rename(dir, join(holder, 'previous'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await rm(holder, { recursive: true, force: true });
+      throw error;
+    }
+  }
+  return holder;
 }

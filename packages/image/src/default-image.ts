@@ -12,10 +12,11 @@ import { installDirOnce } from './atomic-install.js';
 import { builderFingerprint } from './builder-fingerprint.js';
 import { imageCacheDir } from './cache-dir.js';
 import { type CpioEntry, cpioNewc } from './cpio.js';
-import { GUEST_DIR, type GuestFile, type HostBinary, busyboxApplets, debianPackageVersion, readAgent, readBusybox, readGuestTree } from './guest-inputs.js';
+import { GUEST_DIR, type GuestFile, type HostBinary, debianPackageVersion, readAgent, readBusybox, readGuestTree } from './guest-inputs.js';
 import { sha256 } from './hash.js';
 import { bootableKernel } from './kernel-image.js';
-import { GUEST_MODULES, moduleLoadOrder } from './kernel-modules.js';
+import { busyboxEntries, moduleEntries, readModules } from './initramfs-parts.js';
+import { GUEST_MODULES } from './kernel-modules.js';
 import { KERNEL_META_PACKAGE, type KernelPackage, fetchKernelPackage, kernelRelease, resolveKernelPackageCached } from './kernel-package.js';
 import { type DefaultImageManifest, octal, readManifest, writeManifest } from './manifest.js';
 import { loadExeca } from './load-execa.js';
@@ -37,6 +38,8 @@ export interface ImageOptions {
   onProgress?: (message: string) => void;
   /** Agent binary to put in the image instead of the one packages/agent builds. */
   agentBinary?: string;
+  /** Build a built-in image again even when the cache has it, replacing it (`provium prepare --rebuild`). */
+  rebuild?: boolean;
 }
 
 export interface DefaultImageInputs {
@@ -105,7 +108,7 @@ export async function prepareDefaultImage(options: ImageOptions = {}): Promise<D
     onProgress(`building the default guest image (kernel ${inputs.kernel.name} ${inputs.kernel.version})`);
     const deb = await fetchKernelPackage(inputs.kernel, join(imagesDir, 'downloads'), onProgress);
     await buildDefaultImage(inputs, key, deb, temp);
-  });
+  }, { replace: options.rebuild });
   const manifest = await readManifest<DefaultImageManifest>(dir, 'default');
   return { dir, kernel: join(dir, manifest.outputs.kernel.file), initrd: join(dir, manifest.outputs.initrd.file), cmdline: manifest.cmdline, manifest, built };
 }
@@ -117,26 +120,18 @@ async function buildDefaultImage(inputs: DefaultImageInputs, key: string, deb: s
   const execa = await loadExeca();
   await execa('dpkg-deb', ['-x', deb, unpacked]);
   try {
-    const modulesDir = join(unpacked, 'lib/modules', release);
-    const modules = await moduleLoadOrder(modulesDir, release, inputs.modules);
-    const moduleFiles = await Promise.all(modules.map(async (m) => ({ ...m, data: await readFile(join(modulesDir, m.file)) })));
-
+    const moduleFiles = await readModules(join(unpacked, 'lib/modules', release), release, inputs.modules);
     const entries: CpioEntry[] = [
       ...['dev', 'proc', 'sys', 'run', 'mnt', 'var/log'].map((path): CpioEntry => ({ type: 'dir', path })),
       { type: 'dir', path: 'tmp', mode: 0o1777 },
       { type: 'dir', path: 'root', mode: 0o700 },
       // /init writes to the console before devtmpfs is mounted.
       { type: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
-      { type: 'file', path: 'bin/busybox', mode: 0o755, data: inputs.busybox.data },
+      ...(await busyboxEntries(inputs.busybox, new Set(inputs.guestFiles.map((f) => f.path)))),
+      ...inputs.guestFiles.map((file): CpioEntry => ({ type: 'file', path: file.path, mode: file.mode, data: file.data })),
+      ...moduleEntries(release, moduleFiles),
+      { type: 'file', path: 'sbin/provium-agent', mode: 0o755, data: inputs.agent.data },
     ];
-    const shipped = new Set(inputs.guestFiles.map((f) => f.path));
-    for (const applet of await busyboxApplets(inputs.busybox)) {
-      if (!shipped.has(applet) && applet !== 'bin/busybox') entries.push({ type: 'symlink', path: applet, target: '/bin/busybox' });
-    }
-    for (const file of inputs.guestFiles) entries.push({ type: 'file', path: file.path, mode: file.mode, data: file.data });
-    for (const m of moduleFiles) entries.push({ type: 'file', path: `lib/modules/${release}/${m.file}`, mode: 0o644, data: m.data });
-    entries.push({ type: 'file', path: `lib/modules/${release}/provium.load`, mode: 0o644, data: Buffer.from(modules.map((m) => `${m.file}\n`).join('')) });
-    entries.push({ type: 'file', path: 'sbin/provium-agent', mode: 0o755, data: inputs.agent.data });
 
     const initrd = await promisify(gzip)(cpioNewc(entries), { level: 9 });
     await writeFile(join(out, 'initrd.img'), initrd);

@@ -1,4 +1,4 @@
-export { BUILTIN_PROFILE, PROFILE_KEYS, ProfileConfigError, parseProfiles } from './profiles/config.js';
+export { BUILTIN_PROFILE, BUILTIN_PROFILES, PROFILE_KEYS, ProfileConfigError, parseProfiles } from './profiles/config.js';
 export type { ProfileSpec, ProjectConfigSource } from './profiles/config.js';
 export { USER_PROFILE_CMDLINE, resolveProfile } from './profiles/resolve.js';
 export type { ResolvedProfile } from './profiles/resolve.js';
@@ -12,6 +12,21 @@ export {
   prepareDefaultImage,
 } from './default-image.js';
 export type { DefaultImage, DefaultImageInputs, ImageOptions } from './default-image.js';
+export {
+  DEBIAN_CMDLINE,
+  DEBIAN_CPUS,
+  DEBIAN_INITRAMFS_MODULES,
+  DEBIAN_MEMORY,
+  DEBIAN_PACKAGES,
+  DEBIAN_RELEASE,
+  collectDebianImageInputs,
+  debianImageDirName,
+  debianImageKey,
+  prepareDebianImage,
+} from './debian-image.js';
+export type { DebianImage, DebianImageInputs } from './debian-image.js';
+export { debianBuildSupport } from './mmdebstrap.js';
+export type { DebianBuildSupport, MmdebstrapMode } from './mmdebstrap.js';
 export { INJECT_RDINIT, injectAgent, redirectInit } from './inject-agent.js';
 export type { InjectedInitrd } from './inject-agent.js';
 export { KERNEL_CMDLINE_MAX, bootCmdline } from './boot-cmdline.js';
@@ -20,6 +35,6 @@ export { doctor } from './doctor.js';
 export type { DoctorCheck } from './doctor.js';
 export { imageCacheDir, proviumCacheRoot } from './cache-dir.js';
 export { GUEST_MODULES } from './kernel-modules.js';
-export type { DefaultImageManifest, ImageManifest, InjectedInitrdManifest } from './manifest.js';
+export type { DebianImageManifest, DefaultImageManifest, ImageManifest, InjectedInitrdManifest } from './manifest.js';
 export { cpioNewc } from './cpio.js';
 export type { CpioEntry } from './cpio.js';

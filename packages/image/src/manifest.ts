@@ -20,6 +20,27 @@ export interface BuiltFile {
   size: number;
 }
 
+/** The Debian kernel package an image boots. */
+export interface KernelInput {
+  metaPackage: string;
+  package: string;
+  version: string;
+  /** `uname -r` in the guest. */
+  release: string;
+  deb: string;
+  debSha256: string;
+  /** The package's /boot/vmlinuz-<release>. */
+  vmlinuzSha256: string;
+  /** "pvh-elf": outputs.kernel is the vmlinux inside vmlinuz, booted directly; "bzImage": vmlinuz itself. */
+  bootFormat: KernelBootFormat;
+  bootFormatReason?: string;
+}
+
+export type GuestFileRecord = { path: string; mode: string; sha256: string };
+/** Kernel modules of an initramfs, loaded in this order by its /init. */
+export type ModuleRecord = { name: string; file: string; depends: string[]; sha256: string };
+export type BusyboxInput = HashedInput & { package: 'busybox-static'; version?: string };
+
 export interface DefaultImageManifest {
   kind: 'default';
   /** Content key: sha256 over every input below; the directory is named after it. */
@@ -28,28 +49,46 @@ export interface DefaultImageManifest {
   builder: string;
   builtAt: string;
   cmdline: string;
-  kernel: {
-    metaPackage: string;
-    package: string;
-    version: string;
-    /** `uname -r` in the guest. */
-    release: string;
-    deb: string;
-    debSha256: string;
-    /** The package's /boot/vmlinuz-<release>. */
-    vmlinuzSha256: string;
-    /** "pvh-elf": outputs.kernel is the vmlinux inside vmlinuz, booted directly; "bzImage": vmlinuz itself. */
-    bootFormat: KernelBootFormat;
-    bootFormatReason?: string;
-  };
-  busybox: HashedInput & { package: 'busybox-static'; version?: string };
+  kernel: KernelInput;
+  busybox: BusyboxInput;
   agent: HashedInput;
   /** Files of packages/image/guest/rootfs, with their guest paths; `init` is the init script. */
-  guestFiles: { path: string; mode: string; sha256: string }[];
-  /** Loaded in this order by /init. */
-  modules: { name: string; file: string; depends: string[]; sha256: string }[];
+  guestFiles: GuestFileRecord[];
+  modules: ModuleRecord[];
   initrdCompression: 'gzip';
   outputs: { kernel: BuiltFile; initrd: BuiltFile };
+}
+
+export interface DebianImageManifest {
+  kind: 'debian';
+  /** Content key over the inputs (not over the mirror's package versions: see `packages`). */
+  key: string;
+  builder: string;
+  builtAt: string;
+  cmdline: string;
+  debian: {
+    release: string;
+    variant: 'apt';
+    /** mmdebstrap --include. */
+    include: string[];
+    mmdebstrap: { version: string; mode: 'root' | 'unshare' };
+  };
+  kernel: KernelInput;
+  busybox: BusyboxInput;
+  agent: HashedInput;
+  /** Files of packages/image/guest/debian (rootfs/… go into the tree, initramfs/init is the initramfs' /init). */
+  guestFiles: GuestFileRecord[];
+  /** In the initramfs: what mounting /dev/vda (ext4 on virtio-blk) and the agent's port need. */
+  modules: ModuleRecord[];
+  /** Every package installed in the tree, with the version the mirror had at build time. */
+  packages: { name: string; version: string; arch: string }[];
+  /** The root tree: apparent bytes (du -sb) before it became the file system. */
+  tree: { bytes: number };
+  rootFs: { type: 'ext4'; label: string; bytes: number; device: '/dev/vda' };
+  /** Seconds each build step took. */
+  buildSeconds: Record<string, number>;
+  initrdCompression: 'gzip';
+  outputs: { kernel: BuiltFile; initrd: BuiltFile; disk: BuiltFile & { format: 'qcow2' } };
 }
 
 export interface InjectedInitrdManifest {
@@ -63,11 +102,11 @@ export interface InjectedInitrdManifest {
   targetInit: string;
   busybox: HashedInput;
   agent: HashedInput;
-  guestFiles: { path: string; mode: string; sha256: string }[];
+  guestFiles: GuestFileRecord[];
   outputs: { initrd: BuiltFile };
 }
 
-export type ImageManifest = DefaultImageManifest | InjectedInitrdManifest;
+export type ImageManifest = DefaultImageManifest | DebianImageManifest | InjectedInitrdManifest;
 
 export async function writeManifest(dir: string, manifest: ImageManifest): Promise<void> {
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,16 +1,17 @@
 /** `provium prepare` and `provium doctor`: the guest images and the host they run on. */
-import { ProfileConfigError, doctor, resolveProfile } from '@provium/image';
+import { BUILTIN_PROFILES, ProfileConfigError, doctor, resolveProfile } from '@provium/image';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 
 export const profileSource = (config: ResolvedConfig) => (config.file ? { file: config.file, toml: config.toml } : undefined);
 
-export async function prepareCommand(profile: string, o: { config?: string }, out: NodeJS.WritableStream): Promise<number> {
+export async function prepareCommand(profile: string, o: { config?: string; rebuild?: boolean }, out: NodeJS.WritableStream): Promise<number> {
   const config = loadConfig(process.cwd(), o.config);
+  if (o.rebuild && !BUILTIN_PROFILES.includes(profile)) throw new UsageError(`--rebuild applies to the built-in profiles (${BUILTIN_PROFILES.join(', ')}); "${profile}" is not one`);
   const progress = (m: string) => out.write(`${m}\n`);
   try {
-    const p = await resolveProfile(profile, profileSource(config), { cacheDir: config.cacheDir, onProgress: progress });
-    out.write(`profile ${p.name}: kernel ${p.kernel}\n  initrd ${p.initrd}\n  cmdline ${p.cmdline}\n  identity ${p.identity}\n`);
+    const p = await resolveProfile(profile, profileSource(config), { cacheDir: config.cacheDir, onProgress: progress, rebuild: o.rebuild });
+    out.write(`profile ${p.name}: kernel ${p.kernel}\n  initrd ${p.initrd}\n${p.disk ? `  disk ${p.disk.path} (${p.disk.format})\n` : ''}  cmdline ${p.cmdline}\n  identity ${p.identity}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ProfileConfigError) throw new UsageError(e.message);

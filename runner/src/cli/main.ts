@@ -62,9 +62,10 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   program
     .command('prepare')
-    .description('build the guest image of a profile now (default: the built-in "default" guest)')
-    .argument('[profile]', 'profile name from provium.toml', 'default')
+    .description('build the guest image of a profile now (default: the built-in "default" guest; "debian" is the other built-in one)')
+    .argument('[profile]', 'profile name: default, debian or one from provium.toml', 'default')
     .option('--config <file>', 'provium.toml to use')
+    .option('--rebuild', 'build a built-in image again even when it is cached (e.g. for newer Debian packages)')
     .action(async (profile: string, opts) => exit(await (await commands.images()).prepareCommand(profile, opts, process.stdout)));
 
   program

@@ -51,7 +51,8 @@ describe('parseProfiles', () => {
     expect(error({ p: { kernel: 'k', initrd: 'i', inject_agent: 'yes' } })).toMatch(/inject_agent must be true or false, got the string "yes"/);
     expect(error({ p: { kernel: 'k', initrd: 'i', cmdline: 'a', cmdline_file: 'b' } })).toMatch(/set either cmdline or cmdline_file, not both/);
     expect(error({ p: { kernel: 'k', initrd: 'i', build: 'make' } })).toMatch(/build must mention \{out\}/);
-    expect(error({ default: { kernel: 'k', initrd: 'i' } })).toMatch(/\[profiles.default\]: "default" is the built-in profile and cannot be redefined/);
+    expect(error({ default: { kernel: 'k', initrd: 'i' } })).toMatch(/\[profiles.default\]: "default" is a built-in profile and cannot be redefined/);
+    expect(error({ debian: { kernel: 'k', initrd: 'i' } })).toMatch(/\[profiles.debian\]: "debian" is a built-in profile and cannot be redefined/);
     expect(error({ 'bad name': { kernel: 'k', initrd: 'i' } })).toMatch(/\[profiles.bad name\]: invalid profile name/);
     expect(error({ p: 'kernel=k' })).toBe(`${FILE}: [profiles.p]: must be a table, got the string "kernel=k"`);
     expect(error(['p'])).toBe(`${FILE}: "profiles" must be a table of [profiles.NAME] sections, got an array`);

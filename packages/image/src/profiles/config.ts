@@ -37,6 +37,8 @@ export interface ProfileSpec {
 
 export const PROFILE_KEYS = ['kernel', 'initrd', 'cmdline', 'cmdline_file', 'memory', 'cpus', 'inject_agent', 'build', 'disk'] as const;
 export const BUILTIN_PROFILE = 'default';
+/** Profiles Provium builds itself: `default` (busybox in an initramfs) and `debian` (Debian 12 with systemd on a disk). */
+export const BUILTIN_PROFILES: readonly string[] = [BUILTIN_PROFILE, 'debian'];
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export class ProfileConfigError extends Error {
@@ -67,7 +69,7 @@ export function parseProfiles(source: ProjectConfigSource): Map<string, ProfileS
 
 function parseProfile(file: string, name: string, value: unknown): ProfileSpec {
   const at = `${file}: [profiles.${name}]`;
-  if (name === BUILTIN_PROFILE) throw new ProfileConfigError(`${at}: "${BUILTIN_PROFILE}" is the built-in profile and cannot be redefined; choose another name`);
+  if (BUILTIN_PROFILES.includes(name)) throw new ProfileConfigError(`${at}: "${name}" is a built-in profile and cannot be redefined; choose another name`);
   if (!NAME_RE.test(name)) throw new ProfileConfigError(`${at}: invalid profile name; use letters, digits, "-" and "_", starting with a letter or digit`);
   if (!isTable(value)) throw new ProfileConfigError(`${at}: must be a table, got ${describe(value)}`);
   for (const key of Object.keys(value)) {

@@ -6,20 +6,21 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { PreparedProfile } from '@provium/types';
+import { DEBIAN_CPUS, DEBIAN_MEMORY, prepareDebianImage } from '../debian-image.js';
 import { DEFAULT_CPUS, DEFAULT_MEMORY, type ImageOptions, prepareDefaultImage } from '../default-image.js';
 import { sha256, sha256File } from '../hash.js';
 import { injectAgent } from '../inject-agent.js';
 import type { ImageManifest } from '../manifest.js';
 import { runProfileBuild } from './build-command.js';
 import { rootDisk } from './root-disk.js';
-import { BUILTIN_PROFILE, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
+import { BUILTIN_PROFILE, BUILTIN_PROFILES, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
 
 /** Default kernel command line of a user profile without `cmdline`/`cmdline_file`. */
 export const USER_PROFILE_CMDLINE = 'console=ttyS0 panic=-1';
 
 /** What a VM boots (PreparedProfile, shared with the runner's workers) plus where it came from. */
 export interface ResolvedProfile extends PreparedProfile {
-  /** Built images (default, inject_agent) carry their manifest. */
+  /** Built images (default, debian, inject_agent) carry their manifest. */
   manifest?: ImageManifest;
   /** "built-in" or the provium.toml defining it. */
   source: string;
@@ -30,12 +31,29 @@ function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskS
 }
 
 /**
- * Resolves `name`: `"default"` (the built-in image, built on first use) or a
- * `[profiles.NAME]` of `config`. Runs the profile's `build` command (once per
- * process) and adds the agent (`inject_agent`) as needed. The result is plain
- * data: resolve once per run and pass it on.
+ * Resolves `name`: a built-in image (`"default"`, `"debian"`: built on first
+ * use) or a `[profiles.NAME]` of `config`. Runs the profile's `build` command
+ * (once per process) and adds the agent (`inject_agent`) as needed. The
+ * result is plain data: resolve once per run and pass it on.
  */
 export async function resolveProfile(name: string, config?: ProjectConfigSource, options: ImageOptions = {}): Promise<ResolvedProfile> {
+  if (name === 'debian') {
+    const image = await prepareDebianImage(options);
+    const { outputs } = image.manifest;
+    return {
+      name,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      // The guest's /init mounts it as /dev/vda (the first virtio-blk disk).
+      disk: { path: image.disk, format: 'qcow2', sha256: outputs.disk.sha256 },
+      cmdline: image.cmdline,
+      memory: DEBIAN_MEMORY,
+      cpus: DEBIAN_CPUS,
+      identity: identityOf(outputs.kernel.sha256, outputs.initrd.sha256, image.cmdline, outputs.disk.sha256),
+      manifest: image.manifest,
+      source: 'built-in',
+    };
+  }
   if (name === BUILTIN_PROFILE) {
     const image = await prepareDefaultImage(options);
     const { outputs } = image.manifest;
@@ -54,7 +72,7 @@ export async function resolveProfile(name: string, config?: ProjectConfigSource,
   const profiles = config ? parseProfiles(config) : new Map<string, ProfileSpec>();
   const spec = profiles.get(name);
   if (!spec) {
-    const known = [BUILTIN_PROFILE, ...profiles.keys()].map((n) => `"${n}"`).join(', ');
+    const known = [...BUILTIN_PROFILES, ...profiles.keys()].map((n) => `"${n}"`).join(', ');
     const where = config ? `in ${config.file}` : '(no provium.toml was loaded)';
     throw new Error(`unknown profile "${name}" ${where}; known profiles: ${known}. Define it as [profiles.${name}] in provium.toml`);
   }
