@@ -129,7 +129,7 @@ describe('workspace knowledge', () => {
     const text = 'local vm = provium:vm("a", "fsat")\n';
     const [d] = only((await diagnose(text)).diags, 'unknown-profile');
     expect(d.range).toEqual(rangeOf(text, '"fsat"'));
-    expect(d.message).toBe('unknown profile "fsat": did you mean "fast"?; the profiles are "default", "fast": add [profiles.fsat] to provium.toml or use one of them');
+    expect(d.message).toBe('unknown profile "fsat": did you mean "fast"?; the profiles are "default", "debian", "fast": add [profiles.fsat] to provium.toml or use one of them');
   });
 
   test('unknown fixture', async () => {

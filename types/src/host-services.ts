@@ -9,6 +9,9 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Resources } from './resources.js';
 
 /** A profile ready to boot: everything a VM needs from it. */
+/** Profiles every project has without defining them: the busybox guest and the Debian guest (see docs/guest-image.md). */
+export const BUILTIN_PROFILES = ['default', 'debian'] as const;
+
 export interface PreparedProfile {
   name: string;
   /** Absolute paths. */

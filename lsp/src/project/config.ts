@@ -5,12 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { rootProblem } from '@provium/types';
+import { BUILTIN_PROFILES, rootProblem } from '@provium/types';
 import { parse, TomlError } from 'smol-toml';
 
 export const CONFIG_FILE = 'provium.toml';
 export const DEFAULT_ROOTS = ['tests'];
-export const BUILTIN_PROFILE = 'default';
 
 export interface ConfigProblem {
   message: string;
@@ -37,7 +36,7 @@ function isTable(v: unknown): v is Record<string, unknown> {
 export function loadConfig(dir: string): ProjectConfig {
   const file = join(dir, CONFIG_FILE);
   const base = (roots: string[], profiles: string[], problems: ConfigProblem[], withFile: boolean): ProjectConfig => ({
-    dir, file: withFile ? file : undefined, roots, rootDirs: roots.map((r) => resolve(dir, r)), profiles: [BUILTIN_PROFILE, ...profiles.filter((p) => p !== BUILTIN_PROFILE)], problems,
+    dir, file: withFile ? file : undefined, roots, rootDirs: roots.map((r) => resolve(dir, r)), profiles: [...BUILTIN_PROFILES, ...profiles.filter((p) => !(BUILTIN_PROFILES as readonly string[]).includes(p))], problems,
   });
   if (!existsSync(file)) return base(DEFAULT_ROOTS, [], [], false);
   let doc: Record<string, unknown>;

@@ -4,7 +4,7 @@
  * file's directory. Every error names the file, the profile and the key.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { SIZE_HELP, parseSizeText } from '@provium/types';
+import { BUILTIN_PROFILES as TYPES_BUILTIN_PROFILES, SIZE_HELP, parseSizeText } from '@provium/types';
 
 /** provium.toml as the runner parsed it. */
 export interface ProjectConfigSource {
@@ -38,7 +38,7 @@ export interface ProfileSpec {
 export const PROFILE_KEYS = ['kernel', 'initrd', 'cmdline', 'cmdline_file', 'memory', 'cpus', 'inject_agent', 'build', 'disk'] as const;
 export const BUILTIN_PROFILE = 'default';
 /** Profiles Provium builds itself: `default` (busybox in an initramfs) and `debian` (Debian 12 with systemd on a disk). */
-export const BUILTIN_PROFILES: readonly string[] = [BUILTIN_PROFILE, 'debian'];
+export const BUILTIN_PROFILES: readonly string[] = TYPES_BUILTIN_PROFILES;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export class ProfileConfigError extends Error {
