@@ -3,7 +3,7 @@
 //   2. the apt fixture (apt-get install curl through an uplink) : its cache entry vs its RAM + root disk (goal <= 10%);
 //   3. a fixture derived from it (one file written) : its entry vs its parent's (goal <= 10%);
 //   4. guest dd throughput (O_DIRECT, 64 MiB) through a qcow2 overlay vs the same raw image opened by QEMU
-//      directly, two disks of one VM (goal >= 0.9x).
+//      directly, two disks of one VM (goal >= 0.9x); and a mediated disk (Provium's NBD server) vs raw.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,10 +51,10 @@ execFileSync('truncate', ['-s', '256M', copy]);
 execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', copy, overlay]);
 const DD = (dev) => `dd if=/dev/zero of=${dev} bs=1M count=64 oflag=direct 2>&1 | tail -1`;
 write('tests/dd.test.lua', [
-  `local vm = provium:vm("dd", "debian"):boot({ disks = { { id = "raw", path = ${JSON.stringify(base)} }, { id = "overlay", path = ${JSON.stringify(overlay)} } } })`,
+  `local vm = provium:vm("dd", "debian"):boot({ disks = { { id = "raw", path = ${JSON.stringify(base)} }, { id = "overlay", path = ${JSON.stringify(overlay)} }, { id = "mediated", scratch = "256M", mediated = true } } })`,
   'test("dd", function(t)',
   `  for i = 1, ${RUNS} do`,
-  '    for _, d in ipairs({ { "raw", "/dev/vdb" }, { "overlay", "/dev/vdc" } }) do',
+  '    for _, d in ipairs({ { "raw", "/dev/vdb" }, { "overlay", "/dev/vdc" }, { "mediated", "/dev/vdd" } }) do',
   '      local t0 = os.clock()',
   `      vm:run(${JSON.stringify(DD('%s'))}:format(d[2])):assert_ok()`,
   `      local f = io.open(${JSON.stringify(times)}, "a"); f:write(d[1], " ", os.clock() - t0, "\\n"); f:close()`,
@@ -112,4 +112,6 @@ console.log(`derived fixture entry: ${(derived / 1e6).toFixed(1)} MB = ${((100 *
 const raw = median(dd.raw);
 const over = median(dd.overlay);
 console.log(`guest dd of 64 MiB: raw image ${(64 / raw).toFixed(1)} MiB/s, qcow2 overlay ${(64 / over).toFixed(1)} MiB/s; overlay/raw ${(raw / over).toFixed(2)}x (goal >= 0.9x: ${ok(raw / over >= 0.9)})`);
+const med = median(dd.mediated);
+console.log(`  mediated disk ${(64 / med).toFixed(1)} MiB/s; mediated/raw ${(raw / med).toFixed(2)}x`);
 rmSync(dir, { recursive: true, force: true });
