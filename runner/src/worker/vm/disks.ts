@@ -11,23 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MediatedDisk } from '@provium/disk';
 import type { DiskAttachment, DiskFormat } from '@provium/qemu';
+import type { Lua } from '@provium/types';
 
 export const SECTOR = 512;
 
 /** A disk as the author describes it (`vm:boot{disks=}`, `vm:attach_disk{}`): exactly one source. */
-export interface DiskSpec {
-  id?: string;
-  scratch?: number;
-  path?: string;
-  template?: string;
-  readonly?: boolean;
-  /** Served by Provium's NBD server (raw images only): guest-visible faults and power cuts. */
-  mediated?: boolean;
-  /** The original's `attach_disk` spelling of `scratch`. */
-  size?: number;
-  /** The original's `attach_disk` spelling of `path`. */
-  image?: string;
-}
+export type DiskSpec = Lua.DiskSpec;
 
 export type DiskOrigin = 'root' | 'scratch' | 'template' | 'path' | 'snapshot';
 

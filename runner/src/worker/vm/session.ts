@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
-import type { HostServices, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
+import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
 import { VmDisks } from './disk-set.js';
 import type { DiskSpec } from './disks.js';
@@ -20,18 +20,9 @@ import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
-export interface VmOpts {
-  memory?: number;
-  cpus?: number;
-}
-
-export interface BootOpts {
-  kernel_cmdline?: string;
-  files?: { path: string; content: Uint8Array; mode?: number }[];
-  rng_seed?: number;
-  initial_time?: number;
-  disks?: DiskSpec[];
-}
+/** As the schema has them (one source of truth: types/). */
+export type VmOpts = Lua.VmOpts;
+export type BootOpts = Lua.BootOpts;
 
 export interface SessionEnv {
   host: HostServices;
