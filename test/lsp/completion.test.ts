@@ -95,7 +95,7 @@ describe('names inside strings and tables', () => {
   });
 
   test('profile names in vm(name, "', async () => {
-    expect((await labelsAt('local vm = provium:vm("a", "|")\n')).sort()).toEqual(['default', 'fast']);
+    expect((await labelsAt('local vm = provium:vm("a", "|")\n')).sort()).toEqual(['debian', 'default', 'fast']);
   });
 
   test('module names in require("', async () => {
