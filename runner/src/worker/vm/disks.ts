@@ -10,10 +10,10 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MediatedDisk } from '@provium/disk';
-import type { DiskAttachment, DiskFormat } from '@provium/qemu';
+import type { DiskAttachment } from '@provium/qemu';
 import type { Lua } from '@provium/types';
 
-export const SECTOR = 512;
+const SECTOR = 512;
 
 /** A disk as the author describes it (`vm:boot{disks=}`, `vm:attach_disk{}`): exactly one source. */
 export type DiskSpec = Lua.DiskSpec;
@@ -140,4 +140,3 @@ export function makeDiskDir(vm: string): { dir: string; dispose: () => void } {
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export type { DiskFormat };
