@@ -108,7 +108,14 @@ test("members answer by name on each bridge; nothing leaves the lab", function(t
 end)
 
 test("one-way and two-way partitions, then partition_all / restore_all", function(t)
+  t:assert_eq({ lan:name(), lan:members(), lan:is_partitioned("a", b) }, { "lan", { "a", "b" }, false })
+  lan:partition("a", "b") -- VMs by name, as the original takes them
+  t:assert_eq({ lan:is_partitioned(a, "b"), lan:is_partitioned(b, a) }, { true, true })
+  lan:unpartition(a, b)
+  t:assert_eq(lan:is_partitioned(a, b), false)
+  t:assert_contains(tostring(t:assert_raises(function() lan:partition("a", "nobody") end)), 'no VM named "nobody"')
   lan:partition({ from = a, to = b })
+  t:assert_eq(lan:is_partitioned(a, b), false) -- one way only
   t:assert(not reach(a, "b.lan"), "a -> b cut")
   -- b's echo requests reach a, a's replies to b are cut
   t:assert(not reach(b, "a.lan"), "b gets no reply")
@@ -125,15 +132,22 @@ test("the previous test's impairments are gone (reset_between_tests); latency sh
   lan:add_latency(100)
   local rtt = tonumber(a:run("ping -c 1 -W 3 b.lan"):assert_ok().stdout:match("time=([%d%.]+)"))
   t:assert(rtt >= 200, "RTT " .. tostring(rtt) .. " ms with 100 ms each way")
+  t:assert_eq(lan:latency_ms(), 100)
   lan:reset()
-  lan:drop_rate(1.0)
+  t:assert_eq({ lan:latency_ms(), lan:drop_rate_pct() }, { 0, 0 })
+  lan:drop_rate(100) -- percent, as the original
+  t:assert_eq(lan:drop_rate_pct(), 100)
   t:assert(not reach(a, "b.lan"), "every frame dropped")
+  t:assert_contains(tostring(t:assert_raises(function() lan:drop_rate(-1) end)), "percentage")
 end)
 
 test("isolate, detach, counters", function(t)
-  lan:isolate(b)
+  lan:isolate("b")
+  t:assert_eq(lan:is_isolated(b), true)
   t:assert(not reach(a, "b.lan"))
   lan:unisolate(b)
+  t:assert_eq(lan:is_isolated("b"), false)
+  t:assert_eq({ lan:nic("a"):vm_name(), lan:nic(a):bridge() }, { "a", "lan" })
   t:assert(reach(a, "b.lan"))
   local before = a:nic("lan"):counters()
   a:run("ping -c 3 -i 0.2 b.lan"):assert_ok()

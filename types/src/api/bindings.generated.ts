@@ -170,29 +170,29 @@ export interface BridgeOpts {
 
 /** One direction of a partition. */
 export interface PartitionSpec {
-  /** Sender. */
-  from: ApiObject<'VM'>;
+  /** Sender (handle or name). */
+  from: ApiObject<'VM'> | string;
   /** Receiver. */
-  to: ApiObject<'VM'>;
+  to: ApiObject<'VM'> | string;
 }
 
 /** Directional latency. */
 export interface LatencySpec {
-  /** Sender. */
-  from?: ApiObject<'VM'>;
+  /** Sender (handle or name). */
+  from?: ApiObject<'VM'> | string;
   /** Receiver. */
-  to?: ApiObject<'VM'>;
+  to?: ApiObject<'VM'> | string;
   /** Milliseconds. */
   ms: number;
 }
 
 /** Directional drop rate. */
 export interface DropSpec {
-  /** Sender. */
-  from?: ApiObject<'VM'>;
+  /** Sender (handle or name). */
+  from?: ApiObject<'VM'> | string;
   /** Receiver. */
-  to?: ApiObject<'VM'>;
-  /** Probability 0..1. */
+  to?: ApiObject<'VM'> | string;
+  /** Percent 0..100. */
   p: number;
 }
 
@@ -544,31 +544,41 @@ export interface ClockBinding extends ClassHooks<ApiObject<'Clock'>> {
 
 /** Bridge: A virtual L2 segment between VMs, with impairments applied outside the guests. */
 export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
-  fields: {
-    /** The bridge name. */
-    name: FieldBinding<ApiObject<'Bridge'>, string | Uint8Array>;
-  };
   methods: {
-    /** Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`. */
-    attach: MethodBinding<ApiObject<'Bridge'>, [vms: ApiObject<'VM'> | ApiObject<'VM'>[]], void>;
+    /** The bridge name. */
+    name: MethodBinding<ApiObject<'Bridge'>, [], string | Uint8Array>;
+    /** Gives each VM a NIC on this bridge; VMs reach each other as `<vm>.<bridge>`. A list is checked whole before anything is attached. */
+    attach: MethodBinding<ApiObject<'Bridge'>, [vms: ApiObject<'VM'> | string | (ApiObject<'VM'> | string)[]], void>;
     /** Disconnects a VM from the bridge. */
-    detach: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    detach: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], void>;
     /** Drops traffic between two VMs. */
-    partition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | PartitionSpec, b?: ApiObject<'VM'>], void>;
+    partition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string | PartitionSpec, b?: ApiObject<'VM'> | string], void>;
     /** Undoes a partition. */
-    unpartition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | PartitionSpec, b?: ApiObject<'VM'>], void>;
+    unpartition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string | PartitionSpec, b?: ApiObject<'VM'> | string], void>;
     /** Partitions every pair. */
     partition_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** Removes every partition. */
     restore_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** Adds latency to frames. */
     add_latency: MethodBinding<ApiObject<'Bridge'>, [ms: number | LatencySpec], void>;
-    /** Drops frames at random. */
-    drop_rate: MethodBinding<ApiObject<'Bridge'>, [p: number | DropSpec], void>;
+    /** Drops frames at random (the original's percent). */
+    drop_rate: MethodBinding<ApiObject<'Bridge'>, [pct: number | DropSpec], void>;
     /** Cuts a VM off from every other member. */
-    isolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    isolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], void>;
     /** Undoes isolate. */
-    unisolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'>], void>;
+    unisolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], void>;
+    /** True when traffic between the two is cut both ways (a partition of the pair, or partition_all); ignores one-way rules and isolation. */
+    is_partitioned: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string, b: ApiObject<'VM'> | string], boolean>;
+    /** True while the VM is isolated on this bridge. */
+    is_isolated: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], boolean>;
+    /** Names of the VMs attached to the bridge, sorted. */
+    members: MethodBinding<ApiObject<'Bridge'>, [], (string | Uint8Array)[]>;
+    /** The whole-bridge latency in milliseconds (0: none). */
+    latency_ms: MethodBinding<ApiObject<'Bridge'>, [], number>;
+    /** The whole-bridge drop rate in percent (0: none). */
+    drop_rate_pct: MethodBinding<ApiObject<'Bridge'>, [], number>;
+    /** The VM's NIC on this bridge. */
+    nic: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], ApiObject<'NIC'>>;
     /** Removes every impairment. */
     reset: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** NAT from this bridge to the host's network and DNS (off by default): each VM on it gets one more NIC, on QEMU's user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots. */
@@ -583,6 +593,10 @@ export interface NICBinding extends ClassHooks<ApiObject<'NIC'>> {
   methods: {
     /** Traffic counted by the bridge for this NIC. */
     counters: MethodBinding<ApiObject<'NIC'>, [], NicCounters>;
+    /** The VM's name. */
+    vm_name: MethodBinding<ApiObject<'NIC'>, [], string | Uint8Array>;
+    /** The bridge's name (not a handle). */
+    bridge: MethodBinding<ApiObject<'NIC'>, [], string | Uint8Array>;
   };
 }
 

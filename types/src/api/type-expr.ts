@@ -18,8 +18,8 @@ function splitTop(s: string, sep: string): string[] {
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c === '<') depth++;
-    else if (c === '>') depth--;
+    if (c === '<' || c === '(') depth++;
+    else if (c === '>' || c === ')') depth--;
     else if (c === sep && depth === 0) {
       parts.push(s.slice(start, i));
       start = i + 1;
@@ -35,6 +35,7 @@ export function parseType(text: string, schema: ApiSchema): TypeExpr {
   if (alts.length > 1) return { kind: 'union', of: alts.map((a) => parseType(a, schema)) };
   const t = alts[0];
   if (t.endsWith('[]')) return { kind: 'list', of: parseType(t.slice(0, -2), schema) };
+  if (t.startsWith('(') && t.endsWith(')')) return parseType(t.slice(1, -1), schema); // (A|B)[]
   const map = /^table<(.*)>$/.exec(t);
   if (map) {
     const [k, v] = splitTop(map[1], ',');
@@ -55,7 +56,7 @@ export function formatType(t: TypeExpr): string {
     case 'record':
       return t.name;
     case 'list':
-      return `${formatType(t.of)}[]`;
+      return t.of.kind === 'union' ? `(${formatType(t.of)})[]` : `${formatType(t.of)}[]`;
     case 'map':
       return `table<${formatType(t.key)}, ${formatType(t.value)}>`;
     case 'union':

@@ -7,6 +7,8 @@ export const nicBinding: Lua.NICBinding = {
   receiver: 'nic',
   tostring: (n) => `NIC(${n.vm.session.name} on ${n.bridge.name})`,
   methods: {
+    vm_name: (n) => n.vm.session.name,
+    bridge: (n) => n.bridge.name,
     counters: async (n) => {
       const c = await (await n.bridge.net()).counters(n.bridge.id, n.vm.session.netId);
       return { rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, rx_packets: c.rx_packets, tx_packets: c.tx_packets };
