@@ -56,7 +56,7 @@ write('tests/dd.test.lua', [
   `  for i = 1, ${RUNS} do`,
   '    for _, d in ipairs({ { "raw", "/dev/vdb" }, { "overlay", "/dev/vdc" }, { "mediated", "/dev/vdd" } }) do',
   '      local t0 = os.clock()',
-  `      vm:run(${JSON.stringify(DD('%s'))}:format(d[2])):assert_ok()`,
+  `      vm:run(string.format(${JSON.stringify(DD('%s'))}, d[2])):assert_ok()`,
   `      local f = io.open(${JSON.stringify(times)}, "a"); f:write(d[1], " ", os.clock() - t0, "\\n"); f:close()`,
   '    end',
   '  end',
