@@ -41,8 +41,8 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
-  // A fixture cycle or an unknown fixture: exit 2 before anything runs.
-  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found);
+  // A fixture cycle or an unknown fixture: a warning now, an error in the tests that use it.
+  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found, (m) => process.stderr.write(`provium: warning: ${m}\n`));
 
   const reporters: Reporter[] = [];
   if (o.json) reporters.push(new JsonReporter(process.stdout));
