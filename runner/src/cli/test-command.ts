@@ -96,7 +96,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       },
       pool,
       emit,
-      { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit), beforeSummary: async () => fixtures?.close() },
+      { signal: interrupt.signal, hostFor: (file, fileEmit, queue) => host.forFile(file, fileEmit, undefined, queue), beforeSummary: async () => fixtures?.close() },
     );
     for (const r of reporters) await r.close?.();
     if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);
