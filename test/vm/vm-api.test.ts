@@ -18,7 +18,8 @@ let stderr: string;
 
 const OPS = `
 local vm = provium:vm("a", "default", { memory = "192M" })
-vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000 })
+vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000,
+  kernel_cmdline = "quiet provium.test=replaced", kernel_cmdline_append = "provium.extra=1" })
 
 local function err(fn) return tostring(select(2, pcall(fn))) end
 
@@ -152,6 +153,8 @@ end)
 
 test("the original's shapes", function(t)
   t:assert_eq({ vm:name(), vm:profile(), vm:state() }, { "a", "default", "booted" })
+  -- kernel_cmdline replaces the profile's line ("console=ttyS0 panic=-1 quiet"); Provium's own words come last
+  t:assert_eq(vm:read_file("/proc/cmdline"), "quiet provium.test=replaced provium.extra=1 console=ttyS0 panic=-1 provium.hostname=a\\n")
   t:assert(("abc"):find("b")) -- any second value, as Lua's assert
   t:assert_eq(vm:run("/bin/echo", { "x y", "z" }).stdout, "x y z\\n")
   t:assert_eq(vm:run("true", {}).status, "exited") -- {}: the program itself, no shell
