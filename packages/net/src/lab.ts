@@ -183,8 +183,10 @@ export class LabNetwork extends LabBase {
     const unpark = parked.find((p) => !macs.has(p.mac));
     for (const p of parked) if (p !== unpark) p.scrub = true;
     const slot = unpark?.slot ?? freeSlot(vm, mine);
+    // Nor the MAC of one of the VM's own parked devices (a NIC left by a bridge of this name that is gone).
+    const taken = new Set([...macs, ...vm.parked.filter((p) => p !== unpark).map((p) => p.mac)]);
     let mac = unpark?.mac ?? macFor(vm.name, b.name);
-    for (let attempt = 1; macs.has(mac); attempt++) mac = macFor(vm.name, b.name, attempt);
+    for (let attempt = 1; taken.has(mac); attempt++) mac = macFor(vm.name, b.name, attempt);
     const socketPath = await b.sw.addPort(vm.id, mac);
     const nic: Nic = { bridge: b.id, vm: vm.id, mac, slot, ip: (b.net + host) >>> 0, attached: true, plugged: unpark !== undefined, configured: false, socketPath, unpark };
     this.nicsByKey.set(key(b.id, vm.id), nic);
@@ -214,6 +216,41 @@ export class LabNetwork extends LabBase {
       await this.pushPolicy(b);
       await this.syncGuests(others);
       await this.syncUplinkOf(vm, `detaching it from bridge "${b.name}"`);
+    });
+  }
+
+  /**
+   * Tears a bridge down (the test that made it ended): its uplink goes, its
+   * switch closes, and the NIC of each VM that still runs stays in its slot
+   * parked (link down, its address removed in the guest, never taken again
+   * by a new bridge), so the VM's devices still match its snapshots. A VM
+   * not running loses the NIC. Its members forget their names on it.
+   */
+  removeBridge(id: string): Promise<void> {
+    return this.serial(async () => {
+      const b = this.bridgesById.get(id);
+      if (!b) return;
+      const nics = this.nicsOf({ bridge: id });
+      if (b.uplink) {
+        b.uplink = false;
+        for (const n of nics) await this.syncUplinkOf(n.vm, `removing bridge "${b.name}"`);
+      }
+      for (const n of nics) {
+        this.nicsByKey.delete(key(id, n.vm));
+        const v = this.vm(n.vm);
+        if (!n.plugged || !v.runtime) continue;
+        v.parked.push({ slot: n.slot, mac: n.mac, scrub: true });
+        await setNicLink(v.runtime.qmp, n.slot, false).catch(() => {}); // a VM that is going away
+      }
+      this.bridgesById.delete(id);
+      await b.sw.close();
+      // Paused guests cannot answer: they catch up at their next change (the scrub stays pending).
+      const running: string[] = [];
+      for (const n of nics) {
+        const rt = this.vm(n.vm).runtime;
+        if (rt && (await vmRunning(rt.qmp).catch(() => false))) running.push(n.vm);
+      }
+      await this.syncGuests(running);
     });
   }
 

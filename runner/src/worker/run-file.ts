@@ -54,6 +54,9 @@ class RunFileServices implements FileServices {
   get testName(): string | undefined {
     return this.rt.scope.testName;
   }
+  get testFailed(): boolean {
+    return this.rt.scope.failed;
+  }
   get fileFailed(): boolean {
     return this.rt.fileFailed;
   }
@@ -65,8 +68,8 @@ class RunFileServices implements FileServices {
 
   vmEvent = (event: VmEvent): void => this.events.send({ kind: 'vm_events', events: [event] });
   log = (text: string): void => this.rt.write(text);
-  onScopeEnd = (fn: () => void | Promise<void>): void => this.rt.scope.onEnd(fn);
-  onFileEnd = (fn: () => void | Promise<void>): void => this.rt.fileScope.onEnd(fn);
+  onScopeEnd: FileServices['onScopeEnd'] = (fn, kind) => this.rt.scope.onEnd(fn, kind);
+  onFileEnd: FileServices['onFileEnd'] = (fn, kind) => this.rt.fileScope.onEnd(fn, kind);
   queued = async <T>(work: Promise<T>): Promise<T> => {
     this.rt.beginQueue();
     try {

@@ -20,6 +20,7 @@ export interface ExposedApi {
 const noServices = (): FileServices => ({
   task: { file: '', displayPath: '', roots: [], selection: { tags: [], noTags: [], includeSlow: false }, fileTimeoutMs: 1000, timeoutScale: 1, workerIndex: 0, keepOnFailure: false },
   testName: undefined,
+  testFailed: false,
   timeoutScale: 1,
   host: undefined,
   vmEvent: () => {},

@@ -1,7 +1,7 @@
 /** `provium` and every lab: the binding of the schema's Lab class. */
 import path from 'node:path';
 import type { Lua } from '@provium/types';
-import { Lab, testScoped } from '../vm/lab.js';
+import { Lab } from '../vm/lab.js';
 import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
 import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { requireHostOf, snapshotPathArg } from './scope.js';
@@ -59,16 +59,8 @@ export const labBinding: Lua.LabBinding = {
       if (opts.memory !== undefined && opts.memory_bytes !== undefined) throw new Error('give memory or memory_bytes, not both');
       return lab.claim({ memory: opts.memory ?? opts.memory_bytes, cpus: opts.cpus });
     },
-    vm_fixture: async (lab, [name], call) => {
-      const vm = await lab.vmFixture(name, call.signal);
-      testScoped(lab, vm.session.name, call.services);
-      return vm;
-    },
-    lab_fixture: async (lab, [name], call) => {
-      const sub = await lab.labFixture(name, call.signal);
-      testScoped(lab, [...lab.labs].find(([, l]) => l === sub)![0], call.services);
-      return sub;
-    },
+    vm_fixture: async (lab, [name], call) => lab.vmFixture(name, call.signal),
+    lab_fixture: async (lab, [name], call) => lab.labFixture(name, call.signal),
     depends_on_file: () => undefined,
   },
 };

@@ -13,7 +13,7 @@ export const scaledMs = (seconds: number, call: CallContext) => seconds * 1000 *
 
 /** A stream opened by a test is closed when that test ends (the file, in top-level code). */
 export function opened(s: Stream, call: CallContext, session: VmSession): Stream {
-  call.services.onScopeEnd(() => s.close());
+  call.services.onScopeEnd(() => s.close(), 'stream');
   const where = call.where ? `${call.where.file}:${call.where.line}` : 'an unknown line';
   session.openStreams.set(s, `${s.label} (opened at ${where})`);
   s.onClose = () => session.openStreams.delete(s);

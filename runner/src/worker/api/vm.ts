@@ -81,11 +81,12 @@ export const vmBinding: Lua.VMBinding = {
       const r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
       return new RunResult(commandText(cmd, o), r);
     },
-    run_async: async (vm, [cmd, arg2]) => {
+    run_async: async (vm, [cmd, arg2], call) => {
       const o = runOpts(arg2);
       if (o.timeout !== undefined || o.timeout_ms !== undefined) throw new Error('run_async takes no timeout: pass it to process:wait(timeout)');
       const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd }));
       const handle = new ProcessHandle(vm.session, commandText(cmd, o), proc);
+      call.services.onScopeEnd(() => handle.close(), 'process');
       if (o.stdin !== undefined) {
         await proc.write(o.stdin);
         await proc.closeStdin();
@@ -119,9 +120,7 @@ export const vmBinding: Lua.VMBinding = {
       const { agentMode, perm } = openMode(mode);
       const f = new FileHandle(vm, p, await vm.session.guard(vm.session.agentFor().open(p, agentMode, perm === undefined ? {} : { perm })));
       vm.session.openFiles.add(f);
-      call.services.onFileEnd(async () => {
-        if (!f.closed && vm.session.state === 'booted') await f.file.close().catch(() => {});
-      });
+      call.services.onScopeEnd(() => f.close(), 'file');
       return f;
     },
     console: (vm) => new ConsoleHandle(vm),

@@ -13,6 +13,7 @@
  */
 import type { FileTask, HostServices, Lua, VmEvent } from '@provium/types';
 import type { LuaState } from '../lua/api.js';
+import type { ResourceKind } from '../runtime/runtime.js';
 import type { SourceLocation } from '../lua/debug-info.js';
 
 /** Per-file services for implementations. */
@@ -20,14 +21,16 @@ export interface FileServices {
   readonly task: FileTask;
   /** The running test's name; undefined in top-level code. */
   readonly testName: string | undefined;
+  /** In the cleanups of a test: whether it failed. */
+  readonly testFailed: boolean;
   /** --timeout-scale: multiply every timeout an implementation applies. */
   readonly timeoutScale: number;
   /** Adds text to the current test's log (the file's log outside tests). */
   log(text: string): void;
-  /** Runs `fn` when the current test ends (the file, in top-level code); latest first. */
-  onScopeEnd(fn: () => void | Promise<void>): void;
+  /** Runs `fn` when the current test ends (the file, in top-level code), in the order of what it closes (runtime.ts, ResourceKind). */
+  onScopeEnd(fn: () => void | Promise<void>, kind?: ResourceKind): void;
   /** Runs `fn` when the file ends. */
-  onFileEnd(fn: () => void | Promise<void>): void;
+  onFileEnd(fn: () => void | Promise<void>, kind?: ResourceKind): void;
   /** Awaits `work`, a wait for resources (the pool, a claim): its time is not charged to the file's or the test's timeout. */
   queued<T>(work: Promise<T>): Promise<T>;
   /** Sets what runs after the top-level code and before each selected test (one of each per file). */

@@ -88,11 +88,15 @@ export async function runTest(state: LuaFileState, run: FileRun, test: Registere
 
   t.finished = true;
   run.current = undefined;
+  // A failed test's artifacts are kept before its scope ends: the VMs it created still run.
+  scope.failed = failure !== undefined;
+  let artifacts = failure !== undefined ? await collectArtifacts(rt.artifactCollectors, test.name, scope.log) : undefined;
   const cleanupErrors = await scope.end();
   rt.leaveTest();
   lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, coRef);
   if (failure === undefined && skipped === undefined && cleanupErrors.length > 0) {
     failure = { message: `cleanup after the test failed: ${cleanupErrors.join('; ')}` };
+    artifacts = await collectArtifacts(rt.artifactCollectors, test.name, scope.log);
   }
   const duration_ms = Math.round((performance.now() - start) * 1000) / 1000;
   if (skipped !== undefined) {
@@ -100,7 +104,6 @@ export async function runTest(state: LuaFileState, run: FileRun, test: Registere
     emit({ event: 'test_skipped', timestamp: stamp(), ...base, reason: skipped });
   } else if (failure !== undefined) {
     counts.failed++;
-    const artifacts = await collectArtifacts(rt.artifactCollectors, test.name, scope.log);
     emit({ event: 'test_failed', timestamp: stamp(), ...base, duration_ms, error: failure, log: scope.log, ...(artifacts ? { artifacts } : {}) });
   } else {
     counts.passed++;

@@ -25,13 +25,24 @@ export interface PendingHostCall {
   L: LuaState;
 }
 
+/**
+ * What a cleanup closes. A scope closes its resources in reverse dependency
+ * order (streams before the processes they read, ..., VMs last), each kind in
+ * creation order; cleanups of no kind (host processes, temp files) run after
+ * them, latest first.
+ */
+export type ResourceKind = 'stream' | 'process' | 'file' | 'worker' | 'bridge' | 'vm';
+const CLOSE_ORDER: readonly (ResourceKind | undefined)[] = ['stream', 'process', 'file', 'worker', 'bridge', 'vm', undefined];
+
 /** The file, or one test: where `print` goes, what is closed when it ends. */
 export class Scope {
   readonly log: string[] = [];
   private partial = '';
   /** Made on first use: most scopes never start cancellable host work. */
   private controller: AbortController | undefined;
-  private readonly cleanups: (() => void | Promise<void>)[] = [];
+  /** Set before the cleanups run: the test failed (its VMs are kept with --keep-on-failure). */
+  failed = false;
+  private readonly cleanups: { fn: () => void | Promise<void>; kind: ResourceKind | undefined }[] = [];
 
   constructor(
     /** The test's name; undefined for the file scope. */
@@ -57,11 +68,11 @@ export class Scope {
     this.controller?.abort();
   }
 
-  onEnd(fn: () => void | Promise<void>): void {
-    this.cleanups.push(fn);
+  onEnd(fn: () => void | Promise<void>, kind?: ResourceKind): void {
+    this.cleanups.push({ fn, kind });
   }
 
-  /** Flushes the partial line, aborts pending host work and runs the cleanups (latest first). */
+  /** Flushes the partial line, aborts pending host work and runs the cleanups (in CLOSE_ORDER). */
   async end(): Promise<string[]> {
     if (this.partial !== '') {
       this.log.push(this.partial);
@@ -69,7 +80,12 @@ export class Scope {
     }
     this.abortWork();
     const errors: string[] = [];
-    for (const fn of this.cleanups.splice(0).reverse()) {
+    const all = this.cleanups.splice(0);
+    const ordered = CLOSE_ORDER.flatMap((kind) => {
+      const of = all.filter((c) => c.kind === kind).map((c) => c.fn);
+      return kind === undefined ? of.reverse() : of;
+    });
+    for (const fn of ordered) {
       try {
         await fn();
       } catch (e) {

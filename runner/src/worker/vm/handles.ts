@@ -47,7 +47,7 @@ export class NicHandle {
   ) {}
 }
 
-/** An open guest file; closed at the end of the file if the test did not close it. */
+/** An open guest file; closed at the end of the test that opened it (of the file, when top-level code did) if not before. */
 export class FileHandle {
   closed = false;
   constructor(
@@ -60,6 +60,14 @@ export class FileHandle {
     if (this.closed) throw new Error(`${this.vm.session.label}: file ${this.path} is closed`);
     this.vm.session.agentFor();
     return this.file;
+  }
+
+  /** Closes it at the end of its scope: never raises (the VM may be gone). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.vm.session.openFiles.delete(this);
+    if (this.vm.session.state === 'booted') await this.file.close().catch(() => {});
   }
 }
 

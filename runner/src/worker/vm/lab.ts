@@ -39,23 +39,9 @@ function preloadDriver(): void {
 /** Lab fixture copies resumed by this worker: numbers their network ids. */
 let labCopies = 0;
 
-/**
- * A fixture resumed inside a test lives as long as the test: its VMs are
- * killed and leave the lab when the test ends, so every test can resume the
- * same fixture afresh. In top-level code it lives as long as the file.
- */
-export function testScoped(lab: Lab, member: string, services: FileServices): void {
-  if (services.testName === undefined) return;
-  services.onScopeEnd(async () => {
-    const vm = lab.vms.get(member);
-    const sub = lab.labs.get(member);
-    lab.vms.delete(member);
-    lab.labs.delete(member);
-    await Promise.all([...(vm ? [vm] : []), ...(sub ? sub.allVms() : [])].map((v) => v.session.kill('test ended')));
-  });
-}
-
 export class Lab {
+  /** The file's root lab (`provium`): every lab of the file is in its tree. */
+  readonly root: Lab;
   readonly vms = new Map<string, VmHandle>();
   /** Sub-labs by name (`lab:lab(name)`, a lab fixture's lab). */
   readonly labs = new Map<string, Lab>();
@@ -75,6 +61,7 @@ export class Lab {
     /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab. */
     readonly prefix = '',
   ) {
+    this.root = parent ? parent.root : this;
     this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath, (work) => services.queued(work));
     this.network = parent ? parent.network : this.host && new FileNetwork(this.host, services);
     this.mediator = parent ? parent.mediator : this.host && new FileDisks(this.host, services);
@@ -119,6 +106,37 @@ export class Lab {
     if (taken) throw new Error(`${what} "${name}": the lab already has ${taken} named "${name}"; pick another name`);
   }
 
+  /**
+   * A member made while a test runs belongs to the test (§16; fixtures too,
+   * D30): when the test ends it is closed and leaves every lab of the file,
+   * so its name is free again. The scope closes bridges before VMs.
+   */
+  private inTestScope(member: VmHandle | BridgeHandle | Lab): void {
+    const s = this.services;
+    if (s.testName === undefined) return;
+    const leave = () => new Set([this, ...this.root.allLabs()]).forEach((l) => l.forget(member));
+    if (member instanceof VmHandle) {
+      s.onScopeEnd(async () => {
+        leave();
+        await (s.task.keepOnFailure && s.testFailed ? member.session.keep() : member.session.kill('test ended'));
+      }, 'vm');
+    } else if (member instanceof BridgeHandle) {
+      s.onScopeEnd(async () => {
+        leave();
+        if (this.network?.hasNetwork()) await (await this.network.get()).removeBridge(member.id);
+      }, 'bridge');
+    } else {
+      s.onScopeEnd(leave, 'vm');
+    }
+  }
+
+  /** Drops `member` from this lab's maps, wherever it is (a name freed at the end of its test). */
+  private forget(member: VmHandle | BridgeHandle | Lab): void {
+    for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) {
+      for (const [k, v] of map) if (v === member) map.delete(k);
+    }
+  }
+
   /** `lab:lab(name?)`: a new, empty sub-lab. */
   subLab(name: string | undefined): Lab {
     let label = name ?? 'lab';
@@ -126,6 +144,7 @@ export class Lab {
     else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `lab${n}`;
     const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
     this.labs.set(label, sub);
+    this.inTestScope(sub);
     return sub;
   }
 
@@ -138,6 +157,7 @@ export class Lab {
     await net.addBridge(id, { name });
     const b = new BridgeHandle(this, name, id);
     this.bridges.set(name, b);
+    this.inTestScope(b);
     return b;
   }
 
@@ -168,9 +188,7 @@ export class Lab {
       for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) if (map.delete(member)) return;
       return;
     }
-    for (const map of [this.vms, this.bridges, this.labs] as Map<string, unknown>[]) {
-      for (const [k, v] of map) if (v === member) map.delete(k);
-    }
+    this.forget(member);
   }
 
   /** The lab's name: a sub-lab's as it was created (a fixture's copy: the fixture's last path part); the root's is its file. */
@@ -223,6 +241,7 @@ export class Lab {
     }, `${this.prefix}${name}`);
     const vm = new VmHandle(session, this);
     this.vms.set(name, vm);
+    this.inTestScope(vm);
     return vm;
   }
 
@@ -327,7 +346,11 @@ export class Lab {
     if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
     for (const name of vmNames) this.checkFree(name, 'VM');
     await net.importState(renameState(state, '', this.prefix));
-    for (const b of state.bridges) this.bridges.set(b.id, new BridgeHandle(this, b.name, `${this.prefix}${b.id}`));
+    for (const b of state.bridges) {
+      const handle = new BridgeHandle(this, b.name, `${this.prefix}${b.id}`);
+      this.bridges.set(b.id, handle);
+      this.inTestScope(handle);
+    }
   }
 
   /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */
@@ -355,6 +378,7 @@ export class Lab {
     // Network ids never repeat in a file: a test-scoped copy's switches may outlive its test until the file ends.
     const sub = new Lab(this.services, this, `${this.prefix}${label}.${++labCopies}/`);
     this.labs.set(label, sub);
+    this.inTestScope(sub);
     await sub.restore(entry.path, signal);
     return sub;
   }

@@ -24,6 +24,8 @@ const UNPLUG_TIMEOUT_MS = 10_000;
 export class FileNetwork {
   private net: Promise<LabNetwork> | undefined;
   private ready: LabNetwork | undefined;
+  /** VMs that run: those started before the network exists join it when it is made (a bridge created after their boot). */
+  private readonly running = new Map<string, { vm: NetVm; qemu: QemuProcess; agent: GuestAgentLike }>();
 
   constructor(
     private readonly host: HostServices,
@@ -38,6 +40,10 @@ export class FileNetwork {
       await this.host.netConnect(port2);
       const net = new LabNetwork(new RemoteBackend(port1), { unplugTimeoutMs: UNPLUG_TIMEOUT_MS * this.services.timeoutScale });
       this.services.onFileEnd(() => net.close());
+      for (const { vm, qemu, agent } of this.running.values()) {
+        net.addVm(vm.netId, { name: vm.name });
+        await net.vmStarted(vm.netId, { qmp: qemu.qmp, agent }, { restored: true });
+      }
       this.ready = net;
       return net;
     })();
@@ -86,6 +92,7 @@ export class FileNetwork {
 
   /** A VM's QEMU and agent are up: NICs get their configuration (after a boot) or just their runtime (after a restore). */
   async started(vm: NetVm, qemu: QemuProcess, agent: GuestAgentLike, restored: boolean): Promise<void> {
+    this.running.set(vm.netId, { vm, qemu, agent });
     if (!this.ready) return;
     // Known by its host name, not its id (`pair/a`): a VM on no bridge yet may be attached later.
     this.ready.addVm(vm.netId, { name: vm.name });
@@ -93,6 +100,7 @@ export class FileNetwork {
   }
 
   stopped(vm: string): void {
+    this.running.delete(vm);
     this.ready?.vmStopped(vm);
   }
 }

@@ -109,7 +109,8 @@ export class ProcessHandle {
 
   /** `process:close()`: unless waited for, SIGTERM, up to 2 s to exit, then SIGKILL. Never raises. */
   async close(): Promise<void> {
-    if (this.waited || this.proc.exit) return;
+    // A paused guest cannot answer: its processes stay until the VM resumes or goes.
+    if (this.waited || this.proc.exit || this.vm.state !== 'booted') return;
     try {
       await this.request(() => this.proc.kill('term'));
       const exited = await Promise.race([this.proc.wait().then(() => true), sleep(CLOSE_GRACE_MS, false, { ref: false })]);
