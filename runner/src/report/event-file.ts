@@ -52,7 +52,7 @@ function problem(v: unknown): string | undefined {
   const o = v as Record<string, unknown>;
   if (typeof o.event !== 'string') return 'not an event (no "event" field)';
   const fields = Object.hasOwn(REQUIRED, o.event) ? REQUIRED[o.event as RunEventName] : undefined;
-  if (!fields) return `unknown event "${o.event}" (known: ${Object.keys(REQUIRED).join(', ')}); was it written by another provium version?`;
+  if (!fields) return `unknown event "${o.event}" (known: ${Object.keys(REQUIRED).join(', ')}: written by another provium version?)`;
   if (typeof o.timestamp !== 'string') return `"${o.event}" event without a "timestamp" string`;
   for (const [name, kind] of Object.entries(fields)) {
     if (kindOf(o[name]) !== kind) return `"${o.event}" event: "${name}" should be a ${kind}, got ${o[name] === undefined ? 'nothing' : JSON.stringify(o[name])}`;

@@ -28,8 +28,10 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
   const events: RunEvent[] = [];
   const notes: string[] = [];
   const owner = new Map<string, string>();
-  const starts: { path: string; start: RunStarted }[] = [];
-  let failedShard = false;
+  const starts = streams.flatMap((s) => (s.events[0]?.event === 'run_started' ? [{ path: s.path, start: s.events[0] }] : []));
+  // Before the files: a shard given twice is named as such, not as its first file run twice.
+  const missing = missingShards(starts);
+  let failedShard = missing.length > 0;
   let notRun = 0;
   let files = 0;
   let duration = 0;
@@ -38,7 +40,6 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
   for (const s of streams) {
     const start = s.events[0]?.event === 'run_started' ? s.events[0] : undefined;
     const label = start?.shard ? `shard ${start.shard.index}/${start.shard.count} (${s.path})` : s.path;
-    if (start) starts.push({ path: s.path, start });
     const running = new Map<string, { passed: number; failed: number; skipped: number; since: string }>();
     let done: RunCompleted | undefined;
     let completed = 0;
@@ -92,7 +93,7 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
       }
     }
   }
-  if (checkShards(starts, notes)) failedShard = true;
+  notes.push(...missing);
 
   const totals = noTotals();
   for (const e of events) if (e.event === 'file_completed') addFile(totals, e);
@@ -122,10 +123,10 @@ function cutOff(file: string, seen: { passed: number; failed: number; skipped: n
   };
 }
 
-/** Shards of one partition: the same N, each K once. A missing K is a note (and a failure); true then. */
-function checkShards(starts: { path: string; start: RunStarted }[], notes: string[]): boolean {
+/** Shards of one split: the same N and the same input, each K once. Returns a note for each K missing. */
+function missingShards(starts: { path: string; start: RunStarted }[]): string[] {
   const sharded = starts.filter((s) => s.start.shard);
-  if (sharded.length === 0) return false;
+  if (sharded.length === 0) return [];
   const counts = [...new Set(sharded.map((s) => s.start.shard!.count))];
   if (counts.length > 1) {
     throw new UsageError(`the event files come from different partitions: ${sharded.map((s) => `${s.path} is shard ${s.start.shard!.index}/${s.start.shard!.count}`).join(', ')}; merge the shards of one run`);
@@ -140,7 +141,7 @@ function checkShards(starts: { path: string; start: RunStarted }[], notes: strin
     if (other !== undefined) throw new UsageError(`${other} and ${s.path} are both shard ${k}/${counts[0]}: give each shard's event file once`);
     seen.set(k, s.path);
   }
-  const missing = Array.from({ length: counts[0]! }, (_, i) => i + 1).filter((k) => !seen.has(k));
-  for (const k of missing) notes.push(`shard ${k}/${counts[0]}: no event file given, so its files are missing from this report: counted as a failure`);
-  return missing.length > 0;
+  return Array.from({ length: counts[0]! }, (_, i) => i + 1)
+    .filter((k) => !seen.has(k))
+    .map((k) => `shard ${k}/${counts[0]}: no event file given, so its files are missing from this report: counted as a failure`);
 }
