@@ -17,7 +17,6 @@ import { JsonReporter } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { workerThreads } from './jobs.js';
 import { checkReporterOptions } from './options.js';
-import { shardFiles } from './shard-option.js';
 
 export interface TestOptions {
   jobs?: number;
@@ -50,7 +49,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
   // A fixture cycle or an unknown fixture: exit 2 before anything runs.
   const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found);
-  const shard = shardFiles(found, o, { cwd, baseDir: config.baseDir, graph });
+  const shard = o.shard || o.durations.length > 0 ? (await import('./shard-option.js')).shardFiles(found, o, { cwd, baseDir: config.baseDir, graph }) : undefined;
   if (shard) found.tests = shard.tests;
   if (shard && shard.tests.length === 0) process.stderr.write(`provium: shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)\n`);
   for (const [flag, file] of [['--save-events', o.saveEvents], ['--save-durations', o.saveDurations]] as const) if (file) checkWritableDir(flag, file);
