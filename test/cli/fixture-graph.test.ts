@@ -232,31 +232,48 @@ describe('a broken graph', () => {
     'tests/plain.test.lua': 'test("plain", function(t) t:assert_eq(1, 1) end)\n',
   };
 
-  it('provium test refuses a cycle before running anything, printing the cycle', async () => {
-    const dir = makeProject(CYCLE);
+  it('provium test warns of a cycle before running, fails the test that resumes it there, and runs the rest', async () => {
+    const dir = makeProject({
+      ...CYCLE,
+      'tests/loop.test.lua': 'test("loop", function(t)\n  local v = provium:vm_fixture("fixtures/a")\nend)\n',
+      'tests/guarded.test.lua': 'test("guarded", function(t)\n  t:assert_raises(function() provium:vm_fixture("fixtures/b") end, "cycle")\nend)\n',
+    });
     const r = await provium(dir, 'test', '--json');
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe(''); // not even run_started
-    expect(r.stderr).toContain('provium: fixture dependency cycle: fixtures/a → fixtures/b → fixtures/c → fixtures/a');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('provium: warning: fixture dependency cycle: fixtures/a → fixtures/b → fixtures/c → fixtures/a');
     expect(r.stderr).toContain('tests/fixtures/b.fixture.lua:2: "fixtures/b" resumes "fixtures/c"');
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const failed = events.find((e) => e.event === 'test_failed');
+    expect(failed.test).toBe('loop');
+    expect(failed.error.message).toContain('fixture dependency cycle: fixtures/a → fixtures/b → fixtures/c → fixtures/a');
+    expect(failed.error.location).toMatchObject({ file: 'tests/loop.test.lua', line: 2 });
+    expect(events.filter((e) => e.event === 'test_passed').map((e) => e.test).sort()).toEqual(['guarded', 'plain']);
+    expect(events.at(-1)).toMatchObject({ event: 'run_completed', passed: 2, failed: 1, exit_code: 1 });
   });
 
-  it('provium test refuses a test that names an unknown fixture, with file:line and the name', async () => {
+  it('an unknown fixture is a warning before the run and an error at its use, with file:line, the name and a suggestion', async () => {
     const dir = makeProject({
       'tests/fixtures/base.fixture.lua': 'return provium:vm("b", "default"):boot():snapshot()\n',
       'tests/plain.test.lua': 'test("plain", function(t) end)\n',
       'tests/typo.test.lua': 'test("typo", function(t)\n  local vm = provium:vm_fixture("fixtures/bsae")\nend)\n',
     });
     const r = await provium(dir, 'test', '--json');
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('provium: tests/typo.test.lua:2: unknown fixture "fixtures/bsae" in vm_fixture: no fixtures/bsae.fixture.lua under the roots (did you mean "fixtures/base"?)');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('provium: warning: tests/typo.test.lua:2: unknown fixture "fixtures/bsae" in vm_fixture: no fixtures/bsae.fixture.lua under the roots (did you mean "fixtures/base"?)');
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const failed = events.find((e) => e.event === 'test_failed');
+    expect(failed.test).toBe('typo');
+    expect(failed.error.message).toContain('unknown fixture "fixtures/bsae"');
+    expect(failed.error.message).toContain('did you mean "fixtures/base"?');
+    expect(failed.error.location).toMatchObject({ file: 'tests/typo.test.lua', line: 2 });
+    expect(events.some((e) => e.event === 'test_passed' && e.test === 'plain')).toBe(true);
     // Even without any fixture file.
     const none = makeProject({ 'tests/t.test.lua': 'test("t", function(t)\n  provium:lab_fixture("x")\nend)\n' });
     const r2 = await provium(none, 'test');
-    expect(r2.code).toBe(2);
+    expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('tests/t.test.lua:2: unknown fixture "x" in lab_fixture');
     expect(r2.stderr).toContain('there is no *.fixture.lua under tests');
+    expect(r2.stdout).toContain('there is no *.fixture.lua under the roots');
   });
 
   it('a sound graph does not stop a run', async () => {

@@ -18,7 +18,8 @@ let stderr: string;
 
 const OPS = `
 local vm = provium:vm("a", "default", { memory = "192M" })
-vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000 })
+vm:boot({ files = { { path = "/etc/motd.d/hello", content = "hi\\n", mode = 384 } }, initial_time = 1700000000,
+  kernel_cmdline = "quiet provium.test=replaced", kernel_cmdline_append = "provium.extra=1" })
 
 local function err(fn) return tostring(select(2, pcall(fn))) end
 
@@ -152,6 +153,8 @@ end)
 
 test("the original's shapes", function(t)
   t:assert_eq({ vm:name(), vm:profile(), vm:state() }, { "a", "default", "booted" })
+  -- kernel_cmdline replaces the profile's line ("console=ttyS0 panic=-1 quiet"); Provium's own words come last
+  t:assert_eq(vm:read_file("/proc/cmdline"), "quiet provium.test=replaced provium.extra=1 console=ttyS0 panic=-1 provium.hostname=a\\n")
   t:assert(("abc"):find("b")) -- any second value, as Lua's assert
   t:assert_eq(vm:run("/bin/echo", { "x y", "z" }).stdout, "x y z\\n")
   t:assert_eq(vm:run("true", {}).status, "exited") -- {}: the program itself, no shell
@@ -253,8 +256,8 @@ test("a lab boots all its VMs on one acquisition", function(t)
   t:assert_eq(provium.l1:run("true").exit_code, 0)
 end)
 
-test("a boot waiting in the pool ends with its test", { timeout = "1s" }, function(t)
-  -- l1 and l2 hold both CPUs of the claim: this boot waits until the test times out
+test("a boot past the file's claim fails at once with the numbers", function(t)
+  -- l1 and l2 hold both CPUs of the claim, and only the file itself could give them back
   provium:vm("l4", "default", { memory = "32M" }):boot()
 end)
 
@@ -286,7 +289,7 @@ end)
 test("VMs boot within the file's claim, and one claim per file", function(t)
   t:assert_contains(tostring(t:assert_raises(function() provium:claim({ cpus = 1 }) end)), "one claim per file")
   local big = provium:vm("l3", "default", { memory = "1G" })
-  t:assert_contains(tostring(t:assert_raises(function() big:boot() end)), "more than the whole pool")
+  t:assert_contains(tostring(t:assert_raises(function() big:boot() end)), "needs 1.0G memory and 1 CPU, but the file's claim is 512M memory and 2 CPUs")
 end)
 `;
 
@@ -366,10 +369,11 @@ describe('the VM API on the default guest', () => {
     expect(e.error.location?.line).toBeGreaterThan(0);
   });
 
-  it('a test that times out while its boot waits in the pool fails, and the VM never starts', () => {
-    const e = result('a boot waiting in the pool ends with its test') as TestFailed;
+  it('a boot past the claim fails at once, saying what it needs, the claim and what is in use; the VM never starts', () => {
+    const e = result("a boot past the file's claim fails at once with the numbers") as TestFailed;
     expect(e.event).toBe('test_failed');
-    expect(e.error.message).toMatch(/timed out/);
+    expect(e.error.message).toContain("needs 32M memory and 1 CPU, but the file's claim is 512M memory and 2 CPUs with");
+    expect(e.error.message).toContain('2 CPUs in use; raise provium:claim');
     expect(events.some((x) => x.event === 'vm_spawned' && x.vm === 'l4')).toBe(false);
   });
 

@@ -47,8 +47,8 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
-  // A fixture cycle or an unknown fixture: exit 2 before anything runs.
-  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found);
+  // A fixture cycle or an unknown fixture: a warning now, an error in the tests that use it.
+  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found, (m) => process.stderr.write(`provium: warning: ${m}\n`));
   const shard = o.shard || o.durations.length > 0 ? (await import('./shard-option.js')).shardFiles(found, o, { cwd, baseDir: config.baseDir, graph }) : undefined;
   if (shard) found.tests = shard.tests;
   if (shard && shard.tests.length === 0) process.stderr.write(`provium: shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)\n`);
@@ -119,7 +119,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       },
       pool,
       emit,
-      { signal: interrupt.signal, hostFor: (file, fileEmit) => host.forFile(file, fileEmit), beforeSummary: async () => fixtures?.close() },
+      { signal: interrupt.signal, hostFor: (file, fileEmit, queue) => host.forFile(file, fileEmit, undefined, queue), beforeSummary: async () => fixtures?.close() },
     );
     for (const r of reporters) await r.close?.();
     if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);

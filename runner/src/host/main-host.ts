@@ -121,7 +121,7 @@ export class MainHost {
    * may hold them: a build must never wait for its own requester), and
    * `chain` names the fixtures being built that led to it.
    */
-  forFile(file: string, emit: (e: RunEvent) => void, build?: { chain: string[] }): FileHost {
+  forFile(file: string, emit: (e: RunEvent) => void, build?: { chain: string[] }, queue?: { pause(): void; resume(): void }): FileHost {
     const leases = new Map<number, Lease>();
     const qemus = new Set<number>();
     // A file that ends while it still waits in the pool must not be granted a lease later.
@@ -139,12 +139,16 @@ export class MainHost {
       acquire: async (owner: string, wants: Resources) => {
         const { pool } = await this.vms();
         if (build) return nextLease++;
-        const lease = await pool.acquire(
-          wants,
-          owner,
-          (w) => emit({ event: 'file_blocked', timestamp: new Date().toISOString(), file, owner: w.owner, wants: w.wants, free: w.free }),
-          ended.signal,
-        );
+        queue?.pause();
+        const lease = await pool
+          .acquire(
+            wants,
+            owner,
+            (w) => emit({ event: 'file_blocked', timestamp: new Date().toISOString(), file, owner: w.owner, wants: w.wants, free: w.free }),
+            ended.signal,
+            file,
+          )
+          .finally(() => queue?.resume());
         const id = nextLease++;
         leases.set(id, lease);
         return id;

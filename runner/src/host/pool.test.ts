@@ -55,4 +55,49 @@ describe('ResourcePool', () => {
     hold.release();
     await expect(next).resolves.toBeDefined();
   });
+
+  it('fails the request that closes a hold-and-wait cycle between files, naming the holders and provium:claim', async () => {
+    const pool = new ResourcePool(limits);
+    await pool.acquire({ memory: 512 * M, cpus: 2 }, 'VM one of a', undefined, undefined, 'a.test.lua');
+    await pool.acquire({ memory: 512 * M, cpus: 2 }, 'VM one of b', undefined, undefined, 'b.test.lua');
+    let aGot = false;
+    void pool.acquire({ memory: 256 * M, cpus: 1 }, 'VM two of a', undefined, undefined, 'a.test.lua').then(() => (aGot = true));
+    // a waits while b still runs: no verdict yet; b then asks too, and nothing can ever be released
+    const b2 = pool.acquire({ memory: 256 * M, cpus: 1 }, 'VM two of b', undefined, undefined, 'b.test.lua');
+    await expect(b2).rejects.toThrow(
+      'the pool is deadlocked: VM two of b needs 256M memory and 1 CPU, only 0M memory and 0 CPUs is free, and every file holding the rest is waiting for more (a.test.lua holds 512M memory and 2 CPUs; b.test.lua holds 512M memory and 2 CPUs). Reserve what each file needs up front with provium:claim',
+    );
+    await Promise.resolve();
+    expect(aGot).toBe(false);
+  });
+
+  it('no verdict while a holder is not waiting, or when a waiting request fits', async () => {
+    const pool = new ResourcePool(limits);
+    const a = await pool.acquire({ memory: 512 * M, cpus: 3 }, 'a1', undefined, undefined, 'a');
+    await pool.acquire({ memory: 256 * M, cpus: 1 }, 'b1', undefined, undefined, 'b');
+    const a2 = pool.acquire({ memory: 512 * M, cpus: 1 }, 'a2', undefined, undefined, 'a'); // b runs on
+    a.release();
+    await expect(a2).resolves.toBeDefined();
+    // A request of no file (undefined holder) never gets the verdict.
+    const c = pool.acquire({ memory: 1024 * M, cpus: 1 }, 'c');
+    let settled = false;
+    void c.then(() => (settled = true), () => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+  });
+
+  it('a release that leaves only waiting holders fails the newest waiter', async () => {
+    const pool = new ResourcePool(limits);
+    await pool.acquire({ memory: 256 * M, cpus: 1 }, 'a1', undefined, undefined, 'a');
+    await pool.acquire({ memory: 256 * M, cpus: 1 }, 'b1', undefined, undefined, 'b');
+    const c = await pool.acquire({ memory: 256 * M, cpus: 2 }, 'c1', undefined, undefined, 'c');
+    const a2 = pool.acquire({ memory: 512 * M, cpus: 3 }, 'a2', undefined, undefined, 'a');
+    const b2 = pool.acquire({ memory: 512 * M, cpus: 3 }, 'b2', undefined, undefined, 'b');
+    let aFailed = false;
+    void a2.catch(() => (aFailed = true));
+    c.release(); // 2 CPUs free: neither fits, and a and b only wait on each other
+    await expect(b2).rejects.toThrow('the pool is deadlocked: b2 needs');
+    await Promise.resolve();
+    expect(aFailed).toBe(false);
+  });
 });

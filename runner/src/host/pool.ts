@@ -4,6 +4,10 @@
  * VMs in one acquisition so two labs can never each hold half of what both
  * need (no hold-and-wait). Requests are granted strictly in arrival order: a
  * big lab at the head of the queue is not starved by a stream of small VMs.
+ * Files that each hold VMs and wait for more can still block each other (a
+ * file boots a second VM while another does the same): the request that would
+ * close such a cycle fails at once (the deadlock verdict) instead of waiting
+ * for the files' timeouts.
  */
 import os from 'node:os';
 import type { Resources } from '@provium/types';
@@ -28,6 +32,8 @@ export interface Waiting {
 
 interface Pending {
   owner: string;
+  /** The file that asks; undefined for a request of no file. */
+  holder: string | undefined;
   wants: Resources;
   resolve(lease: Lease): void;
   reject(err: Error): void;
@@ -55,16 +61,19 @@ export function defaultLimits(accel: 'kvm' | 'tcg', overcommit?: number): PoolLi
 export class ResourcePool {
   private free: Resources;
   private readonly queue: Pending[] = [];
+  /** What each file (undefined: no file) holds now, summed over its leases. */
+  private readonly held = new Map<string | undefined, Resources>();
 
   constructor(readonly limits: PoolLimits) {
     this.free = { memory: limits.memory, cpus: limits.cpus };
   }
 
   /**
-   * Resolves once `wants` fits; a request bigger than the whole pool fails at once.
+   * Resolves once `wants` fits; a request bigger than the whole pool fails at
+   * once, and so does one of file `holder` whose wait would deadlock the pool.
    * `onBlocked` hears when the request has to wait, with what is free.
    */
-  acquire(wants: Resources, owner: string, onBlocked?: (w: Waiting) => void, signal?: AbortSignal): Promise<Lease> {
+  acquire(wants: Resources, owner: string, onBlocked?: (w: Waiting) => void, signal?: AbortSignal, holder?: string): Promise<Lease> {
     if (wants.memory > this.limits.memory || wants.cpus > this.limits.cpus) {
       return Promise.reject(
         new Error(
@@ -74,8 +83,16 @@ export class ResourcePool {
       );
     }
     return new Promise<Lease>((resolve, reject) => {
-      const entry: Pending = { owner, wants, resolve, reject };
+      const entry: Pending = { owner, holder, wants, resolve, reject };
       this.queue.push(entry);
+      this.grant();
+      if (!this.queue.includes(entry)) return;
+      const verdict = this.deadlock(entry);
+      if (verdict) {
+        this.queue.splice(this.queue.indexOf(entry), 1);
+        reject(verdict);
+        return;
+      }
       signal?.addEventListener(
         'abort',
         () => {
@@ -88,13 +105,50 @@ export class ResourcePool {
         },
         { once: true },
       );
-      this.grant();
-      if (this.queue.includes(entry)) onBlocked?.({ owner, wants, free: { ...this.free } });
+      onBlocked?.({ owner, wants, free: { ...this.free } });
     });
+  }
+
+  /**
+   * The error for `entry`, which has to wait, when waiting would close a
+   * hold-and-wait cycle: every file holding part of the pool is itself waiting
+   * (the asker included), no waiting request fits in what is free, and nothing
+   * is held outside a file. Then no release can ever come.
+   */
+  private deadlock(entry: Pending): Error | undefined {
+    if (this.held.size === 0 || this.held.has(undefined) || entry.holder === undefined) return undefined;
+    const waiting = new Set(this.queue.map((p) => p.holder));
+    if (![...this.held.keys()].every((h) => waiting.has(h))) return undefined;
+    if (this.queue.some((p) => p.wants.memory <= this.free.memory && p.wants.cpus <= this.free.cpus)) return undefined;
+    const holders = [...this.held].map(([h, r]) => `${h} holds ${formatResources(r)}`).join('; ');
+    return new Error(
+      `the pool is deadlocked: ${entry.owner} needs ${formatResources(entry.wants)}, only ${formatResources(this.free)} is free, ` +
+        `and every file holding the rest is waiting for more (${holders}). ` +
+        'Reserve what each file needs up front with provium:claim{memory=..., cpus=...}, or boot a lab\'s VMs together with provium:boot()',
+    );
   }
 
   available(): Resources {
     return { ...this.free };
+  }
+
+  /**
+   * After a release: the last holder that was not waiting may have gone, which
+   * closes a cycle without a new request. The newest waiter then fails.
+   */
+  private breakCycle(): void {
+    const newest = this.queue.at(-1);
+    const verdict = newest && this.deadlock(newest);
+    if (!verdict) return;
+    this.queue.pop();
+    newest.reject(verdict);
+  }
+
+  private hold(holder: string | undefined, r: Resources, sign: 1 | -1): void {
+    const now = this.held.get(holder) ?? { memory: 0, cpus: 0 };
+    const next = { memory: now.memory + sign * r.memory, cpus: now.cpus + sign * r.cpus };
+    if (next.memory === 0 && next.cpus === 0) this.held.delete(holder);
+    else this.held.set(holder, next);
   }
 
   private grant(): void {
@@ -104,6 +158,7 @@ export class ResourcePool {
       this.queue.shift();
       this.free.memory -= head.wants.memory;
       this.free.cpus -= head.wants.cpus;
+      this.hold(head.holder, head.wants, 1);
       let released = false;
       head.resolve({
         granted: head.wants,
@@ -112,7 +167,9 @@ export class ResourcePool {
           released = true;
           this.free.memory += head.wants.memory;
           this.free.cpus += head.wants.cpus;
+          this.hold(head.holder, head.wants, -1);
           this.grant();
+          this.breakCycle();
         },
       });
     }

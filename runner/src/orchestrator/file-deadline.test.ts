@@ -59,4 +59,22 @@ describe('the hard deadline of a file', () => {
       expect(vi.getTimerCount()).toBe(0);
     }
   });
+
+  it('time paused (the file queued for resources) is not counted; nested pauses count once', () => {
+    const onHit = vi.fn();
+    const d = new FileDeadline(1_000, onHit);
+    d.start();
+    vi.advanceTimersByTime(400);
+    d.pause();
+    d.pause();
+    vi.advanceTimersByTime(60_000);
+    d.resume();
+    vi.advanceTimersByTime(60_000);
+    expect(onHit).not.toHaveBeenCalled();
+    d.resume();
+    vi.advanceTimersByTime(600 + HARD_KILL_GRACE_MS - 1);
+    expect(onHit).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(onHit).toHaveBeenCalledOnce();
+  });
 });

@@ -12,6 +12,8 @@ export class FileDeadline {
   hit = false;
   private started = 0;
   private timer: NodeJS.Timeout | undefined;
+  private paused = 0;
+  private pausedAt = 0;
 
   constructor(timeoutMs: number, private readonly onHit: () => void) {
     this.timeoutMs = timeoutMs;
@@ -30,7 +32,24 @@ export class FileDeadline {
    */
   reset(timeoutMs: number): void {
     this.timeoutMs = timeoutMs;
+    if (this.paused > 0) return; // armed again by resume()
     this.arm(Math.max(0, timeoutMs - (performance.now() - this.started)));
+  }
+
+  /**
+   * The file waits in the resource pool until the matching resume(): that time
+   * is not charged (its worker moves its own deadlines the same way).
+   */
+  pause(): void {
+    if (this.paused++ > 0) return;
+    this.pausedAt = performance.now();
+    clearTimeout(this.timer);
+  }
+
+  resume(): void {
+    if (--this.paused > 0 || this.hit) return;
+    this.started += performance.now() - this.pausedAt;
+    this.arm(Math.max(0, this.timeoutMs - (performance.now() - this.started)));
   }
 
   clear(): void {

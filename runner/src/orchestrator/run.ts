@@ -31,7 +31,8 @@ export interface RunPlan {
 const now = () => new Date().toISOString();
 
 /** Gives each file its view of the main thread's services (absent: files cannot start VMs). */
-export type HostFactory = (file: string, emit: (e: RunEvent) => void) => FileHost;
+/** `queue` pauses the file's deadline while the file waits for resources. */
+export type HostFactory = (file: string, emit: (e: RunEvent) => void, queue: { pause(): void; resume(): void }) => FileHost;
 
 /**
  * `opts.beforeSummary` ends what may outlive the files (fixture builds no
@@ -159,7 +160,7 @@ async function runOne(
     begun();
     started = performance.now();
     emit({ event: 'file_started', timestamp: now(), file: file.display, worker });
-    host = hostFor?.(file.display, emit);
+    host = hostFor?.(file.display, emit, deadline);
     deadline.start();
   };
 

@@ -67,6 +67,14 @@ class RunFileServices implements FileServices {
   log = (text: string): void => this.rt.write(text);
   onScopeEnd = (fn: () => void | Promise<void>): void => this.rt.scope.onEnd(fn);
   onFileEnd = (fn: () => void | Promise<void>): void => this.rt.fileScope.onEnd(fn);
+  queued = async <T>(work: Promise<T>): Promise<T> => {
+    this.rt.beginQueue();
+    try {
+      return await work;
+    } finally {
+      this.rt.endQueue();
+    }
+  };
   setFileHooks: FileServices['setFileHooks'] = (hooks) => {
     this.rt.fileHooks.afterTopLevel = hooks?.afterTopLevel;
     this.rt.fileHooks.beforeTest = hooks?.beforeTest;

@@ -36,8 +36,10 @@ export interface VmOpts {
 
 /** Options of `vm:boot()`. */
 export interface BootOpts {
-  /** Appended to the profile's kernel command line. */
+  /** Replaces the profile's kernel command line (Provium's own words — console=ttyS0, panic=-1, the agent's rdinit= and the hostname — still follow it). */
   kernel_cmdline?: string;
+  /** Appended to the kernel command line (the profile's, or `kernel_cmdline`). */
+  kernel_cmdline_append?: string;
   /** Files written into the guest before the test sees it. */
   files?: BootFile[];
   /** Seed for the guest RNG. */

@@ -322,7 +322,8 @@ const records: RecordSpec[] = [
     rf('cpus', 'integer', 'Virtual CPUs.', true, 'the profile\'s, else 1'),
   ] },
   { name: 'BootOpts', doc: 'Options of `vm:boot()`.', fields: [
-    rf('kernel_cmdline', 'string', 'Appended to the profile\'s kernel command line.'),
+    rf('kernel_cmdline', 'string', 'Replaces the profile\'s kernel command line (Provium\'s own words — console=ttyS0, panic=-1, the agent\'s rdinit= and the hostname — still follow it).'),
+    rf('kernel_cmdline_append', 'string', 'Appended to the kernel command line (the profile\'s, or `kernel_cmdline`).'),
     rf('files', 'BootFile[]', 'Files written into the guest before the test sees it.'),
     rf('rng_seed', 'integer', 'Seed for the guest RNG.'),
     rf('initial_time', 'number', 'Guest clock at boot, seconds since the epoch.'),

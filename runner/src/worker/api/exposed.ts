@@ -28,6 +28,7 @@ const noServices = (): FileServices => ({
   log: () => {},
   onScopeEnd: () => {},
   onFileEnd: () => {},
+  queued: (work) => work,
   setFileHooks: () => {},
   fileTimeoutSeconds: 1,
   setFileTimeout: () => {},

@@ -28,6 +28,8 @@ export interface FileServices {
   onScopeEnd(fn: () => void | Promise<void>): void;
   /** Runs `fn` when the file ends. */
   onFileEnd(fn: () => void | Promise<void>): void;
+  /** Awaits `work`, a wait for resources (the pool, a claim): its time is not charged to the file's or the test's timeout. */
+  queued<T>(work: Promise<T>): Promise<T>;
   /** Sets what runs after the top-level code and before each selected test (one of each per file). */
   setFileHooks(hooks: { afterTopLevel: () => Promise<void>; beforeTest: (index: number) => Promise<void> } | undefined): void;
   /** In the file's cleanups: whether a test or the file itself failed. */

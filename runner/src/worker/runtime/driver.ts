@@ -28,22 +28,23 @@ async function settle(rt: Runtime, pending: PendingHostCall): Promise<Settled> {
     (value): Settled => ({ kind: 'value', value }),
     (error): Settled => ({ kind: 'error', error }),
   );
-  const remaining = rt.deadline - performance.now();
-  if (rt.abort !== null) return { kind: 'abort' };
-  if (remaining <= 0) {
-    rt.timeUp(authorLocation(pending.L, 0));
-    return { kind: 'abort' };
+  // Time the file spends queued for resources is not charged: no deadline runs meanwhile, and it moves later after.
+  for (;;) {
+    if (rt.abort !== null) return { kind: 'abort' };
+    const remaining = rt.isQueued ? Infinity : rt.deadline - performance.now();
+    if (remaining <= 0) {
+      rt.timeUp(authorLocation(pending.L, 0));
+      return { kind: 'abort' };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let off = () => {};
+    const wake = new Promise<'time' | 'queue'>((resolve) => {
+      if (remaining <= MAX_TIMER_MS) timer = setTimeout(resolve, remaining, 'time');
+      off = rt.onQueueChange(() => resolve('queue'));
+    });
+    const first = await Promise.race([outcome, wake]);
+    clearTimeout(timer);
+    off();
+    if (first !== 'time' && first !== 'queue') return first;
   }
-  if (remaining > MAX_TIMER_MS) return outcome;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<null>((resolve) => {
-    timer = setTimeout(resolve, remaining, null);
-  });
-  const first = await Promise.race([outcome, timedOut]);
-  clearTimeout(timer);
-  if (first === null) {
-    rt.timeUp(authorLocation(pending.L, 0));
-    return { kind: 'abort' };
-  }
-  return first;
 }

@@ -87,7 +87,11 @@ export class Runtime {
   settled: Settled | null = null;
   abort: Abort | null = null;
 
-  readonly fileStart = performance.now();
+  /** When the file began, moved later by the time it spent queued for resources (not charged to its timeout). */
+  fileStart = performance.now();
+  private queued = 0;
+  private queuedSince = 0;
+  private readonly queueListeners = new Set<() => void>();
   fileTimeoutMs: number;
   /** Earliest of the file and test deadlines (performance.now() time). */
   deadline: number;
@@ -134,6 +138,41 @@ export class Runtime {
     this.testDeadline = Infinity;
     this.updateDeadline();
     if (this.abort && (this.abort.kind === 'test-timeout' || this.abort.kind === 'skip')) this.abort = null;
+  }
+
+  /**
+   * The file waits in the resource pool (at a boot or its claim) until the
+   * matching endQueue(): that time moves the file's and the test's deadlines
+   * later by as much, and no timeout fires meanwhile.
+   */
+  beginQueue(): void {
+    if (this.queued++ === 0) {
+      this.queuedSince = performance.now();
+      this.queueChanged();
+    }
+  }
+
+  endQueue(): void {
+    if (--this.queued > 0) return;
+    const ms = performance.now() - this.queuedSince;
+    this.fileStart += ms;
+    this.testDeadline += ms;
+    this.updateDeadline();
+    this.queueChanged();
+  }
+
+  get isQueued(): boolean {
+    return this.queued > 0;
+  }
+
+  /** Calls `fn` whenever the file starts or stops being queued, until the returned function is called. */
+  onQueueChange(fn: () => void): () => void {
+    this.queueListeners.add(fn);
+    return () => this.queueListeners.delete(fn);
+  }
+
+  private queueChanged(): void {
+    for (const fn of this.queueListeners) fn();
   }
 
   private updateDeadline(): void {

@@ -6,7 +6,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { FixtureEntry, HostServices, PreparedProfile, Resources, SnapshotTemplateInfo } from '@provium/types';
-import { ResourcePool, type Lease } from '../../host/pool.js';
+import { ResourcePool, formatResources, type Lease } from '../../host/pool.js';
 
 export class ClaimingHost implements HostServices {
   private claimPool: ResourcePool | undefined;
@@ -16,6 +16,8 @@ export class ClaimingHost implements HostServices {
   constructor(
     private readonly host: HostServices,
     private readonly file: string,
+    /** Awaits a wait in the shared pool: its time is not charged to the file's timeout. */
+    private readonly queued: <T>(work: Promise<T>) => Promise<T>,
   ) {}
 
   get claimed(): boolean {
@@ -25,7 +27,7 @@ export class ClaimingHost implements HostServices {
   /** Takes `wants` from the shared pool for the whole file; returns the lease to give back at file end. */
   async claim(wants: Resources): Promise<number> {
     if (this.claimPool) throw new Error(`${this.file} already has a claim: one claim per file`);
-    const id = await this.host.acquire(`claim of ${this.file}`, wants);
+    const id = await this.queued(this.host.acquire(`claim of ${this.file}`, wants));
     this.claimPool = new ResourcePool({ ...wants, origin: `provium:claim() of ${this.file}` });
     return id;
   }
@@ -51,7 +53,17 @@ export class ClaimingHost implements HostServices {
   }
 
   async acquire(owner: string, wants: Resources): Promise<number> {
-    if (!this.claimPool) return this.host.acquire(owner, wants);
+    if (!this.claimPool) return this.queued(this.host.acquire(owner, wants));
+    // Only this file releases its claim's leases: a boot that does not fit now never will.
+    const left = this.claimPool.available();
+    if (wants.memory > left.memory || wants.cpus > left.cpus) {
+      const { limits } = this.claimPool;
+      const used = { memory: limits.memory - left.memory, cpus: limits.cpus - left.cpus };
+      throw new Error(
+        `${owner} needs ${formatResources(wants)}, but the file's claim is ${formatResources(limits)} with ${formatResources(used)} in use; ` +
+          'raise provium:claim{...} (a boot takes its VM\'s memory and CPUs), or shut a VM down first',
+      );
+    }
     const lease = await this.claimPool.acquire(wants, owner);
     const id = this.nextLease--;
     this.leases.set(id, lease);

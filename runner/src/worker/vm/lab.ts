@@ -75,7 +75,7 @@ export class Lab {
     /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab. */
     readonly prefix = '',
   ) {
-    this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath);
+    this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath, (work) => services.queued(work));
     this.network = parent ? parent.network : this.host && new FileNetwork(this.host, services);
     this.mediator = parent ? parent.mediator : this.host && new FileDisks(this.host, services);
     if (parent) return; // the root lab's file-end cleanup covers its sub-labs

@@ -15,6 +15,7 @@ import type { DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
+import { kernelCmdline } from './cmdline.js';
 import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
 
 
@@ -165,7 +166,7 @@ export class VmSession {
       throw signal.reason;
     }
     try {
-      const append = [profile.cmdline, `provium.hostname=${this.name}`, boot.kernel_cmdline ?? ''].join(' ').trim();
+      const append = kernelCmdline(profile.cmdline, this.name, boot);
       // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
       const disks = await this.disks.forBoot(profile.disk, boot.disks ?? []);
