@@ -193,7 +193,7 @@ describe('provium test', () => {
 
   it('--json prints every event with a timestamp and the test meta', async () => {
     const { events: ev } = await events(project({ 'tests/b.test.lua': FAILING }));
-    expect(ev.map((e) => e.event)).toEqual(['file_started', 'test_started', 'test_passed', 'test_started', 'test_failed', 'file_completed', 'run_completed']);
+    expect(ev.map((e) => e.event)).toEqual(['run_started', 'file_started', 'test_started', 'test_passed', 'test_started', 'test_failed', 'file_completed', 'run_completed']);
     for (const e of ev) expect(Number.isNaN(Date.parse(e.timestamp))).toBe(false);
     const failed = ev.find((e): e is TestFailed => e.event === 'test_failed')!;
     expect(failed.meta).toEqual({ owner: 'me' });

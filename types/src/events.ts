@@ -28,6 +28,12 @@ interface TestBase extends Base {
   meta: TestMeta;
 }
 
+/** A run's part of a larger suite, `provium test --shard K/N`: `index` is K (from 1), `count` N. */
+export interface ShardSpec { index: number; count: number }
+/** A shard as run: `partition` fingerprints what was split (the files, their recorded times), the same in every shard of one split. */
+export interface RunShard extends ShardSpec { partition: string }
+/** The first event of a run: how many files it will run and, when sharded, which shard it is. */
+export interface RunStarted extends Base { event: 'run_started'; files: number; shard?: RunShard }
 export interface FileStarted extends Base { event: 'file_started'; file: string; worker: number }
 export interface TestStarted extends TestBase { event: 'test_started' }
 export interface TestPassed extends TestBase { event: 'test_passed'; duration_ms: number; log: string[] }
@@ -90,5 +96,5 @@ export type FixtureEvent = FixtureBuildStarted | FixtureBuildWaiting | FixtureBu
 export type VmEvent = VmSpawned | VmShutdown | VmKept | FileBlocked;
 
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
-export type RunEvent = FileStarted | TestEvent | VmEvent | FixtureEvent | FileCompleted | RunCompleted;
+export type RunEvent = RunStarted | FileStarted | TestEvent | VmEvent | FixtureEvent | FileCompleted | RunCompleted;
 export type RunEventName = RunEvent['event'];

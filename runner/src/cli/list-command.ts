@@ -2,8 +2,10 @@
 import { loadConfig } from '../config/load.js';
 import { discover } from '../list/discover.js';
 import { staticTests } from '../list/static-tests.js';
+import { scanFixtureGraph } from '../fixtures/graph.js';
+import { shardFiles, type ShardOptions } from './shard-option.js';
 
-export interface ListOptions {
+export interface ListOptions extends ShardOptions {
   filter?: string;
   tag: string[];
   skipTag: string[];
@@ -13,7 +15,12 @@ export interface ListOptions {
 
 export function listCommand(paths: string[], o: ListOptions, out: NodeJS.WritableStream): number {
   const cwd = process.cwd();
-  const found = discover(paths, loadConfig(cwd, o.config), cwd);
+  const config = loadConfig(cwd, o.config);
+  const found = discover(paths, config, cwd);
+  // The fixtures the files resume price a shard only with recorded times: only then is the graph read.
+  const graph = o.durations.length > 0 && o.shard && found.fixtures.length > 0 ? scanFixtureGraph(found.roots, [...found.tests, ...found.fixtures].map((f) => f.path)) : undefined;
+  const shard = shardFiles(found, o, { cwd, baseDir: config.baseDir, graph });
+  if (shard) found.tests = shard.tests;
   let status = 0;
   for (const file of found.tests) {
     const { tests, syntaxError } = staticTests(file.path, file.display);

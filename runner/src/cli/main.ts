@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
-import { collect, fileTimeout, positiveInt, positiveNumber, renameNoTag, timeoutScale } from './options.js';
+import { collect, fileTimeout, positiveInt, positiveNumber, renameNoTag, shardSpec, timeoutScale } from './options.js';
 import { lspCommand } from './commands/lsp.js';
 import { fixtureCommand } from './commands/fixture.js';
 
@@ -13,6 +13,7 @@ const commands = {
   list: () => import('./list-command.js'),
   images: () => import('./image-commands.js'),
   shell: () => import('./shell-command.js'),
+  report: () => import('./report-command.js'),
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,8 @@ function selectionOptions(cmd: Command): Command {
     .addOption(new Option('--skip-tag <tag>').argParser(collect).default([]).hideHelp())
     .option('--include-slow', 'also run tests marked slow=true')
     .option('--config <file>', 'provium.toml to use (default: searched upward from the working directory)')
+    .option('--shard <k/n>', 'only the K-th of N shards of the files (the same split on every machine)', shardSpec('--shard'))
+    .option('--durations <file>', 'balance the shards by the times in FILE (from --save-durations, --json or --save-events; repeatable)', collect, [])
     .addHelpText('after', '\n  --no-tag <tag>           skip tests with this tag (repeatable)');
 }
 
@@ -47,6 +50,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--keep-on-failure', 'leave the VMs of failed files running (provium shell reaches them) until Ctrl-C')
     .option('--cpu-overcommit <factor>', 'vCPUs per host core in the shared pool (default 1.0 with KVM, 4.0 under TCG)', positiveNumber('--cpu-overcommit'))
     .option('--json', 'print JSON-lines run events instead of the human report')
+    .option('--save-events <file>', 'also write the JSON-lines run events to FILE (for provium report merge)')
+    .option('--save-durations <file>', 'write each file\'s time and each fixture build\'s to FILE (for --durations)')
     .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
     .option('--output <file>', 'where the junit reporter writes its XML')
     .option('-v, --verbose', 'show every test')
@@ -59,6 +64,18 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('list the discovered test files, their tests (found without running them) and fixtures')
       .argument('[paths...]', 'test files or directories'),
   ).action(async (paths: string[], opts) => exit((await commands.list()).listCommand(paths, opts, process.stdout)));
+
+  program
+    .command('report')
+    .description('reports made from saved run events')
+    .command('merge')
+    .description('merge the event files of a suite\'s shards (--json or --save-events) into one report')
+    .argument('<files...>', 'event files, one per shard')
+    .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
+    .option('--output <file>', 'where the junit reporter writes its XML')
+    .option('-v, --verbose', 'show every test')
+    .addOption(new Option('-q, --quiet', 'show only failures and the summary').conflicts('verbose'))
+    .action(async (files: string[], opts) => exit(await (await commands.report()).reportMergeCommand(files, opts, process.stdout)));
 
   program
     .command('prepare')

@@ -1,6 +1,32 @@
 /** Parsing and checking of option values; every bad value is a UsageError naming it. */
 import { MAX_TIMEOUT_SCALE, parseFileTimeout } from '../config/timeout.js';
+import type { ShardSpec } from '@provium/types';
 import { UsageError } from '../errors.js';
+
+export interface ReporterOptions {
+  reporter: string;
+  output?: string;
+}
+
+/** --reporter and --output go together: junit needs a file, and a file is only junit's. */
+export function checkReporterOptions(o: ReporterOptions): void {
+  if (o.reporter !== 'default' && o.reporter !== 'junit') throw new UsageError(`--reporter: unknown reporter "${o.reporter}"; use default or junit`);
+  if (o.reporter === 'junit' && !o.output) throw new UsageError('--reporter junit needs --output FILE (where to write the XML)');
+  if (o.output && o.reporter !== 'junit') throw new UsageError('--output FILE is where --reporter junit writes its XML; add --reporter junit (or leave out --output)');
+}
+
+/** --shard K/N: the K-th of N shards, 1 <= K <= N. */
+export function shardSpec(name: string) {
+  return (value: string): ShardSpec => {
+    const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (!m || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
+      throw new UsageError(`${name}: expected K/N, the K-th of N shards with 1 <= K <= N (e.g. 2/3), got "${value}"`);
+    }
+    return { index, count };
+  };
+}
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 

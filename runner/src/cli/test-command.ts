@@ -1,5 +1,7 @@
 /** `provium test`: the one place that connects discovery, the runner and the reporters. */
-import type { RunEvent, VmKept } from '@provium/types';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { RunEvent, ShardSpec, VmKept } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
 import { fileTimeoutMs } from '../config/timeout.js';
@@ -10,9 +12,11 @@ import { MainHost } from '../host/main-host.js';
 import { runPlan } from '../orchestrator/run.js';
 import { createWorkerPool, workerMaxHeapMbFromEnv } from '../pool/pool.js';
 import { DefaultReporter } from '../reporters/default.js';
+import { EventFileReporter } from '../reporters/event-file.js';
 import { JsonReporter } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { workerThreads } from './jobs.js';
+import { checkReporterOptions } from './options.js';
 
 export interface TestOptions {
   jobs?: number;
@@ -31,23 +35,41 @@ export interface TestOptions {
   config?: string;
   cpuOvercommit?: number;
   keepOnFailure?: boolean;
+  shard?: ShardSpec;
+  durations: string[];
+  saveEvents?: string;
+  saveDurations?: string;
 }
 
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
-  if (o.reporter !== 'default' && o.reporter !== 'junit') throw new UsageError(`--reporter: unknown reporter "${o.reporter}"; use default or junit`);
-  if (o.reporter === 'junit' && !o.output) throw new UsageError('--reporter junit needs --output FILE (where to write the XML)');
-  if (o.output && o.reporter !== 'junit') throw new UsageError('--output FILE is where --reporter junit writes its XML; add --reporter junit (or leave out --output)');
+  checkReporterOptions(o);
   const cwd = process.cwd();
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
   // A fixture cycle or an unknown fixture: a warning now, an error in the tests that use it.
   const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found, (m) => process.stderr.write(`provium: warning: ${m}\n`));
+  const shard = o.shard || o.durations.length > 0 ? (await import('./shard-option.js')).shardFiles(found, o, { cwd, baseDir: config.baseDir, graph }) : undefined;
+  if (shard) found.tests = shard.tests;
+  if (shard && shard.tests.length === 0) process.stderr.write(`provium: shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)\n`);
+  for (const [flag, file] of [['--save-events', o.saveEvents], ['--save-durations', o.saveDurations]] as const) if (file) checkWritableDir(flag, file);
 
   const reporters: Reporter[] = [];
   if (o.json) reporters.push(new JsonReporter(process.stdout));
   else reporters.push(new DefaultReporter({ out: process.stdout, verbose: !!o.verbose, quiet: !!o.quiet, color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
   if (o.reporter === 'junit') reporters.push(new (await import('../reporters/junit.js')).JunitReporter(o.output!));
+  if (o.saveEvents) {
+    try {
+      reporters.push(new EventFileReporter(o.saveEvents));
+    } catch (e) {
+      throw new UsageError(`--save-events ${o.saveEvents}: cannot write it: ${(e as Error).message}`);
+    }
+  }
+  if (o.saveDurations) {
+    const { DurationsRecorder } = await import('../shard/durations-recorder.js');
+    const { projectPath } = await import('../shard/project-path.js');
+    reporters.push(new DurationsRecorder(o.saveDurations, (file) => projectPath(config.baseDir, path.resolve(cwd, file))));
+  }
   const kept: VmKept[] = [];
   const emit = (e: RunEvent) => {
     if (e.event === 'vm_kept') kept.push(e);
@@ -93,6 +115,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
         failFast: !!o.failFast,
         keepOnFailure: !!o.keepOnFailure,
         chunkCacheDir: chunks,
+        shard: shard?.shard,
       },
       pool,
       emit,
@@ -121,4 +144,16 @@ async function holdKeptVms(kept: VmKept[], interrupted: AbortSignal): Promise<vo
   const alive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => interrupted.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(alive);
+}
+
+/** A file written when the run ends must not fail then: its directory must exist now. */
+function checkWritableDir(flag: string, file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    // no such directory
+  }
+  if (!ok) throw new UsageError(`${flag} ${file}: the directory ${dir} does not exist; create it or write the file elsewhere`);
 }

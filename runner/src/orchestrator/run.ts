@@ -4,13 +4,14 @@
  * cancellation. Knows nothing of reporters: events leave through `emit`.
  */
 import { setMaxListeners } from 'node:events';
-import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, TestSelection } from '@provium/types';
+import type { FailureInfo, FileCompleted, FileOutcome, FileStatus, FileTask, RunCompleted, RunEvent, RunShard, TestSelection } from '@provium/types';
 import { HARD_KILL_GRACE_MS } from '../config/defaults.js';
 import { FileDeadline } from './file-deadline.js';
 import type { FileHost } from '../host/main-host.js';
 import type { TestFile } from '../list/discover.js';
 import { FileNotStarted, type FilePool, type OnWorkerMessage } from '../pool/pool.js';
 import { serveHostCall } from './host-calls.js';
+import { addFile, noTotals } from './totals.js';
 
 export interface RunPlan {
   files: TestFile[];
@@ -23,6 +24,8 @@ export interface RunPlan {
   failFast: boolean;
   keepOnFailure: boolean;
   chunkCacheDir?: string;
+  /** The shard `files` are (`--shard K/N`), for the run_started event. */
+  shard?: RunShard;
 }
 
 const now = () => new Date().toISOString();
@@ -38,12 +41,13 @@ export type HostFactory = (file: string, emit: (e: RunEvent) => void, queue: { p
  */
 export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent) => void, opts: { signal: AbortSignal; hostFor?: HostFactory; beforeSummary?: () => Promise<void> }): Promise<RunCompleted> {
   const started = performance.now();
+  emit({ event: 'run_started', timestamp: now(), files: plan.files.length, ...(plan.shard ? { shard: plan.shard } : {}) });
   const queue = [...plan.files];
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // one listener per file in flight: many at -j 12 and more, and no leak
   const onCancel = () => stop.abort(new Error('cancelled'));
   opts.signal.addEventListener('abort', onCancel, { once: true });
-  const totals = { passed: 0, failed: 0, skipped: 0, files: 0, failed_files: 0 };
+  const totals = noTotals();
 
   // A lane is one worker thread. With a file running, the next one already waits on
   // the thread (a round trip to this thread per file cost the worker a quarter of its
@@ -90,16 +94,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
         if (!head.stolen) queue.unshift(head.file);
         continue;
       }
-      totals.files++;
-      totals.passed += done.passed;
-      totals.skipped += done.skipped;
-      const fileLevelFailure = done.status === 'timed_out' || done.status === 'error';
-      // A file that fails outside any test (syntax error, timeout, crash) counts as one failure.
-      totals.failed += done.failed > 0 ? done.failed : fileLevelFailure ? 1 : 0;
-      if (done.status === 'failed' || fileLevelFailure) {
-        totals.failed_files++;
-        if (plan.failFast) stop.abort(new Error('fail-fast'));
-      }
+      if (addFile(totals, done) && plan.failFast) stop.abort(new Error('fail-fast'));
     }
   };
   await Promise.all(Array.from({ length: Math.min(plan.jobs, plan.files.length) }, (_, i) => lane(i)));
