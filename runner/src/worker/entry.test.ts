@@ -36,10 +36,13 @@ test('a worker session runs the files it is sent in order, each on its own port:
     expect(dropped).toEqual([{ kind: 'dropped' }]);
     for (const messages of [first, third]) {
       expect(messages.slice(0, 2)).toEqual([{ kind: 'started' }, { kind: 'file_timeout', timeoutMs: 60_000 }]);
-      expect(messages.slice(2).map((m) => m.kind)).toEqual(['file_done']); // a quick file's events travel with its outcome
+      // A quick file's events travel with its outcome; on a loaded machine the batcher's timer may send some first.
+      expect(messages.at(-1)?.kind).toBe('file_done');
+      expect(messages.slice(2, -1).every((m) => m.kind === 'events')).toBe(true);
       const done = messages.at(-1) as FileDone;
       expect(done.outcome).toMatchObject({ status: 'failed', passed: 1, failed: 1, skipped: 0 });
-      expect(done.events.map((e) => `${e.event} ${e.test}`)).toEqual(['test_started one', 'test_passed one', 'test_started two', 'test_failed two']);
+      const all = messages.flatMap((m) => (m.kind === 'events' || m.kind === 'file_done' ? m.events : []));
+      expect(all.map((e) => `${e.event} ${'test' in e ? e.test : ''}`)).toEqual(['test_started one', 'test_passed one', 'test_started two', 'test_failed two']);
     }
     control.port1.close(); // the session ends with its control port
     await session;
