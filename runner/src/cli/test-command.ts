@@ -2,6 +2,7 @@
 import type { RunEvent, VmKept } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
+import { resolveRemoteCache } from '../config/remote-cache.js';
 import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
@@ -31,6 +32,8 @@ export interface TestOptions {
   config?: string;
   cpuOvercommit?: number;
   keepOnFailure?: boolean;
+  remoteCache?: string;
+  remoteCacheReadOnly?: boolean;
 }
 
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
@@ -39,6 +42,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   if (o.output && o.reporter !== 'junit') throw new UsageError('--output FILE is where --reporter junit writes its XML; add --reporter junit (or leave out --output)');
   const cwd = process.cwd();
   const config = loadConfig(cwd, o.config);
+  const remote = resolveRemoteCache(config.remote, o);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
   // A fixture cycle or an unknown fixture: exit 2 before anything runs.
@@ -70,6 +74,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       signal: interrupt.signal,
       warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
       prewarm: true,
+      remote,
     });
   }
   const pool = createWorkerPool(jobs, { maxHeapMb, adoptPrestarted: true });
