@@ -16,7 +16,7 @@ import type { RemoteCacheSettings } from '../../runner/src/config/remote-cache.j
 import { entryPath, readSidecar, writeSidecar } from '../../runner/src/fixtures/cache.js';
 import { entryHash } from '../../runner/src/fixtures/entry-hash.js';
 import { RemoteFixtures } from '../../runner/src/fixtures/remote/remote-fixtures.js';
-import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.js';
+import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.mjs';
 
 /** Whether two files hold the same bytes (vitest's deep equality walks a Buffer element by element: minutes for a snapshot). */
 const sameBytes = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '@provium/types';
 import { proviumCacheRoot } from '../../packages/image/src/cache-dir.js';
 import { project, proviumWithEnv } from '../cli/helpers.js';
-import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.js';
+import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.mjs';
 
 /** Whether two files hold the same bytes (vitest's deep equality walks a Buffer element by element: minutes for a snapshot). */
 const sameBytes = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));

@@ -4,8 +4,9 @@
  * tests. It runs in the foreground as a child of the test with a config and
  * prefix of its own in a temp directory (nothing global, no systemd), logs
  * each request's method, path and status, and is killed by stop().
+ * Plain JavaScript: the tests and bench/remote-cache both start it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,37 +16,41 @@ import path from 'node:path';
 export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 export const NO_NGINX_REASON = 'nginx is not installed (scripts/setup.sh installs Debian\'s nginx package)';
 
-export interface Nginx {
-  /** The cache's base URL: `http://127.0.0.1:<port>/cache/`. */
-  url: string;
-  port: number;
-  /** The directory the cache's objects are files in. */
-  dir: string;
-  /** One `METHOD /path STATUS` line per request so far. */
-  requests(): string[];
-  stop(): Promise<void>;
-}
+/**
+ * @typedef {object} Nginx
+ * @property {string} url  the cache's base URL: `http://127.0.0.1:<port>/cache/`
+ * @property {number} port
+ * @property {string} dir  the directory the cache's objects are files in
+ * @property {() => string[]} requests  one `METHOD /path STATUS` line per request so far
+ * @property {() => Promise<void>} stop
+ */
 
-async function freePort(): Promise<number> {
+/** @returns {Promise<number>} */
+async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
 }
 
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
+/** @param {number} port */
+const listening = (port) =>
+  new Promise((resolve) => {
     const c = connect(port, '127.0.0.1');
     c.once('connect', () => (c.destroy(), resolve(true)));
     c.once('error', () => resolve(false));
   });
 
-/** Starts nginx; with `auth`, the cache wants HTTP basic auth with that user and password. */
-export async function startNginx(auth?: { user: string; password: string }): Promise<Nginx> {
+/**
+ * Starts nginx; with `auth`, the cache wants HTTP basic auth with that user and password.
+ * @param {{ user: string, password: string }} [auth]
+ * @returns {Promise<Nginx>}
+ */
+export async function startNginx(auth) {
   if (!NGINX) throw new Error(NO_NGINX_REASON);
   const prefix = mkdtempSync(path.join(tmpdir(), 'provium-nginx-'));
   const dir = path.join(prefix, 'www', 'cache');
@@ -78,8 +83,8 @@ ${auth ? `      auth_basic "provium cache";\n      auth_basic_user_file ${prefix
 }
 `,
     );
-    const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const child = spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     let up = false;
     for (let i = 0; i < 100 && !up && child.exitCode === null; i++) {
       up = await listening(port);
