@@ -32,6 +32,7 @@ APT_PACKAGES=(
   e2fsprogs              # mke2fs -d: the debian guest's ext4 root without loop mounts
   uidmap                 # newuidmap/newgidmap: mmdebstrap --mode=unshare when not root
   fakeroot               # turns the rootless (unshare) tree tarball into ext4 with root owners
+  nginx                  # remote fixture cache tests: a WebDAV (PUT/DELETE) server on loopback; Debian 12's nginx has http_dav_module
 )
 # ------------------------------- end of list -------------------------------
 

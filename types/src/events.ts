@@ -92,7 +92,10 @@ export interface FixtureBuildStarted extends Base { event: 'fixture_build_starte
 export interface FixtureBuildWaiting extends Base { event: 'fixture_build_waiting'; fixture: string; key: string; for: string; reason: string }
 export interface FixtureBuildDone extends Base { event: 'fixture_build_done'; fixture: string; key: string; ok: boolean; duration_ms: number; bytes: number; error?: string; log?: string[] }
 export interface FixtureCacheHit extends Base { event: 'fixture_cache_hit'; fixture: string; key: string; for: string; bytes: number }
-export type FixtureEvent = FixtureBuildStarted | FixtureBuildWaiting | FixtureBuildDone | FixtureCacheHit;
+/** Remote fixture cache: an entry was downloaded, verified and installed instead of built / a built entry was uploaded (or the upload failed). */
+export interface FixtureRemoteHit extends Base { event: 'fixture_remote_hit'; fixture: string; key: string; for: string; bytes: number; duration_ms: number }
+export interface FixtureRemoteUpload extends Base { event: 'fixture_remote_upload'; fixture: string; key: string; ok: boolean; bytes: number; duration_ms: number; error?: string }
+export type FixtureEvent = FixtureBuildStarted | FixtureBuildWaiting | FixtureBuildDone | FixtureCacheHit | FixtureRemoteHit | FixtureRemoteUpload;
 export type VmEvent = VmSpawned | VmShutdown | VmKept | FileBlocked;
 
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;

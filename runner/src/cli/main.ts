@@ -3,9 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
-import { collect, fileTimeout, positiveInt, positiveNumber, renameNoTag, shardSpec, timeoutScale } from './options.js';
+import { collect, fileTimeout, positiveInt, positiveNumber, remoteCacheOptions, renameNoTag, shardSpec, timeoutScale } from './options.js';
 import { lspCommand } from './commands/lsp.js';
 import { fixtureCommand } from './commands/fixture.js';
+import { fixtureTransferCommands } from './commands/fixture-transfer.js';
 
 // Commands load their modules when they run: `provium test` starts without the image builder or luaparse.
 const commands = {
@@ -37,12 +38,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .showHelpAfterError('(run provium --help for the commands and options)')
     .exitOverride();
 
-  selectionOptions(
+  remoteCacheOptions(selectionOptions(
     program
       .command('test')
       .description('run test files (*.test.lua) in parallel worker threads')
       .argument('[paths...]', 'test files or directories (default: the roots of provium.toml, else tests/)'),
-  )
+  ))
     .option('-j, --jobs <n>', 'worker threads (default: CPU count)', positiveInt('--jobs'))
     .option('--fail-fast', 'stop after the first failing file')
     .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m; 0 for none (default 5m)', fileTimeout('--timeout'))
@@ -109,7 +110,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       exit(0);
     });
   lspCommand(program);
-  fixtureCommand(program, exit);
+  fixtureTransferCommands(fixtureCommand(program, exit), exit);
   return program;
 }
 

@@ -1,4 +1,5 @@
 /** Parsing and checking of option values; every bad value is a UsageError naming it. */
+import type { Command } from 'commander';
 import { MAX_TIMEOUT_SCALE, parseFileTimeout } from '../config/timeout.js';
 import type { ShardSpec } from '@provium/types';
 import { UsageError } from '../errors.js';
@@ -66,6 +67,13 @@ export function timeoutScale(name: string) {
     }
     return n;
   };
+}
+
+/** `--remote-cache URL` and `--remote-cache-read-only`, for the commands that build fixtures (config/remote-cache.ts). */
+export function remoteCacheOptions(cmd: Command): Command {
+  return cmd
+    .option('--remote-cache <url>', 'remote fixture cache (HTTP GET/PUT, e.g. WebDAV): fetch fixtures from it before building, upload what is built; "" for none')
+    .option('--remote-cache-read-only', 'use the remote fixture cache without uploading to it (untrusted jobs)');
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { RunEvent, ShardSpec, VmKept } from '@provium/types';
 import { DEFAULT_FILE_TIMEOUT_S } from '../config/defaults.js';
 import { loadConfig } from '../config/load.js';
+import { resolveRemoteCache } from '../config/remote-cache.js';
 import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
@@ -39,12 +40,15 @@ export interface TestOptions {
   durations: string[];
   saveEvents?: string;
   saveDurations?: string;
+  remoteCache?: string;
+  remoteCacheReadOnly?: boolean;
 }
 
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
   checkReporterOptions(o);
   const cwd = process.cwd();
   const config = loadConfig(cwd, o.config);
+  const remote = resolveRemoteCache(config.remote, o);
   const found = discover(paths, config, cwd);
   if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
   // A fixture cycle or an unknown fixture: a warning now, an error in the tests that use it.
@@ -92,6 +96,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       signal: interrupt.signal,
       warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
       prewarm: true,
+      remote,
     });
   }
   const pool = createWorkerPool(jobs, { maxHeapMb, adoptPrestarted: true });

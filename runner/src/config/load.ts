@@ -10,6 +10,7 @@ import { parse } from 'smol-toml';
 import { parseSizeText, rootProblem } from '@provium/types';
 import { UsageError } from '../errors.js';
 import { CONFIG_FILE, DEFAULT_CACHE_MAX_SIZE, DEFAULT_FILE_TIMEOUT_S, DEFAULT_ROOTS } from './defaults.js';
+import { readRemoteCacheSection, type RemoteCacheToml } from './remote-cache.js';
 import { parseFileTimeout } from './timeout.js';
 
 export interface ResolvedConfig {
@@ -25,9 +26,11 @@ export interface ResolvedConfig {
   timeout: number;
   /** The raw TOML document (profiles are validated by @provium/image). */
   toml: Record<string, unknown>;
+  /** `remote_cache`, `remote_cache_upload`, `remote_cache_timeout` of `[provium]`, checked (remote-cache.ts resolves them with flags and environment). */
+  remote: RemoteCacheToml;
 }
 
-const PROVIUM_KEYS = ['roots', 'cache_dir', 'cache_max_size', 'timeout'];
+const PROVIUM_KEYS = ['roots', 'cache_dir', 'cache_max_size', 'timeout', 'remote_cache', 'remote_cache_upload', 'remote_cache_timeout'];
 const TOP_LEVEL_KEYS = ['provium', 'profiles'];
 
 export function findConfig(from: string): string | undefined {
@@ -48,7 +51,7 @@ function fail(file: string, what: string): never {
 export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
   const file = explicit ? path.resolve(cwd, explicit) : findConfig(cwd);
   if (!file) {
-    return { baseDir: cwd, roots: DEFAULT_ROOTS.map((r) => path.resolve(cwd, r)), cacheMaxSize: parseSizeText(DEFAULT_CACHE_MAX_SIZE)!, timeout: DEFAULT_FILE_TIMEOUT_S, toml: {} };
+    return { baseDir: cwd, roots: DEFAULT_ROOTS.map((r) => path.resolve(cwd, r)), cacheMaxSize: parseSizeText(DEFAULT_CACHE_MAX_SIZE)!, timeout: DEFAULT_FILE_TIMEOUT_S, toml: {}, remote: {} };
   }
   let toml: Record<string, unknown>;
   try {
@@ -97,5 +100,6 @@ export function loadConfig(cwd: string, explicit?: string): ResolvedConfig {
     cacheMaxSize,
     timeout,
     toml,
+    remote: readRemoteCacheSection(section, file),
   };
 }

@@ -35,6 +35,8 @@ const REQUIRED: Record<RunEventName, Record<string, Field>> = {
   fixture_build_waiting: { fixture: 'string' },
   fixture_build_done: { fixture: 'string', ok: 'boolean', duration_ms: 'number' },
   fixture_cache_hit: { fixture: 'string' },
+  fixture_remote_hit: { fixture: 'string', duration_ms: 'number' },
+  fixture_remote_upload: { fixture: 'string', ok: 'boolean', duration_ms: 'number' },
   file_completed: { file: 'string', status: 'string', duration_ms: 'number', passed: 'number', failed: 'number', skipped: 'number', log: 'array' },
   run_completed: { passed: 'number', failed: 'number', skipped: 'number', files: 'number', failed_files: 'number', not_run: 'number', duration_ms: 'number', exit_code: 'number' },
 };

@@ -64,6 +64,12 @@ export class DefaultReporter implements Reporter {
       case 'fixture_cache_hit':
         if (this.opts.verbose) this.write(this.c.dim(`CACHED fixture ${e.fixture} (${e.for})`));
         break;
+      case 'fixture_remote_hit':
+        if (!this.opts.quiet) this.write(this.c.dim(`FETCHED fixture ${e.fixture} from the remote cache (${secs(e.duration_ms)}, ${(e.bytes / 1024 / 1024).toFixed(1)} MB)`));
+        break;
+      case 'fixture_remote_upload':
+        if (e.ok && this.opts.verbose) this.write(this.c.dim(`UPLOADED fixture ${e.fixture} to the remote cache (${secs(e.duration_ms)}, ${(e.bytes / 1024 / 1024).toFixed(1)} MB)`));
+        break;
       case 'file_completed':
         this.running.delete(e.file);
         this.finished++;

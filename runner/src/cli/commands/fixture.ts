@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { fileTimeout, positiveInt, timeoutScale } from '../options.js';
+import { fileTimeout, positiveInt, remoteCacheOptions, timeoutScale } from '../options.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import type { CachedFixture, FixtureState } from '../../fixtures/cache-paths.js';
 import type { FixtureGraph, FixtureRef } from '../../fixtures/graph.js';
@@ -335,7 +335,7 @@ async function run(o: CommonOptions, render: (ov: FixtureOverview) => string, fa
 
 /** Registers `provium fixture` and its subcommands; `exit` receives each subcommand's status. */
 export function fixtureCommand(program: Command, exit: (code: number) => void): Command {
-  const fixture = program.command('fixture').description('the fixture cache: graph, list, stale fixtures; build, rebuild, clean');
+  const fixture = program.command('fixture').description('the fixture cache: graph, list, stale fixtures; build, rebuild, clean; export, import');
   const common = (cmd: Command) => cmd.option('--config <file>', 'provium.toml to use (default: searched upward from the working directory)');
 
   common(
@@ -368,11 +368,11 @@ export function fixtureCommand(program: Command, exit: (code: number) => void): 
     ),
   );
   const buildOpts = (cmd: Command) =>
-    common(cmd)
+    remoteCacheOptions(common(cmd))
       .option('-j, --jobs <n>', 'fixtures built at once (default: CPU count)', positiveInt('--jobs'))
       .option('--timeout <duration>', 'per-build timeout (default: provium.toml timeout, else 5m)', fileTimeout('--timeout'))
       .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', timeoutScale('--timeout-scale'), 1);
-  type BuildCliOptions = CommonOptions & { jobs?: number; timeout?: number; timeoutScale: number };
+  type BuildCliOptions = CommonOptions & { jobs?: number; timeout?: number; timeoutScale: number; remoteCache?: string; remoteCacheReadOnly?: boolean };
   buildOpts(
     fixture.command('build [names...]').description('build the fixtures the test files reference (or the named ones) into the cache; fresh ones are left alone'),
   ).action(async (names: string[], opts: BuildCliOptions) => {
