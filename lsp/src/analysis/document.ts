@@ -9,6 +9,7 @@ import { LineIndex } from './line-index.js';
 import { parseLua } from './parse.js';
 import { parseRegion, segmentSteps, segmentText, type Segment } from './segments.js';
 import { STEP_CHARS, type Steps } from './steps.js';
+import { diffTexts } from './text-diff.js';
 
 export type FileKind = 'test' | 'fixture' | 'helper';
 
@@ -53,15 +54,13 @@ export class SourceDoc {
     this.segments = segments;
   }
 
-  /** Full-text replacement (full sync), segmented a piece at a time; the document changes after the last step. */
-  *replaceSteps(text: string, version: number): Steps<void> {
-    const segments = yield* segmentSteps(text);
-    this.text = text;
-    this.version = version;
-    this.lines = new LineIndex(text);
-    this.segments = segments;
-    this.declEpoch++;
-    this.editEpoch++;
+  /**
+   * Full-text replacement (full sync): the edit between the current text and
+   * `text` (common prefix and suffix), re-analysed as that ranged edit would be.
+   */
+  replaceSteps(text: string, version: number): Steps<void> {
+    const edit = diffTexts(this.text, text);
+    return this.editSteps(edit.start, edit.end, edit.text, version);
   }
 
   /**
