@@ -1,5 +1,6 @@
-// With more files open than are in use, the ones not in use rest (their trees are dropped), and give
-// the same answers when they are needed again: a request about one, or a re-check after a fixture changed.
+// Open files not in use (edited or asked about) rest: their trees are dropped once their diagnostics are
+// published, and they give the same answers when they are needed again: a request about one, or a
+// re-check after a fixture changed. The ACTIVE_DOCS most recently used stay awake.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,7 +48,7 @@ const N = ACTIVE_DOCS + 8;
 const uris = Array.from({ length: N }, (_, i) => uri(`tests/t${i}.test.lua`));
 const codes = (d: Diagnostic[] | undefined) => (d ?? []).map((x) => x.code).sort();
 
-test('the documents not in use rest, and answer as before when asked again', async () => {
+test('opened files rest once checked; the ones asked about stay awake, and answer as before', async () => {
   const { server, published, published$ } = start();
   const pos = { line: 3, character: 7 };
   const answers = async (u: string) => ({
@@ -55,22 +56,27 @@ test('the documents not in use rest, and answer as before when asked again', asy
     hover: await server.hover(u, { line: 3, character: 3 }),
     symbols: await server.documentSymbols(u),
   });
-  let before: Awaited<ReturnType<typeof answers>> | undefined;
+  const isResting = () => uris.filter((u) => server.workspace.open.get(u)!.resting);
   for (const [i, u] of uris.entries()) {
     const p = published$(u);
     server.didOpen(u, testText(i), 1);
     await p;
-    before ??= await answers(u);
   }
-  const resting = uris.filter((u) => server.workspace.open.get(u)!.resting);
-  expect(resting).toEqual(uris.slice(0, N - ACTIVE_DOCS));
+  expect(isResting()).toEqual(uris);
   expect(codes(published.get(uris[0]))).toEqual(['unknown-member']);
-  expect(before!.completion.map((c) => c.label)).toContain('size');
-  expect(JSON.stringify(before!.hover)).toContain('Snapshot');
-  // Asked about, it is in use again (the least recently used one rests instead), and answers the same.
-  expect(await answers(uris[0])).toEqual(before);
-  expect(server.workspace.open.get(uris[0])!.resting).toBe(false);
-  expect(server.workspace.open.get(uris[N - ACTIVE_DOCS])!.resting).toBe(true);
+  // Asked about, each wakes and stays awake while it is among the ACTIVE_DOCS most recently used.
+  const before = [];
+  for (const u of uris) before.push(await answers(u));
+  expect(isResting()).toEqual(uris.slice(0, N - ACTIVE_DOCS));
+  expect(before[0].completion.map((c) => c.label)).toContain('size');
+  expect(JSON.stringify(before[0].hover)).toContain('Snapshot');
+  expect(before[0].symbols.map((s) => s.name)).toEqual(['t0']);
+  // The first one rested since it was asked about; it answers the same (the least recently used one rests instead).
+  expect(await answers(uris[0])).toEqual(before[0]);
+  expect(isResting()).toEqual(uris.slice(1, N - ACTIVE_DOCS + 1));
+  // An edit is a use too.
+  server.didChange({ textDocument: { uri: uris[1], version: 2 }, contentChanges: [{ text: testText(1) }] });
+  expect(isResting()).toEqual(uris.slice(2, N - ACTIVE_DOCS + 2));
   server.dispose();
 });
 
@@ -81,6 +87,9 @@ test('a fixture that changes re-checks the resting documents, which rest again a
     server.didOpen(u, testText(i), 1);
     await p;
   }
+  await server.hover(uris[0], { line: 3, character: 3 });
+  const awake = () => uris.filter((u) => !server.workspace.open.get(u)!.resting);
+  expect(awake()).toEqual([uris[0]]);
   const fixture = uri('tests/fixtures/base.fixture.lua');
   server.didOpen(fixture, FIXTURE, 1);
   const rechecked = uris.map((u) => published$(u, (d) => codes(d).includes('fixture-return')));
@@ -88,8 +97,7 @@ test('a fixture that changes re-checks the resting documents, which rest again a
   server.didChange({ textDocument: { uri: fixture, version: 2 }, contentChanges: [{ text: FIXTURE.replace('return vm:snapshot()\n', '') }] });
   await Promise.all(rechecked);
   expect(uris.map((u) => codes(published.get(u)))).toEqual(uris.map(() => ['fixture-return', 'unknown-member']));
-  const resting = uris.filter((u) => server.workspace.open.get(u)!.resting);
-  // The fixture is in use too: one test file fewer is.
-  expect(resting).toEqual(uris.slice(0, N - ACTIVE_DOCS + 1));
+  // Re-checked, the ones not in use rest again.
+  expect(awake()).toEqual([uris[0]]);
   server.dispose();
 });

@@ -1,10 +1,11 @@
 /**
- * The documents in use: the ACTIVE_DOCS open documents most recently opened,
- * edited or asked about. The server lets the others rest (SourceDoc.rest):
- * they keep their text, and their trees and analyses are rebuilt when they are
- * next needed — a request about them, or a re-check after a fixture or helper
- * changed. With hundreds of files open, the memory is that of their texts plus
- * the trees of a few dozen.
+ * The documents in use: the ACTIVE_DOCS open documents most recently edited
+ * or asked about (opening a document alone does not count: an editor asks
+ * about the ones it shows). The server lets the others rest
+ * (SourceDoc.rest): they keep their text, and their trees and analyses are
+ * rebuilt when they are next needed — a request about them, or a re-check
+ * after a fixture or helper changed. With hundreds of files open, the memory
+ * is that of their texts plus the trees of a few dozen.
  */
 export const ACTIVE_DOCS = 32;
 

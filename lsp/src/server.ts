@@ -71,7 +71,7 @@ export class ProviumServer {
     return doc ? f(this.workspace.projectFor(key), doc) : fallback;
   }
 
-  /** `uri` is in use: the document that stops being in use because of it rests. */
+  /** `uri` is in use (edited or asked about): the document that stops being in use because of it rests. */
   private use(uri: string): void {
     for (const old of this.active.touch(uri)) this.restIfUnused(old);
   }
@@ -83,9 +83,7 @@ export class ProviumServer {
   // Sync
 
   didOpen(uri: string, text: string, version: number): void {
-    const key = normalizeUri(uri);
-    this.use(key);
-    this.sync.open(key, text, version);
+    this.sync.open(normalizeUri(uri), text, version);
   }
 
   private opened(uri: string): void {
