@@ -4,9 +4,8 @@
  * between the two texts (SourceDoc.replaceSteps). A change applies at once
  * unless it needs more than STEP_CHARS of text segmented (opening a large
  * file, a large paste, a new text that differs over that much): that text is
- * segmented in slices (slices.ts) while the
- * document keeps its previous state, and the changes that arrive meanwhile
- * wait behind it. Requests about a document wait for `ready(uri)`, so they
+ * segmented in slices (slices.ts) while the document keeps its previous
+ * state, and the changes that arrive meanwhile wait behind it. Requests about a document wait for `ready(uri)`, so they
  * see every change sent before them; requests about other documents do not.
  * Nothing else changes a document while it is busy (publishing gives up).
  */
