@@ -93,3 +93,35 @@ test('a document closed while it is segmented is never opened', async () => {
   expect(workspace.open.has(big)).toBe(false);
   expect(events).toEqual([]);
 });
+
+test('a full-text change re-parses only the statements it touches: the other segments are the same objects', async () => {
+  const { workspace, sync, uri } = setup();
+  const name = uri('full');
+  const text = tests(4000);
+  sync.open(name, text, 1);
+  await sync.ready(name);
+  const doc = workspace.open.get(name)!;
+  const before = [...doc.segments];
+  // `t:log("2000")` becomes `t:log("2000") t:log(1)` in test 2000, sent as the whole new text.
+  const edited = text.replace('t:log("2000")\n', 't:log("2000") t:log(1)\n');
+  sync.change(name, [{ text: edited }], 2);
+  expect(sync.busy(name)).toBe(false);
+  expect(doc.text).toBe(edited);
+  expect(doc.version).toBe(2);
+  expect(doc.segments).toHaveLength(4000);
+  const replaced = doc.segments.filter((s, k) => s !== before[k]);
+  expect(replaced.map((s) => doc.text.slice(s.start, s.start + s.length))).toEqual(['\ntest("t2000", function(t)\n  t:log("2000") t:log(1)\nend)']);
+});
+
+test('a full-text change that rewrites most of a long text is applied in slices, like a large paste', async () => {
+  const { workspace, sync, uri } = setup();
+  const name = uri('rewrite');
+  sync.open(name, tests(2), 1);
+  const doc = workspace.open.get(name)!;
+  const text = tests(3000, 100);
+  sync.change(name, [{ text }], 2);
+  expect(sync.busy(name)).toBe(true);
+  await sync.ready(name);
+  expect(doc.text).toBe(text);
+  expect(doc.segments.filter((s) => s.body)).toHaveLength(3000);
+});

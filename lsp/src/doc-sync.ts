@@ -1,10 +1,11 @@
 /**
  * Document sync: didOpen / didChange / didClose applied to the open
- * documents, in order. A change applies at once unless it needs more than
- * STEP_CHARS of text segmented (opening a large file, replacing its text, a
- * large paste): that text is segmented in slices (slices.ts) while the
- * document keeps its previous state, and the changes that arrive meanwhile
- * wait behind it. Requests about a document wait for `ready(uri)`, so they
+ * documents, in order. A full-text change (full sync) is applied as the edit
+ * between the two texts (SourceDoc.replaceSteps). A change applies at once
+ * unless it needs more than STEP_CHARS of text segmented (opening a large
+ * file, a large paste, a new text that differs over that much): that text is
+ * segmented in slices (slices.ts) while the document keeps its previous
+ * state, and the changes that arrive meanwhile wait behind it. Requests about a document wait for `ready(uri)`, so they
  * see every change sent before them; requests about other documents do not.
  * Nothing else changes a document while it is busy (publishing gives up).
  */

@@ -7,6 +7,7 @@
  */
 import { FileChangeType, type Diagnostic, type DidChangeTextDocumentParams, type FileEvent, type Position, type Range } from 'vscode-languageserver';
 import { DiagnosticSeverity } from 'vscode-languageserver';
+import { ActiveDocs } from './active-docs.js';
 import type { SourceDoc } from './analysis/document.js';
 import type { Steps } from './analysis/steps.js';
 import type { Client } from './client.js';
@@ -40,6 +41,8 @@ export class ProviumServer {
   private readonly scheduler: DiagnosticsScheduler;
   private readonly runner: TestRunner;
   private readonly sync: DocumentSync;
+  /** The documents in use; the other open ones rest (active-docs.ts). */
+  private readonly active = new ActiveDocs();
   private configPublished = new Set<string>();
   /** The latest publish of each document: an earlier one still in its steps gives up. */
   private publishRuns = new Map<string, number>();
@@ -62,9 +65,19 @@ export class ProviumServer {
   /** `f` on the document once every change sent before the request is applied. */
   private async withDoc<T>(uri: string, f: (project: Project, doc: SourceDoc) => T | Promise<T>, fallback: T): Promise<T> {
     const key = normalizeUri(uri);
+    this.use(key);
     await this.sync.ready(key);
     const doc = this.workspace.open.get(key);
     return doc ? f(this.workspace.projectFor(key), doc) : fallback;
+  }
+
+  /** `uri` is in use (edited or asked about): the document that stops being in use because of it rests. */
+  private use(uri: string): void {
+    for (const old of this.active.touch(uri)) this.restIfUnused(old);
+  }
+
+  private restIfUnused(uri: string): void {
+    if (!this.active.has(uri) && !this.sync.busy(uri)) this.workspace.rest(uri);
   }
 
   // Sync
@@ -81,7 +94,9 @@ export class ProviumServer {
   }
 
   didChange(p: DidChangeTextDocumentParams): void {
-    this.sync.change(normalizeUri(p.textDocument.uri), p.contentChanges, p.textDocument.version);
+    const key = normalizeUri(p.textDocument.uri);
+    this.use(key);
+    this.sync.change(key, p.contentChanges, p.textDocument.version);
   }
 
   private changed(uri: string): void {
@@ -97,6 +112,7 @@ export class ProviumServer {
     const key = normalizeUri(uri);
     const kind = this.workspace.open.get(key)?.kind;
     this.sync.close(key);
+    this.active.forget(key);
     this.workspace.close(key);
     this.scheduler.cancel(key);
     this.publishRuns.delete(key);
@@ -123,7 +139,11 @@ export class ProviumServer {
     }
   }
 
-  /** Checks a document in slices and publishes its diagnostics, unless it changes meanwhile (its change publishes again). */
+  /**
+   * Checks a document in slices and publishes its diagnostics, unless it
+   * changes meanwhile (its change publishes again). A document not in use
+   * (re-checked because a fixture changed) rests again after.
+   */
   private publish(uri: string): void {
     const doc = this.workspace.open.get(uri);
     if (!doc || this.sync.busy(uri)) return;
@@ -131,7 +151,9 @@ export class ProviumServer {
     this.publishRuns.set(uri, run);
     const superseded = () => this.publishRuns.get(uri) !== run || this.workspace.open.get(uri) !== doc || this.sync.busy(uri);
     sliced(until(this.diagnosticSteps(uri, doc), superseded), (diagnostics) => {
-      if (diagnostics && !superseded()) this.client.publishDiagnostics(uri, diagnostics, doc.version);
+      if (!diagnostics || superseded()) return;
+      this.client.publishDiagnostics(uri, diagnostics, doc.version);
+      this.restIfUnused(uri);
     }, (e) => this.client.log(`provium-lsp: ${uri}: ${(e as Error).stack ?? e}`));
   }
 

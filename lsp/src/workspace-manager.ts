@@ -77,6 +77,12 @@ export class WorkspaceManager {
     else project.edited(doc);
   }
 
+  /** The open document `uri` rests until it is needed again (see Project.rest). */
+  rest(uri: string): void {
+    const doc = this.open.get(uri);
+    if (doc) this.projectFor(uri).rest(doc);
+  }
+
   close(uri: string): void {
     const doc = this.open.get(uri);
     this.open.delete(uri);

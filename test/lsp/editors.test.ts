@@ -1,7 +1,8 @@
 // End to end from real editors installed from Debian (scripts/setup.sh installs them, CI has them):
 // Neovim 0.7's built-in client (`nvim --headless`) and Emacs 28 with eglot (`emacs --batch`). Each
 // opens a test file, reads the diagnostic the server publishes, types `snap:` (an incremental change
-// sent by the editor itself) and asks for completion there.
+// sent by the editor itself; Neovim also once with full document sync, the whole text per change) and
+// asks for completion there.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,7 +85,8 @@ local function check(buf, result)
   for _, d in ipairs(vim.diagnostic.get(buf)) do
     table.insert(result.diagnostics, { line = d.lnum, col = d.col, message = d.message })
   end
-  -- Type a new line "  snap:" below "local snap = ...": Neovim sends it as an incremental change.
+  -- Type a new line "  snap:" below "local snap = ...": Neovim sends it as an incremental change
+  -- (or as the whole text, with allow_incremental_sync = false).
   vim.api.nvim_buf_set_lines(buf, 4, 4, false, { '  snap:' })
   local res, rerr = vim.lsp.buf_request_sync(buf, 'textDocument/completion',
     { textDocument = { uri = vim.uri_from_bufnr(buf) }, position = { line = 4, character = 7 } }, 20000)
@@ -112,6 +114,8 @@ local ok, err = pcall(function()
     cmd = { vim.env.NODE, vim.env.CLI, 'lsp', '--stdio' },
     root_dir = vim.env.PROJ,
     init_options = { diagnosticsDelay = 0 },
+    -- FULL_SYNC=1: every change is sent as the whole text (contentChanges: [{ text }]).
+    flags = { allow_incremental_sync = vim.env.FULL_SYNC ~= '1' },
   })
   assert(id, 'vim.lsp.start_client failed')
   vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.FILE))
@@ -125,6 +129,13 @@ finish(result)
 
 test(`Neovim (nvim --headless, vim.lsp.start_client): a diagnostic, then completion after snap:${skipReason('nvim', 'neovim')}`, { skip: !installed('nvim') }, () => {
   const r = runEditor('nvim', ['--headless', '--clean', '-i', 'NONE', '-u', 'NONE', '-c', 'luafile $SCRIPT'], { name: 'e2e.lua', text: NVIM_SCRIPT });
+  expect(r.error).toBeUndefined();
+  expect(r.diagnostics).toContainEqual({ line: 4, col: 5, message: UNKNOWN_RN });
+  expect(r.completion!.sort()).toEqual(SNAPSHOT_METHODS);
+});
+
+test(`Neovim with full document sync (allow_incremental_sync = false: each change sends the whole text)${skipReason('nvim', 'neovim')}`, { skip: !installed('nvim') }, () => {
+  const r = runEditor('nvim', ['--headless', '--clean', '-i', 'NONE', '-u', 'NONE', '-c', 'luafile $SCRIPT'], { name: 'e2e-full.lua', text: NVIM_SCRIPT }, undefined, { FULL_SYNC: '1' });
   expect(r.error).toBeUndefined();
   expect(r.diagnostics).toContainEqual({ line: 4, col: 5, message: UNKNOWN_RN });
   expect(r.completion!.sort()).toEqual(SNAPSHOT_METHODS);

@@ -9,6 +9,7 @@ import { problemSteps } from '../features/diagnostics.js';
 import { testsOf } from '../features/symbols.js';
 import { Project } from '../project/workspace.js';
 import { SourceDoc } from './document.js';
+import { segmentText } from './segments.js';
 import { runSteps } from './steps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provium-doc-analysis-'));
@@ -27,14 +28,14 @@ function testFile(n: number): string {
 /** Segment reads of: opening the file and checking it, listing its tests, then the same after an edit in its middle test. */
 function workOf(n: number): { reads: number; problems: number } {
   const text = testFile(n);
-  const doc = new SourceDoc(pathToFileURL(join(dir, `t${n}.test.lua`)).href, 'test', text, 1);
   let reads = 0;
-  doc.segments = new Proxy(doc.segments, {
+  const segments = new Proxy(segmentText(text), {
     get(target, key, receiver) {
       if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
       return Reflect.get(target, key, receiver);
     },
   });
+  const doc = new SourceDoc(pathToFileURL(join(dir, `t${n}.test.lua`)).href, 'test', text, 1, segments);
   const project = new Project(dir, new Map([[doc.uri, doc]]));
   const problems = runSteps(problemSteps(project, doc)).length;
   expect(testsOf(project, doc)).toHaveLength(n);

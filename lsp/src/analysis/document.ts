@@ -3,12 +3,15 @@
  * segments, updated incrementally by edits (see segments.ts). Work that may
  * be long comes as steps (see steps.ts) for the server to run in slices:
  * segmenting a new text or a large edit, repairing broken segments.
+ * A document not in use can rest: its segments (and so its trees) are
+ * dropped and rebuilt from its text the next time they are asked for.
  */
 import type { Statement } from './ast.js';
 import { LineIndex } from './line-index.js';
 import { parseLua } from './parse.js';
 import { parseRegion, segmentSteps, segmentText, type Segment } from './segments.js';
 import { STEP_CHARS, type Steps } from './steps.js';
+import { diffTexts } from './text-diff.js';
 
 export type FileKind = 'test' | 'fixture' | 'helper';
 
@@ -32,7 +35,10 @@ const MAX_MERGE = 8;
 export class SourceDoc {
   text: string;
   lines: LineIndex;
-  segments: Segment[];
+  /** Undefined while the document rests (see rest()). */
+  private segs: Segment[] | undefined;
+  /** While resting: the length of each segment it had, to rebuild the same segments. */
+  private restingLengths: number[] | undefined;
   /** Bumped when a change may alter top-level declarations (anything but a test body). */
   declEpoch = 0;
   /** Bumped on every change of the text or of the segments (analyses key their caches on it). */
@@ -50,18 +56,56 @@ export class SourceDoc {
   ) {
     this.text = text;
     this.lines = new LineIndex(text);
-    this.segments = segments;
+    this.segs = segments;
   }
 
-  /** Full-text replacement (full sync), segmented a piece at a time; the document changes after the last step. */
-  *replaceSteps(text: string, version: number): Steps<void> {
-    const segments = yield* segmentSteps(text);
-    this.text = text;
-    this.version = version;
-    this.lines = new LineIndex(text);
-    this.segments = segments;
-    this.declEpoch++;
-    this.editEpoch++;
+  get segments(): Segment[] {
+    return (this.segs ??= this.wake());
+  }
+
+  /**
+   * Drops the segments, to be rebuilt from the text when next asked for;
+   * false when the document cannot rest. It can when it is short enough to
+   * be re-parsed in one step (STEP_CHARS) and every segment parses: a broken
+   * segment's last good tree is not in the text. Nothing else changes: the
+   * text, its version and the epochs stay, and the analyses made from the
+   * old segments stay right for it (the owner drops them to free the trees).
+   */
+  rest(): boolean {
+    const segs = this.segs;
+    if (!segs || this.text.length >= STEP_CHARS || segs.some((s) => s.body === null)) return false;
+    this.restingLengths = segs.map((s) => s.length);
+    this.segs = undefined;
+    return true;
+  }
+
+  get resting(): boolean {
+    return this.segs === undefined;
+  }
+
+  /**
+   * The segments it had before it rested, each re-parsed on its own: the
+   * same statements as a whole parse, except where edits left two statements
+   * that a whole parse would read as one (`f` then a line `(g)()`).
+   */
+  private wake(): Segment[] {
+    const out: Segment[] = [];
+    let start = 0;
+    for (const length of this.restingLengths!) {
+      out.push(...parseRegion(this.text.slice(start, start + length), start));
+      start += length;
+    }
+    this.restingLengths = undefined;
+    return out;
+  }
+
+  /**
+   * Full-text replacement (full sync): the edit between the current text and
+   * `text` (common prefix and suffix), re-analysed as that ranged edit would be.
+   */
+  replaceSteps(text: string, version: number): Steps<void> {
+    const edit = diffTexts(this.text, text);
+    return this.editSteps(edit.start, edit.end, edit.text, version);
   }
 
   /**

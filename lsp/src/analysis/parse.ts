@@ -3,10 +3,13 @@
  * platform-notes: `ranges` only (no `locations`: line numbers come from the
  * document's LineIndex), default encoding mode (string values are decoded
  * from `raw`, see lua-strings.ts). Each node's range becomes its `from` / `to`
- * properties (see ast.ts).
+ * properties (see ast.ts), in slots its factory made (node-factories.ts).
  */
 import luaparse from 'luaparse';
 import type { Node, Statement } from './ast.js';
+import { installNodeFactories } from './node-factories.js';
+
+installNodeFactories();
 
 export interface SyntaxProblem {
   /** luaparse's message without its `[line:col]` prefix. */
@@ -30,7 +33,8 @@ export function parseLua(text: string): ParseResult {
       scope: false,
       onCreateNode: (n) => {
         // Two numbers instead of a [from, to] array per node: about 60 bytes less for each of them.
-        // luaparse attaches the range just before this call and never reads it again.
+        // luaparse attaches the range just before this call and never reads it again; the node's
+        // factory made slots for all three (node-factories.ts).
         const node = n as Node & { range?: [number, number] };
         node.from = node.range![0];
         node.to = node.range![1];

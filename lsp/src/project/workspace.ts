@@ -140,6 +140,11 @@ export class Project implements ProjectView {
     this.disk.delete(uri);
   }
 
+  /** Lets an open test file rest (SourceDoc.rest) with its analysis: nothing else refers to a test file's trees. */
+  rest(doc: SourceDoc): void {
+    if (doc.kind === 'test' && doc.rest()) this.analyses.delete(doc);
+  }
+
   analysis(doc: SourceDoc): DocAnalysis {
     let a = this.analyses.get(doc);
     if (!a) {
