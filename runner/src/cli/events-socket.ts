@@ -5,7 +5,7 @@
  * command (every run of `--watch`) and is removed when it ends, also after
  * Ctrl-C.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { RunEvent } from '@provium/types';
@@ -53,6 +53,8 @@ export class EventsSocket {
     const file = path.resolve(given);
     const flag = `--events-socket ${given}`;
     if (Buffer.byteLength(file) > MAX_SOCKET_PATH) throw new UsageError(`${flag}: the path ${file} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket's path may have; give a shorter one`);
+    // (listen says EACCES, not ENOENT, for a directory that does not exist)
+    if (!statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag}: the directory ${path.dirname(file)} does not exist; create it or give another path`);
     let existing: import('node:fs').Stats | undefined;
     try {
       existing = lstatSync(file);
@@ -66,7 +68,7 @@ export class EventsSocket {
     }
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`${flag}: cannot listen on ${file}: ${e.code === 'ENOENT' ? `the directory ${path.dirname(file)} does not exist` : e.message}`)));
+      server.once('error', (e) => reject(new UsageError(`${flag}: cannot listen on ${file}: ${e.message}`)));
       server.listen(file, resolve);
     });
     return new EventsSocket(file, server);
