@@ -79,10 +79,11 @@ test("two", function(t) assert(os.execute("until [ -e '${mark('m2')}' ]; do slee
     );
     const socket = path.join(dir, 'events.sock');
     const run = start(dir, 'test', '--events-socket', socket, '-q', '.');
-    await expect.poll(() => existsSync(socket), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => existsSync(socket), { timeout: 30_000 }).toBe(true); // there once it accepts connections
     const clients = [0, 1].map(() => {
       const c = net.connect(socket);
-      const got = { lines: [] as RunEvent[], ended: false, buf: '' };
+      const got = { lines: [] as RunEvent[], ended: false, buf: '', error: undefined as Error | undefined };
+      c.on('error', (e) => (got.error = e));
       c.on('data', (d: Buffer) => {
         got.buf += d.toString();
         const parts = got.buf.split('\n');
@@ -103,7 +104,8 @@ test("two", function(t) assert(os.execute("until [ -e '${mark('m2')}' ]; do slee
     const done = await run.child;
     expect(done.exitCode).toBe(0);
     for (const c of clients) {
-      await expect.poll(() => c.ended, { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => c.ended || c.error !== undefined, { timeout: 10_000 }).toBe(true);
+      expect(c.error).toBeUndefined();
       expect(c.lines.at(-1)).toMatchObject({ event: 'run_completed', passed: 2, exit_code: 0 });
       expect(passed(c, 'two')).toBe(true);
     }

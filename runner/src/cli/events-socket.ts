@@ -5,7 +5,7 @@
  * command (every run of `--watch`) and is removed when it ends, also after
  * Ctrl-C.
  */
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { RunEvent } from '@provium/types';
@@ -35,24 +35,22 @@ export class EventsSocket {
   private readonly removeOnExit = () => this.unlink();
   private unlinked = false;
 
-  private constructor(
-    private readonly file: string,
-    private readonly server: net.Server,
-  ) {
-    server.on('connection', (client) => {
-      this.clients.add(client);
-      client.resume(); // what a client sends is ignored
-      const drop = () => this.clients.delete(client);
-      client.on('error', drop);
-      client.on('close', drop);
-    });
-    process.on('exit', this.removeOnExit);
-  }
+  private readonly server = net.createServer((client) => {
+    this.clients.add(client);
+    client.resume(); // what a client sends is ignored
+    const drop = () => this.clients.delete(client);
+    client.on('error', drop);
+    client.on('close', drop);
+  });
+
+  private constructor(private readonly file: string) {}
 
   static async open(given: string): Promise<EventsSocket> {
     const file = path.resolve(given);
     const flag = `--events-socket ${given}`;
-    if (Buffer.byteLength(file) > MAX_SOCKET_PATH) throw new UsageError(`${flag}: the path ${file} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket's path may have; give a shorter one`);
+    // Made under a temporary name and renamed: PATH appears only once it accepts connections.
+    const tmp = path.join(path.dirname(file), `.provium-${process.pid}.sock`);
+    if (Buffer.byteLength(file) > MAX_SOCKET_PATH || Buffer.byteLength(tmp) > MAX_SOCKET_PATH) throw new UsageError(`${flag}: the path ${file} is longer than the ${MAX_SOCKET_PATH} bytes a unix socket's path may have; give a shorter one`);
     // (listen says EACCES, not ENOENT, for a directory that does not exist)
     if (!statSync(path.dirname(file), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag}: the directory ${path.dirname(file)} does not exist; create it or give another path`);
     let existing: import('node:fs').Stats | undefined;
@@ -66,12 +64,14 @@ export class EventsSocket {
       if (await listening(file)) throw new UsageError(`${flag}: another program listens on ${file}; give another path`);
       unlinkSync(file); // left by a provium that died
     }
-    const server = net.createServer();
+    const socket = new EventsSocket(file);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new UsageError(`${flag}: cannot listen on ${file}: ${e.message}`)));
-      server.listen(file, resolve);
+      socket.server.once('error', (e) => reject(new UsageError(`${flag}: cannot listen on ${file}: ${e.message}`)));
+      socket.server.listen(tmp, resolve);
     });
-    return new EventsSocket(file, server);
+    process.on('exit', socket.removeOnExit);
+    renameSync(tmp, file);
+    return socket;
   }
 
   /** A reporter feeding the clients; it closes nothing (the socket outlives one run under --watch). */
