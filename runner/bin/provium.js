@@ -2,7 +2,10 @@
 // `provium test` starts its worker threads before anything else, so that they load
 // the Lua runtime while the CLI loads (see prestartWorkers in runner/src/pool/pool.ts).
 const argv = process.argv.slice(2);
-if (argv[0] === 'test' && !argv.includes('--help') && !argv.includes('-h')) {
+// The other commands (main.ts): a first word that is none of them runs tests, as `provium test` (D26).
+const OTHER_COMMANDS = new Set(['list', 'report', 'prepare', 'doctor', 'shell', 'types', 'lsp', 'fixture', 'help']);
+const runsTests = argv[0] === 'test' || (argv[0] === undefined ? true : !OTHER_COMMANDS.has(argv[0]));
+if (runsTests && !argv.includes('--help') && !argv.includes('-h') && !argv.includes('--version')) {
   const [{ prestartWorkers, workerMaxHeapMbFromEnv }, { availableParallelism }, v8] = await Promise.all([import('../dist/pool/pool.js'), import('node:os'), import('node:v8')]);
   // TurboFan inlines less and starts later: it compiled fengari's big functions for about
   // as long as a run of a few hundred files took, on the cores the workers need; the code it

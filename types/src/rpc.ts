@@ -6,6 +6,12 @@
 import type { FailureInfo, FileStatus, TestEvent, VmEvent } from './events.js';
 import type { HostCall } from './host-services.js';
 
+/** A `--tag-meta KEY=VALUE` pair (split at the first `=`). */
+export interface MetaPair {
+  key: string;
+  value: string;
+}
+
 export interface TestSelection {
   /** Substring of the file path or the test name (`--filter`). */
   filter?: string;
@@ -13,6 +19,10 @@ export interface TestSelection {
   tags: string[];
   /** Skip tests carrying any of these tags (`--no-tag`). */
   noTags: string[];
+  /** Run only tests whose meta[key] holds one of the values given for that key, for every key (`--tag-meta`); absent: no such condition. */
+  tagMeta?: MetaPair[];
+  /** Skip tests whose meta[key] holds the value (`--no-tag-meta`). */
+  noTagMeta?: MetaPair[];
   includeSlow: boolean;
 }
 

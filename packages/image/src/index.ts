@@ -1,7 +1,7 @@
 export { BUILTIN_PROFILE, BUILTIN_PROFILES, PROFILE_KEYS, ProfileConfigError, parseProfiles } from './profiles/config.js';
 export type { ProfileSpec, ProjectConfigSource } from './profiles/config.js';
 export { USER_PROFILE_CMDLINE, resolveProfile } from './profiles/resolve.js';
-export type { ResolvedProfile } from './profiles/resolve.js';
+export type { ResolveOptions, ResolvedProfile } from './profiles/resolve.js';
 export {
   DEFAULT_CMDLINE,
   DEFAULT_CPUS,

@@ -3,12 +3,15 @@ import { loadConfig } from '../config/load.js';
 import { discover } from '../list/discover.js';
 import { staticTests } from '../list/static-tests.js';
 import { scanFixtureGraph } from '../fixtures/graph.js';
+import { metaSelected, type MetaPair } from '../selection/meta-filter.js';
 import { shardFiles, type ShardOptions } from './shard-option.js';
 
 export interface ListOptions extends ShardOptions {
   filter?: string;
   tag: string[];
   skipTag: string[];
+  tagMeta: MetaPair[];
+  skipTagMeta: MetaPair[];
   includeSlow?: boolean;
   config?: string;
 }
@@ -30,7 +33,8 @@ export function listCommand(paths: string[], o: ListOptions, out: NodeJS.Writabl
         (pathMatches || (t.name ?? '').includes(o.filter!)) &&
         (o.includeSlow || !t.slow) &&
         (o.tag.length === 0 || t.tags.some((x) => o.tag.includes(x))) &&
-        !t.tags.some((x) => o.skipTag.includes(x)),
+        !t.tags.some((x) => o.skipTag.includes(x)) &&
+        metaSelected(t.meta, o.tagMeta, o.skipTagMeta),
     );
     if (syntaxError) {
       out.write(`${file.display}\n  syntax error: ${syntaxError}\n`);

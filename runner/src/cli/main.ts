@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { API, toLuaCats } from '@provium/types';
 import { UsageError } from '../errors.js';
-import { collect, fileTimeout, positiveInt, positiveNumber, remoteCacheOptions, renameNoTag, shardSpec, timeoutScale } from './options.js';
+import { collect, fileTimeout, finiteNumber, metaPair, poolMemory, positiveInt, remoteCacheOptions, renameNegatedOptions, shardSpec, timeoutScale, vmmBackend } from './options.js';
 import { lspCommand } from './commands/lsp.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { fixtureTransferCommands } from './commands/fixture-transfer.js';
@@ -24,11 +24,13 @@ function selectionOptions(cmd: Command): Command {
     .option('--filter <text>', 'only tests whose file path or name contains TEXT')
     .option('--tag <tag>', 'only tests with this tag (repeatable)', collect, [])
     .addOption(new Option('--skip-tag <tag>').argParser(collect).default([]).hideHelp())
+    .option('--tag-meta <key=value>', 'only tests whose meta[KEY] is VALUE or a list holding it (repeatable: OR within a key, AND across keys)', metaPair('--tag-meta'), [])
+    .addOption(new Option('--skip-tag-meta <key=value>').argParser(metaPair('--no-tag-meta')).default([]).hideHelp())
     .option('--include-slow', 'also run tests marked slow=true')
     .option('--config <file>', 'provium.toml to use (default: searched upward from the working directory)')
     .option('--shard <k/n>', 'only the K-th of N shards of the files (the same split on every machine)', shardSpec('--shard'))
     .option('--durations <file>', 'balance the shards by the times in FILE (from --save-durations, --json or --save-events; repeatable)', collect, [])
-    .addHelpText('after', '\n  --no-tag <tag>           skip tests with this tag (repeatable)');
+    .addHelpText('after', '\n  --no-tag <tag>           skip tests with this tag (repeatable)\n  --no-tag-meta <key=value>  skip tests whose meta[KEY] holds VALUE (repeatable; wins over --tag-meta)');
 }
 
 export function buildProgram(exit: (code: number) => void): Command {
@@ -38,10 +40,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     .showHelpAfterError('(run provium --help for the commands and options)')
     .exitOverride();
 
+  // `provium [flags] [paths]` runs tests as `provium test` does (D26): a first word that names a command is that command.
   remoteCacheOptions(selectionOptions(
     program
-      .command('test')
-      .description('run test files (*.test.lua) in parallel worker threads')
+      .command('test', { isDefault: true })
+      .description('run test files (*.test.lua) in parallel worker threads (the default command: `provium [paths...]`)')
       .argument('[paths...]', 'test files or directories (default: the roots of provium.toml, else tests/)'),
   ))
     .option('-j, --jobs <n>', 'worker threads (default: CPU count)', positiveInt('--jobs'))
@@ -49,14 +52,27 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--timeout <duration>', 'per-file timeout, e.g. 300, 90s, 5m; 0 for none (default 5m)', fileTimeout('--timeout'))
     .option('--timeout-scale <factor>', 'multiply every timeout (slow CI, emulated VMs)', timeoutScale('--timeout-scale'), 1)
     .option('--keep-on-failure', 'leave the VMs of failed files running (provium shell reaches them) until Ctrl-C')
-    .option('--cpu-overcommit <factor>', 'vCPUs per host core in the shared pool (default 1.0 with KVM, 4.0 under TCG)', positiveNumber('--cpu-overcommit'))
-    .option('--json', 'print JSON-lines run events instead of the human report')
+    .option('--mem <size>', 'memory of the shared VM pool: bytes or K/M/G (default 80% of host RAM)', poolMemory('--mem'))
+    .option('--cpus <n>', 'base vCPU count of the shared VM pool, before --cpu-overcommit (default: host CPUs)', positiveInt('--cpus'))
+    .option('--cpu-overcommit <factor>', 'vCPUs per base CPU in the shared pool, 0.5 to 8 (default 1.0 with KVM, 4.0 under TCG)', finiteNumber('--cpu-overcommit'))
+    .option('--rerun-failed', 'only the files that failed in the last run that had failures')
+    .option('--since <path>', 'only test files modified after PATH was')
+    .option('--watch', 'run again whenever a test file changes, until Ctrl-C')
+    .addOption(new Option('--json', 'print JSON-lines run events instead of the human report').conflicts('eventsStdout'))
+    .option('--events-stdout', 'JSON-lines run events on stdout, the human report on stderr')
+    .option('--events-socket <path>', 'stream the run events live to every client of a unix socket made at PATH')
     .option('--save-events <file>', 'also write the JSON-lines run events to FILE (for provium report merge)')
     .option('--save-durations <file>', 'write each file\'s time and each fixture build\'s to FILE (for --durations)')
+    .option('--coverage', 'after the run, count the tests by meta.spec')
     .option('--reporter <name>', 'default or junit (junit needs --output)', 'default')
     .option('--output <file>', 'where the junit reporter writes its XML')
     .option('-v, --verbose', 'show every test')
     .addOption(new Option('-q, --quiet', 'show only failures and the summary').conflicts('verbose'))
+    .option('--no-progress', 'no live line of running files on a terminal')
+    .option('--no-build', 'do not run the build commands of provium.toml profiles; use their last outputs')
+    .option('--no-preflight', 'accepted for compatibility: provium test runs no host checks before a run (provium doctor does)')
+    .option('--no-ksm', 'accepted for compatibility: provium does not tune KSM')
+    .option('--vmm <backend>', 'accepted for compatibility: qemu, the one backend', vmmBackend('--vmm'))
     .action(async (paths: string[], opts) => exit(await (await commands.test()).testCommand(paths, opts)));
 
   selectionOptions(
@@ -118,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
   try {
-    await program.parseAsync(renameNoTag(argv), { from: 'user' });
+    await program.parseAsync(renameNegatedOptions(argv), { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help/version print and exit 0; usage errors exit 2

@@ -1,7 +1,8 @@
 /** Parsing and checking of option values; every bad value is a UsageError naming it. */
 import type { Command } from 'commander';
 import { MAX_TIMEOUT_SCALE, parseFileTimeout } from '../config/timeout.js';
-import type { ShardSpec } from '@provium/types';
+import { parseSizeText, SIZE_HELP, type ShardSpec } from '@provium/types';
+import type { MetaPair } from '../selection/meta-filter.js';
 import { UsageError } from '../errors.js';
 
 export interface ReporterOptions {
@@ -39,11 +40,53 @@ export function positiveInt(name: string) {
   };
 }
 
-export function positiveNumber(name: string) {
+/** --mem: the pool's memory, bytes or a K/M/G size (case-insensitive); above 0 and below 2^64. */
+export function poolMemory(name: string) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name}: expected a positive number, got "${value}"`);
+    const bytes = parseSizeText(value);
+    if (bytes === undefined) throw new UsageError(`${name}: cannot parse "${value}" as a size: expected ${SIZE_HELP}`);
+    if (bytes >= 2 ** 64) throw new UsageError(`${name}: the size "${value}" overflows 64 bits; give the pool's memory in bytes or with K/M/G (e.g. 16G)`);
+    if (bytes < 1) throw new UsageError(`${name}: the size "${value}" leaves the pool no memory; give a size above 0 (e.g. 4G)`);
+    return bytes;
+  };
+}
+
+/** --cpu-overcommit: any number; clampOvercommit brings it into range. */
+export function finiteNumber(name: string) {
+  return (value: string): number => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(n)) throw new UsageError(`${name}: expected a number, got "${value}"`);
     return n;
+  };
+}
+
+export const MIN_OVERCOMMIT = 0.5;
+export const MAX_OVERCOMMIT = 8;
+
+/** --cpu-overcommit F is clamped to [0.5, 8] (a typo such as 100 must not inflate the pool), with a notice when that changes it. */
+export function clampOvercommit(value: number, notice: (m: string) => void): number {
+  const clamped = Math.min(MAX_OVERCOMMIT, Math.max(MIN_OVERCOMMIT, value));
+  if (clamped !== value) notice(`--cpu-overcommit ${value} clamped to ${clamped} (the range is ${MIN_OVERCOMMIT} to ${MAX_OVERCOMMIT})`);
+  return clamped;
+}
+
+/** --tag-meta / --no-tag-meta KEY=VALUE, split at the first `=`; KEY must not be empty, VALUE may. */
+export function metaPair(name: string) {
+  return (value: string, previous: MetaPair[] = []): MetaPair[] => {
+    const at = value.indexOf('=');
+    if (at < 1) throw new UsageError(`${name}: expected KEY=VALUE with a non-empty KEY (e.g. ${name} spec=RFC-9110), got "${value}"`);
+    return [...previous, { key: value.slice(0, at), value: value.slice(at + 1) }];
+  };
+}
+
+/** --vmm: the original's backend switch. Only QEMU exists here. */
+export function vmmBackend(name: string) {
+  return (value: string): 'qemu' => {
+    if (value === 'qemu') return value;
+    if (value === 'local') {
+      throw new UsageError(`${name} local is not available: this Provium has no host-local backend and runs every test in a QEMU guest; leave out ${name} (or give ${name} qemu)`);
+    }
+    throw new UsageError(`${name}: unknown backend "${value}"; the one backend is qemu`);
   };
 }
 
@@ -76,10 +119,18 @@ export function remoteCacheOptions(cmd: Command): Command {
     .option('--remote-cache-read-only', 'use the remote fixture cache without uploading to it (untrusted jobs)');
 }
 
+/** Options spelled `--no-X` that take a value: commander would read them as the negation of `--X`. */
+const NEGATED_WITH_VALUE: Record<string, string> = { '--no-tag': '--skip-tag', '--no-tag-meta': '--skip-tag-meta' };
+
 /**
- * commander reads `--no-X` as the negation of `--X`; `--no-tag <tag>` is a
- * real option here, so it is renamed before parsing.
+ * commander reads `--no-X` as the negation of `--X`; `--no-tag <tag>` and
+ * `--no-tag-meta <k=v>` are real options here, so they are renamed before parsing.
  */
-export function renameNoTag(argv: string[]): string[] {
-  return argv.map((a) => (a === '--no-tag' ? '--skip-tag' : a.startsWith('--no-tag=') ? `--skip-tag=${a.slice('--no-tag='.length)}` : a));
+export function renameNegatedOptions(argv: string[]): string[] {
+  return argv.map((a) => {
+    const eq = a.indexOf('=');
+    const flag = eq < 0 ? a : a.slice(0, eq);
+    const to = Object.hasOwn(NEGATED_WITH_VALUE, flag) ? NEGATED_WITH_VALUE[flag] : undefined;
+    return to === undefined ? a : to + a.slice(flag.length);
+  });
 }

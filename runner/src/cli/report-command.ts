@@ -13,7 +13,7 @@ export interface MergeOptions extends ReporterOptions {
 export async function reportMergeCommand(files: string[], o: MergeOptions, out: NodeJS.WritableStream & { isTTY?: boolean }): Promise<number> {
   checkReporterOptions(o);
   const merged = mergeStreams(files.map(readEventStream));
-  const reporters: Reporter[] = [new DefaultReporter({ out, verbose: !!o.verbose, quiet: !!o.quiet, color: !!out.isTTY && !process.env.NO_COLOR })];
+  const reporters: Reporter[] = [new DefaultReporter({ out, verbose: !!o.verbose, quiet: !!o.quiet, progress: false, color: !!out.isTTY && !process.env.NO_COLOR })];
   if (o.reporter === 'junit') reporters.push(new (await import('../reporters/junit.js')).JunitReporter(o.output!));
   reporters.forEach((r) => r.onRunStart?.(merged.files));
   for (const e of merged.events) reporters.forEach((r) => r.onEvent(e));

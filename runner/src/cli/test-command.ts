@@ -9,31 +9,31 @@ import { fileTimeoutMs } from '../config/timeout.js';
 import { UsageError } from '../errors.js';
 import { discover } from '../list/discover.js';
 import { chunkCacheDir, trimChunkCache } from '../host/chunk-cache.js';
-import { MainHost } from '../host/main-host.js';
+import { MainHost, type HostOptions } from '../host/main-host.js';
 import { runPlan } from '../orchestrator/run.js';
 import { createWorkerPool, workerMaxHeapMbFromEnv } from '../pool/pool.js';
-import { DefaultReporter } from '../reporters/default.js';
-import { EventFileReporter } from '../reporters/event-file.js';
-import { JsonReporter } from '../reporters/json.js';
-import type { Reporter } from '../reporters/reporter.js';
+import type { MetaPair } from '../selection/meta-filter.js';
+import { EventsSocket } from './events-socket.js';
+import { onCtrlC } from './interrupt.js';
 import { workerThreads } from './jobs.js';
-import { checkReporterOptions } from './options.js';
+import { checkReporterOptions, clampOvercommit } from './options.js';
+import { selectTestFiles } from './test-files.js';
+import { testReporters, type ReportingOptions } from './test-reporters.js';
 
-export interface TestOptions {
+export interface TestOptions extends ReportingOptions {
   jobs?: number;
   filter?: string;
   tag: string[];
   skipTag: string[];
+  tagMeta: MetaPair[];
+  skipTagMeta: MetaPair[];
   includeSlow?: boolean;
   failFast?: boolean;
   timeout?: number;
   timeoutScale: number;
-  json?: boolean;
-  reporter: string;
-  output?: string;
-  verbose?: boolean;
-  quiet?: boolean;
   config?: string;
+  mem?: number;
+  cpus?: number;
   cpuOvercommit?: number;
   keepOnFailure?: boolean;
   shard?: ShardSpec;
@@ -42,38 +42,71 @@ export interface TestOptions {
   saveDurations?: string;
   remoteCache?: string;
   remoteCacheReadOnly?: boolean;
+  rerunFailed?: boolean;
+  since?: string;
+  watch?: boolean;
+  eventsSocket?: string;
+  /** false with --no-build. */
+  build: boolean;
 }
+
+const notice = (m: string) => process.stderr.write(`provium: ${m}\n`);
 
 export async function testCommand(paths: string[], o: TestOptions): Promise<number> {
   checkReporterOptions(o);
-  const cwd = process.cwd();
-  const config = loadConfig(cwd, o.config);
-  const remote = resolveRemoteCache(config.remote, o);
-  const found = discover(paths, config, cwd);
-  if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
-  // A fixture cycle or an unknown fixture: a warning now, an error in the tests that use it.
-  const graph = await (await import('../fixtures/graph-check.js')).checkFixtureGraph(found, (m) => process.stderr.write(`provium: warning: ${m}\n`));
-  const shard = o.shard || o.durations.length > 0 ? (await import('./shard-option.js')).shardFiles(found, o, { cwd, baseDir: config.baseDir, graph }) : undefined;
-  if (shard) found.tests = shard.tests;
-  if (shard && shard.tests.length === 0) process.stderr.write(`provium: shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)\n`);
+  if (o.watch && o.keepOnFailure) throw new UsageError('--keep-on-failure holds the failed VMs until Ctrl-C, and Ctrl-C ends --watch: use one of them');
   for (const [flag, file] of [['--save-events', o.saveEvents], ['--save-durations', o.saveDurations]] as const) if (file) checkWritableDir(flag, file);
-
-  const reporters: Reporter[] = [];
-  if (o.json) reporters.push(new JsonReporter(process.stdout));
-  else reporters.push(new DefaultReporter({ out: process.stdout, verbose: !!o.verbose, quiet: !!o.quiet, color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
-  if (o.reporter === 'junit') reporters.push(new (await import('../reporters/junit.js')).JunitReporter(o.output!));
-  if (o.saveEvents) {
-    try {
-      reporters.push(new EventFileReporter(o.saveEvents));
-    } catch (e) {
-      throw new UsageError(`--save-events ${o.saveEvents}: cannot write it: ${(e as Error).message}`);
+  const host: HostOptions = {
+    pool: { memory: o.mem, cpus: o.cpus, overcommit: o.cpuOvercommit === undefined ? undefined : clampOvercommit(o.cpuOvercommit, notice) },
+    skipBuild: !o.build,
+  };
+  const socket = o.eventsSocket ? await EventsSocket.open(o.eventsSocket) : undefined;
+  try {
+    const run = (signal: AbortSignal, first: boolean) => runTests(paths, o, { host, socket, signal, rerunFailed: first && !!o.rerunFailed });
+    if (o.watch) {
+      const cwd = process.cwd();
+      const watched = () => {
+        const config = loadConfig(cwd, o.config);
+        const found = discover(paths, config, cwd);
+        return [...found.tests.map((t) => t.path), ...found.fixtures.map((f) => f.path), ...(config.file ? [config.file] : [])];
+      };
+      // --rerun-failed narrows the first run only: after that, a change runs the whole selection.
+      return await (await import('./watch.js')).watch({ run, files: watched, notice });
     }
+    const stop = new AbortController();
+    const off = onCtrlC(stop, 'running files');
+    try {
+      return await run(stop.signal, true);
+    } finally {
+      off();
+    }
+  } finally {
+    await socket?.close();
   }
-  if (o.saveDurations) {
-    const { DurationsRecorder } = await import('../shard/durations-recorder.js');
-    const { projectPath } = await import('../shard/project-path.js');
-    reporters.push(new DurationsRecorder(o.saveDurations, (file) => projectPath(config.baseDir, path.resolve(cwd, file))));
+}
+
+interface RunContext {
+  host: HostOptions;
+  socket: EventsSocket | undefined;
+  /** Ctrl-C: stops the run (the files running are cancelled). */
+  signal: AbortSignal;
+  rerunFailed: boolean;
+}
+
+/** One run over the selected files; resolves with its exit status. */
+async function runTests(paths: string[], o: TestOptions, ctx: RunContext): Promise<number> {
+  const cwd = process.cwd();
+  const warn = (m: string) => notice(`warning: ${m}`);
+  const selected = await selectTestFiles(paths, { ...o, rerunFailed: ctx.rerunFailed }, cwd, warn);
+  if ('nothing' in selected) {
+    notice(selected.nothing);
+    return 0;
   }
+  const { config, found, graph, shard } = selected;
+  const remote = resolveRemoteCache(config.remote, o);
+  if (shard && shard.tests.length === 0) notice(`shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)`);
+
+  const reporters = await testReporters(o, { cwd, config, found, socket: ctx.socket, warn: notice });
   const kept: VmKept[] = [];
   const emit = (e: RunEvent) => {
     if (e.event === 'vm_kept') kept.push(e);
@@ -81,12 +114,16 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
   };
   reporters.forEach((r) => r.onRunStart?.(found.tests.length));
 
-  const host = new MainHost(config, o.cpuOvercommit, (m) => process.stderr.write(`provium: ${m}\n`));
+  const host = new MainHost(config, ctx.host, notice);
 
   const maxHeapMb = workerMaxHeapMbFromEnv();
-  const jobs = workerThreads(o.jobs, found.tests.length, maxHeapMb, (m) => process.stderr.write(`provium: ${m}\n`));
+  const jobs = workerThreads(o.jobs, found.tests.length, maxHeapMb, notice);
   const fileTimeout = fileTimeoutMs(o.timeout ?? config.timeout ?? DEFAULT_FILE_TIMEOUT_S, o.timeoutScale);
+  // This run's own signal: what listens to it goes with the run, not with a --watch that outlives it.
   const interrupt = new AbortController();
+  const forward = () => interrupt.abort();
+  ctx.signal.addEventListener('abort', forward, { once: true });
+  if (ctx.signal.aborted) forward();
   let fixtures: import('../fixtures/manager.js').FixtureManager | undefined;
   if (graph) {
     const { setUpFixtures } = await import('../fixtures/setup.js');
@@ -94,26 +131,19 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
       fileTimeoutMs: fileTimeout,
       timeoutScale: o.timeoutScale,
       signal: interrupt.signal,
-      warn: (m) => process.stderr.write(`provium: warning: ${m}\n`),
+      warn,
       prewarm: true,
       remote,
     });
   }
   const pool = createWorkerPool(jobs, { maxHeapMb, adoptPrestarted: true });
-  let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
-    process.stderr.write('\ninterrupted: stopping running files (Ctrl-C again to quit at once)\n');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
   const chunks = chunkCacheDir(config.cacheDir);
   try {
     const summary = await runPlan(
       {
         files: found.tests,
         roots: found.roots,
-        selection: { filter: o.filter, tags: o.tag, noTags: o.skipTag, includeSlow: !!o.includeSlow },
+        selection: { filter: o.filter, tags: o.tag, noTags: o.skipTag, tagMeta: o.tagMeta, noTagMeta: o.skipTagMeta, includeSlow: !!o.includeSlow },
         jobs,
         fileTimeoutMs: fileTimeout,
         timeoutScale: o.timeoutScale,
@@ -130,7 +160,7 @@ export async function testCommand(paths: string[], o: TestOptions): Promise<numb
     if (kept.length > 0 && !interrupt.signal.aborted) await holdKeptVms(kept, interrupt.signal);
     return summary.exit_code;
   } finally {
-    process.off('SIGINT', onSigint);
+    ctx.signal.removeEventListener('abort', forward);
     await pool.close();
     host.close();
     trimChunkCache(chunks);

@@ -10,7 +10,7 @@ import type { HostServices, PreparedProfile, Resources, RunEvent, SnapshotTempla
 import type { FixtureManager } from '../fixtures/manager.js';
 import { TemplateStore } from '../fixtures/templates.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { ResourcePool, defaultLimits, type Lease } from './pool.js';
+import { ResourcePool, poolLimits, type Lease, type PoolOptions } from './pool.js';
 
 type QemuDriver = typeof import('@provium/qemu');
 
@@ -19,6 +19,13 @@ export interface FileHost extends HostServices {
   keep(pid: number): void;
   /** Releases the file's leases and kills its QEMU processes that are still alive, except kept ones. */
   dispose(): void;
+}
+
+/** What the command line decides for the run's host. */
+export interface HostOptions {
+  pool?: PoolOptions;
+  /** `--no-build`: profiles' `build` commands do not run; their last outputs are used. */
+  skipBuild?: boolean;
 }
 
 export class MainHost {
@@ -30,7 +37,7 @@ export class MainHost {
 
   constructor(
     private readonly config: ResolvedConfig,
-    private readonly cpuOvercommit: number | undefined,
+    private readonly options: HostOptions,
     /** Progress of slow one-off work (building an image), for a status line. */
     private readonly progress: (message: string) => void,
   ) {}
@@ -45,7 +52,7 @@ export class MainHost {
       this.driver = qemu;
       qemu.sweepStaleRunDirs();
       this.uninstallCleanup = qemu.installCleanupHandlers();
-      return { qemu, pool: new ResourcePool(defaultLimits(qemu.detectAccel(), this.cpuOvercommit)) };
+      return { qemu, pool: new ResourcePool(poolLimits(qemu.detectAccel(), this.options.pool)) };
     });
     return this.vmSupport;
   }
@@ -70,7 +77,7 @@ export class MainHost {
       const source = this.config.file ? { file: this.config.file, toml: this.config.toml } : undefined;
       p = this.vms()
         .then(() => import('@provium/image'))
-        .then(({ resolveProfile }) => resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress }))
+        .then(({ resolveProfile }) => resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress, skipBuild: this.options.skipBuild }))
         .then(
         ({ name: n, kernel, initrd, cmdline, memory, cpus, disk, identity }) => ({ name: n, kernel, initrd, cmdline, memory, cpus, ...(disk ? { disk } : {}), identity }),
       );

@@ -1,8 +1,24 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ResourcePool, type Waiting } from './pool.js';
+import { ResourcePool, poolLimits, type Waiting } from './pool.js';
 
 const M = 1024 ** 2;
 const limits = { memory: 1024 * M, cpus: 4, origin: 'test' };
+
+describe('poolLimits: --mem, --cpus, --cpu-overcommit', () => {
+  it('defaults to 80% of the host RAM and its cores × 1.0 under KVM, × 4.0 under TCG', () => {
+    const cores = os.availableParallelism();
+    expect(poolLimits('kvm')).toMatchObject({ memory: Math.floor(os.totalmem() * 0.8), cpus: cores });
+    expect(poolLimits('tcg')).toMatchObject({ cpus: cores * 4, origin: `80% of host RAM, ${cores} cores × --cpu-overcommit 4` });
+  });
+
+  it('takes --mem as it is and rounds --cpus × the overcommit, to at least 1', () => {
+    expect(poolLimits('kvm', { memory: 3 * M, cpus: 3, overcommit: 1.5 })).toEqual({ memory: 3 * M, cpus: 5, origin: '--mem, --cpus 3 × --cpu-overcommit 1.5' });
+    expect(poolLimits('tcg', { cpus: 1, overcommit: 0.5 }).cpus).toBe(1);
+    expect(poolLimits('tcg', { cpus: 3, overcommit: 0.5 }).cpus).toBe(2);
+    expect(poolLimits('tcg', { cpus: 2 }).cpus).toBe(8);
+  });
+});
 
 describe('ResourcePool', () => {
   it('grants what fits at once and queues the rest until a release', async () => {

@@ -43,18 +43,26 @@ const GiB = 1024 ** 3;
 const fmtMem = (b: number) => (b >= GiB ? `${(b / GiB).toFixed(1)}G` : `${Math.round(b / 1024 ** 2)}M`);
 export const formatResources = (r: Resources) => `${fmtMem(r.memory)} memory and ${r.cpus} CPU${r.cpus === 1 ? '' : 's'}`;
 
+/** The command line's say over the pool: `--mem` (bytes), `--cpus` (base vCPUs) and `--cpu-overcommit` (already clamped). */
+export interface PoolOptions {
+  memory?: number;
+  cpus?: number;
+  overcommit?: number;
+}
+
 /**
- * Defaults: 80% of the host's RAM; CPUs = cores × overcommit, where the
- * overcommit defaults to 1.0 under KVM and 4.0 under TCG (emulated vCPUs are
- * plain host threads, and a 3-VM lab must boot on a 2-core machine).
+ * The pool: `--mem`, else 80% of the host's RAM; vCPUs = round(base ×
+ * overcommit), at least 1, where the base is `--cpus`, else the host's cores,
+ * and the overcommit defaults to 1.0 under KVM and 4.0 under TCG (emulated
+ * vCPUs are plain host threads, and a 3-VM lab must boot on a 2-core machine).
  */
-export function defaultLimits(accel: 'kvm' | 'tcg', overcommit?: number): PoolLimits {
-  const factor = overcommit ?? (accel === 'kvm' ? 1.0 : 4.0);
-  const cores = os.availableParallelism();
+export function poolLimits(accel: 'kvm' | 'tcg', o: PoolOptions = {}): PoolLimits {
+  const factor = o.overcommit ?? (accel === 'kvm' ? 1.0 : 4.0);
+  const base = o.cpus ?? os.availableParallelism();
   return {
-    memory: Math.floor(os.totalmem() * 0.8),
-    cpus: Math.max(1, Math.floor(cores * factor)),
-    origin: `80% of host RAM, ${cores} cores × --cpu-overcommit ${factor}`,
+    memory: o.memory ?? Math.floor(os.totalmem() * 0.8),
+    cpus: Math.max(1, Math.round(base * factor)),
+    origin: `${o.memory === undefined ? '80% of host RAM' : '--mem'}, ${o.cpus === undefined ? `${base} cores` : `--cpus ${base}`} × --cpu-overcommit ${factor}`,
   };
 }
 
@@ -78,7 +86,7 @@ export class ResourcePool {
       return Promise.reject(
         new Error(
           `${owner} needs ${formatResources(wants)}, more than the whole pool of ${formatResources(this.limits)} (${this.limits.origin}); ` +
-            'lower memory/cpus in vm_opts or raise --cpu-overcommit',
+            'lower memory/cpus in vm_opts, or raise --mem, --cpus or --cpu-overcommit',
         ),
       );
     }

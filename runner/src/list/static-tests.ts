@@ -12,6 +12,8 @@ export interface StaticTest {
   line: number;
   slow: boolean;
   tags: string[];
+  /** The meta keys whose value is a literal string, number, boolean or list of them (for --tag-meta). */
+  meta: Record<string, unknown>;
 }
 
 export interface StaticFile {
@@ -28,12 +30,25 @@ function stringValue(node: Node | undefined): string | undefined {
   return Buffer.from(node.value, 'latin1').toString('utf8');
 }
 
-function metaOf(node: Node | undefined): { slow: boolean; tags: string[] } {
-  const out = { slow: false, tags: [] as string[] };
+/** A literal string, number or boolean, or a list of them; undefined for anything else. */
+function literal(node: Node): unknown {
+  if (node.type === 'StringLiteral') return stringValue(node);
+  if (node.type === 'NumericLiteral' || node.type === 'BooleanLiteral') return node.value;
+  if (node.type !== 'TableConstructorExpression') return undefined;
+  const fields = node.fields as Node[];
+  if (!fields.every((f) => f.type === 'TableValue')) return undefined;
+  const items = fields.map((f) => literal(f.value as Node));
+  return items.every((i) => i !== undefined && !Array.isArray(i)) ? items : undefined;
+}
+
+type StaticMeta = Pick<StaticTest, 'slow' | 'tags' | 'meta'>;
+
+function metaOf(node: Node | undefined): StaticMeta {
+  const out: StaticMeta = { slow: false, tags: [], meta: {} };
   if (!node || node.type !== 'TableConstructorExpression') return out;
   for (const f of node.fields as Node[]) {
     if (f.type !== 'TableKeyString') continue;
-    const key = (f.key as Node).name;
+    const key = (f.key as Node).name as string;
     const value = f.value as Node;
     if (key === 'slow') out.slow = value.type === 'BooleanLiteral' && value.value === true;
     if (key === 'tags' && value.type === 'TableConstructorExpression') {
@@ -42,6 +57,8 @@ function metaOf(node: Node | undefined): { slow: boolean; tags: string[] } {
         if (s !== undefined) out.tags.push(s);
       }
     }
+    const v = literal(value);
+    if (v !== undefined) out.meta[key] = v;
   }
   return out;
 }
@@ -59,7 +76,7 @@ export function staticTests(file: string, display: string): StaticFile {
         const base = node.base as Node;
         if (base.type !== 'Identifier' || base.name !== 'test') return;
         const args = node.arguments as Node[];
-        const meta = args.length >= 3 ? metaOf(args[1]) : { slow: false, tags: [] };
+        const meta = args.length >= 3 ? metaOf(args[1]) : metaOf(undefined);
         tests.push({ name: stringValue(args[0]), line: (node.loc as { start: { line: number } }).start.line, ...meta });
       },
     });

@@ -47,6 +47,7 @@ export async function runPlan(plan: RunPlan, pool: FilePool, emit: (e: RunEvent)
   setMaxListeners(0, stop.signal); // one listener per file in flight: many at -j 12 and more, and no leak
   const onCancel = () => stop.abort(new Error('cancelled'));
   opts.signal.addEventListener('abort', onCancel, { once: true });
+  if (opts.signal.aborted) onCancel(); // interrupted before the run began: an abort listener added now never hears it
   const totals = noTotals();
 
   // A lane is one worker thread. With a file running, the next one already waits on

@@ -11,6 +11,8 @@ export interface DefaultReporterOptions {
   verbose: boolean;
   quiet: boolean;
   color: boolean;
+  /** The live line of running files on a terminal (off: `--no-progress`; a merged report has none). */
+  progress: boolean;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
@@ -135,7 +137,7 @@ export class DefaultReporter implements Reporter {
   }
 
   private progress(): void {
-    if (!this.opts.out.isTTY || this.running.size === 0) return this.clearProgress();
+    if (!this.opts.progress || !this.opts.out.isTTY || this.running.size === 0) return this.clearProgress();
     const names = [...this.running].join(', ');
     const line = `[${this.finished}/${this.total}] running ${names}`.slice(0, (this.opts.out.columns ?? 80) - 1);
     this.opts.out.write(`\r\x1b[2K${this.c.dim(line)}`);

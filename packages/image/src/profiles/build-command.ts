@@ -15,10 +15,15 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `{out}` of the profile: `<directory of provium.toml>/.provium/build/<profile>`. */
+export function profileBuildDir(spec: ProfileSpec): string {
+  return join(dirname(resolve(spec.file)), '.provium', 'build', spec.name);
+}
+
 /** The output directory of the profile's build, running the build first (once per process). */
 export function runProfileBuild(spec: ProfileSpec & { build: string }, onProgress: (message: string) => void): Promise<string> {
   const base = dirname(resolve(spec.file));
-  const out = join(base, '.provium', 'build', spec.name);
+  const out = profileBuildDir(spec);
   const memo = `${out}\0${spec.build}`;
   let run = runs.get(memo);
   if (!run) {

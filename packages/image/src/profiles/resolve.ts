@@ -11,7 +11,7 @@ import { DEFAULT_CPUS, DEFAULT_MEMORY, type ImageOptions, prepareDefaultImage } 
 import { sha256, sha256File } from '../hash.js';
 import { injectAgent } from '../inject-agent.js';
 import type { ImageManifest } from '../manifest.js';
-import { runProfileBuild } from './build-command.js';
+import { profileBuildDir, runProfileBuild } from './build-command.js';
 import { rootDisk } from './root-disk.js';
 import { BUILTIN_PROFILE, BUILTIN_PROFILES, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
 
@@ -30,13 +30,18 @@ function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskS
   return sha256(JSON.stringify(diskSha === undefined ? [kernelSha, initrdSha, cmdline] : [kernelSha, initrdSha, cmdline, diskSha]));
 }
 
+export interface ResolveOptions extends ImageOptions {
+  /** Do not run a profile's `build` command (`provium test --no-build`): its last outputs in `{out}` are used as they are. */
+  skipBuild?: boolean;
+}
+
 /**
  * Resolves `name`: a built-in image (`"default"`, `"debian"`: built on first
  * use) or a `[profiles.NAME]` of `config`. Runs the profile's `build` command
  * (once per process) and adds the agent (`inject_agent`) as needed. The
  * result is plain data: resolve once per run and pass it on.
  */
-export async function resolveProfile(name: string, config?: ProjectConfigSource, options: ImageOptions = {}): Promise<ResolvedProfile> {
+export async function resolveProfile(name: string, config?: ProjectConfigSource, options: ResolveOptions = {}): Promise<ResolvedProfile> {
   if (name === 'debian') {
     const image = await prepareDebianImage(options);
     const { outputs } = image.manifest;
@@ -79,9 +84,11 @@ export async function resolveProfile(name: string, config?: ProjectConfigSource,
   return resolveUserProfile(spec, options);
 }
 
-async function resolveUserProfile(spec: ProfileSpec, options: ImageOptions): Promise<ResolvedProfile> {
+async function resolveUserProfile(spec: ProfileSpec, options: ResolveOptions): Promise<ResolvedProfile> {
   const at = `${spec.file}: [profiles.${spec.name}]`;
-  const out = spec.build !== undefined ? await runProfileBuild({ ...spec, build: spec.build }, options.onProgress ?? (() => {})) : undefined;
+  const built = spec.build === undefined ? undefined : { ...spec, build: spec.build };
+  const out = built && (options.skipBuild ? profileBuildDir(built) : await runProfileBuild(built, options.onProgress ?? (() => {})));
+  const after = options.skipBuild ? ` (its build command was skipped by --no-build: run without --no-build, or provium prepare ${spec.name} first)` : ' (after running the build command)';
   const locate = async (key: string, path: string): Promise<string> => {
     const full = out !== undefined && !isAbsolute(path) ? join(out, path) : path;
     let isFile = false;
@@ -90,7 +97,7 @@ async function resolveUserProfile(spec: ProfileSpec, options: ImageOptions): Pro
     } catch {
       // reported below
     }
-    if (!isFile) throw new Error(`${at}: ${key} ${full} does not exist or is not a file${out !== undefined ? ' (after running the build command)' : ''}`);
+    if (!isFile) throw new Error(`${at}: ${key} ${full} does not exist or is not a file${out !== undefined ? after : ''}`);
     return full;
   };
   const kernel = await locate('kernel', spec.kernel);

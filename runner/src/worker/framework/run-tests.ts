@@ -8,6 +8,7 @@ import { traceback } from '../lua/debug-info.js';
 import type { LuaFileState } from '../runtime/create-state.js';
 import { runThread } from '../runtime/driver.js';
 import { formatMs } from '../runtime/runtime.js';
+import { metaSelected } from '../../selection/meta-filter.js';
 import { failureFromThread } from './failure.js';
 import { TestRun, type FileRun, type RegisteredTest } from './file-run.js';
 
@@ -17,15 +18,16 @@ export interface Counts {
   skipped: number;
 }
 
-/** Tests chosen by --filter (a substring of the file path or the test name), --tag and --no-tag. */
+/** Tests chosen by --filter (a substring of the file path or the test name), --tag, --no-tag, --tag-meta and --no-tag-meta. */
 export function selectTests(tests: RegisteredTest[], selection: TestSelection, displayPath: string): RegisteredTest[] {
-  const { filter, tags, noTags } = selection;
+  const { filter, tags, noTags, tagMeta, noTagMeta } = selection;
   const pathMatches = filter === undefined || filter === '' || displayPath.includes(filter);
   return tests.filter(
     (t) =>
       (pathMatches || t.name.includes(filter!)) &&
       (tags.length === 0 || t.tags.some((tag) => tags.includes(tag))) &&
-      !t.tags.some((tag) => noTags.includes(tag)),
+      !t.tags.some((tag) => noTags.includes(tag)) &&
+      metaSelected(t.meta, tagMeta, noTagMeta),
   );
 }
 
