@@ -297,8 +297,10 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     name: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
     /** The profile it was created with. */
     profile: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
-    /** "created", "booted", "paused" or "shutdown". */
+    /** "created", "booted", "paused", "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset). */
     state: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
+    /** An integer id of the running VM (booted or paused; nil otherwise). Without vhost-vsock it is its QEMU's process id, unique on the host while it runs. */
+    cid: MethodBinding<ApiObject<'VM'>, [], number | void>;
     /** Files of `vm:open_file` not closed yet. */
     open_file_count: MethodBinding<ApiObject<'VM'>, [], number>;
     /** Streams of this VM that are open (process output, `console:read()`). */

@@ -85,7 +85,8 @@ const vm: ClassSpec = {
   methods: [
     fn('name', [], 'string', 'The VM\'s name in its lab.', A),
     fn('profile', [], 'string', 'The profile it was created with.', A),
-    fn('state', [], 'string', '"created", "booted", "paused" or "shutdown".', A),
+    fn('state', [], 'string', '"created", "booted", "paused", "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset).', A),
+    fn('cid', [], 'integer|nil', 'An integer id of the running VM (booted or paused; nil otherwise). Without vhost-vsock it is its QEMU\'s process id, unique on the host while it runs.', A),
     fn('open_file_count', [], 'integer', 'Files of `vm:open_file` not closed yet.', A),
     fn('open_stream_count', [], 'integer', 'Streams of this VM that are open (process output, `console:read()`).', A),
     fn('is_quiescent', [], 'boolean', 'True when no file and no stream of the VM is open (what `vm:snapshot()` needs).', A),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Lua } from '@provium/types';
 import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
+import { execFailure } from '../vm/exec-errors.js';
 import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
@@ -40,14 +41,18 @@ const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
 const commandOf = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
 const commandText = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
 
+/** `vm:state()`: the session's state, "dead" for one whose QEMU died. */
+const stateOf = (vm: VmHandle) => (vm.session.dead ? 'dead' : vm.session.state);
+
 export const vmBinding: Lua.VMBinding = {
   is: (v) => v instanceof VmHandle,
   receiver: 'vm',
-  tostring: (vm) => `VM(${vm.session.name}, ${vm.session.state})`,
+  tostring: (vm) => `VM(${vm.session.name}, ${stateOf(vm)}${vm.session.pid === undefined ? '' : `, cid ${vm.session.pid}`})`,
   methods: {
     name: (vm) => vm.session.name,
     profile: (vm) => vm.session.profile,
-    state: (vm) => vm.session.state,
+    state: (vm) => stateOf(vm),
+    cid: (vm) => vm.session.pid,
     open_file_count: (vm) => vm.session.openFiles.size,
     open_stream_count: (vm) => vm.session.openStreams.size,
     is_quiescent: (vm) => vm.session.openFiles.size === 0 && vm.session.openStreams.size === 0,
@@ -78,13 +83,20 @@ export const vmBinding: Lua.VMBinding = {
       const o = runOpts(arg2);
       const agent = vm.session.agentFor();
       const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
-      const r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
+      let r;
+      try {
+        r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
+      } catch (e) {
+        throw execFailure(e, o.cwd);
+      }
       return new RunResult(commandText(cmd, o), r);
     },
     run_async: async (vm, [cmd, arg2], call) => {
       const o = runOpts(arg2);
       if (o.timeout !== undefined || o.timeout_ms !== undefined) throw new Error('run_async takes no timeout: pass it to process:wait(timeout)');
-      const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd }));
+      const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd })).catch((e: unknown) => {
+        throw execFailure(e, o.cwd);
+      });
       const handle = new ProcessHandle(vm.session, commandText(cmd, o), proc);
       call.services.onScopeEnd(() => handle.close(), 'process');
       if (o.stdin !== undefined) {

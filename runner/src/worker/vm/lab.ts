@@ -18,6 +18,9 @@ import { shareLease } from './lease.js';
 import { VmSession, type VmOpts } from './session.js';
 import { LabSnapshotHandle, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
 
+/** Names a member cannot take: `lab.<name>` finds these first (the sheet's lookup order). */
+const RESERVED = new Set(['vm_fixture', 'lab_fixture', 'pack', 'unpack', 'reset_between_tests', 'timeout']);
+
 /** Below this QEMU starts but no Linux kernel boots: a clear error beats a guest that never answers. */
 const MIN_MEMORY = 32 * 1024 * 1024;
 
@@ -100,8 +103,9 @@ export class Lab {
     return [...new Set([...this.vms.values(), ...[...this.labs.values()].flatMap((l) => l.allVms())])];
   }
 
-  /** Throws when `name` is taken by any member of this lab. */
+  /** Throws when `name` is taken by any member of this lab, or reserved. */
   private checkFree(name: string, what: string): void {
+    if (RESERVED.has(name)) throw new Error(`${what} "${name}": the name is reserved (lab.${name} is the lab's own); pick another name`);
     const taken = this.vms.has(name) ? 'a VM' : this.bridges.has(name) ? 'a bridge' : this.labs.has(name) ? 'a sub-lab' : undefined;
     if (taken) throw new Error(`${what} "${name}": the lab already has ${taken} named "${name}"; pick another name`);
   }
@@ -139,9 +143,9 @@ export class Lab {
 
   /** `lab:lab(name?)`: a new, empty sub-lab. */
   subLab(name: string | undefined): Lab {
-    let label = name ?? 'lab';
+    let label = name ?? '__lab_1';
     if (name !== undefined) this.checkFree(name, 'sub-lab');
-    else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `lab${n}`;
+    else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `__lab_${n}`;
     const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
     this.labs.set(label, sub);
     this.inTestScope(sub);
@@ -220,7 +224,7 @@ export class Lab {
   }
 
   create(name: string, profile: string, opts: VmOpts | undefined): VmHandle {
-    if (this.labs.has(name) || this.bridges.has(name)) this.checkFree(name, 'VM');
+    if (this.labs.has(name) || this.bridges.has(name) || RESERVED.has(name)) this.checkFree(name, 'VM');
     if (this.vms.has(name)) throw new Error(`a VM named "${name}" already exists in this lab; pick another name or look it up with provium:vm("${name}")`);
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(name)) {
       throw new Error(`VM name "${name}" must be a hostname: letters, digits and inner dashes`);

@@ -152,6 +152,7 @@ export class VmSession {
   /** Boots; with `lease`, on resources already taken for it (a lab boot), else on its own acquisition. */
   async boot(boot: BootOpts, signal: AbortSignal, lease?: LeaseShare): Promise<void> {
     if (this.state === 'shutdown') throw new Error(`${this.label} was shut down and cannot boot again: create a new VM with provium:vm()`);
+    if (this.state === 'paused') throw new Error(`${this.label} is paused (booted already): call vm:resume() to run it again`);
     if (this.state !== 'created') throw new Error(`${this.label} is already booted`);
     if (boot.rng_seed !== undefined) throw new Error(`${this.label}: boot option rng_seed is not available yet in this version of Provium`);
     (boot.files ?? []).forEach((f, i) => {
@@ -385,7 +386,7 @@ export class VmSession {
 
   /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
   agentFor(): AgentClient {
-    if (this.death) throw this.death;
+    if (this.death) throw this.deadError();
     switch (this.state) {
       case 'created':
         throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
@@ -396,6 +397,21 @@ export class VmSession {
     }
     if (this.agentGone) throw this.agentGone;
     return this.agent!;
+  }
+
+  /** Whether QEMU died (crash, panic, guest reset) rather than being shut down: `vm:state()` says "dead". */
+  get dead(): boolean {
+    return this.death !== undefined;
+  }
+
+  /** The QEMU process id while it runs: `vm:cid()` (no vsock here, so no context id of its own). */
+  get pid(): number | undefined {
+    return this.state === 'booted' || this.state === 'paused' ? this.qemu?.pid : undefined;
+  }
+
+  /** What an operation on a dead VM raises: its death, and what to do. */
+  private deadError(): Error {
+    return new Error(`${this.death!.message}\nThe VM is dead: create a new VM with provium:vm()`);
   }
 
   private shutDownError(): Error {
@@ -432,7 +448,7 @@ export class VmSession {
   }
 
   private running(): QemuProcess {
-    if (this.death) throw this.death;
+    if (this.death) throw this.deadError();
     if (this.state === 'created') throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
     if (this.state === 'shutdown') throw this.shutDownError();
     return this.qemu!;
