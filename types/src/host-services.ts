@@ -33,6 +33,8 @@ export interface SnapshotTemplateInfo {
   header: { id: string; engine: 'shared-ram' | 'stream'; machine: { memoryMiB: number; cpus: number }; vm: Record<string, unknown> };
   state: string;
   ram?: string;
+  /** Where the snapshot is relative to the fixture cache directory, when it is a cache entry's: a fixture built on it is stored over it. */
+  ref?: string;
   /** Each disk's unpacked layer (`file`), with what the snapshot says of it: never written. */
   disks?: { id: string; serial?: string; slot: number; readOnly?: boolean; kind: 'raw' | 'root-delta'; mediated?: boolean; file: string }[];
 }

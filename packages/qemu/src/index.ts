@@ -9,6 +9,6 @@ export { qemuVersion, detectAccel, chooseAccel, hostAccelFacts, QEMU_BINARY, typ
 export { defaultRuntimeRoot, sweepStaleRunDirs, readRecord, type RunDirRecord, type SweepResult } from './rundir.js';
 export { killAllSync, killQemuSync, installCleanupHandlers, liveQemuPids, trackQemu, untrackQemu, type KillAllOptions } from './registry.js';
 export { isProcessAlive, procStat } from './procfs.js';
-export { copySparse, type DiskSection } from './snapshot-disks.js';
-export { takeSnapshot, compressSnapshot, unpackTemplate, type UnpackOptions, restoreSnapshot, launchForRestore, finishRestore, allocatedBytes, readHeader, SnapshotFormatError, type SnapshotHeader, type SnapshotTemplate, type RestoreMode, type RestoreLaunchOptions, type TakenSnapshot } from './snapshot.js';
+export { copySparse, type DiskSection, type SnapshotBase } from './snapshot-disks.js';
+export { takeSnapshot, compressSnapshot, unpackTemplate, type UnpackOptions, type ParentTemplate, restoreSnapshot, launchForRestore, finishRestore, allocatedBytes, readHeader, SnapshotFormatError, type SnapshotHeader, type SnapshotTemplate, type RestoreMode, type RestoreLaunchOptions, type TakenSnapshot } from './snapshot.js';
 export { DISK_SERIAL, DISK_FIRST_SLOT, DISK_LAST_SLOT, diskArgs, diskIds, plugDisk, unplugDisk, imageInfo, createRawImage, createOverlay, rebaseUnsafe, rebaseOnto, convertToRaw, type DiskAttachment, type DiskFormat, type ImageInfo } from './disks.js';

@@ -9,6 +9,13 @@
  *               whose backing is that image (the image itself is not stored;
  *               the profile's identity in the snapshot pins its content).
  *
+ * A snapshot taken with a base (a fixture built on another fixture: the VM
+ * was restored from the parent's cache entry) stores its root layers `over`
+ * the parent's: only the VM's own writes, the qcow2 backing being the
+ * parent's unpacked layer. Its RAM likewise becomes a qcow2 layer over the
+ * parent's RAM holding the pages that differ. Anything else is folded onto
+ * the root image (layers) or kept whole (RAM), so the snapshot stands alone.
+ *
  * A restore unpacks each section once per run (unpackTemplate) and gives
  * every restored VM images of its own on top (the runner's disk set): the
  * container and its unpacked layers are never written.
@@ -18,8 +25,17 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { convertToRaw, imageInfo, rebaseOnto, rebaseUnsafe, type DiskAttachment, type DiskFormat } from './disks.js';
+import { convertToRaw, createOverlay, imageInfo, rebaseOnto, rebaseUnsafe, type DiskAttachment, type DiskFormat } from './disks.js';
 import { findExecutable } from './host.js';
+import type { Over } from './snapshot-file.js';
+
+/** The cached snapshot a VM was restored from, which its next snapshot may be stored over (fixture builds). */
+export interface SnapshotBase extends Over {
+  /** Its unpacked RAM, which the VM's RAM started as a copy of. */
+  ram?: string;
+  /** Its unpacked root layers by slot, which the VM's root overlays stand on. */
+  layers: Record<number, string>;
+}
 
 export interface DiskSection {
   id: string;
@@ -29,6 +45,8 @@ export interface DiskSection {
   kind: 'raw' | 'root-delta';
   /** It was a mediated disk: its restore is mediated too. */
   mediated?: boolean;
+  /** A root-delta stored over the same slot's layer of another snapshot (see Over). */
+  over?: Over;
   offset: number;
   length: number;
   encoding: 'raw' | 'zstd';
@@ -53,8 +71,24 @@ export async function copySparse(src: string, dst: string): Promise<void> {
   }
 }
 
+/**
+ * The RAM of a stopped VM as a qcow2 layer over `baseRam` holding only the
+ * clusters that differ from it (a safe rebase compares the two), as `file`
+ * (the caller removes it). On failure nothing is left.
+ */
+export async function ramLayer(ram: string, baseRam: string, file: string): Promise<number> {
+  try {
+    await createOverlay(file, ram, 'raw', 'snapshot of the RAM');
+    await rebaseOnto(file, baseRam, 'raw', 'snapshot of the RAM');
+    return statSync(file).size;
+  } catch (e) {
+    rmSync(file, { force: true });
+    throw e;
+  }
+}
+
 /** The layer of each disk of a stopped VM, in `tmpDir`. On failure nothing it made is left. */
-export async function diskLayers(disks: readonly DiskAttachment[], tmpDir: string): Promise<DiskLayer[]> {
+export async function diskLayers(disks: readonly DiskAttachment[], tmpDir: string, base?: SnapshotBase): Promise<DiskLayer[]> {
   const layers: DiskLayer[] = [];
   try {
     for (const d of disks) {
@@ -62,10 +96,13 @@ export async function diskLayers(disks: readonly DiskAttachment[], tmpDir: strin
       const what = `snapshot of disk "${d.id}"`;
       if (d.base) {
         const file = join(tmpDir, `layer-${randomUUID().slice(0, 8)}.qcow2`);
-        layers.push({ section: { ...section, kind: 'root-delta' }, file, owned: true, size: 0 });
+        const layer: DiskLayer = { section: { ...section, kind: 'root-delta' }, file, owned: true, size: 0 };
+        layers.push(layer);
         await copySparse(d.file, file);
+        const backing = (await imageInfo(file, what)).backing;
+        if (base && backing !== undefined && backing === base.layers[d.slot]) layer.section.over = { ref: base.ref, id: base.id };
         // A restored VM's layer stands on its snapshot's layer: fold that in, so the section needs the root image only.
-        if ((await imageInfo(file, what)).backing !== d.base.path) await rebaseOnto(file, d.base.path, d.base.format, what);
+        else if (backing !== d.base.path) await rebaseOnto(file, d.base.path, d.base.format, what);
       } else if (d.format === 'raw') {
         layers.push({ section: { ...section, kind: 'raw' }, file: d.file, owned: false, size: 0 });
       } else {
@@ -86,7 +123,7 @@ export function removeLayers(layers: readonly DiskLayer[]): void {
   for (const l of layers) if (l.owned) rmSync(l.file, { force: true });
 }
 
-/** The unpacked layer of a root-delta section points at this host's copy of the root image. */
-export async function pointAtRoot(layer: string, root: { path: string; format: DiskFormat }, what: string): Promise<void> {
-  await rebaseUnsafe(layer, root.path, root.format, what);
+/** An unpacked layer points at what it stands on here: this host's root image, or its parent's unpacked layer. */
+export async function pointAt(layer: string, backing: { path: string; format: DiskFormat }, what: string): Promise<void> {
+  if ((await imageInfo(layer, what)).backing !== backing.path) await rebaseUnsafe(layer, backing.path, backing.format, what);
 }

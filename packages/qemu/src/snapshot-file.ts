@@ -21,6 +21,17 @@ const READABLE_FORMATS = [1, 2];
 export const HEADER_SPACE = 64 * 1024;
 export const PAGE = 4096;
 
+/**
+ * A section stored as a qcow2 layer over the same section of another
+ * snapshot: the fixture cache entry at `ref` (a path relative to the cache
+ * directory, never absolute, so the cache can move) whose header id is `id`
+ * (an entry rebuilt under the same name is another snapshot, and refused).
+ */
+export interface Over {
+  ref: string;
+  id: string;
+}
+
 export interface SnapshotHeader {
   format: number;
   /** Random per snapshot: names its unpacked RAM template. A recompressed copy keeps it (same content). */
@@ -35,7 +46,8 @@ export interface SnapshotHeader {
   /** What the restoring QEMU must match exactly. */
   machine: { type: string; memoryMiB: number; cpus: number; accel: string; launchTemplate: number; qemu: string };
   state: { offset: number; length: number };
-  ram?: { offset: number; length: number; encoding: 'raw' | 'zstd'; size: number };
+  /** `size`: bytes of the unpacked section (the RAM, or with `over` its qcow2 layer). */
+  ram?: { offset: number; length: number; encoding: 'raw' | 'zstd'; size: number; over?: Over };
   /** The VM's disks in slot order, after the RAM (see snapshot-disks.ts). */
   disks?: DiskSection[];
   /** The caller's description of the VM (profile, name, boot options, NICs): opaque here. */

@@ -12,18 +12,17 @@
  * maps its own sparse copy of the template shared instead (`copy` mode).
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LAUNCH_TEMPLATE_VERSION, MACHINE_TYPE } from './cmdline.js';
 import { launchQemu } from './launch.js';
 import { loadState, saveState } from './migrate.js';
 import { MiB, type LaunchOptions } from './options.js';
 import type { QemuProcess } from './process.js';
-import { imageInfo, type DiskFormat } from './disks.js';
-import { diskLayers, pointAtRoot, removeLayers, type DiskLayer, type DiskSection } from './snapshot-disks.js';
-import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, sectionsEnd, SnapshotFormatError, writeHeader, type SnapshotHeader } from './snapshot-file.js';
+import { diskLayers, ramLayer, removeLayers, type DiskLayer, type SnapshotBase } from './snapshot-disks.js';
+import { alignUp, FORMAT_VERSION, HEADER_SPACE, readHeader, sectionsEnd, writeHeader, type SnapshotHeader } from './snapshot-file.js';
+import { diskFullError, fsyncDir, run, section, tempBeside } from './snapshot-io.js';
+import type { SnapshotTemplate } from './snapshot-unpack.js';
 import { sparseCopy } from './sparse.js';
 
 export interface TakenSnapshot {
@@ -39,19 +38,6 @@ function qemuVersionOf(qemu: QemuProcess): string {
   return `${v.major}.${v.minor}.${v.micro}`;
 }
 
-function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.partial-${process.pid}-${randomUUID().slice(0, 8)}`);
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Disk bytes a (sparse) file occupies. */
 export function allocatedBytes(path: string): number {
   return statSync(path).blocks * 512;
@@ -61,12 +47,15 @@ export function allocatedBytes(path: string): number {
  * Writes a snapshot of `qemu` to `out` (atomically: temp file, fsync, rename).
  * The VM is stopped while its state and RAM are copied and runs again after
  * if it was running. `vm` is the caller's description, kept in the header.
+ * With `base` (the cached snapshot the VM was restored from), the RAM and
+ * the root layers are stored as what changed over base's (snapshot-disks.ts).
  */
-export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<string, unknown>): Promise<TakenSnapshot> {
+export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<string, unknown>, base?: SnapshotBase): Promise<TakenSnapshot> {
   const wasRunning = (await qemu.status()).running;
   if (wasRunning) await qemu.pause();
   const tmp = tempBeside(out);
   const stateFile = join(qemu.runDir, `state-${randomUUID().slice(0, 8)}`);
+  const ramFile = join(qemu.runDir, `ram-${randomUUID().slice(0, 8)}.qcow2`);
   let layers: DiskLayer[] = [];
   try {
     const { ramTransferred } = await saveState(qemu.qmp, stateFile, qemu.opTimeoutMs);
@@ -85,11 +74,20 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
       vm,
     };
     const size = qemu.machine.memoryMiB * MiB;
-    if (shared) header.ram = { offset: alignUp(HEADER_SPACE + stateLength), length: size, encoding: 'raw', size };
     closeSync(openSync(tmp, 'w'));
     sparseCopy(stateFile, 0, stateLength, tmp, HEADER_SPACE);
-    if (header.ram) sparseCopy(qemu.machine.ram.path, 0, size, tmp, header.ram.offset);
-    layers = await diskLayers(qemu.machine.disks, qemu.runDir);
+    if (shared) {
+      const offset = alignUp(HEADER_SPACE + stateLength);
+      if (base?.ram) {
+        const layer = await ramLayer(qemu.machine.ram.path, base.ram, ramFile);
+        sparseCopy(ramFile, 0, layer, tmp, offset);
+        header.ram = { offset, length: layer, encoding: 'raw', size: layer, over: { ref: base.ref, id: base.id } };
+      } else {
+        sparseCopy(qemu.machine.ram.path, 0, size, tmp, offset);
+        header.ram = { offset, length: size, encoding: 'raw', size };
+      }
+    }
+    layers = await diskLayers(qemu.machine.disks, qemu.runDir, base);
     if (layers.length > 0) header.disks = [];
     for (const layer of layers) {
       const offset = alignUp(sectionsEnd(header));
@@ -111,64 +109,10 @@ export async function takeSnapshot(qemu: QemuProcess, out: string, vm: Record<st
     throw diskFullError(out, e);
   } finally {
     rmSync(stateFile, { force: true });
+    rmSync(ramFile, { force: true });
     removeLayers(layers);
     if (wasRunning && qemu.exit === undefined) await qemu.resume();
   }
-}
-
-/** A child that ran and exited non-zero, with what it printed. */
-class ChildFailed extends Error {
-  constructor(message: string, readonly stderr: string) {
-    super(message);
-  }
-}
-
-/** Errno codes of a full file system, by zstd's wording (strerror). */
-const DISK_FULL: readonly [RegExp, string][] = [[/No space left on device/, 'ENOSPC'], [/Disk quota exceeded/, 'EDQUOT']];
-
-/**
- * `e` restated when it means the file system of `file` is full (code ENOSPC
- * or EDQUOT kept): a write of ours, or zstd's; any other error as it is.
- */
-function diskFullError(file: string, e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  const code = err.code ?? (e instanceof ChildFailed ? DISK_FULL.find(([re]) => re.test(e.stderr))?.[1] : undefined);
-  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
-  return Object.assign(new Error(`cannot write ${file}: its file system is full (${code}): free space there and try again`), { code });
-}
-
-/**
- * Runs `cmd` with `stdin` piped into it; rejects with ChildFailed when it
- * fails. A child may exit before reading all its input (a corrupt frame, a
- * full disk): the write to its closed stdin fails with EPIPE, which must be
- * handled here or it crashes the process. The exit code tells what happened.
- */
-function run(cmd: string, args: string[], stdin: Readable, stdoutFd: number | 'ignore'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', stdoutFd, 'pipe'] });
-    let err = '';
-    let inputError: Error | undefined;
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    // EPIPE on stdin: the child stopped reading. Its exit code says why, for any error of its pipes.
-    for (const s of [child.stdin!, child.stderr!]) s.on('error', () => {});
-    stdin.on('error', (e) => {
-      inputError = e;
-      child.kill();
-    });
-    child.once('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message} (install zstd: scripts/setup.sh)`)));
-    child.once('close', (code) => {
-      stdin.destroy(); // unread input keeps its file open otherwise
-      if (inputError) reject(inputError);
-      else if (code === 0) resolve();
-      else reject(new ChildFailed(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`, err.trim()));
-    });
-    stdin.pipe(child.stdin!);
-  });
-}
-
-/** A section of a container (the RAM, a disk), as a stream. */
-function section(container: string, s: { offset: number; length: number }): Readable {
-  return createReadStream(container, { start: s.offset, end: s.offset + s.length - 1 });
 }
 
 /** Compresses a section of `src` onto the end of `dst`, which first grows to `at`; returns the bytes written. */
@@ -222,114 +166,6 @@ export async function compressSnapshot(src: string, dst: string, level = 3): Pro
   }
 }
 
-export interface SnapshotTemplate {
-  header: SnapshotHeader;
-  /** The device state (or the whole stream, engine `stream`). */
-  state: string;
-  /** The guest RAM image, unpacked sparse; absent for engine `stream`. */
-  ram?: string;
-  /** Each disk's layer, unpacked: never written (a restored VM gets images of its own on top). */
-  disks?: { section: DiskSection; file: string }[];
-}
-
-/**
- * Unpacks a container into `dir` as `<id>.state` and `<id>.ram` (once: an
- * existing unpacked pair is reused). Each file appears atomically, so a
- * concurrent unpack or a crash leaves no half-written template.
- */
-export async function unpackTemplate(container: string, dir: string, opts: UnpackOptions = {}): Promise<SnapshotTemplate> {
-  const { fileSize: _size, ...header } = readHeader(container);
-  mkdirSync(dir, { recursive: true });
-  const state = join(dir, `${header.id}.state`);
-  const ram = header.ram ? join(dir, `${header.id}.ram`) : undefined;
-  if (!existsSync(state)) {
-    const tmp = tempBeside(state);
-    try {
-      closeSync(openSync(tmp, 'w'));
-      sparseCopy(container, header.state.offset, header.state.length, tmp, 0);
-      renameSync(tmp, state);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-  }
-  if (ram && header.ram && !existsSync(ram)) {
-    const tmp = tempBeside(ram);
-    try {
-      if (header.ram.encoding === 'raw') {
-        closeSync(openSync(tmp, 'w'));
-        sparseCopy(container, header.ram.offset, header.ram.size, tmp, 0);
-      } else {
-        await unzstd(container, header.ram, tmp, 'RAM');
-      }
-      const size = statSync(tmp).size;
-      if (size !== header.ram.size) throw new SnapshotFormatError(`it is corrupt: its RAM unpacks to ${size} bytes, the header says ${header.ram.size}`);
-      renameSync(tmp, ram);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw unpackError(`snapshot ${container}`, ram, e);
-    }
-  }
-  const disks = [];
-  for (const section of header.disks ?? []) disks.push({ section, file: await unpackDisk(container, dir, header.id, section, opts) });
-  return { header, state, ...(ram ? { ram } : {}), ...(disks.length ? { disks } : {}) };
-}
-
-export interface UnpackOptions {
-  /** This host's root image of the snapshot's profile: root-delta layers stand on it. */
-  root?: { path: string; format: DiskFormat };
-}
-
-/** One disk section as `<id>.disk-<slot>.<raw|qcow2>` in `dir` (once; atomically, like the RAM). */
-async function unpackDisk(container: string, dir: string, id: string, d: DiskSection, opts: UnpackOptions): Promise<string> {
-  const what = `snapshot ${container}: disk "${d.id}"`;
-  if (d.kind === 'root-delta' && !opts.root) throw new Error(`${what} is a layer over its profile's root disk, and the profile has none here: restore it with the profile it was taken with`);
-  const file = join(dir, `${id}.disk-${d.slot}.${d.kind === 'raw' ? 'raw' : 'qcow2'}`);
-  if (existsSync(file)) {
-    if (d.kind === 'root-delta' && (await imageInfo(file, what)).backing !== opts.root!.path) await pointAtRoot(file, opts.root!, what);
-    return file;
-  }
-  const tmp = tempBeside(file);
-  try {
-    if (d.encoding === 'raw') {
-      closeSync(openSync(tmp, 'w'));
-      sparseCopy(container, d.offset, d.size, tmp, 0);
-    } else {
-      await unzstd(container, d, tmp, 'disk');
-    }
-    const size = statSync(tmp).size;
-    if (size !== d.size) throw new SnapshotFormatError(`it is corrupt: it unpacks to ${size} bytes, the header says ${d.size}`);
-    if (d.kind === 'root-delta') await pointAtRoot(tmp, opts.root!, what);
-    renameSync(tmp, file);
-    return file;
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw unpackError(what, file, e);
-  }
-}
-
-/** An unpack's failure, named: corrupt stays a SnapshotFormatError, a full disk keeps its code. */
-function unpackError(what: string, target: string, e: unknown): Error {
-  const err = diskFullError(target, e) as NodeJS.ErrnoException;
-  const Kind = err instanceof SnapshotFormatError ? SnapshotFormatError : Error;
-  return Object.assign(new Kind(`cannot unpack ${what}: ${err.message}`), err.code ? { code: err.code } : {});
-}
-
-/**
- * Decompresses a section of `container` into `out` (sparse). When zstd
- * fails, a test pass over the same bytes (it writes nothing) tells a damaged
- * section (SnapshotFormatError) from a failure to write `out` (a full disk).
- */
-async function unzstd(container: string, sec: { offset: number; length: number }, out: string, name: 'RAM' | 'disk'): Promise<void> {
-  try {
-    await run('zstd', ['-d', '-q', '-f', '--sparse', '-o', out], section(container, sec), 'ignore');
-  } catch (e) {
-    const damaged = await run('zstd', ['-t', '-q'], section(container, sec), 'ignore').then(() => undefined, (t: Error) => t);
-    if (damaged instanceof ChildFailed) throw new SnapshotFormatError(`it is corrupt: its ${name} section does not decompress (${damaged.stderr}); take the snapshot again`);
-    throw e;
-  }
-}
-
 export type RestoreMode = 'private' | 'copy';
 
 export type RestoreLaunchOptions = Omit<LaunchOptions, 'memoryMiB' | 'cpus' | 'ram' | 'incoming'>;
@@ -379,3 +215,4 @@ export async function restoreSnapshot(template: SnapshotTemplate, opts: RestoreL
 }
 
 export { readHeader, SnapshotFormatError, type SnapshotHeader } from './snapshot-file.js';
+export { unpackTemplate, type ParentTemplate, type SnapshotTemplate, type UnpackOptions } from './snapshot-unpack.js';

@@ -70,7 +70,8 @@ export const vmBinding: Lua.VMBinding = {
     power_button: async (vm) => vm.session.powerButton(),
     snapshot: async (vm, [p], call) => {
       const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
-      await vm.session.snapshot(out);
+      const build = call.services.task.fixture;
+      await vm.session.snapshot(out, build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir));
       return new SnapshotHandle(out);
     },
     restore: async (vm, [snap], call) => {

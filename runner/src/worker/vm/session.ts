@@ -52,6 +52,8 @@ export class VmSession {
   private qemu: QemuProcess | undefined;
   /** What the running QEMU was started with: a snapshot records it so a restore can match it. */
   private launched: { name: string; profile: string; identity: string; append: string; memory: number; cpus: number } | undefined;
+  /** The fixture cache entry this VM was restored from, which a fixture built on it is stored over. */
+  private base: import('@provium/qemu').SnapshotBase | undefined;
   private agent: AgentClient | undefined;
   private lease: LeaseShare | undefined;
   /** Set when QEMU ended without being asked to (crash, panic, reboot): what every later operation reports. */
@@ -175,6 +177,7 @@ export class VmSession {
         name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs: this.env.net.launchArgs(this.netId),
       });
       this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
+      this.base = undefined;
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
       await this.env.net.started(this, qemu, this.guestExec, false);
@@ -266,9 +269,11 @@ export class VmSession {
    * Writes a snapshot of the running (or paused) VM to `out`; the VM is in
    * the same state afterwards. The guest drops its page cache first (smaller
    * snapshot) and the agent connection is closed across it, so a restored
-   * guest waits for its next host with no half-sent frame.
+   * guest waits for its next host with no half-sent frame. `derived` (a
+   * fixture build's snapshot, bound for the cache) stores it over the cache
+   * entry the VM was restored from, if any.
    */
-  async snapshot(out: string): Promise<import('@provium/qemu').TakenSnapshot> {
+  async snapshot(out: string, derived = false): Promise<import('@provium/qemu').TakenSnapshot> {
     const q = this.running();
     if (this.openStreams.size > 0) {
       const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
@@ -281,7 +286,7 @@ export class VmSession {
     const { takeSnapshot } = await import('@provium/qemu');
     try {
       // The NIC devices: a restore launches the same ones in the same slots.
-      return await takeSnapshot(q, out, { ...this.launched!, nics: this.env.net.devices(this.netId) });
+      return await takeSnapshot(q, out, { ...this.launched!, nics: this.env.net.devices(this.netId) }, derived ? this.base : undefined);
     } finally {
       if (q.exit === undefined) {
         if (paused) await q.resume();
@@ -331,6 +336,8 @@ export class VmSession {
       const spare = key ? await takeSpare(key) : undefined;
       const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
+      const layers = Object.fromEntries((snap.disks ?? []).filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
+      this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers } : undefined;
       this.death = undefined;
       this.poweredOff = false;
       this.consoleCursor = 0;
