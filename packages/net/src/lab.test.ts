@@ -227,6 +227,44 @@ describe('LabNetwork', () => {
     await Promise.all([net.close(), copy.close(), host.close()]);
   });
 
+  it('a restored guest that has its configuration already (its snapshot says so) is not sent it again', async () => {
+    const be = backend();
+    const net = new LabNetwork(be);
+    await net.addBridge('lan');
+    await net.attach('lan', ['a', 'b']);
+    const a = fakeVm();
+    await net.vmStarted('a', a.runtime);
+    expect(a.scripts).toHaveLength(1);
+    const digest = net.guestDigestOf('a');
+    expect(digest).toMatch(/^[0-9a-f]{32}$/);
+    // a copy under other ids: the guest's names are the same, so is its configuration
+    const restoreInto = async (recorded: string | undefined) => {
+      const copy = new LabNetwork(be);
+      await copy.importState(net.state(), { vm: (id) => `c/${id}`, bridge: (id) => `c/${id}` });
+      copy.restoreArgs('c/a', net.devices('a'), recorded);
+      const ra = fakeVm();
+      await copy.vmStarted('c/a', ra.runtime, { restored: true });
+      return { copy, ra };
+    };
+    const same = await restoreInto(digest);
+    expect(same.ra.scripts).toEqual([]);
+    expect(same.copy.guestDigestOf('c/a')).toBe(digest);
+    // a change of the lab reaches it
+    same.copy.addVm('c/d', { name: 'd' });
+    await same.copy.attach('c/lan', 'c/d');
+    expect(hostsOf(same.ra.scripts[0] ?? '')).toContain(`d.lan=${same.copy.nic('c/lan', 'c/d').address}`);
+    // a snapshot that recorded nothing (or something else): configured as before
+    const unknown = await restoreInto(undefined);
+    expect(unknown.ra.scripts).toHaveLength(1);
+    const other = await restoreInto('0'.repeat(32));
+    expect(other.ra.scripts).toHaveLength(1);
+    // a boot starts from nothing, whatever the guest held before
+    const again = fakeVm();
+    await net.vmStarted('a', again.runtime);
+    expect(again.scripts).toHaveLength(1);
+    await Promise.all([net, same.copy, unknown.copy, other.copy].map((n) => n.close()));
+  });
+
   it('checkState names what is wrong in a lab.json', () => {
     const good: NetworkState = {
       version: 1,

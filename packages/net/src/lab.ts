@@ -63,7 +63,7 @@ export class LabNetwork extends LabBase {
       if (v.name !== name) throw new Error(`VM "${id}" is already in this network as "${v.name}"`);
       return;
     }
-    this.vmsById.set(id, { id, name, runtime: undefined, uplink: undefined, parked: [], planned: false });
+    this.vmsById.set(id, { id, name, runtime: undefined, uplink: undefined, parked: [], planned: false, guestDigest: undefined });
   }
 
   /** Creates a bridge and its switch. */
@@ -233,12 +233,14 @@ export class LabNetwork extends LabBase {
    * The arguments for restoring the VM from a snapshot whose NIC devices are
    * `recorded`: the same devices in the same slots, each on its bridge, the
    * user-mode network or parked (vm-devices.ts). NICs the snapshot lacks are
-   * hot-plugged by vmStarted().
+   * hot-plugged by vmStarted(). `guestDigest`: what the snapshot recorded of
+   * the guest's configuration (guestDigestOf()), if it did.
    */
-  restoreArgs(vm: string, recorded: NicRecord[]): string[] {
+  restoreArgs(vm: string, recorded: NicRecord[], guestDigest?: string): string[] {
     if (!this.vmsById.has(vm)) this.addVm(vm);
     const v = this.vm(vm);
     v.runtime = undefined;
+    v.guestDigest = guestDigest;
     const cold = planRestore(v, this.nicsOf({ vm }), recorded, this.uplinkWant(vm));
     return [...cold.flatMap((n) => coldNicArgs(n)), ...extraLaunchArgs(v, v.uplink?.plugged === true)];
   }
@@ -262,6 +264,7 @@ export class LabNetwork extends LabBase {
       }
       v.planned = false;
       if (!opts.restored) {
+        v.guestDigest = undefined;
         for (const n of mine) n.configured = false;
         if (v.uplink) v.uplink.configured = false;
       }
@@ -281,6 +284,11 @@ export class LabNetwork extends LabBase {
   vmStopped(vm: string): void {
     const v = this.vmsById.get(vm);
     if (v) v.runtime = undefined;
+  }
+
+  /** What the VM's guest holds of its lab's configuration, for its snapshot (restoreArgs() takes it back). */
+  guestDigestOf(vm: string): string | undefined {
+    return this.vmsById.get(vm)?.guestDigest;
   }
 
   /** The VM's NIC devices as its snapshot records them (what restoreArgs() takes back). */

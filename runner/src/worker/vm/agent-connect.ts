@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
+import { traced } from './trace.js';
 
 /** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
 export const EXIT_REPORT_MS = 2_000;
@@ -70,6 +71,6 @@ export async function loadAndConnect(qemu: QemuProcess, template: SnapshotTempla
   // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
   const agent = connectAgent(qemu, label, timeoutMs, signal);
   agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
-  await finishRestore(qemu, template);
-  return agent;
+  await traced('load', qemu.name, () => finishRestore(qemu, template));
+  return traced('handshake', qemu.name, () => agent);
 }

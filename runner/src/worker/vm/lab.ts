@@ -15,6 +15,7 @@ import { FileDisks } from './file-disks.js';
 import { FileNetwork, renameState } from './network.js';
 import { resetBetweenTests } from './resets.js';
 import { shareLease } from './lease.js';
+import { traced } from './trace.js';
 import { VmSession, type VmOpts } from './session.js';
 import { LabSnapshotHandle, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
 
@@ -290,17 +291,21 @@ export class Lab {
   async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services)): Promise<void> {
     const index = readLabIndex(dir);
     const host = this.requireHost();
-    if (index.network) await this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name));
-    const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))));
+    const label = this.name();
+    // The switches are made while the main thread unpacks the templates (once per run).
+    const [templates] = await Promise.all([
+      traced('templates', label, () => Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))))),
+      index.network && traced('switches', label, () => this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name))),
+    ]);
     const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
     const fresh = targets.filter((t) => t.session.state === 'created');
     const shares = new Map<VmHandle, ReturnType<typeof shareLease>[number]>();
     if (fresh.length > 0) {
       const total = fresh.reduce((t, v) => ({ memory: t.memory + (index.vms[targets.indexOf(v)].memory), cpus: t.cpus + index.vms[targets.indexOf(v)].cpus }), { memory: 0, cpus: 0 });
-      const leaseId = await host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total);
+      const leaseId = await traced('acquire', label, () => host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total));
       shareLease(host, leaseId, fresh.length).forEach((sh, i) => shares.set(fresh[i], sh));
     }
-    const results = await Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t))));
+    const results = await traced('VMs', label, () => Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t)))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -348,7 +353,7 @@ export class Lab {
   /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
   async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
     preloadDriver();
-    const entry = await this.requireHost().fixture(name, 'lab');
+    const entry = await traced('find fixture', name, () => this.requireHost().fixture(name, 'lab'));
     const key = name.split('/').pop()!;
     let label = key;
     for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${key}${n}`;

@@ -16,6 +16,7 @@ import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
 import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
+import { traced } from './trace.js';
 
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
@@ -279,7 +280,7 @@ export class VmSession {
     const { takeSnapshot } = await import('@provium/qemu');
     try {
       // The NIC devices: a restore launches the same ones in the same slots.
-      return await takeSnapshot(q, out, { ...this.launched!, nics: this.env.net.devices(this.netId) });
+      return await takeSnapshot(q, out, { ...this.launched!, ...this.env.net.snapshotRecord(this.netId) });
     } finally {
       if (q.exit === undefined) {
         if (paused) await q.resume();
@@ -298,7 +299,7 @@ export class VmSession {
    */
   async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, lease?: LeaseShare): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
-    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown };
+    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown; guestNet?: unknown };
     if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
     const profile = await this.env.host.prepareProfile(vm.profile);
     if (profile.identity !== vm.identity) {
@@ -323,24 +324,25 @@ export class VmSession {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
-      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, this.label);
+      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
       const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs };
       const key = spareKey(template, opts, mode);
-      const spare = key ? await takeSpare(key) : undefined;
-      const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));
+      const spare = key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined;
+      const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
       this.poweredOff = false;
       this.consoleCursor = 0;
-      await this.attach(qemu, memory, cpus, spare !== undefined);
+      await traced('attach', this.name, () => this.attach(qemu, memory, cpus, spare !== undefined));
       if (spare) {
-        await qemu.resume();
+        await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
         this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
-      await this.agent.setClock(Date.now() / 1000);
-      await this.env.net.started(this, qemu, this.guestExec, true);
+      const agent = this.agent;
+      await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
+      await traced('network', this.name, () => this.env.net.started(this, qemu, this.guestExec, true));
       this.state = 'booted';
       if (key) startSpare(key, this.spareMaker(template, opts, mode));
     } catch (e) {
