@@ -371,6 +371,16 @@ export abstract class LabBase {
     for (const p of scrub) p.scrub = false;
   }
 
+  /** Empties this network for adopt() (lab-state.ts): the adopter owns its switches now; this one is closed. */
+  protected handOver(): { bridges: Bridge[]; vms: Vm[]; nics: Nic[] } {
+    this.closed = true;
+    const out = { bridges: [...this.bridgesById.values()], vms: [...this.vmsById.values()], nics: [...this.nicsByKey.values()] };
+    this.bridgesById.clear();
+    this.vmsById.clear();
+    this.nicsByKey.clear();
+    return out;
+  }
+
   /**
    * Closes the switches of this network (its VMs lose their links). Does not
    * wait for an operation in flight (a guest that never answers must not hold
