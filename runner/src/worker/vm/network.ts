@@ -19,7 +19,7 @@ export interface NetVm {
 }
 
 /** How long a guest may take to let go of its unplugged uplink NIC, before --timeout-scale. */
-const UNPLUG_TIMEOUT_MS = 10_000;
+export const UNPLUG_TIMEOUT_MS = 10_000;
 
 export class FileNetwork {
   private net: Promise<LabNetwork> | undefined;

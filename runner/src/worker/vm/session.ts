@@ -15,11 +15,26 @@ import type { DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
-import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
+import { primeRestored, spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
 import { traced } from './trace.js';
 
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
+
+/** What a restore may start from besides the snapshot. */
+export interface RestoreExtras {
+  /** Resources taken for it already (a lab restoring several VMs on one acquisition). */
+  lease?: LeaseShare;
+  /** Its QEMU restored ahead of time (a VM of a lab spare, lab-spares.ts): resumed instead of launching one. */
+  ready?: Spare;
+  /** Whether the restore takes and makes single-VM spares (spares.ts); a lab that keeps lab spares does not. Default true. */
+  spares?: boolean;
+}
+
+/** The launch line of a restore (what a spare made ahead must match). */
+export function restoreLaunchOptions(name: string, profile: PreparedProfile, append: string, disks: RestoreLaunchOptions['disks'], extraArgs: string[]): RestoreLaunchOptions {
+  return { name, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs };
+}
 
 /** As the schema has them (one source of truth: types/). */
 export type VmOpts = Lua.VmOpts;
@@ -40,7 +55,7 @@ export interface SessionEnv {
 const MiB = 1024 * 1024;
 const now = () => new Date().toISOString();
 /** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
-const BOOT_TIMEOUT_MS = 60_000;
+export const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** How long after the agent's port closes QEMU may still exit (a guest powering off) before the agent counts as gone. */
 const AGENT_GONE_GRACE_MS = 2000;
@@ -295,9 +310,19 @@ export class VmSession {
   /**
    * Replaces this VM's QEMU with one restored from `snap` and waits for its
    * agent; the guest clock is set to now. A created VM takes its resources
-   * from the pool first (`lease` when a lab restores several at once).
+   * from the pool first (`extras.lease` when a lab restores several at once).
    */
-  async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, lease?: LeaseShare): Promise<void> {
+  async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, extras: RestoreExtras = {}): Promise<void> {
+    try {
+      await this.restoreFrom(snap, mode, signal, extras);
+    } catch (e) {
+      // A QEMU restored ahead that this VM did not take over yet dies here too.
+      if (extras.ready && this.qemu !== extras.ready.qemu) await extras.ready.qemu.kill();
+      throw e;
+    }
+  }
+
+  private async restoreFrom(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, { lease, ready, spares = true }: RestoreExtras): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
     const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown; guestNet?: unknown };
     if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
@@ -324,10 +349,11 @@ export class VmSession {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
-      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
-      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs };
-      const key = spareKey(template, opts, mode);
-      const spare = key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined;
+      // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
+      const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
+      const opts = restoreLaunchOptions(this.name, profile, vm.append, disks, extraArgs);
+      const key = spares && !ready ? spareKey(template, opts, mode) : undefined;
+      const spare = ready ?? (key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined);
       const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
@@ -360,19 +386,7 @@ export class VmSession {
     const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
     return {
       launch: async (nice) => (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }) }, mode),
-      prime: async (qemu) => {
-        try {
-          const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal);
-          // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it
-          // here. Only an optimization: a guest of the user's own without /bin/sh still gets its spare.
-          await agent.exec(['/bin/sh', '-c', 'true']).catch(() => {});
-          await qemu.pause();
-          return { qemu, agent };
-        } catch (e) {
-          await qemu.kill();
-          throw e;
-        }
-      },
+      prime: (qemu) => primeRestored(qemu, template, label, timeoutMs),
     };
   }
 
