@@ -6,12 +6,12 @@
  * latency of the snapshot, its own switches, bridge operations that act on
  * them. Nothing it started outlives the run.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunEvent, TestFailed } from '@provium/types';
+import type { RunEvent, TestFailed, VmSpawned } from '@provium/types';
 import { defaultRuntimeRoot } from '../../packages/qemu/src/index.js';
 
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
@@ -33,6 +33,19 @@ provium:boot()
 lan:partition(a, c)
 lan:add_latency({ from = b, to = a, ms = 100 })
 return provium:snapshot()
+`,
+  // run on its own by the last case: the harness kills a VM of the spare lab between the two tests
+  'tests/broken/killed.test.lua': `
+test("resume while the spare lab is made", function(t)
+  local lab = provium:lab_fixture("fixtures/trio")
+  lab.a:run("true"):assert_ok()
+  local marker = os.getenv("MARKER")
+  wait_until(function() local f = io.open(marker) if f then f:close() return true end end, { timeout = 120, desc = "the harness's marker" })
+end)
+test("the next resume finds the spare lab broken and restores the lab afresh", function(t)
+  local lab = provium:lab_fixture("fixtures/trio")
+  t:assert(lab.a:run("ping -c 1 -W 2 b.lan"):ok(), "a reaches b")
+end)
 `,
   'tests/spares.test.lua': `
 local function reach(from, to) return from:run("ping -c 1 -W 2 " .. to):ok() end
@@ -76,7 +89,7 @@ beforeAll(async () => {
   }
   const build = await execa('node', [CLI, 'fixture', 'build', '--timeout-scale', '3'], { cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
   if (build.exitCode !== 0) throw new Error(`provium fixture build failed:\n${build.stdout}\n${build.stderr}`);
-  const child = execa('node', [CLI, 'test', '--json', '--timeout-scale', '3', 'tests'], { cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
+  const child = execa('node', [CLI, 'test', '--json', '--timeout-scale', '3', 'tests/spares.test.lua'], { cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
   const r = await child;
   pid = child.pid!;
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
@@ -102,3 +115,42 @@ it('leaves no QEMU and no run directory behind, the last spare lab (never taken)
   for (const e of events) if (e.event === 'vm_spawned') expect(() => process.kill(e.pid, 0), `QEMU ${e.pid} of ${e.vm} is gone`).toThrow();
   expect(readdirSync(defaultRuntimeRoot()).filter((d) => d.startsWith(`${pid}-`))).toEqual([]);
 });
+
+/** QEMU processes whose parent is `parent`. */
+function qemuChildren(parent: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      // (QEMU names its process after the VM: the command line says what it is)
+      return ppid === parent && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('qemu-system') ? [Number(d)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
+
+it('a spare lab one of whose VMs died is not taken: the lab is restored afresh and the rest of the spare is killed', async () => {
+  const marker = path.join(project, 'marker');
+  const trace = path.join(project, 'trace.jsonl');
+  const child = execa('node', [CLI, 'test', '--json', '--timeout-scale', '3', 'tests/broken/killed.test.lua'], {
+    cwd: project, reject: false, env: { PROVIUM_CACHE_DIR: cache, MARKER: marker, PROVIUM_TRACE: trace },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const inUse = () => out.split('\n').filter((l) => l.includes('"vm_spawned"')).map((l) => (JSON.parse(l) as VmSpawned).pid);
+  // the spare lab's VMs have answered their handshakes: kill one of them
+  const handshakes = () => (existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"spare handshake"')).length : 0);
+  for (let i = 0; i < 1200 && handshakes() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  const spares = qemuChildren(child.pid!).filter((p) => !inUse().includes(p));
+  expect(spares).toHaveLength(3);
+  process.kill(spares[1], 'SIGKILL');
+  writeFileSync(marker, '');
+  const r = await child;
+  const evs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+  expect(evs.filter((e): e is TestFailed => e.event === 'test_failed').map((e) => e.error.message)).toEqual([]);
+  const spawned = evs.filter((e): e is VmSpawned => e.event === 'vm_spawned');
+  expect(spawned.map((e) => e.spare ?? false)).toEqual(Array(6).fill(false));
+  for (const p of spares) expect(() => process.kill(p, 0), `spare QEMU ${p} is gone`).toThrow();
+  expect(readdirSync(defaultRuntimeRoot()).filter((d) => d.startsWith(`${child.pid}-`))).toEqual([]);
+}, 600_000);
