@@ -99,7 +99,7 @@ export class Lab {
     for (const v of started) {
       const name = v.session.name;
       kept[`${name} console log`] = path.join(dir, `${name}.console.log`);
-      await writeFile(kept[`${name} console log`], v.session.consoleLog());
+      await writeFile(kept[`${name} console log`], v.session.output.read());
       const agentLog = await v.session.agentLog();
       if (agentLog !== undefined) {
         kept[`${name} agent log`] = path.join(dir, `${name}.agent.log`);

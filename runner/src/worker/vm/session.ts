@@ -4,12 +4,12 @@
  * through `agentFor()`, which turns a wrong state or a dead QEMU into the
  * error an author can act on.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
+import { ConsoleLog } from './console-log.js';
 import { VmDisks } from './disk-set.js';
 import type { DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
@@ -73,15 +73,10 @@ export class VmSession {
   private death: Error | undefined;
   /** Set when the guest powered itself off (power button, `poweroff`): an orderly end, not a failure. */
   private poweredOff = false;
-  /**
-   * The console log as it was when QEMU exited (the driver removes the run dir
-   * that held it), and the bytes of output before it that it no longer held.
-   */
-  private finalConsole: { log: Buffer; dropped: number } | undefined;
   /** Set while the guest's agent is gone (it exited or was killed) and not answering again yet. */
   private agentGone: Error | undefined;
-  /** Bytes of console output that console expect() has consumed. */
-  consoleCursor = 0;
+  /** The serial console's output, kept after QEMU exits. */
+  readonly output = new ConsoleLog();
   readonly disks: VmDisks;
 
   constructor(
@@ -99,59 +94,10 @@ export class VmSession {
     return `vm "${this.name}"`;
   }
 
-  /**
-   * The console output so far from byte `from` on, as far as the log still
-   * holds it (the latest 8 MiB: CONSOLE_LOG_MAX_BYTES); empty before boot,
-   * kept after QEMU exits.
-   */
-  consoleLog(from = 0): Buffer {
-    const start = Math.max(0, from - this.consoleDropped());
-    if (this.finalConsole) return this.finalConsole.log.subarray(start);
-    if (!this.qemu) return Buffer.alloc(0);
-    let fd: number;
-    try {
-      fd = openSync(this.qemu.consoleLogPath, 'r');
-    } catch {
-      return Buffer.alloc(0); // QEMU exited before the log could be kept
-    }
-    try {
-      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - start));
-      const n = readSync(fd, buf, 0, buf.length, start);
-      return buf.subarray(0, n);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** The console output after consoleCursor; a cursor on output the log dropped moves to the oldest it holds. */
-  unreadConsole(): Buffer {
-    this.consoleCursor = Math.max(this.consoleCursor, this.consoleDropped());
-    return this.consoleLog(this.consoleCursor);
-  }
-
-  /** Bytes of console output so far (those the log dropped included): where the output goes on. */
-  consoleSize(): number {
-    if (this.finalConsole) return this.finalConsole.dropped + this.finalConsole.log.length;
-    try {
-      return this.qemu ? this.consoleDropped() + statSync(this.qemu.consoleLogPath).size : 0;
-    } catch {
-      return 0;
-    }
-  }
-
-  private consoleDropped(): number {
-    return this.finalConsole?.dropped ?? this.qemu?.console.dropped ?? 0;
-  }
-
   /** The guest agent's own log, when the agent still answers. */
   async agentLog(): Promise<Buffer | undefined> {
     if (this.state !== 'booted' || this.death || !this.agent) return undefined;
     return this.agent.agentLog().catch(() => undefined);
-  }
-
-  /** True once QEMU has closed the console (it is exiting or has exited). */
-  get consoleEnded(): boolean {
-    return this.finalConsole !== undefined;
   }
 
   get console() {
@@ -208,11 +154,7 @@ export class VmSession {
   /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
   private async attach(qemu: QemuProcess, memory: number, cpus: number, spare = false): Promise<void> {
     this.qemu = qemu;
-    this.finalConsole = undefined;
-    // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
-    qemu.console.once('end', () => {
-      if (this.qemu === qemu) this.finalConsole = { log: this.consoleLog(), dropped: qemu.console.dropped };
-    });
+    this.output.follow(qemu);
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
     this.agentGone = undefined;
     const { AGENT_PORT_ID } = await import('@provium/qemu');
@@ -358,7 +300,7 @@ export class VmSession {
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       this.death = undefined;
       this.poweredOff = false;
-      this.consoleCursor = 0;
+      this.output.cursor = 0;
       await traced('attach', this.name, () => this.attach(qemu, memory, cpus, spare !== undefined));
       if (spare) {
         await traced('resume spare', this.name, () => qemu.resume());
@@ -483,7 +425,7 @@ export class VmSession {
     const q = this.running();
     await this.agent?.close().catch(() => {});
     // console expect() starts over with the new boot
-    this.consoleCursor = this.consoleSize();
+    this.output.cursor = this.output.size();
     await q.reset();
     if (this.state === 'paused') await q.resume();
     try {
