@@ -23,7 +23,7 @@ import { primeRestored, reclaimPriority, spareNice, type Spare } from './spares.
 import { traced } from './trace.js';
 
 /** One VM of a lab spare to make: the template and launch line its resume would use. */
-export interface LabSpareVm {
+interface LabSpareVm {
   name: string;
   template: SnapshotTemplate;
   /** The launch line without the network's arguments (the spare's own switches give those). */
@@ -34,7 +34,7 @@ export interface LabSpareVm {
 }
 
 /** What a lab spare is made from: values only, no file's objects (it outlives the file that made it). */
-export interface LabSparePlan {
+interface LabSparePlan {
   /** The fixture's last path part: the spare's network ids start `<copyLabel>.<n>/`. */
   copyLabel: string;
   /** lab.json's network, ids relative to the lab; undefined for a lab with no bridges. */
@@ -118,14 +118,16 @@ let backend: Promise<RemoteBackend> | undefined;
  * labs (a file's client is closed when the file ends; a spare outlives it).
  * Connected through `host` once per worker.
  */
-export function spareBackend(host: HostServices): Promise<RemoteBackend> {
-  backend ??= (async () => {
-    const { RemoteBackend } = await import('@provium/net');
-    const { port1, port2 } = new MessageChannel();
-    await host.netConnect(port2);
-    return new RemoteBackend(port1);
-  })();
-  backend.catch(() => (backend = undefined));
+function spareBackend(host: HostServices): Promise<RemoteBackend> {
+  if (!backend) {
+    backend = (async () => {
+      const { RemoteBackend } = await import('@provium/net');
+      const { port1, port2 } = new MessageChannel();
+      await host.netConnect(port2);
+      return new RemoteBackend(port1);
+    })();
+    backend.catch(() => (backend = undefined)); // the next lab restore tries again
+  }
   return backend;
 }
 
@@ -154,7 +156,7 @@ export async function discardLabSpare(spare: LabSpare | undefined): Promise<void
 }
 
 /** Starts making a spare lab for `key` unless one is kept or being made. Failures only mean there is none. */
-export function startLabSpare(key: string, plan: LabSparePlan, net: RemoteBackend | undefined): void {
+function startLabSpare(key: string, plan: LabSparePlan, net: RemoteBackend | undefined): void {
   if (slots.get(key)) return;
   slots.delete(key);
   if (slots.size >= MAX_KEYS) {
