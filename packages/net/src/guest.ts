@@ -6,6 +6,7 @@
  * subnets: no default route, nothing reaches the host's networks, unless a
  * bridge of the VM has the uplink (guest-uplink.ts).
  */
+import { createHash } from 'node:crypto';
 import { isMac } from './frame.js';
 
 /** The part of @provium/agent's AgentClient this module uses. */
@@ -78,6 +79,15 @@ export function guestScript(cfg: GuestNetConfig): string {
     'mv /etc/hosts.provium-net /etc/hosts',
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * What a guest holds after `cfg` was applied and no other one since: its
+ * neighbour entries and hosts block (names, not the network's ids, so a
+ * restored copy of a lab under other ids has the same digest).
+ */
+export function guestDigest(cfg: GuestNetConfig): string {
+  return createHash('sha256').update(JSON.stringify([cfg.neighbors, cfg.hosts])).digest('hex').slice(0, 32);
 }
 
 /** Runs guestScript(cfg) through the agent; throws with the guest's stderr when it fails. */

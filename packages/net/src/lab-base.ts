@@ -6,7 +6,7 @@
  * NIC side (attach, launch, restore, uplink) is lab.ts.
  */
 import type { SwitchBackend, SwitchHandle } from './backend.js';
-import { applyGuestConfig, type GuestAgentLike, type GuestNetConfig } from './guest.js';
+import { applyGuestConfig, guestDigest, type GuestAgentLike, type GuestNetConfig } from './guest.js';
 import {
   addPartition, cloneImpairments, emptyImpairments, removePartition, setDrop, setIsolated, setLatency,
   type Direction, type Impairments, type SwitchPolicy,
@@ -70,6 +70,13 @@ export interface Vm {
   parked: Parked[];
   /** restoreArgs() has decided which devices the next QEMU is launched with (the others are hot-plugged once it runs). */
   planned: boolean;
+  /**
+   * What the guest's neighbour table and hosts block hold, as guestDigest()
+   * of the configuration last written (undefined: unknown, e.g. a fresh boot).
+   * A snapshot records it, so a restored guest that has its lab's
+   * configuration already is not sent it again.
+   */
+  guestDigest: string | undefined;
 }
 
 /** A VM's NIC on QEMU's user-mode network (qemu-devices.ts). */
@@ -353,9 +360,25 @@ export abstract class LabBase {
         cfg.hosts.push({ ip: ipString(m.ip), name: `${this.vm(m.vm).name}.${b.name}` });
       }
     }
-    await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
+    const digest = guestDigest(cfg);
+    // A restored guest has the configuration of its snapshot: running the same script again changes nothing.
+    if (cfg.configure.length > 0 || scrub.length > 0 || digest !== v.guestDigest) {
+      v.guestDigest = undefined; // unknown while the script runs (it may fail half-way)
+      await applyGuestConfig(v.runtime.agent, cfg, `VM "${v.name}"`);
+      v.guestDigest = digest;
+    }
     for (const n of mine) n.configured = true;
     for (const p of scrub) p.scrub = false;
+  }
+
+  /** Empties this network for adopt() (lab-state.ts): the adopter owns its switches now; this one is closed. */
+  protected handOver(): { bridges: Bridge[]; vms: Vm[]; nics: Nic[] } {
+    this.closed = true;
+    const out = { bridges: [...this.bridgesById.values()], vms: [...this.vmsById.values()], nics: [...this.nicsByKey.values()] };
+    this.bridgesById.clear();
+    this.vmsById.clear();
+    this.nicsByKey.clear();
+    return out;
   }
 
   /**

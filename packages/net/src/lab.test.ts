@@ -227,6 +227,79 @@ describe('LabNetwork', () => {
     await Promise.all([net.close(), copy.close(), host.close()]);
   });
 
+  it('a restored guest that has its configuration already (its snapshot says so) is not sent it again', async () => {
+    const be = backend();
+    const net = new LabNetwork(be);
+    await net.addBridge('lan');
+    await net.attach('lan', ['a', 'b']);
+    const a = fakeVm();
+    await net.vmStarted('a', a.runtime);
+    expect(a.scripts).toHaveLength(1);
+    const digest = net.guestDigestOf('a');
+    expect(digest).toMatch(/^[0-9a-f]{32}$/);
+    // a copy under other ids: the guest's names are the same, so is its configuration
+    const restoreInto = async (recorded: string | undefined) => {
+      const copy = new LabNetwork(be);
+      await copy.importState(net.state(), { vm: (id) => `c/${id}`, bridge: (id) => `c/${id}` });
+      copy.restoreArgs('c/a', net.devices('a'), recorded);
+      const ra = fakeVm();
+      await copy.vmStarted('c/a', ra.runtime, { restored: true });
+      return { copy, ra };
+    };
+    const same = await restoreInto(digest);
+    expect(same.ra.scripts).toEqual([]);
+    expect(same.copy.guestDigestOf('c/a')).toBe(digest);
+    // a change of the lab reaches it
+    same.copy.addVm('c/d', { name: 'd' });
+    await same.copy.attach('c/lan', 'c/d');
+    expect(hostsOf(same.ra.scripts[0] ?? '')).toContain(`d.lan=${same.copy.nic('c/lan', 'c/d').address}`);
+    // a snapshot that recorded nothing (or something else): configured as before
+    const unknown = await restoreInto(undefined);
+    expect(unknown.ra.scripts).toHaveLength(1);
+    const other = await restoreInto('0'.repeat(32));
+    expect(other.ra.scripts).toHaveLength(1);
+    // a boot starts from nothing, whatever the guest held before
+    const again = fakeVm();
+    await net.vmStarted('a', again.runtime);
+    expect(again.scripts).toHaveLength(1);
+    await Promise.all([net, same.copy, unknown.copy, other.copy].map((n) => n.close()));
+  });
+
+  it('adopt() takes over a network built ahead on switches of another backend: bridges, NICs, impairments, switches', async () => {
+    const mine = backend();
+    const theirs = backend();
+    const source = new LabNetwork(mine);
+    await source.addBridge('lan');
+    await source.attach('lan', ['a', 'b']);
+    await source.partition('lan', { from: 'a', to: 'b' });
+    const state = source.state();
+    await source.close();
+    const ahead = new LabNetwork(theirs);
+    await ahead.importState(state, { vm: (id) => `k.1/${id}`, bridge: (id) => `k.1/${id}` });
+    const args = ahead.restoreArgs('k.1/a', [{ slot: 0x10, mac: macFor('a', 'lan'), bridge: 'lan' }]);
+    const file = new LabNetwork(mine);
+    await file.addBridge('wan');
+    await file.adopt(ahead);
+    expect(file.bridgeIds()).toEqual(['wan', 'k.1/lan']);
+    expect(file.members('k.1/lan')).toEqual(['k.1/a', 'k.1/b']);
+    expect(file.impairments('k.1/lan').partitions).toEqual([{ from: 'k.1/a', to: 'k.1/b' }]);
+    expect(args[1]).toContain(theirs.socketDir); // the QEMU launched ahead talks to the adopted switch
+    // the adopted switch is driven by the adopter now; the old network is closed and empty
+    await file.unpartition('k.1/lan', { from: 'k.1/a', to: 'k.1/b' });
+    expect(theirs.switch('s1')!.getPolicy()).toMatchObject({ partitions: [] });
+    await expect(ahead.addBridge('x')).rejects.toThrow(/closed/);
+    expect(ahead.bridgeIds()).toEqual([]);
+    // ids already taken: nothing moves
+    const again = new LabNetwork(theirs);
+    await again.importState(state, { vm: (id) => `k.1/${id}`, bridge: (id) => `k.1/${id}` });
+    await expect(file.adopt(again)).rejects.toThrow(/VM "k.1\/a" is in this network already/);
+    expect(again.bridgeIds()).toEqual(['k.1/lan']);
+    // the adopter's close closes the adopted switches
+    await file.close();
+    expect(theirs.switch('s1')).toBeUndefined();
+    await again.close();
+  });
+
   it('checkState names what is wrong in a lab.json', () => {
     const good: NetworkState = {
       version: 1,

@@ -4,23 +4,24 @@
  * each bridge, the uplink of each bridge (NAT to the host's network), and
  * the glue to QEMU (launch arguments, hot-plug, the devices of a restored
  * snapshot) and to the guests (addresses, /etc/hosts, default route). Its
- * state() is plain data for lab.json; LabNetwork.restore() re-creates it on
- * fresh private switches.
+ * state as data, and networks moved between labs, are lab-state.ts;
+ * LabNetwork.restore() re-creates a state on fresh private switches.
  *
  * VMs and bridges are known by ids the caller chooses (unique in this
  * network); their `name`s make the guests' host names, `<vm>.<bridge>`.
  */
 import { createHash } from 'node:crypto';
-import { ipString, overlaps, parseIp, parseSubnet } from './addr.js';
+import { ipString, overlaps, parseSubnet } from './addr.js';
 import type { SwitchBackend } from './backend.js';
 import { isHostName } from './guest.js';
-import { cloneImpairments, emptyImpairments, forgetPort, type Impairments } from './impairments.js';
-import { LabBase, key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
+import { emptyImpairments, forgetPort } from './impairments.js';
+import { key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
+import { LabState } from './lab-state.js';
 import type { NicRecord } from './nic-records.js';
 import { coldNicArgs, hotplugNic, macFor, setNicLink } from './qemu-args.js';
 import { UPLINK_NET, connectParked, vmRunning } from './qemu-devices.js';
 import { seedFrom } from './rng.js';
-import { checkState, type NetworkState } from './state.js';
+import type { NetworkState } from './state.js';
 import { deviceRecords, extraLaunchArgs, freeSlot, planRestore, syncUplink, uplinkForLaunch, type UplinkWant } from './vm-devices.js';
 
 const UPLINK_SUBNET = parseSubnet(UPLINK_NET, 'the uplink');
@@ -32,7 +33,7 @@ export interface LabNetworkOptions {
   unplugTimeoutMs?: number;
 }
 
-export class LabNetwork extends LabBase {
+export class LabNetwork extends LabState {
   constructor(
     backend: SwitchBackend,
     private readonly opts: LabNetworkOptions = {},
@@ -53,18 +54,6 @@ export class LabNetwork extends LabBase {
   }
 
   // ---------------------------------------------------------------- building
-
-  /** Registers a VM (its host name defaults to its id). attach() registers unknown VMs itself. */
-  addVm(id: string, opts: { name?: string } = {}): void {
-    const name = opts.name ?? id;
-    if (!isHostName(name)) throw new Error(`VM name "${name}" cannot be a host name on a bridge (letters, digits, '_', '-', '.')`);
-    const v = this.vmsById.get(id);
-    if (v) {
-      if (v.name !== name) throw new Error(`VM "${id}" is already in this network as "${v.name}"`);
-      return;
-    }
-    this.vmsById.set(id, { id, name, runtime: undefined, uplink: undefined, parked: [], planned: false });
-  }
 
   /** Creates a bridge and its switch. */
   addBridge(id: string, opts: BridgeOptions = {}): Promise<void> {
@@ -270,12 +259,14 @@ export class LabNetwork extends LabBase {
    * The arguments for restoring the VM from a snapshot whose NIC devices are
    * `recorded`: the same devices in the same slots, each on its bridge, the
    * user-mode network or parked (vm-devices.ts). NICs the snapshot lacks are
-   * hot-plugged by vmStarted().
+   * hot-plugged by vmStarted(). `guestDigest`: what the snapshot recorded of
+   * the guest's configuration (guestDigestOf()), if it did.
    */
-  restoreArgs(vm: string, recorded: NicRecord[]): string[] {
+  restoreArgs(vm: string, recorded: NicRecord[], guestDigest?: string): string[] {
     if (!this.vmsById.has(vm)) this.addVm(vm);
     const v = this.vm(vm);
     v.runtime = undefined;
+    v.guestDigest = guestDigest;
     const cold = planRestore(v, this.nicsOf({ vm }), recorded, this.uplinkWant(vm));
     return [...cold.flatMap((n) => coldNicArgs(n)), ...extraLaunchArgs(v, v.uplink?.plugged === true)];
   }
@@ -299,6 +290,7 @@ export class LabNetwork extends LabBase {
       }
       v.planned = false;
       if (!opts.restored) {
+        v.guestDigest = undefined;
         for (const n of mine) n.configured = false;
         if (v.uplink) v.uplink.configured = false;
       }
@@ -318,6 +310,11 @@ export class LabNetwork extends LabBase {
   vmStopped(vm: string): void {
     const v = this.vmsById.get(vm);
     if (v) v.runtime = undefined;
+  }
+
+  /** What the VM's guest holds of its lab's configuration, for its snapshot (restoreArgs() takes it back). */
+  guestDigestOf(vm: string): string | undefined {
+    return this.vmsById.get(vm)?.guestDigest;
   }
 
   /** The VM's NIC devices as its snapshot records them (what restoreArgs() takes back). */
@@ -377,65 +374,5 @@ export class LabNetwork extends LabBase {
 
   private get unplugTimeoutMs(): number {
     return this.opts.unplugTimeoutMs ?? 30_000;
-  }
-
-  // ---------------------------------------------------------------- state
-
-  /**
-   * Plain data for lab.json. With `vms`, only those VMs, their NICs and the
-   * bridges they are on (plus `bridges`); default everything.
-   */
-  state(filter: { vms?: string[]; bridges?: string[] } = {}): NetworkState {
-    const vmIds = filter.vms ? new Set(filter.vms) : new Set(this.vmsById.keys());
-    const bridgeIds = new Set(filter.bridges ?? (filter.vms ? [] : this.bridgesById.keys()));
-    for (const id of vmIds) this.vm(id);
-    for (const n of this.nicsByKey.values()) if (vmIds.has(n.vm)) bridgeIds.add(n.bridge);
-    const bridges = [...bridgeIds].map((id) => this.bridge(id));
-    return {
-      version: 1,
-      bridges: bridges.map((b) => ({
-        id: b.id, name: b.name, subnet: `${ipString(b.net)}/${b.prefix}`, seed: b.seed, impairments: cloneImpairments(b.impairments), ...(b.uplink ? { uplink: true } : {}),
-      })),
-      vms: [...vmIds].map((id) => ({ id, name: this.vm(id).name })),
-      nics: [...this.nicsByKey.values()]
-        .filter((n) => vmIds.has(n.vm) && bridgeIds.has(n.bridge))
-        .sort((a, b) => (a.vm < b.vm ? -1 : a.vm > b.vm ? 1 : a.slot - b.slot))
-        .map((n) => ({ bridge: n.bridge, vm: n.vm, mac: n.mac, slot: n.slot, address: ipString(n.ip), attached: n.attached, configured: n.configured })),
-    };
-  }
-
-  /**
-   * Adds the bridges, VMs and NICs of `state` (a restored lab inside this
-   * network), each bridge on a new private switch with its impairments.
-   * `rename` maps the state's ids to ids in this network (default: unchanged).
-   */
-  importState(state: NetworkState, rename: { vm?: (id: string) => string; bridge?: (id: string) => string } = {}): Promise<void> {
-    return this.serial(async () => {
-      checkState(state);
-      const vmId = rename.vm ?? ((id: string) => id);
-      const brId = rename.bridge ?? ((id: string) => id);
-      for (const v of state.vms) if (this.vmsById.has(vmId(v.id))) throw new Error(`cannot restore the network: VM "${vmId(v.id)}" is in this network already`);
-      for (const b of state.bridges) if (this.bridgesById.has(brId(b.id))) throw new Error(`cannot restore the network: bridge "${brId(b.id)}" exists already`);
-      for (const v of state.vms) this.addVm(vmId(v.id), { name: v.name });
-      const rem = (i: Impairments): Impairments => ({
-        partitions: i.partitions.map((d) => ({ from: vmId(d.from), to: vmId(d.to) })),
-        isolated: i.isolated.map(vmId),
-        latency: i.latency.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
-        drop: i.drop.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
-      });
-      for (const sb of state.bridges) {
-        const { net, prefix } = parseSubnet(sb.subnet, `bridge "${sb.name}" of the restored network`);
-        const b = await this.createBridge({ id: brId(sb.id), name: sb.name, net, prefix, seed: sb.seed, impairments: emptyImpairments(), uplink: sb.uplink === true });
-        for (const sn of state.nics.filter((n) => n.bridge === sb.id)) {
-          const vm = vmId(sn.vm);
-          const socketPath = await b.sw.addPort(vm, sn.mac);
-          this.nicsByKey.set(key(b.id, vm), {
-            bridge: b.id, vm, mac: sn.mac, slot: sn.slot, ip: parseIp(sn.address)!, attached: sn.attached, plugged: false, configured: sn.configured, socketPath,
-          });
-        }
-        b.impairments = rem(sb.impairments);
-        await this.pushPolicy(b);
-      }
-    });
   }
 }

@@ -114,6 +114,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     const pid = child.pid!;
     // `nice` set the threads'; the session QEMU leads has an autogroup of its own to set.
     if (opts.nice !== undefined) renice(pid, opts.nice);
+    opts.onSpawn?.({ pid, renice: (value) => renice(pid, value) });
     const exitState: ExitState = { expected: false, shutdownReason: undefined };
     let qmp: QmpClient | undefined;
     let serial: QemuConsole | undefined;

@@ -50,6 +50,12 @@ export interface LaunchOptions {
    * sets it back. Lowering it again needs root (CAP_SYS_NICE).
    */
   nice?: number;
+  /**
+   * Called once QEMU's process exists, before it is ready (its machine set-up
+   * takes a while under TCG): lets the caller set its priority back at once
+   * when work started at `nice` is wanted now.
+   */
+  onSpawn?: (started: { pid: number; renice(value: number): void }) => void;
   /** Per QMP command and per awaited event. Default 30 s. */
   opTimeoutMs?: number;
   /** Console lines carried by exit errors. Default 20. */

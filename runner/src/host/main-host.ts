@@ -102,6 +102,11 @@ export class MainHost {
     return this.netService;
   }
 
+  /** Starts the network thread now (a failure is reported to the file that needs it). */
+  prewarmNetwork(): void {
+    this.net().catch(() => {});
+  }
+
   /** Fixture resolution for the files of this run (set by commands that run fixtures). */
   fixtures: FixtureManager | undefined;
   private templateStore: TemplateStore | undefined;

@@ -589,6 +589,10 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     enable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** Turns the uplink off: the VMs' uplink NIC is unplugged, their default route and nameserver go. */
     disable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
+    /** Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so. */
+    route: MethodBinding<ApiObject<'Bridge'>, [to: ApiObject<'Bridge'> | string | (ApiObject<'Bridge'> | string)[]], void>;
+    /** The names recorded by `route`, sorted. */
+    routes: MethodBinding<ApiObject<'Bridge'>, [], (string | Uint8Array)[]>;
   };
 }
 
@@ -601,6 +605,10 @@ export interface NICBinding extends ClassHooks<ApiObject<'NIC'>> {
     vm_name: MethodBinding<ApiObject<'NIC'>, [], string | Uint8Array>;
     /** The bridge's name (not a handle). */
     bridge: MethodBinding<ApiObject<'NIC'>, [], string | Uint8Array>;
+    /** A cable pull: the guest sees its link go down and the NIC leaves the bridge's forwarding (as `bridge:detach(vm)`); the NIC stays in the VM. Never raises on a NIC whose VM or bridge is gone. */
+    disconnect: MethodBinding<ApiObject<'NIC'>, [], void>;
+    /** Plugs the cable back in (as `bridge:attach(vm)`). Never raises on a NIC whose VM or bridge is gone. */
+    reconnect: MethodBinding<ApiObject<'NIC'>, [], void>;
   };
 }
 

@@ -116,7 +116,7 @@ const vm: ClassSpec = {
     fn('open_file', [p('path', 'string', 'Guest path.'), p('mode', 'string|OpenMode', 'fopen-style mode ("r", "w", "a", "r+", "w+", "a+"), or a table of flags.')], 'File', 'Opens a guest file.', A),
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
-    fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
+    fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to, or a guest interface name: `eth<N>`, `ens<N>` or `enp0s<N>` is the N-th (from 0) of the bridges the VM is on, in name order.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
     fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
     fn('attach_disk', [opt('spec', 'DiskSpec', 'One source (scratch, path or template); id defaults to "attached-<vm>".', '{scratch = "4G"}')], 'Disk',
       'Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet.', A),
@@ -292,6 +292,9 @@ const bridge: ClassSpec = {
     fn('enable_uplink', [], 'nil',
       'NAT from this bridge to the host\'s network and DNS (off by default): each VM on it gets one more NIC, on QEMU\'s user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots.', A),
     fn('disable_uplink', [], 'nil', 'Turns the uplink off: the VMs\' uplink NIC is unplugged, their default route and nameserver go.', A),
+    fn('route', [p('to', 'Bridge|string|(Bridge|string)[]', 'A bridge, a bridge name, or a list of them.')], 'nil',
+      'Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so.', A),
+    fn('routes', [], 'string[]', 'The names recorded by `route`, sorted.', A),
   ],
 };
 
@@ -303,6 +306,8 @@ const nic: ClassSpec = {
     fn('counters', [], 'NicCounters', 'Traffic counted by the bridge for this NIC.', A),
     fn('vm_name', [], 'string', 'The VM\'s name.', A),
     fn('bridge', [], 'string', 'The bridge\'s name (not a handle).', A),
+    fn('disconnect', [], 'nil', 'A cable pull: the guest sees its link go down and the NIC leaves the bridge\'s forwarding (as `bridge:detach(vm)`); the NIC stays in the VM. Never raises on a NIC whose VM or bridge is gone.', A),
+    fn('reconnect', [], 'nil', 'Plugs the cable back in (as `bridge:attach(vm)`). Never raises on a NIC whose VM or bridge is gone.', A),
   ],
 };
 

@@ -39,6 +39,9 @@ function probability(bridge: BridgeHandle, pct: number): number {
   return Math.min(pct, 100) / 100;
 }
 
+/** Files whose log already has the notice that routes are graph state only. */
+const routeNoticed = new WeakSet<object>();
+
 export const bridgeBinding: Lua.BridgeBinding = {
   is: (v) => v instanceof BridgeHandle,
   receiver: 'bridge',
@@ -73,6 +76,14 @@ export const bridgeBinding: Lua.BridgeBinding = {
       return new NicHandle(v, b);
     },
     reset: async (b) => (await b.net()).reset(b.id),
+    route: (b, [to], call) => {
+      for (const x of Array.isArray(to) ? to : [to]) b.routes.add(x instanceof BridgeHandle ? x.name : x);
+      if (!routeNoticed.has(call.services)) {
+        routeNoticed.add(call.services);
+        call.services.log(`bridge:route(): recorded as graph state only (as the original does): no packet is routed between bridges; put a VM on both to route`);
+      }
+    },
+    routes: (b) => [...b.routes].sort(),
     enable_uplink: async (b) => (await b.net()).setUplink(b.id, true),
     disable_uplink: async (b) => (await b.net()).setUplink(b.id, false),
   },

@@ -30,7 +30,7 @@ export const consoleBinding: Lua.ConsoleBinding = {
       });
       return opened(s, call, session);
     },
-    read_log: (c) => c.vm.session.consoleLog(),
+    read_log: (c) => c.vm.session.output.read(),
     expect: async (c, [pattern, timeout], call) => consoleExpect(c.vm, pattern, timeout ?? CONSOLE_EXPECT_S, call),
     write: async (c, [data, opts], call) => {
       c.vm.session.agentFor();
@@ -62,13 +62,13 @@ async function consoleExpect(vm: VmHandle, pattern: string, seconds: number, cal
   const con = s.console!;
   const deadline = Date.now() + scaledMs(seconds, call);
   for (;;) {
-    const unread = s.unreadConsole();
+    const unread = s.output.unread();
     const found = findNeedle(unread, pattern);
     if (found) {
-      s.consoleCursor += found.end;
+      s.output.cursor += found.end;
       return Buffer.from(found.match);
     }
-    if (s.state === 'shutdown' || s.consoleEnded) {
+    if (s.state === 'shutdown' || s.output.ended) {
       throw (await s.exitCause()) ?? new Error(`${s.label}: shut down before the console matched ${JSON.stringify(pattern)}`);
     }
     const left = deadline - Date.now();

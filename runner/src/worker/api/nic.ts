@@ -9,6 +9,14 @@ export const nicBinding: Lua.NICBinding = {
   methods: {
     vm_name: (n) => n.vm.session.name,
     bridge: (n) => n.bridge.name,
+    disconnect: async (n) => {
+      const net = await n.bridge.net();
+      await net.detach(n.bridge.id, n.vm.session.netId).catch(() => {}); // never raises: the VM or the bridge may be gone
+    },
+    reconnect: async (n) => {
+      if (n.vm.session.state === 'shutdown') return;
+      await n.bridge.attach([n.vm]).catch(() => {});
+    },
     counters: async (n) => {
       const c = await (await n.bridge.net()).counters(n.bridge.id, n.vm.session.netId);
       return { rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, rx_packets: c.rx_packets, tx_packets: c.tx_packets };

@@ -41,6 +41,16 @@ const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
 const commandOf = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
 const commandText = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
 
+/** `eth<N>`, `ens<N>`, `enp0s<N>`: the N-th (from 0) bridge of the VM's lab that it has a NIC on, in name order. */
+function byInterfaceName(vm: VmHandle, name: string) {
+  const n = /^(?:eth|ens|enp0s)(\d+)$/.exec(name);
+  if (!n) return undefined;
+  const on = [...vm.lab.bridges.values()].filter((b) => vm.lab.network?.nicOn(b.id, vm.session.netId)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const b = on[Number(n[1])];
+  if (!b) throw new Error(`${vm.session.label}: no interface ${name}: it is on ${on.length} bridge${on.length === 1 ? '' : 's'}${on.length ? ` (${on.map((x) => x.name).join(', ')})` : ''}; name a bridge, or eth<N>/ens<N>/enp0s<N> for the N-th of them (from 0) in name order`);
+  return b;
+}
+
 /** `vm:state()`: the session's state, "dead" for one whose QEMU died. */
 const stateOf = (vm: VmHandle) => (vm.session.dead ? 'dead' : vm.session.state);
 
@@ -139,7 +149,7 @@ export const vmBinding: Lua.VMBinding = {
     console: (vm) => new ConsoleHandle(vm),
     clock: (vm) => new ClockHandle(vm),
     nic: (vm, [bridge]) => {
-      const b = vm.lab.bridges.get(bridge);
+      const b = vm.lab.bridges.get(bridge) ?? byInterfaceName(vm, bridge);
       if (!b || !vm.lab.network?.hasNics(vm.session.netId) || !vm.lab.network.nicOn(b.id, vm.session.netId)) {
         throw new Error(`${vm.session.label} has no NIC on bridge "${bridge}"; attach it first: provium.${bridge}:attach({${vm.session.name}})`);
       }

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
+import { traced } from './trace.js';
 
 /** How long a lost agent connection waits for QEMU's exit to explain it (it ends at the exit). */
 export const EXIT_REPORT_MS = 2_000;
@@ -64,12 +65,12 @@ export async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: 
   return unlessAborted(Promise.race([handshake(), died]), signal);
 }
 
-/** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. */
-export async function loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number, signal: AbortSignal): Promise<AgentClient> {
+/** Loads the state into a QEMU from launchForRestore, resumes it and returns its agent. `span`: prefix of its trace spans. */
+export async function loadAndConnect(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number, signal: AbortSignal, span = ''): Promise<AgentClient> {
   const { finishRestore } = await import('@provium/qemu');
   // Connected while the state loads: the hello waits in the socket and the guest answers as soon as it runs.
   const agent = connectAgent(qemu, label, timeoutMs, signal);
   agent.catch(() => {}); // a failed load kills QEMU, which fails the handshake: the load's error is the one to report
-  await finishRestore(qemu, template);
-  return agent;
+  await traced(`${span}load`, qemu.name, () => finishRestore(qemu, template));
+  return traced(`${span}handshake`, qemu.name, () => agent);
 }

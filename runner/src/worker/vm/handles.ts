@@ -17,6 +17,9 @@ export class VmHandle {
 
 /** A bridge of a lab: a switch in the network thread; VMs are known to it by their ids in the file. */
 export class BridgeHandle {
+  /** `bridge:route()`: names of the bridges it routes to (graph state only). */
+  readonly routes = new Set<string>();
+
   constructor(
     readonly lab: Lab,
     readonly name: string,

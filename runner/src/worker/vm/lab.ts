@@ -4,7 +4,6 @@
  * fixtures into itself. Every VM of a file is killed when the file ends,
  * whatever way it ends. Free of Lua: the binding is api/lab.ts.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NetworkState } from '@provium/net';
@@ -14,9 +13,12 @@ import { BridgeHandle, VmHandle } from './handles.js';
 import { FileDisks } from './file-disks.js';
 import { FileNetwork, renameState } from './network.js';
 import { resetBetweenTests } from './resets.js';
+import { discardLabSpare, keepSpareLab, newCopyPrefix, takeLabSpare, type FixtureCopy, type LabSpare } from './lab-spares.js';
+import { snapshotLab } from './lab-snapshot.js';
 import { shareLease } from './lease.js';
+import { traced } from './trace.js';
 import { VmSession, type VmOpts } from './session.js';
-import { LabSnapshotHandle, readLabIndex, writeLabIndex, type LabIndex } from './snapshots.js';
+import { LabSnapshotHandle, readLabIndex } from './snapshots.js';
 
 /** Names a member cannot take: `lab.<name>` finds these first (the sheet's lookup order). */
 const RESERVED = new Set(['vm_fixture', 'lab_fixture', 'pack', 'unpack', 'reset_between_tests', 'timeout']);
@@ -39,8 +41,6 @@ function preloadDriver(): void {
   import('@provium/agent').catch(() => {});
 }
 
-/** Lab fixture copies resumed by this worker: numbers their network ids. */
-let labCopies = 0;
 
 export class Lab {
   /** The file's root lab (`provium`): every lab of the file is in its tree. */
@@ -61,8 +61,10 @@ export class Lab {
   constructor(
     readonly services: FileServices,
     parent?: Lab,
-    /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab. */
+    /** Prefix of this lab's VM and bridge ids in the file's network: '' for the root, `pair/` for a sub-lab, `cluster.3/` for a fixture's copy. */
     readonly prefix = '',
+    /** A sub-lab's name in its parent (`pair`, `cluster2`); undefined for the root. */
+    readonly label?: string,
   ) {
     this.root = parent ? parent.root : this;
     this.host = parent ? parent.host : services.host && new ClaimingHost(services.host, services.task.displayPath, (work) => services.queued(work));
@@ -88,7 +90,7 @@ export class Lab {
     for (const v of started) {
       const name = v.session.name;
       kept[`${name} console log`] = path.join(dir, `${name}.console.log`);
-      await writeFile(kept[`${name} console log`], v.session.consoleLog());
+      await writeFile(kept[`${name} console log`], v.session.output.read());
       const agentLog = await v.session.agentLog();
       if (agentLog !== undefined) {
         kept[`${name} agent log`] = path.join(dir, `${name}.agent.log`);
@@ -146,7 +148,7 @@ export class Lab {
     let label = name ?? '__lab_1';
     if (name !== undefined) this.checkFree(name, 'sub-lab');
     else for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `__lab_${n}`;
-    const sub = new Lab(this.services, this, `${this.prefix}${label}/`);
+    const sub = new Lab(this.services, this, `${this.prefix}${label}/`, label);
     this.labs.set(label, sub);
     this.inTestScope(sub);
     return sub;
@@ -167,7 +169,7 @@ export class Lab {
 
   /** `lab:include(x)`: makes a VM, bridge or lab a member of this lab too (boot, shutdown, pause and resume reach it). */
   include(member: VmHandle | BridgeHandle | Lab): void {
-    const name = member instanceof VmHandle ? member.session.name : member instanceof BridgeHandle ? member.name : [...(member.parentLabels() ?? [])][0] ?? 'lab';
+    const name = member instanceof VmHandle ? member.session.name : member instanceof BridgeHandle ? member.name : member.label ?? 'lab';
     if (member === this) throw new Error('lab:include(): a lab cannot include itself');
     if (member instanceof VmHandle) {
       if (this.vms.get(name) === member) return;
@@ -197,8 +199,7 @@ export class Lab {
 
   /** The lab's name: a sub-lab's as it was created (a fixture's copy: the fixture's last path part); the root's is its file. */
   name(): string {
-    const [label] = this.parentLabels();
-    return label === undefined ? this.services.task.displayPath : label.replace(/\.\d+$/, '');
+    return this.label ?? this.services.task.displayPath;
   }
 
   /** `lab:members()`: direct members as records, VMs then bridges then sub-labs, each by name. */
@@ -210,12 +211,6 @@ export class Lab {
   /** This lab and every lab below it. */
   allLabs(): Lab[] {
     return [this, ...[...this.labs.values()].flatMap((l) => l.allLabs())];
-  }
-
-  /** The prefix's last label: the name this lab was created under. */
-  parentLabels(): string[] {
-    const parts = this.prefix.split('/').filter(Boolean);
-    return parts.length ? [parts[parts.length - 1]] : [];
   }
 
   requireNetwork(): FileNetwork {
@@ -273,67 +268,57 @@ export class Lab {
     if (failed) throw failed.reason;
   }
 
-  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (atomically: written beside it, then renamed). */
-  async snapshot(dir: string): Promise<LabSnapshotHandle> {
-    const vms = [...this.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
-    if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
-    if (this.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
-    const network = this.network?.hasNetwork() ? await this.network.get() : undefined;
-    if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
-    const tmp = `${dir}.partial-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    try {
-      const index: LabIndex = { format: 1, vms: [] };
-      if (network && (this.bridges.size > 0 || vms.some((v) => this.network!.hasNics(v.session.netId)))) {
-        const state = network.state({ vms: vms.map((v) => v.session.netId), bridges: [...this.bridges.values()].map((b) => b.id) });
-        index.network = renameState(state, this.prefix, '');
-      }
-      for (const v of vms) {
-        const file = `${v.session.name}.snap`;
-        const taken = await v.session.snapshot(path.join(tmp, file));
-        const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
-        index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
-      }
-      writeLabIndex(tmp, index);
-      rmSync(dir, { recursive: true, force: true }); // an empty directory the author gave
-      renameSync(tmp, dir);
-      return new LabSnapshotHandle(dir);
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
+  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (lab-snapshot.ts). */
+  snapshot(dir: string): Promise<LabSnapshotHandle> {
+    return snapshotLab(this, dir);
   }
 
   /**
    * `lab:restore(snap)`: each VM of the snapshot replaces this lab's VM of
    * that name, or joins the lab as a new VM; new ones take their resources in
-   * one acquisition. All are restored in parallel.
+   * one acquisition. All are restored in parallel. `copy`: this lab is a new
+   * copy of a lab fixture, maybe from a spare lab, and keeps spare labs.
    */
-  async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services)): Promise<void> {
-    const index = readLabIndex(dir);
-    const host = this.requireHost();
-    if (index.network) await this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name));
-    const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))));
-    const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
-    const fresh = targets.filter((t) => t.session.state === 'created');
-    const shares = new Map<VmHandle, ReturnType<typeof shareLease>[number]>();
-    if (fresh.length > 0) {
-      const total = fresh.reduce((t, v) => ({ memory: t.memory + (index.vms[targets.indexOf(v)].memory), cpus: t.cpus + index.vms[targets.indexOf(v)].cpus }), { memory: 0, cpus: 0 });
-      const leaseId = await host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total);
-      shareLease(host, leaseId, fresh.length).forEach((sh, i) => shares.set(fresh[i], sh));
+  async restore(dir: string, signal: AbortSignal, mode = restoreMode(this.services), copy?: FixtureCopy): Promise<void> {
+    const spare = copy?.spare;
+    let taken = false; // whether the sessions have the spare's QEMUs (each kills its own on failure)
+    try {
+      const index = readLabIndex(dir);
+      const host = this.requireHost();
+      const label = this.name();
+      // The switches are made while the main thread unpacks the templates (once per run).
+      const [templates] = await Promise.all([
+        traced('templates', label, () => Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))))),
+        index.network && traced('switches', label, () => this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name), spare)),
+      ]);
+      const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
+      const fresh = targets.filter((t) => t.session.state === 'created');
+      const shares = new Map<VmHandle, ReturnType<typeof shareLease>[number]>();
+      if (fresh.length > 0) {
+        const total = fresh.reduce((t, v) => ({ memory: t.memory + (index.vms[targets.indexOf(v)].memory), cpus: t.cpus + index.vms[targets.indexOf(v)].cpus }), { memory: 0, cpus: 0 });
+        const leaseId = await traced('acquire', label, () => host.acquire(`restore of ${path.basename(dir)} in ${this.services.task.displayPath}`, total));
+        shareLease(host, leaseId, fresh.length).forEach((sh, i) => shares.set(fresh[i], sh));
+      }
+      taken = true;
+      const results = await traced('VMs', label, () =>
+        Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, { lease: shares.get(t), ready: spare?.vms.get(index.vms[i].name), spares: copy === undefined }))),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      // Only an optimization: a lab that gets no spare lab was restored all the same.
+      if (copy && mode === 'private') await keepSpareLab(copy, index, templates, host, this.services.timeoutScale).catch(() => {});
+    } catch (e) {
+      if (!taken) await discardLabSpare(spare);
+      throw e;
     }
-    const results = await Promise.allSettled(targets.map((t, i) => t.session.restore(templates[i], mode, signal, shares.get(t))));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   /**
    * The network of a lab snapshot: restored in place (same VMs and bridges:
    * the impairments go back to the snapshot's), or re-created on fresh
-   * private switches for VMs new to this lab.
+   * private switches for VMs new to this lab, or taken over from a spare lab.
    */
-  private async restoreNetwork(state: NetworkState, vmNames: string[]): Promise<void> {
+  private async restoreNetwork(state: NetworkState, vmNames: string[], spare: LabSpare | undefined): Promise<void> {
     const net = await this.requireNetwork().get();
     const bridgeNames = state.bridges.map((b) => b.id);
     const present = vmNames.filter((n) => this.vms.has(n)).length + bridgeNames.filter((n) => this.bridges.has(n)).length;
@@ -349,7 +334,8 @@ export class Lab {
     }
     if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
     for (const name of vmNames) this.checkFree(name, 'VM');
-    await net.importState(renameState(state, '', this.prefix));
+    if (spare?.net) await net.adopt(spare.net);
+    else await net.importState(renameState(state, '', this.prefix));
     for (const b of state.bridges) {
       const handle = new BridgeHandle(this, b.name, `${this.prefix}${b.id}`);
       this.bridges.set(b.id, handle);
@@ -372,18 +358,24 @@ export class Lab {
     return vm;
   }
 
-  /** `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture, named after the fixture's last path part. */
+  /**
+   * `lab:lab_fixture(name)`: a sub-lab resumed from the cached lab fixture
+   * (from the worker's spare lab of it when one is ready), named after the
+   * fixture's last path part.
+   */
   async labFixture(name: string, signal: AbortSignal): Promise<Lab> {
     preloadDriver();
-    const entry = await this.requireHost().fixture(name, 'lab');
-    const key = name.split('/').pop()!;
-    let label = key;
-    for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${key}${n}`;
+    const entry = await traced('find fixture', name, () => this.requireHost().fixture(name, 'lab'));
+    const copyLabel = name.split('/').pop()!;
+    let label = copyLabel;
+    for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${copyLabel}${n}`;
+    const mode = restoreMode(this.services);
+    const spare = mode === 'private' ? await traced('take spare lab', name, () => takeLabSpare(entry.path)) : undefined;
     // Network ids never repeat in a file: a test-scoped copy's switches may outlive its test until the file ends.
-    const sub = new Lab(this.services, this, `${this.prefix}${label}.${++labCopies}/`);
+    const sub = new Lab(this.services, this, spare?.prefix ?? newCopyPrefix(copyLabel), label);
     this.labs.set(label, sub);
     this.inTestScope(sub);
-    await sub.restore(entry.path, signal);
+    await sub.restore(entry.path, signal, mode, { key: entry.path, copyLabel, spare });
     return sub;
   }
 

@@ -19,7 +19,7 @@ export interface NetVm {
 }
 
 /** How long a guest may take to let go of its unplugged uplink NIC, before --timeout-scale. */
-const UNPLUG_TIMEOUT_MS = 10_000;
+export const UNPLUG_TIMEOUT_MS = 10_000;
 
 export class FileNetwork {
   private net: Promise<LabNetwork> | undefined;
@@ -64,20 +64,22 @@ export class FileNetwork {
    * The arguments of a VM's restore from a snapshot whose header lists the
    * NIC devices `recorded` (undefined: a snapshot from before they were
    * recorded, which had the VM's bridge NICs of the time and no uplink).
-   * `label` names the VM in the error about a malformed list.
+   * `label` names the VM in the error about a malformed list. `guestDigest`:
+   * what the snapshot recorded of the guest's network configuration.
    */
-  async restoreArgs(vm: NetVm, recorded: unknown, label: string): Promise<string[]> {
+  async restoreArgs(vm: NetVm, recorded: unknown, guestDigest: unknown, label: string): Promise<string[]> {
     if (!this.ready && (recorded === undefined || (Array.isArray(recorded) && recorded.length === 0))) return [];
     const net = await this.get();
     const { checkNicRecords } = await import('@provium/net');
     const devices = recorded === undefined ? net.nics(vm.netId).map((n) => ({ slot: n.slot, mac: n.mac })) : checkNicRecords(recorded, label);
     net.addVm(vm.netId, { name: vm.name });
-    return net.restoreArgs(vm.netId, devices);
+    return net.restoreArgs(vm.netId, devices, typeof guestDigest === 'string' ? guestDigest : undefined);
   }
 
-  /** The VM's NIC devices, for its snapshot. */
-  devices(vm: string): NicRecord[] {
-    return this.ready?.devices(vm) ?? [];
+  /** What a snapshot of the VM records of its network: its NIC devices and what its guest holds of the configuration. */
+  snapshotRecord(vm: string): { nics: NicRecord[]; guestNet?: string } {
+    const digest = this.ready?.guestDigestOf(vm);
+    return { nics: this.ready?.devices(vm) ?? [], ...(digest ? { guestNet: digest } : {}) };
   }
 
   /** Whether the VM has a NIC on that bridge. */

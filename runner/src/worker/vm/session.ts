@@ -4,22 +4,39 @@
  * through `agentFor()`, which turns a wrong state or a dead QEMU into the
  * error an author can act on.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
+import { ConsoleLog } from './console-log.js';
 import { VmDisks } from './disk-set.js';
 import type { DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
 import { kernelCmdline } from './cmdline.js';
-import { spareKey, startSpare, takeSpare, type SpareMaker } from './spares.js';
+import { primeRestored, spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
+import { DROP_CACHES, SHRINK_FOR_CACHE } from './snapshot-prep.js';
+import { traced } from './trace.js';
 
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
+
+/** What a restore may start from besides the snapshot. */
+export interface RestoreExtras {
+  /** Resources taken for it already (a lab restoring several VMs on one acquisition). */
+  lease?: LeaseShare;
+  /** Its QEMU restored ahead of time (a VM of a lab spare, lab-spares.ts): resumed instead of launching one. */
+  ready?: Spare;
+  /** Whether the restore takes and makes single-VM spares (spares.ts); a lab that keeps lab spares does not. Default true. */
+  spares?: boolean;
+}
+
+/** The launch line of a restore (what a spare made ahead must match). */
+export function restoreLaunchOptions(name: string, profile: PreparedProfile, append: string, disks: RestoreLaunchOptions['disks'], extraArgs: string[]): RestoreLaunchOptions {
+  return { name, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs };
+}
 
 /** As the schema has them (one source of truth: types/). */
 export type VmOpts = Lua.VmOpts;
@@ -40,7 +57,7 @@ export interface SessionEnv {
 const MiB = 1024 * 1024;
 const now = () => new Date().toISOString();
 /** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
-const BOOT_TIMEOUT_MS = 60_000;
+export const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** How long after the agent's port closes QEMU may still exit (a guest powering off) before the agent counts as gone. */
 const AGENT_GONE_GRACE_MS = 2000;
@@ -60,15 +77,10 @@ export class VmSession {
   private death: Error | undefined;
   /** Set when the guest powered itself off (power button, `poweroff`): an orderly end, not a failure. */
   private poweredOff = false;
-  /**
-   * The console log as it was when QEMU exited (the driver removes the run dir
-   * that held it), and the bytes of output before it that it no longer held.
-   */
-  private finalConsole: { log: Buffer; dropped: number } | undefined;
   /** Set while the guest's agent is gone (it exited or was killed) and not answering again yet. */
   private agentGone: Error | undefined;
-  /** Bytes of console output that console expect() has consumed. */
-  consoleCursor = 0;
+  /** The serial console's output, kept after QEMU exits. */
+  readonly output = new ConsoleLog();
   readonly disks: VmDisks;
 
   constructor(
@@ -86,59 +98,10 @@ export class VmSession {
     return `vm "${this.name}"`;
   }
 
-  /**
-   * The console output so far from byte `from` on, as far as the log still
-   * holds it (the latest 8 MiB: CONSOLE_LOG_MAX_BYTES); empty before boot,
-   * kept after QEMU exits.
-   */
-  consoleLog(from = 0): Buffer {
-    const start = Math.max(0, from - this.consoleDropped());
-    if (this.finalConsole) return this.finalConsole.log.subarray(start);
-    if (!this.qemu) return Buffer.alloc(0);
-    let fd: number;
-    try {
-      fd = openSync(this.qemu.consoleLogPath, 'r');
-    } catch {
-      return Buffer.alloc(0); // QEMU exited before the log could be kept
-    }
-    try {
-      const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - start));
-      const n = readSync(fd, buf, 0, buf.length, start);
-      return buf.subarray(0, n);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** The console output after consoleCursor; a cursor on output the log dropped moves to the oldest it holds. */
-  unreadConsole(): Buffer {
-    this.consoleCursor = Math.max(this.consoleCursor, this.consoleDropped());
-    return this.consoleLog(this.consoleCursor);
-  }
-
-  /** Bytes of console output so far (those the log dropped included): where the output goes on. */
-  consoleSize(): number {
-    if (this.finalConsole) return this.finalConsole.dropped + this.finalConsole.log.length;
-    try {
-      return this.qemu ? this.consoleDropped() + statSync(this.qemu.consoleLogPath).size : 0;
-    } catch {
-      return 0;
-    }
-  }
-
-  private consoleDropped(): number {
-    return this.finalConsole?.dropped ?? this.qemu?.console.dropped ?? 0;
-  }
-
   /** The guest agent's own log, when the agent still answers. */
   async agentLog(): Promise<Buffer | undefined> {
     if (this.state !== 'booted' || this.death || !this.agent) return undefined;
     return this.agent.agentLog().catch(() => undefined);
-  }
-
-  /** True once QEMU has closed the console (it is exiting or has exited). */
-  get consoleEnded(): boolean {
-    return this.finalConsole !== undefined;
   }
 
   get console() {
@@ -197,11 +160,7 @@ export class VmSession {
   /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
   private async attach(qemu: QemuProcess, memory: number, cpus: number, spare = false): Promise<void> {
     this.qemu = qemu;
-    this.finalConsole = undefined;
-    // 'end' comes while the log file still exists: QEMU closed the console, the driver has not cleaned up yet.
-    qemu.console.once('end', () => {
-      if (this.qemu === qemu) this.finalConsole = { log: this.consoleLog(), dropped: qemu.console.dropped };
-    });
+    this.output.follow(qemu);
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
     this.agentGone = undefined;
     const { AGENT_PORT_ID } = await import('@provium/qemu');
@@ -268,25 +227,26 @@ export class VmSession {
   /**
    * Writes a snapshot of the running (or paused) VM to `out`; the VM is in
    * the same state afterwards. The guest drops its page cache first (smaller
-   * snapshot) and the agent connection is closed across it, so a restored
-   * guest waits for its next host with no half-sent frame. `derived` (a
-   * fixture build's snapshot, bound for the cache) stores it over the cache
-   * entry the VM was restored from, if any.
+   * snapshot; snapshot-prep.ts) and the agent connection is closed across
+   * it, so a restored guest waits for its next host with no half-sent frame.
+   * `forCache` (a fixture build's snapshot) also trims and zeroes what the
+   * guest no longer uses, and stores the snapshot over the cache entry the
+   * VM was restored from, if any.
    */
-  async snapshot(out: string, derived = false): Promise<import('@provium/qemu').TakenSnapshot> {
+  async snapshot(out: string, forCache = false): Promise<import('@provium/qemu').TakenSnapshot> {
     const q = this.running();
     if (this.openStreams.size > 0) {
       const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
       throw new Error(`${this.label}: cannot snapshot with streams open; close them first (stream:close()):\n${list}`);
     }
     const paused = this.state === 'paused';
-    if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']));
+    if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', forCache ? SHRINK_FOR_CACHE : DROP_CACHES]));
     await this.agent?.close().catch(() => {});
     this.agent = undefined;
     const { takeSnapshot } = await import('@provium/qemu');
     try {
       // The NIC devices: a restore launches the same ones in the same slots.
-      return await takeSnapshot(q, out, { ...this.launched!, nics: this.env.net.devices(this.netId) }, derived ? this.base : undefined);
+      return await takeSnapshot(q, out, { ...this.launched!, ...this.env.net.snapshotRecord(this.netId) }, forCache ? this.base : undefined);
     } finally {
       if (q.exit === undefined) {
         if (paused) await q.resume();
@@ -301,11 +261,21 @@ export class VmSession {
   /**
    * Replaces this VM's QEMU with one restored from `snap` and waits for its
    * agent; the guest clock is set to now. A created VM takes its resources
-   * from the pool first (`lease` when a lab restores several at once).
+   * from the pool first (`extras.lease` when a lab restores several at once).
    */
-  async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, lease?: LeaseShare): Promise<void> {
+  async restore(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, extras: RestoreExtras = {}): Promise<void> {
+    try {
+      await this.restoreFrom(snap, mode, signal, extras);
+    } catch (e) {
+      // A QEMU restored ahead that this VM did not take over yet dies here too.
+      if (extras.ready && this.qemu !== extras.ready.qemu) await extras.ready.qemu.kill();
+      throw e;
+    }
+  }
+
+  private async restoreFrom(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, { lease, ready, spares = true }: RestoreExtras): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
-    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown };
+    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown; guestNet?: unknown };
     if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
     const profile = await this.env.host.prepareProfile(vm.profile);
     if (profile.identity !== vm.identity) {
@@ -330,26 +300,28 @@ export class VmSession {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
       const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
-      const extraArgs = await this.env.net.restoreArgs(this, vm.nics, this.label);
-      const opts = { name: this.name, kernel: profile.kernel, initrd: profile.initrd, append: vm.append, disks, extraArgs };
-      const key = spareKey(template, opts, mode);
-      const spare = key ? await takeSpare(key) : undefined;
-      const qemu = spare?.qemu ?? (await launchForRestore(template, opts, mode));
+      // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
+      const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
+      const opts = restoreLaunchOptions(this.name, profile, vm.append, disks, extraArgs);
+      const key = spares && !ready ? spareKey(template, opts, mode) : undefined;
+      const spare = ready ?? (key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined);
+      const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
       const layers = Object.fromEntries((snap.disks ?? []).filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
       this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers } : undefined;
       this.death = undefined;
       this.poweredOff = false;
-      this.consoleCursor = 0;
-      await this.attach(qemu, memory, cpus, spare !== undefined);
+      this.output.cursor = 0;
+      await traced('attach', this.name, () => this.attach(qemu, memory, cpus, spare !== undefined));
       if (spare) {
-        await qemu.resume();
+        await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
         this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
-      await this.agent.setClock(Date.now() / 1000);
-      await this.env.net.started(this, qemu, this.guestExec, true);
+      const agent = this.agent;
+      await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
+      await traced('network', this.name, () => this.env.net.started(this, qemu, this.guestExec, true));
       this.state = 'booted';
       if (key) startSpare(key, this.spareMaker(template, opts, mode));
     } catch (e) {
@@ -367,19 +339,7 @@ export class VmSession {
     const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
     return {
       launch: async (nice) => (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }) }, mode),
-      prime: async (qemu) => {
-        try {
-          const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal);
-          // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it
-          // here. Only an optimization: a guest of the user's own without /bin/sh still gets its spare.
-          await agent.exec(['/bin/sh', '-c', 'true']).catch(() => {});
-          await qemu.pause();
-          return { qemu, agent };
-        } catch (e) {
-          await qemu.kill();
-          throw e;
-        }
-      },
+      prime: (qemu) => primeRestored(qemu, template, label, timeoutMs),
     };
   }
 
@@ -491,7 +451,7 @@ export class VmSession {
     const q = this.running();
     await this.agent?.close().catch(() => {});
     // console expect() starts over with the new boot
-    this.consoleCursor = this.consoleSize();
+    this.output.cursor = this.output.size();
     await q.reset();
     if (this.state === 'paused') await q.resume();
     try {

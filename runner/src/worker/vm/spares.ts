@@ -22,6 +22,7 @@
  */
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
+import { loadAndConnect } from './agent-connect.js';
 
 /** A restored QEMU, paused after its agent's handshake and a first command. */
 export interface Spare {
@@ -42,6 +43,46 @@ export interface SpareMaker {
  * spares are made at the normal priority.
  */
 let SPARE_NICE = process.getuid?.() === 0 ? 19 : undefined;
+
+/** The priority spares are made at (nice), undefined for the normal one. */
+export function spareNice(): number | undefined {
+  return SPARE_NICE;
+}
+
+/**
+ * Sets a spare's QEMU back to the normal priority: from now on it is a VM in
+ * use, or one a restore waits for. False when the host refuses (root without
+ * CAP_SYS_NICE, in a container): then no more low-priority spares are made.
+ */
+export function reclaimPriority(qemu: { renice(value: number): void }): boolean {
+  if (SPARE_NICE === undefined) return true;
+  try {
+    qemu.renice(0);
+    return true;
+  } catch {
+    SPARE_NICE = undefined;
+    return false;
+  }
+}
+
+/**
+ * Makes a spare of a QEMU from launchForRestore: loads the state, waits for
+ * the agent's handshake, runs one `/bin/sh -c true` and pauses the guest.
+ * Kills QEMU if any of that fails.
+ */
+export async function primeRestored(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number): Promise<Spare> {
+  try {
+    const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal, 'spare ');
+    // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it
+    // here. Only an optimization: a guest of the user's own without /bin/sh still gets its spare.
+    await agent.exec(['/bin/sh', '-c', 'true']).catch(() => {});
+    await qemu.pause();
+    return { qemu, agent };
+  } catch (e) {
+    await qemu.kill();
+    throw e;
+  }
+}
 
 /**
  * Per key, the spare (being) primed and a QEMU started behind it: when the
@@ -75,16 +116,10 @@ export async function takeSpare(key: string): Promise<Spare | undefined> {
   if (!pending) return undefined;
   slot.primed = undefined;
   const qemu = await pending.qemu;
-  if (qemu && SPARE_NICE !== undefined) {
-    // From now on it is a VM in use, or one a restore waits for.
-    try {
-      qemu.renice(0);
-    } catch {
-      SPARE_NICE = undefined; // root without CAP_SYS_NICE (a container): no more low-priority spares
-      await pending.spare;
-      await qemu.kill();
-      return undefined;
-    }
+  if (qemu && !reclaimPriority(qemu)) {
+    await pending.spare;
+    await qemu.kill();
+    return undefined;
   }
   const spare = await pending.spare;
   if (!spare) return undefined;

@@ -1,0 +1,41 @@
+/**
+ * `lab:snapshot(dir?)`: every started VM of a lab, one snapshot file each,
+ * plus lab.json (the VMs and the network, ids relative to the lab), written
+ * atomically: beside `dir`, then renamed.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Lab } from './lab.js';
+import { renameState } from './network.js';
+import { LabSnapshotHandle, writeLabIndex, type LabIndex } from './snapshots.js';
+
+export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHandle> {
+  const vms = [...lab.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
+  if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
+  if (lab.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
+  const network = lab.network?.hasNetwork() ? await lab.network.get() : undefined;
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
+  const tmp = `${dir}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const index: LabIndex = { format: 1, vms: [] };
+    if (network && (lab.bridges.size > 0 || vms.some((v) => lab.network!.hasNics(v.session.netId)))) {
+      const state = network.state({ vms: vms.map((v) => v.session.netId), bridges: [...lab.bridges.values()].map((b) => b.id) });
+      index.network = renameState(state, lab.prefix, '');
+    }
+    for (const v of vms) {
+      const file = `${v.session.name}.snap`;
+      const taken = await v.session.snapshot(path.join(tmp, file));
+      const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
+      index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
+    }
+    writeLabIndex(tmp, index);
+    rmSync(dir, { recursive: true, force: true }); // an empty directory the author gave
+    renameSync(tmp, dir);
+    return new LabSnapshotHandle(dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
