@@ -299,7 +299,7 @@ export class VmSession {
     try {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const disks = await this.disks.fromSnapshot(snap.disks ?? [], profile.disk);
+      const disks = await traced('disks', this.name, () => this.disks.fromSnapshot(snap.disks ?? [], profile.disk));
       // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
       const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
       const opts = restoreLaunchOptions(this.name, profile, vm.append, disks, extraArgs);
@@ -317,7 +317,7 @@ export class VmSession {
         await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
-        this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
+        this.agent = await traced('load and handshake', this.name, () => loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal));
       }
       const agent = this.agent;
       await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
