@@ -317,7 +317,7 @@ export class VmSession {
         await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
-        this.agent = await traced('load and handshake', this.name, () => loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal));
+        this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
       }
       const agent = this.agent;
       await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
