@@ -5,7 +5,8 @@
  * built CLI on the default guest with a 16 MiB root disk: the child resumes
  * with its parent's writes and its own; a parent removed from the cache makes
  * the child be built again; an export carries both to another cache (another
- * directory), where the child resumes without a build.
+ * directory), where the child resumes without a build. The guest work done
+ * before a snapshot for the cache (trim, zeroed free memory) leaves no trace.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ const PARENT = `
 local vm = provium:vm("parent", "withdisk"):boot()
 vm:run("printf parent | dd of=/dev/vda conv=notrunc 2>/dev/null; dd if=/dev/urandom of=/dev/vda bs=1M seek=1 count=4 conv=notrunc,fsync 2>/dev/null"):assert_ok()
 vm:run("dd if=/dev/vda bs=1M skip=1 count=4 2>/dev/null | md5sum > /tmp/parent.md5"):assert_ok()
+vm:run("setsid sleep 100000 </dev/null >/dev/null 2>&1 &"):assert_ok()
 return vm:snapshot()
 `;
 
@@ -41,6 +43,9 @@ test("the child sees its parent's writes and its own, disk and RAM", function(t)
   t:assert_eq(sh("dd if=/dev/vda bs=1M skip=8 count=1 2>/dev/null | head -c 6"), "child!")
   t:assert_eq(sh("dd if=/dev/vda bs=1M skip=1 count=4 2>/dev/null | md5sum"), sh("cat /tmp/parent.md5"))
   t:assert_eq(sh("cat /tmp/child.txt"), "child\\n")
+  -- What the snapshot for the cache trims and zeroes first leaves no trace: the process, no extra mount or directory.
+  t:assert_eq(sh("pidof sleep >/dev/null && echo running"), "running\\n")
+  t:assert_eq(sh("grep -c provium-zero /proc/mounts; test -e /dev/.provium-zero && echo left || echo gone"), "0\\ngone\\n")
 end)
 `;
 
