@@ -309,6 +309,12 @@ describe('disks on the default guest', () => {
     expect(readFileSync(path.join(dir, 'inplace.raw')).subarray(0, 7).toString()).toBe('INPLACE');
   });
 
+  it('resumes a fixture with disks the second time from a spare, with images of its own', () => {
+    const spawned = events.filter((e) => e.event === 'vm_spawned' && (e as { vm?: string }).vm === 'fx') as { spare?: boolean }[];
+    // The fixture's build (its first boot), the first resume (no spare yet), the second.
+    expect(spawned.slice(-2).map((e) => e.spare === true)).toEqual([false, true]);
+  });
+
   it('leaves no disk image of a VM behind', () => {
     const left = readdirSync(tmpdir()).filter((n) => ['dsk', 'dr1', 'dr2', 'dsnap', 'dsa', 'dsb', 'dsc', 'droll', 'dreset', 'fx', 'dmed', 'dmed2'].some((vm) => n.startsWith(`provium-disks-${vm}-`)));
     expect(left).toEqual([]);

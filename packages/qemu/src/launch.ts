@@ -76,6 +76,16 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
   const prealloc = ram.owned && !opts.ram?.initialFrom && opts.incoming === undefined
     && ram.path.startsWith(`${SHM_DIR}/`) && opts.memoryMiB <= PREALLOC_MAX_MIB;
 
+  let disks = opts.disks ?? [];
+  if (opts.makeDisks) {
+    try {
+      disks = await opts.makeDisks(runDir);
+      validate({ ...opts, disks });
+    } catch (e) {
+      removeRunDir(runDir, record);
+      throw e;
+    }
+  }
   const args = buildQemuArgs({
     name: opts.name,
     accel,
@@ -86,7 +96,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     ...(opts.kernel ? { kernel: { path: opts.kernel, initrd: opts.initrd, append: opts.append } } : {}),
     incoming: opts.incoming !== undefined,
     startPaused: opts.startPaused ?? false,
-    disks: opts.disks ?? [],
+    disks,
     extraArgs: opts.extraArgs ?? [],
   });
 
@@ -168,7 +178,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuProcess> {
     return new QemuProcess({
       name: opts.name, pid, runDir, agentSocketPath: paths.agent, consoleLogPath: paths.consoleLog, accel, args,
       qmp, console: serial, exitState, exited: exited!, opTimeoutMs, ...(incomingState ? { incomingFd: INCOMING_FD } : {}),
-      machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share }, disks: [...(opts.disks ?? [])] },
+      machine: { memoryMiB: opts.memoryMiB, cpus: opts.cpus ?? 1, ram: { path: ram.path, share }, disks: [...disks] },
     });
   } catch (err) {
     for (const s of servers) s.close();

@@ -32,6 +32,12 @@ export interface LaunchOptions {
   startPaused?: boolean;
   /** Virtio disks in the guest's order (vda, vdb, ...): image files the caller owns. */
   disks?: readonly DiskAttachment[];
+  /**
+   * Instead of `disks`: makes the disks' images in the run dir before QEMU
+   * starts, so they go with it (a spare restored ahead of time, whose images
+   * no VM owns yet). A failure removes the run dir and fails the launch.
+   */
+  makeDisks?: (runDir: string) => Promise<DiskAttachment[]>;
   /** Extra QEMU arguments (netdevs, NICs, drives), appended to the launch line. */
   extraArgs?: readonly string[];
   /** Parent of the run dir. Default: defaultRuntimeRoot(). */

@@ -155,34 +155,29 @@ export class VmDisks {
 
   /**
    * The disks of a restore: images of this VM's own over the snapshot's
-   * unpacked layers (a raw layer is copied sparse, a root layer gets a qcow2
-   * overlay), in the snapshot's slots. The VM's previous disks are gone.
+   * unpacked layers (restoreImages), in the snapshot's slots. The VM's
+   * previous disks are gone.
    */
   async fromSnapshot(layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): Promise<DiskAttachment[]> {
+    await this.reset();
+    const handles = await restoreImages(this.owner, layers, profileDisk, this.ownDir());
+    for (const [i, l] of layers.entries()) {
+      this.handles.set(l.id, handles[i]);
+      if (l.mediated) await this.mediate(handles[i], `${this.owner}: disk "${l.id}" of the snapshot`);
+    }
+    return handles.map((d) => d.attachment);
+  }
+
+  /** The disks of a restore made ahead of time (a spare): its images, in its QEMU's run dir, become this VM's. */
+  async adopt(handles: readonly DiskHandle[]): Promise<void> {
+    await this.reset();
+    for (const h of handles) this.handles.set(h.attachment.id, h);
+  }
+
+  private async reset(): Promise<void> {
     await this.dispose();
     this.handles.clear();
     this.beforeBoot.length = 0;
-    const { copySparse, createOverlay, imageInfo } = await qemu();
-    for (const l of layers) {
-      const label = `${this.owner}: disk "${l.id}" of the snapshot`;
-      const common = { id: l.id, slot: l.slot, ...(l.serial ? { serial: l.serial } : {}), ...(l.readOnly ? { readOnly: true } : {}) };
-      let attachment: DiskAttachment;
-      if (l.kind === 'root-delta') {
-        if (!profileDisk) throw new Error(`${label} stands on the profile's root disk, and the profile has none here`);
-        const file = path.join(this.ownDir(), `disk-${l.slot}.qcow2`);
-        await createOverlay(file, l.file, 'qcow2', label);
-        attachment = { ...common, file, format: 'qcow2', base: { path: profileDisk.path, format: profileDisk.format } };
-      } else {
-        const file = path.join(this.ownDir(), `disk-${l.slot}.raw`);
-        await copySparse(l.file, file);
-        attachment = { ...common, file, format: 'raw' };
-      }
-      const { virtualSize } = await imageInfo(attachment.file, label);
-      const handle = new DiskHandle(this.owner, attachment, l.kind === 'root-delta' ? 'root' : 'snapshot', virtualSize);
-      if (l.mediated) await this.mediate(handle, label);
-      this.handles.set(l.id, handle);
-    }
-    return [...this.handles.values()].map((d) => d.attachment);
   }
 
   /** `disk:detach()`: unplugged from a running VM (best effort), and its sector calls refuse. */
@@ -203,4 +198,32 @@ export class VmDisks {
     this.dir?.dispose();
     this.dir = undefined;
   }
+}
+
+/**
+ * Images of a restore over a snapshot's unpacked layers, in `dir`: a sparse
+ * copy of each raw layer, a fresh qcow2 overlay on each root layer (the
+ * layers are never written). Not mediated: the caller serves those.
+ */
+export async function restoreImages(owner: string, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk'], dir: string): Promise<DiskHandle[]> {
+  const { copySparse, createOverlay, imageInfo } = await qemu();
+  const handles: DiskHandle[] = [];
+  for (const l of layers) {
+    const label = `${owner}: disk "${l.id}" of the snapshot`;
+    const common = { id: l.id, slot: l.slot, ...(l.serial ? { serial: l.serial } : {}), ...(l.readOnly ? { readOnly: true } : {}) };
+    let attachment: DiskAttachment;
+    if (l.kind === 'root-delta') {
+      if (!profileDisk) throw new Error(`${label} stands on the profile's root disk, and the profile has none here`);
+      const file = path.join(dir, `disk-${l.slot}.qcow2`);
+      await createOverlay(file, l.file, 'qcow2', label);
+      attachment = { ...common, file, format: 'qcow2', base: { path: profileDisk.path, format: profileDisk.format } };
+    } else {
+      const file = path.join(dir, `disk-${l.slot}.raw`);
+      await copySparse(l.file, file);
+      attachment = { ...common, file, format: 'raw' };
+    }
+    const { virtualSize } = await imageInfo(attachment.file, label);
+    handles.push(new DiskHandle(owner, attachment, l.kind === 'root-delta' ? 'root' : 'snapshot', virtualSize));
+  }
+  return handles;
 }

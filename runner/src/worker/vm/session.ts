@@ -10,8 +10,8 @@ import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate }
 import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
 import { ConsoleLog } from './console-log.js';
-import { VmDisks } from './disk-set.js';
-import type { DiskSpec } from './disks.js';
+import { restoreImages, VmDisks } from './disk-set.js';
+import type { DiskHandle, DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
@@ -299,16 +299,20 @@ export class VmSession {
     try {
       const { launchForRestore } = await import('@provium/qemu');
       const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const disks = await traced('disks', this.name, () => this.disks.fromSnapshot(snap.disks ?? [], profile.disk));
+      const layers = snap.disks ?? [];
       // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
       const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
-      const opts = restoreLaunchOptions(this.name, profile, vm.append, disks, extraArgs);
-      const key = spares && !ready ? spareKey(template, opts, mode) : undefined;
+      const withoutDisks = restoreLaunchOptions(this.name, profile, vm.append, [], extraArgs);
+      // A spare makes its disks' images itself; a mediated disk needs this file's disk thread.
+      const key = spares && !ready && !layers.some((l) => l.mediated) ? spareKey(template, withoutDisks, mode) : undefined;
       const spare = ready ?? (key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined);
+      if (spare?.disks) await this.disks.adopt(spare.disks);
+      const disks = spare?.disks?.map((d) => d.attachment) ?? (await traced('disks', this.name, () => this.disks.fromSnapshot(layers, profile.disk)));
+      const opts = { ...withoutDisks, disks };
       const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
       this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
-      const layers = Object.fromEntries((snap.disks ?? []).filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
-      this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers } : undefined;
+      const rootLayers = Object.fromEntries(layers.filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
+      this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers: rootLayers } : undefined;
       this.death = undefined;
       this.poweredOff = false;
       this.output.cursor = 0;
@@ -323,7 +327,7 @@ export class VmSession {
       await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
       await traced('network', this.name, () => this.env.net.started(this, qemu, this.guestExec, true));
       this.state = 'booted';
-      if (key) startSpare(key, this.spareMaker(template, opts, mode));
+      if (key) startSpare(key, this.spareMaker(template, withoutDisks, mode, layers, profile.disk));
     } catch (e) {
       await this.kill('restore failed');
       throw this.death ?? e;
@@ -335,11 +339,22 @@ export class VmSession {
    * handshaken, warmed up, paused. It holds values, not this session: a spare
    * outlives the file that made it.
    */
-  private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): SpareMaker {
+  private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): SpareMaker {
     const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
+    // Each spare's disk images, made in its QEMU's run dir: no VM owns them until one takes the spare.
+    const made = new WeakMap<QemuProcess, DiskHandle[]>();
     return {
-      launch: async (nice) => (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }) }, mode),
-      prime: (qemu) => primeRestored(qemu, template, label, timeoutMs),
+      launch: async (nice) => {
+        let handles: DiskHandle[] = [];
+        const makeDisks = async (runDir: string) => (handles = await restoreImages(label, layers, profileDisk, runDir)).map((h) => h.attachment);
+        const qemu = await (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode);
+        made.set(qemu, handles);
+        return qemu;
+      },
+      prime: async (qemu) => {
+        const disks = made.get(qemu) ?? [];
+        return { ...(await primeRestored(qemu, template, label, timeoutMs)), ...(disks.length > 0 ? { disks } : {}) };
+      },
     };
   }
 

@@ -23,11 +23,14 @@
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import { loadAndConnect } from './agent-connect.js';
+import type { DiskHandle } from './disks.js';
 
 /** A restored QEMU, paused after its agent's handshake and a first command. */
 export interface Spare {
   qemu: QemuProcess;
   agent: AgentClient;
+  /** Its disks' images, made in its QEMU's run dir (they go with it), which the VM that takes it adopts. */
+  disks?: readonly DiskHandle[];
 }
 
 /** How a spare is made: QEMU started for the restore (at `nice`), then loaded, run to its agent and paused. */
@@ -104,7 +107,7 @@ const slots = new Map<string, Slot>();
 /** What a spare must match: the launch line of the restore and the template it maps. */
 export function spareKey(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode): string | undefined {
   // A copy-mode restore copies the RAM at launch; a network's arguments are fresh for every lab copy.
-  // Disks: each restore makes images of its own, which a spare made ahead of time could not know.
+  // Disks: a spare makes images of its own over the template's layers (opts.makeDisks), so `opts` names none.
   if (mode !== 'private' || (opts.extraArgs?.length ?? 0) > 0 || (opts.disks?.length ?? 0) > 0) return undefined;
   return JSON.stringify([template.header.id, template.state, template.ram, opts.name, opts.kernel, opts.initrd, opts.append]);
 }
