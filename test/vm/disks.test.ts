@@ -167,6 +167,13 @@ test("a fixture with disks, resumed again", function(t)
   local vm = provium:vm_fixture("fixtures/disky")
   t:assert_eq(head(vm, "/dev/vdb", 12), "fixture-data")
 end)
+
+test("a fixture with disks, resumed a third time: the host's sector calls see the guest's disk", function(t)
+  local vm = provium:vm_fixture("fixtures/disky")
+  t:assert_eq(head(vm, "/dev/vdb", 12), "fixture-data")
+  put(vm, "/dev/vdb", "third-resume")
+  t:assert_eq(vm:disk("data"):read_sectors(0, 1):sub(1, 12), "third-resume")
+end)
 `;
 
 const RESETS = `
@@ -293,6 +300,7 @@ describe('disks on the default guest', () => {
     'vm:restore rolls the disks back',
     'a fixture with disks resumes with them, afresh in every test',
     'a fixture with disks, resumed again',
+    "a fixture with disks, resumed a third time: the host's sector calls see the guest's disk",
     'second: reset_between_tests rolled the disk back',
     'a mediated disk shows every fault mode to the guest; clearing restores service without a reboot',
     'a power cut drops what the guest did not flush',
@@ -309,10 +317,10 @@ describe('disks on the default guest', () => {
     expect(readFileSync(path.join(dir, 'inplace.raw')).subarray(0, 7).toString()).toBe('INPLACE');
   });
 
-  it('resumes a fixture with disks the second time from a spare, with images of its own', () => {
+  it('resumes a fixture with disks the second and third time from spares, with images of their own', () => {
     const spawned = events.filter((e) => e.event === 'vm_spawned' && (e as { vm?: string }).vm === 'fx') as { spare?: boolean }[];
-    // The fixture's build (its first boot), the first resume (no spare yet), the second.
-    expect(spawned.slice(-2).map((e) => e.spare === true)).toEqual([false, true]);
+    // The fixture's build (its first boot), the first resume (no spare yet), the second and third.
+    expect(spawned.slice(-3).map((e) => e.spare === true)).toEqual([false, true, true]);
   });
 
   it('leaves no disk image of a VM behind', () => {

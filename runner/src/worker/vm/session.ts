@@ -23,6 +23,13 @@ import { traced } from './trace.js';
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
 
+/**
+ * Each spare QEMU's disk images, made in its run dir: no VM owns them until
+ * one takes the spare. Kept here, not per SpareMaker: a spare is primed by
+ * the maker of a later restore than the one that launched its QEMU.
+ */
+const spareDisks = new WeakMap<QemuProcess, DiskHandle[]>();
+
 /** What a restore may start from besides the snapshot. */
 export interface RestoreExtras {
   /** Resources taken for it already (a lab restoring several VMs on one acquisition). */
@@ -341,18 +348,16 @@ export class VmSession {
    */
   private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): SpareMaker {
     const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
-    // Each spare's disk images, made in its QEMU's run dir: no VM owns them until one takes the spare.
-    const made = new WeakMap<QemuProcess, DiskHandle[]>();
     return {
       launch: async (nice) => {
         let handles: DiskHandle[] = [];
         const makeDisks = async (runDir: string) => (handles = await restoreImages(label, layers, profileDisk, runDir)).map((h) => h.attachment);
         const qemu = await (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode);
-        made.set(qemu, handles);
+        spareDisks.set(qemu, handles);
         return qemu;
       },
       prime: async (qemu) => {
-        const disks = made.get(qemu) ?? [];
+        const disks = spareDisks.get(qemu) ?? [];
         return { ...(await primeRestored(qemu, template, label, timeoutMs)), ...(disks.length > 0 ? { disks } : {}) };
       },
     };
