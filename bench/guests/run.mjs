@@ -1,5 +1,6 @@
 // Real guests, each measure beside its peer, as ratios (TCG on a noisy host: absolute times mean little):
-//   1. the built-in debian guest: a cold boot to the first op vs a resume of a fixture of it (goal >= 50x);
+//   1. the built-in debian guest: a cold boot to the first op vs a resume of a fixture of it (goal >= 50x), the
+//      first of its provium process, and resumes back to back in one file (spares);
 //   2. the apt fixture (apt-get install curl through an uplink) : its cache entry vs its RAM + root disk (goal <= 10%);
 //   3. a fixture derived from it (one file written) : its entry vs its parent's (goal <= 10%);
 //   4. guest dd throughput (O_DIRECT, 64 MiB) through a qcow2 overlay vs the same raw image opened by QEMU
@@ -40,6 +41,8 @@ write('tests/fixtures/apt.fixture.lua', [
 write('tests/fixtures/derived.fixture.lua', 'local vm = provium:vm_fixture("fixtures/apt")\nvm:write_file("/etc/derived", "one more file\\n")\nreturn vm:snapshot()\n');
 write('tests/cold.test.lua', `test("cold", function(t)\n${timed('cold', '  provium:vm("c", "debian"):boot():run("true"):assert_ok()')}\nend)\n`);
 write('tests/resume.test.lua', `test("resume", function(t)\n${timed('resume', '  provium:vm_fixture("fixtures/plain"):run("true"):assert_ok()')}\nend)\n`);
+// Resumes one after another in one file, with guest work between (as tests do): from the second on, a spare.
+write('tests/b2b.test.lua', `for i = 1, 4 do\n  test("resume " .. i, function(t)\n${timed('b2b', '    local vm = provium:vm_fixture("fixtures/plain")\n    vm:run("true"):assert_ok()')}\n    vm:run("sleep 2"):assert_ok()\n  end)\nend\n`);
 write('tests/fixtures.test.lua', 'test("apt", function(t) provium:vm_fixture("fixtures/derived"):run("which curl"):assert_ok() end)\n');
 
 // Two disks of one VM over the same 256 MiB of data: a raw image QEMU opens itself, and a qcow2 overlay on a copy.
@@ -98,6 +101,7 @@ for (let i = 0; i < RUNS; i++) {
   cold.push(...timesOf(() => run(['tests/cold.test.lua'])).cold);
   resume.push(...timesOf(() => run(['tests/resume.test.lua'])).resume);
 }
+const b2b = timesOf(() => run(['tests/b2b.test.lua'])).b2b.slice(1);
 const dd = timesOf(() => run(['tests/dd.test.lua']));
 
 const ok = (cond) => (cond ? 'ok' : 'MISSED');
@@ -107,6 +111,7 @@ const derived = entryBytes('fixtures/derived');
 const c = median(cold);
 const r = median(resume);
 console.log(`debian cold boot to first op: ${c.toFixed(2)} s; fixture resume to first op: ${r.toFixed(3)} s; ${(c / r).toFixed(1)}x (goal >= 50x: ${ok(c / r >= 50)})`);
+console.log(`  resumes back to back in one file (a spare from the second on): ${median(b2b).toFixed(3)} s; ${(c / median(b2b)).toFixed(1)}x a cold boot`);
 console.log(`apt fixture entry: ${(apt / 1e6).toFixed(1)} MB = ${((100 * apt) / (DEFAULT_MEMORY + rootDisk)).toFixed(1)}% of RAM + root disk (${((DEFAULT_MEMORY + rootDisk) / 1e6).toFixed(0)} MB) (goal <= 10%: ${ok(apt <= (DEFAULT_MEMORY + rootDisk) / 10)})`);
 console.log(`derived fixture entry: ${(derived / 1e6).toFixed(1)} MB = ${((100 * derived) / apt).toFixed(1)}% of its parent's (goal <= 10%: ${ok(derived <= apt / 10)})`);
 const raw = median(dd.raw);
