@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError, type AgentClient } from '@provium/agent';
+import { AgentError, type AgentClient, type ExecTrace } from '@provium/agent';
 import { startAgent, type AgentHarness } from './harness.js';
 
 let h: AgentHarness;
@@ -118,6 +118,25 @@ describe('exec', () => {
     await p.wait();
     await ended;
     expect(Buffer.concat(out).toString()).toBe('0\n0\n');
+  });
+
+  it("traces an exec when asked: the client's marks in order, the agent's own timeline inside them", async () => {
+    const trace: ExecTrace = {};
+    const r = await client.exec('sleep 0.05', { trace });
+    expect(r.exitCode).toBe(0);
+    const { send, encoded, sent, arrived, decoded, agent } = trace as Required<ExecTrace>;
+    const marks = [send, encoded, sent, arrived, decoded];
+    expect(marks.every((m) => typeof m === 'number')).toBe(true);
+    expect([...marks].sort((a, b) => a - b)).toEqual(marks);
+    expect(agent).toEqual({ prep_ns: expect.any(Number), spawn_ns: expect.any(Number), wait_ns: expect.any(Number), reply_ns: expect.any(Number) });
+    expect(Object.values(agent).every((ns) => ns >= 0)).toBe(true);
+    // the command slept 50 ms between its exec and its exit; all of the agent's time lies within the host's wait
+    expect(agent.spawn_ns + agent.wait_ns).toBeGreaterThanOrEqual(50e6);
+    expect((agent.prep_ns + agent.spawn_ns + agent.wait_ns + agent.reply_ns) / 1e6).toBeLessThanOrEqual(arrived - sent);
+  });
+
+  it('answers without a trace unless asked', async () => {
+    expect((await client.request('exec', { cmd: 'true' })).trace).toBeUndefined();
   });
 
   it('rejects a bad env name with the name', async () => {

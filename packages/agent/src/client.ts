@@ -18,63 +18,26 @@ import {
   type AgentOp,
   type AgentRequests,
   type AgentResults,
-  type EntryType,
+  type ExecAgentTrace,
   type OpenMode,
 } from '@provium/types/agent-protocol';
-import { decodeValue, encodeValue, type Value } from './codec.js';
+import {
+  commandSpec,
+  type AgentClientOptions,
+  type CommandOptions,
+  type DirEntry,
+  type ExecOptions,
+  type ExecResult,
+  type ExecTrace,
+  type FileStat,
+} from './client-types.js';
+import { decodeValue, type Value } from './codec.js';
 import { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
 import { AgentFile } from './file.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
-import { AgentProcess, exitInfoFrom, type ProcessExitInfo } from './process.js';
-
-export interface AgentClientOptions {
-  /** Interval between hellos until the agent answers. Default 200 ms. */
-  helloIntervalMs?: number;
-  /** Give up the handshake after this long. Default 60 000 ms. */
-  handshakeTimeoutMs?: number;
-  /** Timeout of each request (exec: added to its own timeout; none without one). Default 30 000 ms. */
-  requestTimeoutMs?: number;
-}
+import { encodeMessageFrame, FrameDecoder } from './framing.js';
+import { AgentProcess, exitInfoFrom } from './process.js';
 
 type Message = { [key: string]: Value };
-
-export interface CommandOptions {
-  /** Positional parameters ($1...) of a shell command string. */
-  args?: string[];
-  /** Added to the agent's environment. */
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-export interface ExecOptions extends CommandOptions {
-  stdin?: string | Uint8Array;
-  /** The agent kills the process group after this long; the result says timed_out. */
-  timeoutMs?: number;
-}
-
-export interface ExecResult extends ProcessExitInfo {
-  stdout: Buffer;
-  stderr: Buffer;
-  timedOut: boolean;
-}
-
-export interface FileStat {
-  size: number;
-  /** Seconds since the epoch, with fraction. */
-  mtime: number;
-  mtimeSec: number;
-  mtimeNsec: number;
-  /** Permission bits (mode & 0o7777). */
-  perm: number;
-  entryType: EntryType;
-  uid: number;
-  gid: number;
-}
-
-export interface DirEntry {
-  name: string;
-  entryType: EntryType;
-}
 
 interface Pending {
   op: AgentOp;
@@ -82,6 +45,7 @@ interface Pending {
   resolve: (msg: Message) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
+  trace?: ExecTrace;
 }
 
 /**
@@ -98,6 +62,8 @@ export class AgentClient extends EventEmitter {
   private onHello: ((msg: Message) => void) | undefined;
   private onLost: ((reason: string) => void) | undefined;
   private readonly requestTimeoutMs: number;
+  /** Pending requests with a trace: only then does an arriving chunk take the time. */
+  private traced = 0;
 
   private constructor(
     private readonly socket: Duplex,
@@ -137,7 +103,7 @@ export class AgentClient extends EventEmitter {
     const intervalMs = this.options.helloIntervalMs ?? 200;
     const timeoutMs = this.options.handshakeTimeoutMs ?? 60_000;
     const nonce = randomInt(1, 2 ** 31);
-    const hello = encodeFrame(encodeValue({ t: 'hello', version: PROTOCOL_VERSION, nonce }));
+    const hello = encodeMessageFrame({ t: 'hello', version: PROTOCOL_VERSION, nonce });
     return new Promise((resolve, reject) => {
       const finish = (err?: Error): void => {
         clearInterval(interval);
@@ -178,6 +144,7 @@ export class AgentClient extends EventEmitter {
 
   private onData(chunk: Buffer): void {
     if (this.lostReason) return;
+    const arrived = this.traced > 0 ? performance.now() : 0;
     const { frames, problems } = this.decoder.push(chunk);
     for (const problem of problems) this.emit('notice', `host: ${problem}`);
     for (const frame of frames) {
@@ -192,8 +159,25 @@ export class AgentClient extends EventEmitter {
         this.emit('notice', 'host: frame from the agent is not a message map');
         continue;
       }
+      if (arrived > 0) this.stamp(msg, arrived);
       this.dispatch(msg);
     }
+  }
+
+  /** Completes the trace of the request `msg` answers, if it has one. */
+  private stamp(msg: Message, arrived: number): void {
+    const trace = msg.t === 'res' ? this.pending.get(msg.id as number)?.trace : undefined;
+    if (!trace) return;
+    trace.arrived = arrived;
+    trace.decoded = performance.now();
+    if (msg.trace) trace.agent = msg.trace as unknown as ExecAgentTrace;
+  }
+
+  /** Takes a request off the pending ones (answered, timed out or lost). */
+  private forget(p: Pending): void {
+    this.pending.delete(p.id);
+    clearTimeout(p.timer);
+    if (p.trace) this.traced--;
   }
 
   private dispatch(msg: Message): void {
@@ -210,8 +194,7 @@ export class AgentClient extends EventEmitter {
     if (msg.t === 'res') {
       const p = this.pending.get(msg.id as number);
       if (!p) return; // answer to a request that timed out
-      this.pending.delete(p.id);
-      clearTimeout(p.timer);
+      this.forget(p);
       if (msg.ok === true) p.resolve(msg);
       else p.reject(new AgentError(p.op, msg.error as unknown as AgentErrorBody));
     } else if (msg.t === 'ev') {
@@ -226,10 +209,9 @@ export class AgentClient extends EventEmitter {
     if (this.lostReason) return;
     this.lostReason = reason;
     for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
+      this.forget(p);
       p.reject(new AgentConnectionLostError(`while waiting for '${p.op}' (request ${p.id}): ${reason}`));
     }
-    this.pending.clear();
     for (const proc of this.processes.values()) proc.connectionLost(reason);
     this.processes.clear();
     this.onLost?.(reason);
@@ -239,19 +221,22 @@ export class AgentClient extends EventEmitter {
   /**
    * Sends one request. `onAnswer` runs synchronously when the response arrives,
    * before any later frame (spawn registers its process there, ahead of its events).
-   * `timeoutMs` null: no timeout.
+   * `timeoutMs` null: no timeout. `trace`: filled in as the request goes (ExecTrace).
    */
   private call<O extends AgentOp, T>(
     op: O,
     args: AgentRequests[O],
     onAnswer: (msg: Message) => T,
     timeoutMs: number | null = this.requestTimeoutMs,
+    trace?: ExecTrace,
   ): Promise<T> {
     if (this.lostReason) {
       return Promise.reject(new AgentConnectionLostError(`before '${op}' was sent: ${this.lostReason}`));
     }
     const id = this.nextId++;
-    const frame = encodeFrame(encodeValue({ ...args, t: 'req', id, op }));
+    if (trace) trace.send = performance.now();
+    const frame = encodeMessageFrame({ ...args, t: 'req', id, op });
+    if (trace) trace.encoded = performance.now();
     return new Promise<T>((resolve, reject) => {
       const p: Pending = {
         op,
@@ -264,15 +249,20 @@ export class AgentClient extends EventEmitter {
           }
         },
         reject,
+        trace,
       };
       if (timeoutMs !== null) {
         p.timer = setTimeout(() => {
-          this.pending.delete(id);
+          this.forget(p);
           reject(new AgentTimeoutError(`agent request '${op}' (request ${id}) got no answer within ${timeoutMs} ms`));
         }, timeoutMs);
       }
       this.pending.set(id, p);
       this.socket.write(frame);
+      if (trace) {
+        trace.sent = performance.now();
+        this.traced++;
+      }
     });
   }
 
@@ -290,11 +280,12 @@ export class AgentClient extends EventEmitter {
 
   /** Runs a command to completion: a string goes through `/bin/sh -c`, an array is execvp'd. */
   exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const { stdin, timeoutMs, ...rest } = options;
+    const { stdin, timeoutMs, trace, ...rest } = options;
     const args = {
       ...commandSpec(command, rest),
       stdin: typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
       timeout_ms: timeoutMs,
+      trace: trace ? true : undefined,
     };
     const requestTimeout = timeoutMs === undefined ? null : timeoutMs + this.requestTimeoutMs;
     return this.call(
@@ -305,6 +296,7 @@ export class AgentClient extends EventEmitter {
         return { ...exit, timedOut: exit.status === 'timed_out', stdout: msg.stdout as Buffer, stderr: msg.stderr as Buffer };
       },
       requestTimeout,
+      trace,
     );
   }
 
@@ -394,13 +386,4 @@ export class AgentClient extends EventEmitter {
       this.socket.destroy();
     });
   }
-}
-
-function commandSpec(command: string | readonly string[], options: CommandOptions): AgentRequests['spawn'] {
-  const { args, env, cwd } = options;
-  if (typeof command === 'string') return { cmd: command, args, env, cwd };
-  if (args !== undefined) {
-    throw new TypeError('agent: `args` goes with a shell command string; put the arguments into the argv array instead');
-  }
-  return { argv: [...command], env, cwd };
 }
