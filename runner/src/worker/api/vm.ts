@@ -7,6 +7,7 @@ import { restoreMode } from '../vm/lab.js';
 import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { callTracer } from '../runtime/call-trace.js';
 import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
@@ -78,7 +79,9 @@ export const vmBinding: Lua.VMBinding = {
       const o = runOpts(arg2);
       const agent = vm.session.agentFor();
       const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
-      const r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
+      const trace = callTracer?.execTrace(commandText(cmd, o));
+      const r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs, trace }), call.signal);
+      callTracer?.mark('resolved');
       return new RunResult(commandText(cmd, o), r);
     },
     run_async: async (vm, [cmd, arg2]) => {
