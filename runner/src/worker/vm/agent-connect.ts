@@ -3,7 +3,6 @@
  * (racing QEMU's death and the test's signal), the load of a restore, and the
  * console report of a handshake that failed.
  */
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
@@ -73,7 +72,7 @@ export async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: 
   const handshake = async (): Promise<AgentClient> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
+        return await AgentClient.connectUnix(qemu.agentSocketPath, { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
       } catch (e) {
         // QEMU at times drops a connection made while the guest resets (seen right after
         // system_reset); the agent reopens its port for the next host, so connect again.
