@@ -4,6 +4,7 @@
  *   provium-agent --stdio              serve on stdin/stdout; exit at EOF
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
 #include "conn.h"
+#include "launch.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -87,6 +88,12 @@ int main(int argc, char **argv) {
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
+        /* What no answer waits for is done while no exec runs: then the host
+         * has its answers and the guest would idle until the next request. */
+        if (!launch_execs_running()) {
+            log_flush();
+            launch_prepare_pipes();
+        }
         if (poll(ps.fds, ps.n, ps.timeout_ms) < 0) continue; /* EINTR */
         int signalled = 0;
         for (size_t i = 0; i < ps.n; i++) {
