@@ -132,11 +132,16 @@ describe('exec', () => {
     expect(Object.values(agent).every((ns) => ns >= 0)).toBe(true);
     // the command slept 50 ms between its exec and its exit; all of the agent's time lies within the host's wait
     expect(agent.spawn_ns + agent.wait_ns).toBeGreaterThanOrEqual(50e6);
-    expect((agent.prep_ns + agent.spawn_ns + agent.wait_ns + agent.reply_ns) / 1e6).toBeLessThanOrEqual(arrived - sent);
+    expect((agent.prep_ns + agent.spawn_ns + agent.wait_ns + agent.reply_ns) / 1e6).toBeLessThanOrEqual(arrived - encoded);
   });
 
   it('answers without a trace unless asked', async () => {
     expect((await client.request('exec', { cmd: 'true' })).trace).toBeUndefined();
+  });
+
+  it('starts commands with no signal blocked or ignored (the agent blocks SIGPIPE, CHLD and IO for itself)', async () => {
+    const r = await client.exec(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']);
+    expect(r.stdout.toString()).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('rejects a bad env name with the name', async () => {

@@ -22,7 +22,8 @@ extern char **environ;
  * docs/agent.md). Only while an exec runs (the host waits for its answer
  * anyway): an idle agent preempts as before, so a busy guest answers other
  * ops at once. Commands run under the agent's own policy (start_child puts
- * it back). Nothing of this when the agent was not started SCHED_OTHER.
+ * it back: SCHED_RESET_ON_FORK resets only realtime policies). Nothing of
+ * this when the agent was not started SCHED_OTHER.
  */
 static int execs_running, batch_on;
 static int batch_ok = -1; /* unknown yet; then: the agent runs SCHED_OTHER */
@@ -132,8 +133,7 @@ static pid_t __attribute__((noinline)) start_child(char **argv, char **envp, con
     setsid();
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL); /* ignored by the agent; exec would keep that */
+    sigprocmask(SIG_SETMASK, &none, NULL); /* SIGPIPE too: the agent blocks it rather than ignore it (main.c) */
     for (int s = 0; s < 3; s++) dup2(child[s], s);
     int in_cwd = cwd && chdir(cwd) != 0;
     if (!in_cwd) execvpe(argv[0], argv, envp); /* searches the requested PATH */

@@ -60,19 +60,23 @@ int main(int argc, char **argv) {
         }
     }
     ensure_std_fds();
-    signal(SIGPIPE, SIG_IGN);
     if (!getenv("PATH")) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
     log_open(logfile);
     logmsg("provium-agent starting: pid %d, protocol %d, %s %s", (int)getpid(), AGENT_PROTOCOL_VERSION,
            mode == MODE_PORT ? "port" : mode == MODE_UNIX ? "unix socket" : "stdio",
            mode == MODE_STDIO ? "" : target);
 
-    /* SIGCHLD: a child exited; SIGIO: the host connected to the port (conn.c). */
-    sigset_t sigs;
+    /* SIGCHLD: a child exited; SIGIO: the host connected to the port (conn.c).
+     * SIGPIPE is blocked, not ignored: a write to a closed pipe fails with EPIPE
+     * as well, and a command gets the default disposition back with the signal
+     * mask it sets anyway (an ignored signal stays ignored across exec). */
+    sigset_t sigs, blocked;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGCHLD);
     sigaddset(&sigs, SIGIO);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    blocked = sigs;
+    sigaddset(&blocked, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &blocked, NULL);
     int sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigfd < 0) {
         perror("provium-agent: signalfd");
