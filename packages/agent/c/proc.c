@@ -151,14 +151,10 @@ static void stream_eof(proc_t *p, int s) {
 
 /* One read from stdout/stderr. Returns 1 while more may be readable now. */
 static int read_stream(proc_t *p, int s) {
+    /* An exec's output is copied from here: most commands end with a read of
+     * nothing, and a buffer made for it would be one more allocation. */
     static uint8_t chunk[64 * 1024];
-    uint8_t *dst = chunk;
-    size_t room = sizeof chunk;
-    if (!p->async) {
-        buf_reserve(&p->col[s], sizeof chunk);
-        dst = p->col[s].data + p->col[s].len;
-    }
-    ssize_t n = read(p->fd[s], dst, room);
+    ssize_t n = read(p->fd[s], chunk, sizeof chunk);
     if (n < 0) {
         if (errno == EINTR) return 1;
         if (errno == EAGAIN) return 0;
@@ -172,7 +168,7 @@ static int read_stream(proc_t *p, int s) {
     if (p->async) {
         if (!p->orphan) send_data(p, s, chunk, n);
     } else {
-        p->col[s].len += n;
+        buf_append(&p->col[s], chunk, n);
         if (buf_size(&p->col[s]) > MAX_COLLECT) {
             p->overflow = s;
             signal_group(p, SIGKILL);
