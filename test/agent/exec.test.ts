@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError, type AgentClient, type ExecTrace } from '@provium/agent';
@@ -142,6 +143,15 @@ describe('exec', () => {
   it('starts commands with no signal blocked or ignored (the agent blocks SIGPIPE, CHLD and IO for itself)', async () => {
     const r = await client.exec(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']);
     expect(r.stdout.toString()).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
+  it('answers at the exit though a background process keeps stdout open; that process gets SIGPIPE once it writes', async () => {
+    const status = join(h.dir, 'late-writer-status');
+    // the inner subshell outlives the command and writes to the closed stdout later; the outer one records how it ended
+    const r = await client.exec(`( (sleep 0.5; echo late); echo $? > '${status}' ) & echo started`);
+    expect(r.stdout.toString()).toBe('started\n');
+    for (let i = 0; i < 200 && !existsSync(status); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(status, 'utf8')).toBe('141\n'); // 128 + SIGPIPE
   });
 
   it('rejects a bad env name with the name', async () => {

@@ -1,5 +1,6 @@
 #include "launch.h"
 
+#include "pipes.h"
 #include "pollset.h"
 
 #include <errno.h>
@@ -107,11 +108,6 @@ static char **build_argv(const req_t *r) {
     return sh;
 }
 
-void close_fd(int *fd) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-}
-
 /*
  * vfork + exec: no copy of the agent's page tables and no copy-on-write faults
  * after it, which under TCG was most of a command's cost (a `true` went from
@@ -150,37 +146,7 @@ static int dev_null(void) {
     return fd;
 }
 
-/*
- * The stdout and stderr pipes of the next command, made while the agent waits
- * for the host (launch_prepare_pipes): each pipe2, fcntl and close costs tens
- * of microseconds under TCG, and a command's start waits for them.
- * spare[s]: {agent's read end, child's write end}, or -1s.
- */
-static int spare[2][2] = {{-1, -1}, {-1, -1}};
-
-/* A pipe for an output stream: the agent's end non-blocking, the child's blocking. */
-static int output_pipe(int p[2]) {
-    if (pipe2(p, O_CLOEXEC) != 0) return -1;
-    fcntl(p[0], F_SETFL, O_NONBLOCK);
-    return 0;
-}
-
-void launch_prepare_pipes(void) {
-    for (int s = 0; s < 2; s++)
-        if (spare[s][0] < 0 && output_pipe(spare[s]) != 0) return; /* out of fds: launch says so */
-}
-
-/* The pipe of output stream s (0: stdout, 1: stderr): the spare one, or a new one. */
-static int take_output_pipe(int s, int p[2]) {
-    if (spare[s][0] >= 0) {
-        p[0] = spare[s][0], p[1] = spare[s][1];
-        spare[s][0] = spare[s][1] = -1;
-        return 0;
-    }
-    return output_pipe(p);
-}
-
-pid_t launch(const req_t *r, int stdin_pipe, int ours[3], const char **prog, launch_times_t *times) {
+pid_t launch(const req_t *r, int stdin_pipe, int keep_outputs, int ours[3], const char **prog, launch_times_t *times) {
     char **argv = build_argv(r);
     if (!argv) return -1;
     char **envp = build_env(r);
@@ -194,15 +160,12 @@ pid_t launch(const req_t *r, int stdin_pipe, int ours[3], const char **prog, lau
     int ok = 1;
     if (stdin_pipe) {
         int p[2];
-        ok = pipe2(p, O_CLOEXEC) == 0;
-        if (ok) {
-            child[0] = p[0], ours[0] = p[1];
-            fcntl(p[1], F_SETFL, O_NONBLOCK);
-        }
+        ok = pipes_input(p) == 0;
+        if (ok) child[0] = p[0], ours[0] = p[1];
     }
     for (int s = 1; ok && s <= 2; s++) {
         int p[2];
-        ok = take_output_pipe(s - 1, p) == 0;
+        ok = pipes_output(s - 1, p) == 0;
         if (ok) ours[s] = p[0], child[s] = p[1];
     }
     int in = stdin_pipe ? child[0] : dev_null();
@@ -212,7 +175,15 @@ pid_t launch(const req_t *r, int stdin_pipe, int ours[3], const char **prog, lau
     pid_t pid = ok ? start_child(argv, envp, cwd, (const int[3]){in, child[1], child[2]}, &f, batch_on) : -1;
     int fork_errno = errno;
     if (times) times->forked = now_ns();
-    for (int s = 0; s < 3; s++) close_fd(&child[s]);
+    close_fd(&child[0]);
+    if (keep_outputs && pid > 0 && !f.failed) {
+        /* Open until after the answer: no end-of-file wake-up, no close on the way to it. */
+        pipes_retire(child[1]);
+        pipes_retire(child[2]);
+        child[1] = child[2] = -1;
+    }
+    close_fd(&child[1]);
+    close_fd(&child[2]);
     if (pid < 0 || f.failed) {
         for (int s = 0; s < 3; s++) close_fd(&ours[s]);
         if (pid > 0) {

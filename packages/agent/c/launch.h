@@ -19,20 +19,16 @@ typedef struct {
  * ends of its pipes in ours[] (stdin: the write end, or -1 without
  * `stdin_pipe`; stdout, stderr: the read ends; all non-blocking) and the
  * program's name in *prog. On failure answers the request itself and returns
- * -1. `times`: NULL, or filled for a traced exec.
+ * -1. `keep_outputs` (an exec, answered at the exit, not at end of output):
+ * the agent keeps the child's ends of stdout/stderr open until it tidies up
+ * after the answer (pipes.h). `times`: NULL, or filled for a traced exec.
  */
-pid_t launch(const req_t *r, int stdin_pipe, int ours[3], const char **prog, launch_times_t *times);
+pid_t launch(const req_t *r, int stdin_pipe, int keep_outputs, int ours[3], const char **prog, launch_times_t *times);
 
 /* An exec begins (+1) or ends (-1): the agent is SCHED_BATCH while any runs (launch.c says why). */
 void launch_count_execs(int delta);
 /* Execs whose answer is still to come. */
 int launch_execs_running(void);
 
-/* Makes the pipes of the next command ahead of time (the agent calls it when
- * it has nothing else to do, after answering). */
-void launch_prepare_pipes(void);
-
-/* Closes an fd of ours and marks it closed (-1). */
-void close_fd(int *fd);
 
 #endif

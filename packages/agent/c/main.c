@@ -5,6 +5,7 @@
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
 #include "conn.h"
 #include "launch.h"
+#include "pipes.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -100,7 +101,7 @@ int main(int argc, char **argv) {
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
             log_flush();
-            launch_prepare_pipes();
+            pipes_tidy();
         }
         if (poll(ps.fds, ps.n, ps.timeout_ms) < 0) continue; /* EINTR */
         int signalled = 0;

@@ -2,6 +2,7 @@
 
 #include "launch.h"
 #include "log.h"
+#include "pipes.h"
 #include "report.h"
 #include "signames.h"
 
@@ -57,15 +58,16 @@ static void signal_group(proc_t *p, int sig) {
 // ------------------------------------------------------------------ launching
 
 /* Starts the child and keeps it; answers the request itself and returns NULL on failure. */
-static proc_t *start(const req_t *r, int stdin_pipe, launch_times_t *times) {
+static proc_t *start(const req_t *r, int stdin_pipe, int async, launch_times_t *times) {
     int ours[3];
     const char *prog;
-    pid_t pid = launch(r, stdin_pipe, ours, &prog, times);
+    pid_t pid = launch(r, stdin_pipe, !async, ours, &prog, times);
     if (pid < 0) return NULL;
     proc_t *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->id = next_id++;
     p->pid = pid;
+    p->async = async;
     for (int s = 0; s < 3; s++) p->fd[s] = ours[s];
     p->next = procs;
     procs = p;
@@ -141,8 +143,14 @@ static void send_data(proc_t *p, int s, const uint8_t *data, size_t n) {
 }
 
 static void stream_eof(proc_t *p, int s) {
+    if (!p->async) {
+        /* an exec's answer waits for nothing of it (pipes.h) */
+        pipes_retire(p->fd[s]);
+        p->fd[s] = -1;
+        return;
+    }
     close_fd(&p->fd[s]);
-    if (!p->async || p->orphan) return;
+    if (p->orphan) return;
     coll_t m = event_begin("eof", p->id);
     enc_key(&m, "stream");
     enc_str(m.b, stream_names[s]);
@@ -295,7 +303,7 @@ void op_exec(const req_t *r) {
         times->start = now_ns();
     }
     launch_count_execs(1);
-    proc_t *p = start(r, in != NULL, times);
+    proc_t *p = start(r, in != NULL, 0, times);
     if (!p) {
         free(times);
         launch_count_execs(-1);
@@ -311,9 +319,8 @@ void op_exec(const req_t *r) {
 }
 
 void op_spawn(const req_t *r) {
-    proc_t *p = start(r, 1, NULL);
+    proc_t *p = start(r, 1, 1, NULL);
     if (!p) return;
-    p->async = 1;
     coll_t m = resp_ok(r->id);
     enc_key(&m, "proc");
     enc_int(m.b, p->id);
