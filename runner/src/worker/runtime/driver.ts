@@ -54,6 +54,13 @@ class DeadlineTimer {
     if (this.onDeadline === undefined) this.timer.unref();
   }
 
+  /** The file is over: the timer goes (it would keep the runtime until the deadline). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.armedFor = NaN;
+    this.onDeadline = undefined;
+  }
+
   private fired(): void {
     // Node caps a timer at ~24.8 days, and the deadline may have moved since it was armed.
     if (performance.now() < this.rt.deadline) {
@@ -68,6 +75,12 @@ class DeadlineTimer {
 }
 
 const deadlineTimers = new WeakMap<Runtime, DeadlineTimer>();
+
+/** Once a file's threads are done: drops its runtime's deadline timer. */
+export function stopDeadlineTimer(rt: Runtime): void {
+  deadlineTimers.get(rt)?.stop();
+  deadlineTimers.delete(rt);
+}
 
 function settle(rt: Runtime, pending: PendingHostCall): Promise<Settled> {
   return new Promise<Settled>((resolve) => {
