@@ -99,6 +99,17 @@ end)
   }
 }
 
+/** Microseconds tasks waited for a CPU so far (Linux PSI), or undefined where there is none. */
+function cpuStall() {
+  try {
+    return Number(/^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))[1]);
+  } catch {
+    return undefined;
+  }
+}
+const stallAtStart = cpuStall();
+const startedAt = performance.now();
+
 const floors = [];
 const boots = [];
 const rts = [];
@@ -128,5 +139,10 @@ console.log(`plain QEMU boot to a shell command (floor)   ${floor.toFixed(2)} s`
 console.log(`provium: vm:boot() + first vm:run           ${boot.toFixed(2)} s   ${ratio.toFixed(2)}× the floor, median of paired runs (target ≤ 1.2×; ratio of the medians ${(boot / floor).toFixed(2)}×)`);
 if (floorResends) console.log(`(the floor's marker command was typed again ${floorResends} time(s): those floor boots count up to 2 s long)`);
 console.log(`provium: vm:run("true") round trip          ${median(rts).toFixed(2)} ms (target < 5 ms)`);
-console.log(`the guest alone: vfork + exec sh -c true    ${median(guestSpawns).toFixed(2)} ms   provium adds ${median(rts.map((r, i) => r - guestSpawns[i])).toFixed(2)} ms, ${median(rts.map((r, i) => r / guestSpawns[i])).toFixed(2)}× (median of runs)`);
+console.log(`the guest alone: vfork + exec sh -c true    ${median(guestSpawns).toFixed(2)} ms   provium adds ${median(rts.map((r, i) => r - guestSpawns[i])).toFixed(2)} ms, ${median(rts.map((r, i) => r / guestSpawns[i])).toFixed(2)}× (median of runs; target ≤ 1.3×)`);
 for (const line of report(medians(breakdowns), median(guestSpawns), breakdowns[0].total.length)) console.log(line);
+// Other work on the machine stretches every host hand-off of a round trip, and none of the guest's own loop.
+const stall = cpuStall();
+if (stall !== undefined && stallAtStart !== undefined) {
+  console.log(`CPU pressure during the runs: tasks waited for a CPU ${((stall - stallAtStart) / 1000 / (performance.now() - startedAt) * 100).toFixed(0)}% of the time (PSI "some"; the numbers above hold for a quiet machine only when it is low)`);
+}
