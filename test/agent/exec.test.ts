@@ -1,6 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError, type AgentClient } from '@provium/agent';
+import { AgentError, type AgentClient, type ExecTrace } from '@provium/agent';
 import { startAgent, type AgentHarness } from './harness.js';
 
 let h: AgentHarness;
@@ -118,6 +119,39 @@ describe('exec', () => {
     await p.wait();
     await ended;
     expect(Buffer.concat(out).toString()).toBe('0\n0\n');
+  });
+
+  it("traces an exec when asked: the client's marks in order, the agent's own timeline inside them", async () => {
+    const trace: ExecTrace = {};
+    const r = await client.exec('sleep 0.05', { trace });
+    expect(r.exitCode).toBe(0);
+    const { send, encoded, sent, arrived, decoded, agent } = trace as Required<ExecTrace>;
+    const marks = [send, encoded, sent, arrived, decoded];
+    expect(marks.every((m) => typeof m === 'number')).toBe(true);
+    expect([...marks].sort((a, b) => a - b)).toEqual(marks);
+    expect(agent).toEqual({ prep_ns: expect.any(Number), spawn_ns: expect.any(Number), wait_ns: expect.any(Number), reply_ns: expect.any(Number) });
+    expect(Object.values(agent).every((ns) => ns >= 0)).toBe(true);
+    // the command slept 50 ms between its exec and its exit; all of the agent's time lies within the host's wait
+    expect(agent.spawn_ns + agent.wait_ns).toBeGreaterThanOrEqual(50e6);
+    expect((agent.prep_ns + agent.spawn_ns + agent.wait_ns + agent.reply_ns) / 1e6).toBeLessThanOrEqual(arrived - encoded);
+  });
+
+  it('answers without a trace unless asked', async () => {
+    expect((await client.request('exec', { cmd: 'true' })).trace).toBeUndefined();
+  });
+
+  it('starts commands with no signal blocked or ignored (the agent blocks SIGPIPE, CHLD and IO for itself)', async () => {
+    const r = await client.exec(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']);
+    expect(r.stdout.toString()).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
+  it('answers at the exit though a background process keeps stdout open; that process gets SIGPIPE once it writes', async () => {
+    const status = join(h.dir, 'late-writer-status');
+    // the inner subshell outlives the command and writes to the closed stdout later; the outer one records how it ended
+    const r = await client.exec(`( (sleep 0.5; echo late); echo $? > '${status}' ) & echo started`);
+    expect(r.stdout.toString()).toBe('started\n');
+    for (let i = 0; i < 200 && !existsSync(status); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(status, 'utf8')).toBe('141\n'); // 128 + SIGPIPE
   });
 
   it('rejects a bad env name with the name', async () => {

@@ -322,7 +322,9 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'ops.test.lua'), OPS);
   writeFileSync(path.join(dir, 'timeout.test.lua'), TIMEOUT);
   writeFileSync(path.join(dir, 'lab.test.lua'), LAB);
-  const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false });
+  // Traced (PROVIUM_TRACE_CALLS), as bench:vm runs: the records are checked below.
+  const env = { PROVIUM_TRACE_CALLS: path.join(dir, 'calls.jsonl') };
+  const r = await execa('node', [CLI, 'test', '-j2', '--json', '--timeout-scale', '3', '.'], { cwd: dir, reject: false, env });
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
   stderr = r.stderr;
 }, 300_000);
@@ -332,6 +334,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 it('guest operations leave no listeners behind on the test\'s signal (no MaxListenersExceededWarning)', () => {
   expect(events.some((e) => e.event === 'test_passed' && e.test.startsWith('run: exit codes'))).toBe(true);
   expect(stderr).not.toContain('MaxListenersExceeded');
+});
+
+it('PROVIUM_TRACE_CALLS records each waiting call, and a vm:run with its way through the client and the agent', () => {
+  const records = readFileSync(path.join(dir, 'calls.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  expect(records.some((r) => r.label === 'vm:boot')).toBe(true);
+  const run = records.find((r) => r.label === 'vm:run' && r.command === 'echo back');
+  const { impl, resolved, resumed, returned } = run.marks;
+  const { send, encoded, sent, arrived, decoded, agent } = run.exec;
+  const inOrder = [impl, send, encoded, sent, arrived, decoded, resolved, resumed, returned];
+  expect(inOrder.every((m) => typeof m === 'number')).toBe(true);
+  expect([...inOrder].sort((a, b) => a - b)).toEqual(inOrder);
+  expect(Object.keys(agent).sort()).toEqual(['prep_ns', 'reply_ns', 'spawn_ns', 'wait_ns']);
+  expect((agent.prep_ns + agent.spawn_ns + agent.wait_ns + agent.reply_ns) / 1e6).toBeLessThan(arrived - encoded);
 });
 
 it('a claim bigger than the whole pool fails the file at once with the numbers', async () => {

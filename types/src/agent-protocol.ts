@@ -173,9 +173,25 @@ export interface DirEntry {
   entry_type: EntryType;
 }
 
+/**
+ * Where an exec's time went in the agent, in ns of its monotonic clock, when
+ * the request asked for it (`trace`: benchmarks). An agent that predates it
+ * leaves it out.
+ */
+export interface ExecAgentTrace {
+  /** Request decoded → vfork: argv, environment, pipes. */
+  prep_ns: number;
+  /** vfork → the child has exec'd. */
+  spawn_ns: number;
+  /** → the agent takes up the child's exit (the command ran, the agent woke). */
+  wait_ns: number;
+  /** → output collected and the answer encoded. */
+  reply_ns: number;
+}
+
 export interface AgentRequests {
   ping: Record<string, never>;
-  exec: CommandSpec & { stdin?: Uint8Array; timeout_ms?: number };
+  exec: CommandSpec & { stdin?: Uint8Array; timeout_ms?: number; trace?: boolean };
   spawn: CommandSpec;
   proc_write: { proc: number; data: Uint8Array };
   proc_close_stdin: { proc: number };
@@ -200,7 +216,7 @@ export interface AgentRequests {
 
 export interface AgentResults {
   ping: Record<string, never>;
-  exec: ProcessExit & { stdout: Uint8Array; stderr: Uint8Array };
+  exec: ProcessExit & { stdout: Uint8Array; stderr: Uint8Array; trace?: ExecAgentTrace };
   spawn: { proc: number; pid: number };
   proc_write: Record<string, never>;
   proc_close_stdin: Record<string, never>;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,9 +17,17 @@ void log_open(const char *path) {
     log_file = path;
     log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     /* Without a writable log the agent still serves; the `log` op reports the open error. */
+    atexit(log_flush);
 }
 
 const char *log_path(void) { return log_file; }
+
+/*
+ * Lines wait in memory while an exec runs: a write to the log file is a
+ * system call and a few pages touched on the way to the host's answer, and
+ * written later it runs while the host reads the answer instead.
+ */
+static buf_t waiting;
 
 void logmsg(const char *fmt, ...) {
     if (log_fd < 0) return;
@@ -32,23 +41,32 @@ void logmsg(const char *fmt, ...) {
     va_end(ap);
     n += m < (int)(sizeof line - n - 1) ? m : (int)(sizeof line - n - 2);
     line[n++] = '\n';
+    buf_append(&waiting, line, n);
+    if (buf_size(&waiting) >= LOG_HOLD_BYTES) log_flush();
+}
+
+void log_flush(void) {
+    size_t n = buf_size(&waiting);
+    if (log_fd < 0 || n == 0) return;
     /* Keep the file bounded: a guest has little memory in /tmp. The size is
-     * counted here and asked of the file only near the limit (a line per
-     * command is one syscall, not two). */
-    if (log_size < 0 || log_size + n > LOG_MAX_BYTES) {
+     * counted here and asked of the file only near the limit (one write per
+     * flush, not two syscalls). */
+    if (log_size < 0 || log_size + (off_t)n > LOG_MAX_BYTES) {
         struct stat st;
         log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
-        if (log_size + n > LOG_MAX_BYTES && ftruncate(log_fd, 0) == 0) {
+        if (log_size + (off_t)n > LOG_MAX_BYTES && ftruncate(log_fd, 0) == 0) {
             static const char note[] = "[log truncated at 1 MiB]\n";
             log_size = 0;
             if (write(log_fd, note, sizeof note - 1) > 0) log_size = sizeof note - 1;
         }
     }
-    ssize_t w = write(log_fd, line, n);
+    ssize_t w = write(log_fd, buf_head(&waiting), n);
     if (w > 0) log_size += w;
+    buf_clear(&waiting);
 }
 
 int log_read(buf_t *out) {
+    log_flush();
     if (!log_file) {
         errno = ENOENT;
         return -1;

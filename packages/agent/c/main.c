@@ -4,12 +4,15 @@
  *   provium-agent --stdio              serve on stdin/stdout; exit at EOF
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
 #include "conn.h"
+#include "launch.h"
+#include "pipes.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
 #include "session.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,19 +62,26 @@ int main(int argc, char **argv) {
         }
     }
     ensure_std_fds();
-    signal(SIGPIPE, SIG_IGN);
+    /* Every request and command allocates and frees tens of KiB: keep freed
+     * memory instead of giving it back and faulting it in again each time. */
+    mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     if (!getenv("PATH")) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
     log_open(logfile);
     logmsg("provium-agent starting: pid %d, protocol %d, %s %s", (int)getpid(), AGENT_PROTOCOL_VERSION,
            mode == MODE_PORT ? "port" : mode == MODE_UNIX ? "unix socket" : "stdio",
            mode == MODE_STDIO ? "" : target);
 
-    /* SIGCHLD: a child exited; SIGIO: the host connected to the port (conn.c). */
-    sigset_t sigs;
+    /* SIGCHLD: a child exited; SIGIO: the host connected to the port (conn.c).
+     * SIGPIPE is blocked, not ignored: a write to a closed pipe fails with EPIPE
+     * as well, and a command gets the default disposition back with the signal
+     * mask it sets anyway (an ignored signal stays ignored across exec). */
+    sigset_t sigs, blocked;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGCHLD);
     sigaddset(&sigs, SIGIO);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    blocked = sigs;
+    sigaddset(&blocked, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &blocked, NULL);
     int sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigfd < 0) {
         perror("provium-agent: signalfd");
@@ -87,6 +97,12 @@ int main(int argc, char **argv) {
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
+        /* What no answer waits for is done while no exec runs: then the host
+         * has its answers and the guest would idle until the next request. */
+        if (!launch_execs_running()) {
+            log_flush();
+            pipes_tidy();
+        }
         if (poll(ps.fds, ps.n, ps.timeout_ms) < 0) continue; /* EINTR */
         int signalled = 0;
         for (size_t i = 0; i < ps.n; i++) {

@@ -27,8 +27,10 @@ void pollset_wake_at(pollset_t *ps, int64_t due_ms, int64_t now) {
     if (ps->timeout_ms < 0 || wait < ps->timeout_ms) ps->timeout_ms = (int)wait;
 }
 
-int64_t now_ms(void) {
+int64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+int64_t now_ms(void) { return now_ns() / 1000000; }

@@ -24,5 +24,6 @@ void pollset_add(pollset_t *ps, int fd, short events, enum slot_kind kind, int64
 void pollset_wake_at(pollset_t *ps, int64_t due_ms, int64_t now_ms);
 
 int64_t now_ms(void);
+int64_t now_ns(void);
 
 #endif

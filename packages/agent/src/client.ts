@@ -1,288 +1,52 @@
-/**
- * Host side of the agent protocol over any Duplex (a net.Socket to QEMU's
- * virtio-serial chardev, or to a host-mode agent in tests).
- *
- * Handshake: the host sends `hello` at once and again every helloIntervalMs
- * until the agent answers with the same nonce. QEMU accepts the connection
- * before the guest has opened its port; hellos wait in the socket until the
- * agent reads them, and replies to extra hellos are ignored.
- */
-import { randomInt } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+/** The agent's ops on the host: AgentClient, on an AgentConnection (connection.ts). */
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { OpenMode } from '@provium/types/agent-protocol';
 import {
-  AGENT_GUEST_LOG_PATH,
-  DEFAULT_AGENT_PORT_NAME,
-  PROTOCOL_VERSION,
-  type AgentErrorBody,
-  type AgentOp,
-  type AgentRequests,
-  type AgentResults,
-  type EntryType,
-  type OpenMode,
-} from '@provium/types/agent-protocol';
-import { decodeValue, encodeValue, type Value } from './codec.js';
-import { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
+  commandSpec,
+  type AgentClientOptions,
+  type CommandOptions,
+  type DirEntry,
+  type ExecOptions,
+  type ExecResult,
+  type FileStat,
+} from './client-types.js';
+import { AgentConnection } from './connection.js';
 import { AgentFile } from './file.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
-import { AgentProcess, exitInfoFrom, type ProcessExitInfo } from './process.js';
+import { AgentProcess, exitInfoFrom } from './process.js';
 
-export interface AgentClientOptions {
-  /** Interval between hellos until the agent answers. Default 200 ms. */
-  helloIntervalMs?: number;
-  /** Give up the handshake after this long. Default 60 000 ms. */
-  handshakeTimeoutMs?: number;
-  /** Timeout of each request (exec: added to its own timeout; none without one). Default 30 000 ms. */
-  requestTimeoutMs?: number;
-}
+/** Bytes connectUnix reads at a time. */
+const READ_BUFFER_BYTES = 64 * 1024;
 
-type Message = { [key: string]: Value };
-
-export interface CommandOptions {
-  /** Positional parameters ($1...) of a shell command string. */
-  args?: string[];
-  /** Added to the agent's environment. */
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-export interface ExecOptions extends CommandOptions {
-  stdin?: string | Uint8Array;
-  /** The agent kills the process group after this long; the result says timed_out. */
-  timeoutMs?: number;
-}
-
-export interface ExecResult extends ProcessExitInfo {
-  stdout: Buffer;
-  stderr: Buffer;
-  timedOut: boolean;
-}
-
-export interface FileStat {
-  size: number;
-  /** Seconds since the epoch, with fraction. */
-  mtime: number;
-  mtimeSec: number;
-  mtimeNsec: number;
-  /** Permission bits (mode & 0o7777). */
-  perm: number;
-  entryType: EntryType;
-  uid: number;
-  gid: number;
-}
-
-export interface DirEntry {
-  name: string;
-  entryType: EntryType;
-}
-
-interface Pending {
-  op: AgentOp;
-  id: number;
-  resolve: (msg: Message) => void;
-  reject: (err: Error) => void;
-  timer?: NodeJS.Timeout;
-}
-
-/**
- * Events: 'notice' (text: a frame one side could not use; both sides carry on),
- * 'close' (reason: the connection is gone; every pending request was rejected).
- */
-export class AgentClient extends EventEmitter {
-  private readonly decoder = new FrameDecoder();
-  private readonly pending = new Map<number, Pending>();
-  private readonly processes = new Map<number, AgentProcess>();
-  private nextId = 1;
-  private lostReason: string | undefined;
-  private pid = 0;
-  private onHello: ((msg: Message) => void) | undefined;
-  private onLost: ((reason: string) => void) | undefined;
-  private readonly requestTimeoutMs: number;
-
-  private constructor(
-    private readonly socket: Duplex,
-    private readonly options: AgentClientOptions,
-  ) {
-    super();
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.lost('the agent side closed the connection'));
-    socket.on('close', () => this.lost('the socket closed'));
-    socket.on('error', (err: Error) => this.lost(err.message));
-  }
-
+export class AgentClient extends AgentConnection {
   /** Performs the handshake on `socket`; on failure the socket is destroyed. */
-  static async connect(socket: Duplex, options: AgentClientOptions = {}): Promise<AgentClient> {
-    const client = new AgentClient(socket, options);
-    try {
-      await client.handshake();
-    } catch (err) {
-      socket.destroy();
-      throw err;
-    }
-    return client;
-  }
-
-  /** The agent's process id in the guest. */
-  get agentPid(): number {
-    return this.pid;
-  }
-
-  /** Why the connection is gone, or undefined while it is up. */
-  get closedReason(): string | undefined {
-    return this.lostReason;
-  }
-
-  private handshake(): Promise<void> {
-    const intervalMs = this.options.helloIntervalMs ?? 200;
-    const timeoutMs = this.options.handshakeTimeoutMs ?? 60_000;
-    const nonce = randomInt(1, 2 ** 31);
-    const hello = encodeFrame(encodeValue({ t: 'hello', version: PROTOCOL_VERSION, nonce }));
-    return new Promise((resolve, reject) => {
-      const finish = (err?: Error): void => {
-        clearInterval(interval);
-        clearTimeout(timer);
-        this.onHello = undefined;
-        this.onLost = undefined;
-        if (err) reject(err);
-        else resolve();
-      };
-      const send = (): void => {
-        if (!this.lostReason) this.socket.write(hello);
-      };
-      const interval = setInterval(send, intervalMs);
-      const timer = setTimeout(
-        () =>
-          finish(
-            new AgentTimeoutError(
-              `agent did not answer the handshake within ${timeoutMs} ms: is the guest running ` +
-                `\`provium-agent --port ${DEFAULT_AGENT_PORT_NAME}\`? (its log is ${AGENT_GUEST_LOG_PATH} in the guest)`,
-            ),
-          ),
-        timeoutMs,
-      );
-      this.onHello = (msg) => {
-        if (msg.nonce !== nonce) return; // a reply meant for an earlier client
-        if (msg.ok !== true || msg.version !== PROTOCOL_VERSION) {
-          finish(new AgentProtocolVersionError(msg.version as number, PROTOCOL_VERSION));
-          return;
-        }
-        this.pid = msg.pid as number;
-        finish();
-      };
-      this.onLost = (reason) => finish(new AgentConnectionLostError(`during the handshake: ${reason}`));
-      if (this.lostReason) finish(new AgentConnectionLostError(`before the handshake: ${this.lostReason}`));
-      else send();
-    });
-  }
-
-  private onData(chunk: Buffer): void {
-    if (this.lostReason) return;
-    const { frames, problems } = this.decoder.push(chunk);
-    for (const problem of problems) this.emit('notice', `host: ${problem}`);
-    for (const frame of frames) {
-      let msg: Value;
-      try {
-        msg = decodeValue(frame);
-      } catch (err) {
-        this.emit('notice', `host: undecodable frame from the agent: ${(err as Error).message}`);
-        continue;
-      }
-      if (msg === null || typeof msg !== 'object' || Array.isArray(msg) || msg instanceof Uint8Array) {
-        this.emit('notice', 'host: frame from the agent is not a message map');
-        continue;
-      }
-      this.dispatch(msg);
-    }
-  }
-
-  private dispatch(msg: Message): void {
-    switch (msg.t) {
-      case 'hello':
-        this.onHello?.(msg);
-        return;
-      case 'notice':
-        this.emit('notice', `agent: ${String(msg.message)}`);
-        return;
-    }
-    // until the handshake completes, anything else is left over from an earlier session
-    if (this.onHello) return;
-    if (msg.t === 'res') {
-      const p = this.pending.get(msg.id as number);
-      if (!p) return; // answer to a request that timed out
-      this.pending.delete(p.id);
-      clearTimeout(p.timer);
-      if (msg.ok === true) p.resolve(msg);
-      else p.reject(new AgentError(p.op, msg.error as unknown as AgentErrorBody));
-    } else if (msg.t === 'ev') {
-      const proc = this.processes.get(msg.proc as number);
-      if (!proc) return;
-      proc.handleEvent(msg);
-      if (msg.ev === 'exit') this.processes.delete(proc.id);
-    }
-  }
-
-  private lost(reason: string): void {
-    if (this.lostReason) return;
-    this.lostReason = reason;
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new AgentConnectionLostError(`while waiting for '${p.op}' (request ${p.id}): ${reason}`));
-    }
-    this.pending.clear();
-    for (const proc of this.processes.values()) proc.connectionLost(reason);
-    this.processes.clear();
-    this.onLost?.(reason);
-    this.emit('close', reason);
+  static connect(socket: Duplex, options: AgentClientOptions = {}): Promise<AgentClient> {
+    return new AgentClient(socket, options).start();
   }
 
   /**
-   * Sends one request. `onAnswer` runs synchronously when the response arrives,
-   * before any later frame (spawn registers its process there, ahead of its events).
-   * `timeoutMs` null: no timeout.
+   * Connects to the unix socket at `path` (QEMU's chardev of the agent's port)
+   * and performs the handshake. What the socket reads comes to the client
+   * straight from each read (net's `onread`), not through the socket's
+   * Readable stream, which added tens of microseconds to every answer's way
+   * to the waiting call.
    */
-  private call<O extends AgentOp, T>(
-    op: O,
-    args: AgentRequests[O],
-    onAnswer: (msg: Message) => T,
-    timeoutMs: number | null = this.requestTimeoutMs,
-  ): Promise<T> {
-    if (this.lostReason) {
-      return Promise.reject(new AgentConnectionLostError(`before '${op}' was sent: ${this.lostReason}`));
-    }
-    const id = this.nextId++;
-    const frame = encodeFrame(encodeValue({ ...args, t: 'req', id, op }));
-    return new Promise<T>((resolve, reject) => {
-      const p: Pending = {
-        op,
-        id,
-        resolve: (msg) => {
-          try {
-            resolve(onAnswer(msg));
-          } catch (err) {
-            reject(err);
-          }
+  static connectUnix(path: string, options: AgentClientOptions = {}): Promise<AgentClient> {
+    let client: AgentClient | undefined;
+    const socket = connect({
+      path,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        // The buffer is read into again: frames keep views of their bytes, so each read is copied out.
+        callback: (n: number, buf: Uint8Array) => {
+          client?.onData(Buffer.from(buf.subarray(0, n)));
+          return true;
         },
-        reject,
-      };
-      if (timeoutMs !== null) {
-        p.timer = setTimeout(() => {
-          this.pending.delete(id);
-          reject(new AgentTimeoutError(`agent request '${op}' (request ${id}) got no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
-      this.pending.set(id, p);
-      this.socket.write(frame);
+      },
     });
+    client = new AgentClient(socket, options);
+    return client.start();
   }
-
-  /** Typed raw request: the response fields as the protocol names them. */
-  request<O extends AgentOp>(op: O, args: AgentRequests[O], timeoutMs?: number | null): Promise<AgentResults[O]> {
-    return this.call(op, args, (msg) => msg as unknown as AgentResults[O], timeoutMs);
-  }
-
-  private readonly send = <O extends AgentOp>(op: O, args: AgentRequests[O]): Promise<AgentResults[O]> =>
-    this.request(op, args);
 
   async ping(): Promise<void> {
     await this.request('ping', {});
@@ -290,11 +54,12 @@ export class AgentClient extends EventEmitter {
 
   /** Runs a command to completion: a string goes through `/bin/sh -c`, an array is execvp'd. */
   exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const { stdin, timeoutMs, ...rest } = options;
+    const { stdin, timeoutMs, trace, ...rest } = options;
     const args = {
       ...commandSpec(command, rest),
       stdin: typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
       timeout_ms: timeoutMs,
+      trace: trace ? true : undefined,
     };
     const requestTimeout = timeoutMs === undefined ? null : timeoutMs + this.requestTimeoutMs;
     return this.call(
@@ -305,6 +70,7 @@ export class AgentClient extends EventEmitter {
         return { ...exit, timedOut: exit.status === 'timed_out', stdout: msg.stdout as Buffer, stderr: msg.stderr as Buffer };
       },
       requestTimeout,
+      trace,
     );
   }
 
@@ -384,23 +150,4 @@ export class AgentClient extends EventEmitter {
   async agentLog(): Promise<Buffer> {
     return (await this.request('log', {})).data as Buffer;
   }
-
-  /** Drops the connection; pending requests reject with AgentConnectionLostError carrying `reason`. */
-  close(reason = 'closed by the host'): Promise<void> {
-    this.lost(reason);
-    if (this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.destroy();
-    });
-  }
-}
-
-function commandSpec(command: string | readonly string[], options: CommandOptions): AgentRequests['spawn'] {
-  const { args, env, cwd } = options;
-  if (typeof command === 'string') return { cmd: command, args, env, cwd };
-  if (args !== undefined) {
-    throw new TypeError('agent: `args` goes with a shell command string; put the arguments into the argv array instead');
-  }
-  return { argv: [...command], env, cwd };
 }

@@ -30,6 +30,20 @@ describe('value encoding', () => {
     }
   });
 
+  it('round-trips strings around the length that is copied in JS, ASCII or not', () => {
+    for (const n of [0, 1, 31, 32, 33]) {
+      for (const s of ['k'.repeat(n), `${'k'.repeat(Math.max(0, n - 1))}é`, `é${'k'.repeat(n)}`]) {
+        expect(decodeValue(encodeValue({ [s]: s }))).toEqual({ [s]: s });
+        expect(encodeValue(s).subarray(5).toString('utf8')).toBe(s);
+      }
+    }
+  });
+
+  it('leaves room in front of a value when asked', () => {
+    const b = encodeValue({ a: 'x' }, 8);
+    expect(decodeValue(b.subarray(8))).toEqual({ a: 'x' });
+  });
+
   it('leaves out undefined map entries', () => {
     expect(decodeValue(encodeValue({ a: 1, b: undefined }))).toEqual({ a: 1 });
   });

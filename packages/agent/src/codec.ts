@@ -7,17 +7,28 @@ import { ValueTag } from '@provium/types/agent-protocol';
 
 export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
 
-/** Encodes a JS value; `undefined` map entries are left out. */
-export function encodeValue(value: unknown): Buffer {
-  const w = new Writer();
+/**
+ * Encodes a JS value; `undefined` map entries are left out. `reserve` bytes
+ * are left free in front of it (a frame's header, written in place).
+ */
+export function encodeValue(value: unknown, reserve = 0): Buffer {
+  const w = new Writer(reserve);
   encodeInto(value, w, '');
   return w.buf.subarray(0, w.pos);
 }
 
+/**
+ * Strings up to this length that are ASCII are copied byte by byte in JS, both
+ * ways: map keys and short values (`t`, `op`, `status`) are most of a message,
+ * and a call into Buffer's native code costs more than such a copy.
+ */
+const SHORT = 32;
+
 /** One growing buffer for a whole value (a request is encoded on every op). */
 class Writer {
   buf = Buffer.allocUnsafe(256);
-  pos = 0;
+
+  constructor(public pos: number) {}
 
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -39,10 +50,26 @@ class Writer {
 
   /** A string with its u32 length in front. */
   text(s: string): void {
+    if (s.length <= SHORT && this.ascii(s)) return;
     const n = Buffer.byteLength(s, 'utf8');
     this.room(4 + n);
     this.u32(n);
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Writes `s` with its length if it is all ASCII; false (nothing written) if not. */
+  private ascii(s: string): boolean {
+    const n = s.length;
+    this.room(4 + n);
+    const at = this.pos + 4;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      this.buf[at + i] = c;
+    }
+    this.u32(n);
+    this.pos += n;
+    return true;
   }
 }
 
@@ -74,18 +101,37 @@ function encodeInto(value: unknown, w: Writer, where: string): void {
     w.tag(ValueTag.array, value.length);
     value.forEach((item, i) => encodeInto(item, w, `${where}[${i}]`));
   } else if (typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
-    w.tag(ValueTag.map, keys.length);
-    for (const key of keys) {
+    const map = value as Record<string, unknown>;
+    w.tag(ValueTag.map, 0);
+    const countAt = w.pos - 4;
+    let count = 0;
+    for (const key in map) {
+      if (!Object.hasOwn(map, key) || map[key] === undefined) continue;
       w.text(key);
-      encodeInto((value as Record<string, unknown>)[key], w, where ? `${where}.${key}` : key);
+      encodeInto(map[key], w, where ? `${where}.${key}` : key);
+      count++;
     }
+    w.buf.writeUInt32BE(count, countAt);
   } else {
     throw new TypeError(`agent protocol: cannot encode ${where || 'value'} of type ${typeof value}`);
   }
 }
 
 const MAX_DEPTH = 32;
+
+/** Bytes [from, to) of `buf` as text: short ASCII in JS, the rest through Buffer. */
+function text(buf: Buffer, from: number, to: number): string {
+  if (to - from <= SHORT) {
+    let s = '';
+    for (let i = from; i < to; i++) {
+      const c = buf[i];
+      if (c > 0x7f) return buf.toString('utf8', from, to);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return buf.toString('utf8', from, to);
+}
 
 /** Decodes exactly one value spanning `buf`; throws on malformed input. */
 export function decodeValue(buf: Buffer): Value {
@@ -128,9 +174,9 @@ function decodeAt(buf: Buffer, r: { pos: number }, depth: number): Value {
     case ValueTag.string: {
       const n = length(buf, r);
       need(buf, r, n);
-      const slice = buf.subarray(r.pos, r.pos + n);
+      const from = r.pos;
       r.pos += n;
-      return tag === ValueTag.string ? slice.toString('utf8') : slice;
+      return tag === ValueTag.string ? text(buf, from, r.pos) : buf.subarray(from, r.pos);
     }
     case ValueTag.array: {
       const n = length(buf, r);
@@ -146,7 +192,7 @@ function decodeAt(buf: Buffer, r: { pos: number }, depth: number): Value {
       for (let i = 0; i < n; i++) {
         const klen = length(buf, r);
         need(buf, r, klen);
-        const key = buf.toString('utf8', r.pos, r.pos + klen);
+        const key = text(buf, r.pos, r.pos + klen);
         r.pos += klen;
         const value = decodeAt(buf, r, depth + 1);
         // plain assignment would let a "__proto__" key replace the prototype

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_MAGIC, MAX_FRAME_BYTES } from '@provium/types/agent-protocol';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { decodeValue, encodeValue } from './codec.js';
+import { encodeFrame, encodeMessageFrame, FrameDecoder } from './framing.js';
 
 const a = encodeFrame(Buffer.from('first'));
 const b = encodeFrame(Buffer.from('second'));
@@ -15,6 +16,15 @@ function feed(decoder: FrameDecoder, chunks: Buffer[]): { frames: string[]; prob
   }
   return { frames, problems };
 }
+
+describe('encodeMessageFrame', () => {
+  it('is encodeFrame of the encoded message, in one buffer', () => {
+    const message = { t: 'req', id: 7, op: 'exec', cmd: 'true' };
+    const frame = encodeMessageFrame(message);
+    expect(frame).toEqual(encodeFrame(encodeValue(message)));
+    expect(decodeValue(new FrameDecoder().push(frame).frames[0])).toEqual(message);
+  });
+});
 
 describe('FrameDecoder', () => {
   it('reassembles frames split at every possible boundary', () => {

@@ -4,18 +4,40 @@
  * after garbage (e.g. the tail of a frame from a previous session).
  */
 import { FRAME_HEADER_BYTES, FRAME_MAGIC, MAX_FRAME_BYTES } from '@provium/types/agent-protocol';
+import { encodeValue } from './codec.js';
 
 const MAGIC = Buffer.from(FRAME_MAGIC);
 
-export function encodeFrame(payload: Buffer): Buffer {
-  if (payload.length > MAX_FRAME_BYTES) {
-    throw new RangeError(`agent frame of ${payload.length} bytes exceeds the limit of ${MAX_FRAME_BYTES} bytes`);
+function checkLength(length: number): void {
+  if (length > MAX_FRAME_BYTES) {
+    throw new RangeError(`agent frame of ${length} bytes exceeds the limit of ${MAX_FRAME_BYTES} bytes`);
   }
+}
+
+export function encodeFrame(payload: Buffer): Buffer {
+  checkLength(payload.length);
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt32BE(payload.length, 4);
   return Buffer.concat([header, payload]);
 }
+
+/** The frame of a message: encoded behind room for the header, which is then written in place (no copy). */
+export function encodeMessageFrame(message: unknown): Buffer {
+  const frame = encodeValue(message, FRAME_HEADER_BYTES);
+  checkLength(frame.length - FRAME_HEADER_BYTES);
+  frame.set(MAGIC, 0);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 4);
+  return frame;
+}
+
+/** Whether the first `n` bytes of `b` (from `at`) are the start of the magic. */
+function magicPrefix(b: Buffer, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[at + i] !== MAGIC[i]) return false;
+  return true;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export interface DecodedChunk {
   frames: Buffer[];
@@ -35,8 +57,7 @@ export class FrameDecoder {
     for (;;) {
       const head = this.peek(Math.min(this.size, FRAME_HEADER_BYTES));
       if (head.length === 0) break;
-      const prefix = Math.min(head.length, MAGIC.length);
-      if (!head.subarray(0, prefix).equals(MAGIC.subarray(0, prefix))) {
+      if (!magicPrefix(head, 0, Math.min(head.length, MAGIC.length))) {
         this.skipGarbage();
         continue;
       }
@@ -68,7 +89,7 @@ export class FrameDecoder {
     if (next < 0) {
       next = all.length;
       for (let k = Math.max(1, all.length - MAGIC.length + 1); k < all.length; k++) {
-        if (MAGIC.subarray(0, all.length - k).equals(all.subarray(k))) {
+        if (magicPrefix(all, k, all.length - k)) {
           next = k;
           break;
         }
@@ -78,9 +99,10 @@ export class FrameDecoder {
     if (next < all.length) this.unshift(all.subarray(next));
   }
 
+  /** The buffered bytes from the start: at least `n` of them (`n` ≤ size), without a copy when one chunk holds them. */
   private peek(n: number): Buffer {
-    if (this.chunks.length === 0 || n === 0) return Buffer.alloc(0);
-    if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n);
+    if (this.chunks.length === 0 || n === 0) return EMPTY;
+    if (this.chunks[0].length >= n) return this.chunks[0];
     return Buffer.concat(this.chunks, this.size).subarray(0, n);
   }
 

@@ -16,8 +16,9 @@ import { EventBatcher } from './event-batcher.js';
 import { failureFromThread, splitLocation } from './framework/failure.js';
 import { FileRun } from './framework/file-run.js';
 import { runTest, selectTests, type Counts } from './framework/run-tests.js';
+import { callTracer } from './runtime/call-trace.js';
 import { createLuaState, type LuaFileState } from './runtime/create-state.js';
-import { runThread } from './runtime/driver.js';
+import { runThread, stopDeadlineTimer } from './runtime/driver.js';
 import { loadSource } from './runtime/require.js';
 import type { Runtime } from './runtime/runtime.js';
 import { describeActual } from './binding/check.js';
@@ -117,6 +118,8 @@ export async function runLuaFileHeld(task: FileTask, emit: (msg: WorkerMessage) 
     if (state) await state.rt.fileScope.end();
     outcome = { status: 'error', passed: 0, failed: 0, skipped: 0, error: { message: `internal error in the Provium runtime: ${message}` }, log };
   }
+  if (state) stopDeadlineTimer(state.rt);
+  callTracer?.flush();
   return { outcome, events: events.take() };
 }
 

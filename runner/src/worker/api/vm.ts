@@ -8,6 +8,7 @@ import { execFailure } from '../vm/exec-errors.js';
 import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { callTracer } from '../runtime/call-trace.js';
 import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
@@ -94,12 +95,14 @@ export const vmBinding: Lua.VMBinding = {
       const o = runOpts(arg2);
       const agent = vm.session.agentFor();
       const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
+      const trace = callTracer?.execTrace(commandText(cmd, o));
       let r;
       try {
-        r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs }), call.signal);
+        r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs, trace }), call.signal);
       } catch (e) {
         throw execFailure(e, o.cwd);
       }
+      callTracer?.mark('resolved');
       return new RunResult(commandText(cmd, o), r);
     },
     run_async: async (vm, [cmd, arg2], call) => {

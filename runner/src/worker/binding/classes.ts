@@ -8,9 +8,10 @@
  * implementation (raw on the stack, or JS with converted values, possibly async).
  */
 import { lua, stateSlot, type LuaState } from '../lua/api.js';
-import { authorLocation } from '../lua/debug-info.js';
+import { authorLocation, type SourceLocation } from '../lua/debug-info.js';
 import { pushText, raise, toText, typeName } from '../lua/values.js';
 import { pushValue, valueAt, type TValue } from '../runtime/fengari-internals.js';
+import { callTracer } from '../runtime/call-trace.js';
 import { assertCanWait, checkpoint, hostAwait } from '../runtime/host-call.js';
 import { markLabelled } from '../runtime/non-yieldable.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -66,7 +67,17 @@ export class StateBindings implements Converter {
   }
 
   callContext(L: LuaState, overload: number): CallContext {
-    return { signal: this.rt.signal, where: authorLocation(L, 1), services: this.services, overload };
+    let where: SourceLocation | undefined | null = null;
+    // Looked up on first use only (few calls want it, and it reads the Lua stack): so before the call's first await.
+    return {
+      signal: this.rt.signal,
+      get where() {
+        if (where === null) where = authorLocation(L, 1);
+        return where;
+      },
+      services: this.services,
+      overload,
+    };
   }
 
   pushInstance(L: LuaState, cls: CompiledClass, obj: object): void {
@@ -160,6 +171,7 @@ export class StateBindings implements Converter {
       checkpoint(L, this.rt);
       assertCanWait(L, this.rt, label);
     }
+    if (m.isAsync) callTracer?.begin(label);
     let result: unknown;
     let failure: unknown;
     try {
@@ -169,12 +181,10 @@ export class StateBindings implements Converter {
     }
     if (failure !== undefined) return raise(L, `${label}: ${errorText(failure)}`);
     if (isThenable(result)) {
-      const promise = Promise.resolve(result).catch((e: unknown) => {
-        throw new Error(`${label}: ${errorText(e)}`);
-      });
+      const promise = Promise.resolve(result);
       // hostAwait may still refuse to wait (abort, deadline, non-yieldable): never leave a rejection unhandled.
       promise.catch(() => {});
-      return hostAwait(L, label, () => promise, (L2, value) => pushJs(this, L2, value, sig.returns));
+      return hostAwait(L, label, () => promise, (L2, value) => pushJs(this, L2, value, sig.returns), label);
     }
     return pushJs(this, L, result, sig.returns);
   }

@@ -51,7 +51,7 @@ export interface FileServices {
 export interface CallContext {
   /** Aborted when the current test or the file times out or ends: pass it to cancellable work. */
   readonly signal: AbortSignal;
-  /** The author's line that made the call. */
+  /** The author's line that made the call: read it before the implementation's first await (it reads the Lua stack). */
   readonly where: SourceLocation | undefined;
   readonly services: FileServices;
   /** The signature that matched: 0 for the main one, i for `overloads[i - 1]`. */

@@ -23,11 +23,21 @@ export function pushBytes(L: LuaState, data: Uint8Array | string): void {
 /** The string (or number) at `idx` decoded as UTF-8 text; '' for other types. */
 export function toText(L: LuaState, idx: number): string {
   const view = lua.lua_tolstring(L, idx);
-  return view === null ? '' : decoder.decode(view);
+  return view === null ? '' : bytesToText(view);
 }
 
+/** Short ASCII (most names, commands, paths) is copied in JS: a call into the native decoder costs more. */
+const SHORT = 32;
+
 export function bytesToText(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
+  if (bytes.length > SHORT) return decoder.decode(bytes);
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c > 0x7f) return decoder.decode(bytes);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 export function pushText(L: LuaState, s: string): void {

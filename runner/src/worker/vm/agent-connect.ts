@@ -3,7 +3,6 @@
  * (racing QEMU's death and the test's signal), the load of a restore, and the
  * console report of a handshake that failed.
  */
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
@@ -15,19 +14,43 @@ export const EXIT_REPORT_MS = 2_000;
 const HANDSHAKE_ATTEMPTS = 3;
 
 /**
- * `op`, or a rejection with the signal's reason when it aborts first. The
- * listener goes when `op` settles: a file's signal outlives thousands of ops.
+ * The operations waiting on each signal: one 'abort' listener per signal
+ * rejects them all (a scope's signal is aborted when the scope ends). A
+ * listener added and removed per operation cost more than a quick guest op's
+ * own way back to Lua.
  */
-export async function unlessAborted<T>(op: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) throw signal.reason;
-  let onAbort!: () => void;
-  const abort = new Promise<never>((_, reject) => { onAbort = () => reject(signal.reason); });
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await Promise.race([op, abort]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+const waiting = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
+
+function waitersOf(signal: AbortSignal): Set<(reason: unknown) => void> {
+  let set = waiting.get(signal);
+  if (set === undefined) {
+    const fresh = new Set<(reason: unknown) => void>();
+    signal.addEventListener('abort', () => {
+      for (const reject of fresh) reject(signal.reason);
+      fresh.clear();
+    }, { once: true });
+    waiting.set(signal, (set = fresh));
   }
+  return set;
+}
+
+/** `op`, or a rejection with the signal's reason when it aborts first. */
+export function unlessAborted<T>(op: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const waiters = waitersOf(signal);
+  return new Promise<T>((resolve, reject) => {
+    waiters.add(reject);
+    op.then(
+      (value) => {
+        waiters.delete(reject);
+        resolve(value);
+      },
+      (error: unknown) => {
+        waiters.delete(reject);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -50,7 +73,7 @@ export async function connectAgent(qemu: QemuProcess, label: string, timeoutMs: 
   const handshake = async (): Promise<AgentClient> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await AgentClient.connect(connect(qemu.agentSocketPath), { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
+        return await AgentClient.connectUnix(qemu.agentSocketPath, { handshakeTimeoutMs: Math.max(1, deadline - Date.now()) });
       } catch (e) {
         // QEMU at times drops a connection made while the guest resets (seen right after
         // system_reset); the agent reopens its port for the next host, so connect again.

@@ -407,13 +407,11 @@ export class VmSession {
   }
 
   /** Fails with the death of QEMU (or the guest's power-off) when that is why the operation failed. */
-  async guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
-    try {
-      // A test or file that times out must not stay parked on a guest command.
-      return await (signal ? unlessAborted(op, signal) : op);
-    } catch (e) {
+  guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
+    // A test or file that times out must not stay parked on a guest command.
+    return (signal ? unlessAborted(op, signal) : op).catch(async (e: unknown) => {
       throw (await this.lostCause()) ?? e;
-    }
+    });
   }
 
   /**
