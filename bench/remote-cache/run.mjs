@@ -4,9 +4,10 @@
 //   import  `provium fixture import` of an exported archive into an empty cache.
 // The remote is a real nginx (WebDAV PUT) on loopback; each command is timed whole (process start included).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { newMachine } from '../../test/remote/machine.mjs';
 import { startNginx } from '../../test/remote/nginx.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -14,19 +15,13 @@ const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'runner/bin/provium.js');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const dir = mkdtempSync(path.join(tmpdir(), 'provium-bench-remote-'));
-const images = path.join(process.env.PROVIUM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'provium'), 'images');
 
 mkdirSync(path.join(dir, 'tests/fixtures'), { recursive: true });
 writeFileSync(path.join(dir, 'provium.toml'), '[provium]\nroots = ["tests"]\n');
 writeFileSync(path.join(dir, 'tests/fixtures/base.fixture.lua'), 'local vm = provium:vm("base", "default"):boot()\nvm:write_file("/etc/marker", "bench\\n")\nreturn vm:snapshot()\n');
 
 /** A machine's empty cache root, sharing the built guest images. */
-function machine() {
-  const m = mkdtempSync(path.join(dir, 'machine-'));
-  mkdirSync(images, { recursive: true });
-  symlinkSync(images, path.join(m, 'images'));
-  return m;
-}
+const machine = () => newMachine(path.join(dir, 'machine-'));
 
 function provium(cache, args) {
   const t0 = performance.now();

@@ -14,16 +14,16 @@
 // process), and files that also do about a second of work in the guest (a
 // checksum of 16 MiB), closer to a real VM test.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { newMachine } from '../../test/remote/machine.mjs';
 import { startNginx } from '../../test/remote/nginx.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const FILES = 12;
 const SHARDS = 3;
 const cli = path.resolve(import.meta.dirname, '../../runner/bin/provium.js');
-const images = path.join(process.env.PROVIUM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'provium'), 'images');
 const dir = mkdtempSync(path.join(tmpdir(), 'provium-bench-fleet-'));
 
 mkdirSync(path.join(dir, 'tests/fixtures'), { recursive: true });
@@ -43,12 +43,7 @@ function writeSuite(command) {
 }
 
 /** A machine's empty cache root, sharing the built guest images. */
-function machine() {
-  const m = mkdtempSync(path.join(dir, 'machine-'));
-  mkdirSync(images, { recursive: true });
-  symlinkSync(images, path.join(m, 'images'));
-  return m;
-}
+const machine = () => newMachine(path.join(dir, 'machine-'));
 
 /** Runs `provium test ARGS` on a fresh machine; its wall time and its CPU time (provium and its children), seconds. */
 function run(args, env = {}) {

@@ -8,13 +8,13 @@
  * merge of the shards' event files gives the same JUnit cases and outcomes as
  * an unsharded run.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '@provium/types';
-import { proviumCacheRoot } from '../../packages/image/src/cache-dir.js';
 import { project, proviumWithEnv } from '../cli/helpers.js';
+import { newMachine } from './machine.mjs';
 import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.mjs';
 
 const made: string[] = [];
@@ -41,11 +41,8 @@ end)
 
 /** A machine's own cache root: empty but for a link to the shared guest images. */
 function machine(): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'provium-fleet-machine-'));
+  const root = newMachine(path.join(tmpdir(), 'provium-fleet-machine-'));
   made.push(root);
-  const images = path.join(proviumCacheRoot(), 'images');
-  mkdirSync(images, { recursive: true });
-  symlinkSync(images, path.join(root, 'images'));
   return root;
 }
 

@@ -6,14 +6,14 @@
  * loopback, with basic auth whose password must never show.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '@provium/types';
-import { proviumCacheRoot } from '../../packages/image/src/cache-dir.js';
 import { project, proviumWithEnv } from '../cli/helpers.js';
+import { newMachine } from './machine.mjs';
 import { NGINX, NO_NGINX_REASON, startNginx, type Nginx } from './nginx.mjs';
 
 /** Whether two files hold the same bytes (vitest's deep equality walks a Buffer element by element: minutes for a snapshot). */
@@ -40,11 +40,8 @@ const outputs: string[] = [];
 
 /** A machine's own cache root: empty but for a link to the shared guest images. */
 function machine(): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'provium-machine-'));
+  const root = newMachine(path.join(tmpdir(), 'provium-machine-'));
   made.push(root);
-  const images = path.join(proviumCacheRoot(), 'images');
-  mkdirSync(images, { recursive: true });
-  symlinkSync(images, path.join(root, 'images'));
   return root;
 }
 
