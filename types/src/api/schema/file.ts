@@ -1,0 +1,16 @@
+import type { ClassSpec } from '../schema-types.js';
+import { p, opt, fn, A } from './build.js';
+
+export const file: ClassSpec = {
+  name: 'File',
+  doc: 'An open guest file.',
+  fields: [],
+  methods: [
+    fn('read', [p('n', 'integer', 'Maximum number of bytes.')], 'bytes', 'Reads up to `n` bytes ("" at end of file).', A),
+    fn('read_all', [], 'bytes', 'Reads to the end of the file.', A),
+    fn('write', [p('data', 'bytes', 'Bytes to write.')], 'integer', 'Writes at the current offset; returns the bytes written.', A),
+    fn('seek', [p('off', 'integer', 'Offset.'), opt('whence', 'string', '"set", "cur" or "end".', '"set"')], 'integer', 'Moves the offset; returns the new one.', A),
+    fn('tell', [], 'integer', 'The current offset.', A),
+    fn('close', [], 'nil', 'Closes the file.', A),
+  ],
+};

@@ -1,0 +1,42 @@
+import type { ClassSpec } from '../schema-types.js';
+import { p, opt, fn, field, A } from './build.js';
+
+export const lab: ClassSpec = {
+  name: 'Lab',
+  doc: 'A group of VMs, bridges and sub-labs. `provium` is the file\'s root lab.',
+  fields: [
+    field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', A, true),
+    field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; 0: none; multiplied by --timeout-scale).', A, true),
+  ],
+  dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
+  methods: [
+    fn('vm', [p('name', 'string', 'Unique within the lab.'), p('profile', 'string', 'A profile of provium.toml, or "default".'), opt('opts', 'VmOpts', 'Memory and CPUs.')], 'VM',
+      'Creates a VM in state `created` (no resources are taken until boot). A name already used is an error.', A,
+      [{ params: [p('name', 'string', 'Name of an existing VM.')], returns: 'VM', doc: 'Looks up a VM of this lab by name; an unknown name is an error naming it.' }]),
+    fn('bridge', [p('name', 'string', 'Bridge name; VMs resolve each other as `<vm>.<bridge>`.'), p('opts', 'BridgeOpts', 'May be `{}`.')], 'Bridge',
+      'Creates a virtual L2 bridge.', A,
+      [{ params: [p('name', 'string', 'Bridge name.')], returns: 'Bridge', doc: 'Looks up the bridge of that name, or creates it when the lab has none.' }]),
+    fn('lab', [opt('name', 'string', 'Sub-lab name.')], 'Lab', 'Creates a sub-lab.', A),
+    fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', A),
+    fn('remove', [p('member', 'VM|Bridge|Lab|string', 'Member to remove: a handle, or a name (a VM\'s, else a bridge\'s, else a sub-lab\'s; an unknown name does nothing).')], 'nil',
+      'Removes a member from this lab; it keeps running.', A),
+    fn('members', [], 'LabMember[]', 'The lab\'s direct members: VMs, then bridges, then sub-labs, each sorted by name.', A),
+    fn('name', [], 'string', 'A sub-lab\'s name; the root lab\'s is the file\'s path.', A),
+    fn('vm_names', [], 'string[]', 'Names of the lab\'s own VMs, sorted.', A),
+    fn('bridge_names', [], 'string[]', 'Names of the lab\'s own bridges, sorted.', A),
+    fn('sub_lab_names', [], 'string[]', 'Names of the lab\'s sub-labs, sorted.', A),
+    fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', A),
+    fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
+    fn('pause', [], 'nil', 'Pauses every VM of the tree.', A),
+    fn('resume', [], 'nil', 'Resumes every VM of the tree.', A),
+    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', A),
+    fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', A),
+    fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', A),
+    fn('vm_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'VM',
+      'A booted VM resumed from the cached single-VM fixture (built first if needed); a member of this lab.', A),
+    fn('lab_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'Lab',
+      'A sub-lab resumed from the cached lab fixture; its VMs and bridges answer by name.', A),
+    fn('depends_on_file', [p('host_path', 'string', 'Host file the fixture cache key must cover.')], 'nil',
+      'No-op at run time; declares a host file that the fixture cache key covers.', A),
+  ],
+};
