@@ -359,8 +359,6 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
     /** The guest's serial console. */
     console: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Console'>>;
-    /** Wakes a guest that suspended itself to RAM (ACPI S3, `echo mem > /sys/power/state`); does nothing to a guest that is awake. */
-    wakeup: MethodBinding<ApiObject<'VM'>, [], void>;
     /** The guest's clock. */
     clock: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Clock'>>;
     /** The VM's network interface on that bridge. */

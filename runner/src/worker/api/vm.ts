@@ -151,7 +151,6 @@ export const vmBinding: Lua.VMBinding = {
       return f;
     },
     console: (vm) => new ConsoleHandle(vm),
-    wakeup: async (vm) => vm.session.wakeup(),
     clock: (vm) => new ClockHandle(vm),
     nic: (vm, [bridge]) => {
       const b = vm.lab.bridges.get(bridge) ?? byInterfaceName(vm, bridge);

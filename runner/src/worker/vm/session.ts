@@ -458,13 +458,6 @@ export class VmSession {
     this.state = 'paused';
   }
 
-  /** `vm:wakeup()`: QMP system_wakeup, which wakes a guest suspended to RAM and does nothing to one that is awake. */
-  async wakeup(): Promise<void> {
-    const q = this.running();
-    if (this.state === 'paused') throw new Error(`${this.label} is paused: call vm:resume() (wakeup is for a guest that suspended itself)`);
-    await q.qmp.execute('system_wakeup');
-  }
-
   async resume(): Promise<void> {
     const q = this.running();
     if (this.state === 'booted') return;

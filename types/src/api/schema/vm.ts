@@ -38,7 +38,6 @@ export const vm: ClassSpec = {
     fn('rename', [p('from', 'string', 'Guest path.'), p('to', 'string', 'Guest path.')], 'nil', 'Renames a guest path.', A),
     fn('open_file', [p('path', 'string', 'Guest path.'), p('mode', 'string|OpenMode', 'fopen-style mode ("r", "w", "a", "r+", "w+", "a+"), or a table of flags.')], 'File', 'Opens a guest file.', A),
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
-    fn('wakeup', [], 'nil', 'Wakes a guest that suspended itself to RAM (ACPI S3, `echo mem > /sys/power/state`); does nothing to a guest that is awake.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
     fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to, or a guest interface name: `eth<N>`, `ens<N>` or `enp0s<N>` is the N-th (from 0) of the bridges the VM is on, in name order.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
     fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
