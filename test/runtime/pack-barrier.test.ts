@@ -22,6 +22,9 @@ test("pack", function(t)
   t:assert_eq(provium.pack, provium.pack)
   t:assert_contains(tostring(t:assert_raises(function() provium.pack("<i4", "x") end)), "number expected")
   t:assert_eq(math.type(provium.unpack("<d", provium.pack("<d", 1.5))), "float")
+  -- fengari's integers are 32-bit (docs/labs.md): i8 is sign-extended, j is 4 bytes, 2^40 does not fit
+  t:assert_eq({ #provium.pack("<i8", -5), provium.unpack("<i8", provium.pack("<i8", -5)), #provium.pack("j", 1) }, { 8, -5, 4 })
+  t:assert_contains(tostring(t:assert_raises(function() provium.pack("<i8", 2^40) end)), "no integer representation")
 end)
 `);
   expect(run.results.get('pack')?.event, JSON.stringify(run.results.get('pack'))).toBe('test_passed');

@@ -83,6 +83,8 @@ export const bridgeBinding: Lua.BridgeBinding = {
     unpartition: async (b, [x, y]) => {
       const pair = graphPair(b, x, y);
       if (pair) return b.graph.unpartition(...pair);
+      // Never checks attachment: a one-way rule with a graph-only end cannot exist, so there is nothing to lift.
+      if (!(x instanceof VmHandle) && typeof x !== 'string' && ['from', 'to'].some((k) => 'name' in endOf(b, x[k as 'from' | 'to']))) return;
       await (await b.net()).unpartition(b.id, ...ends(b, 'unpartition', x, y));
     },
     partition_all: async (b) => (await b.net()).partitionAll(b.id),
