@@ -9,6 +9,7 @@ import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { callTracer } from '../runtime/call-trace.js';
+import { nsNumber } from './nanoseconds.js';
 import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
@@ -133,7 +134,7 @@ export const vmBinding: Lua.VMBinding = {
     },
     stat: async (vm, [p]) => {
       const st = await vm.session.guard(vm.session.agentFor().stat(p));
-      return { size: st.size, mtime: st.mtime, perm: st.perm, entry_type: st.entryType };
+      return { size: st.size, mtime: st.mtime, mtime_ns: nsNumber(st.mtimeSec, st.mtimeNsec), perm: st.perm, entry_type: st.entryType };
     },
     listdir: async (vm, [p]) => {
       const entries = await vm.session.guard(vm.session.agentFor().listdir(p));
