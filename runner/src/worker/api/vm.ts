@@ -120,12 +120,8 @@ export const vmBinding: Lua.VMBinding = {
       }
       await vm.session.guard(agent.writeFile(guest, data));
     },
-    stat: async (vm, [p]) => {
-      return statTable(await vm.session.guard(vm.session.agentFor().stat(p)));
-    },
-    listdir: async (vm, [p]) => {
-      return entriesTable(await vm.session.guard(vm.session.agentFor().listdir(p)));
-    },
+    stat: async (vm, [p]) => statTable(await vm.session.guard(vm.session.agentFor().stat(p))),
+    listdir: async (vm, [p]) => entriesTable(await vm.session.guard(vm.session.agentFor().listdir(p))),
     mkdir: async (vm, [p, opts]) => vm.session.guard(vm.session.agentFor().mkdir(p, { parents: opts?.parents === true })),
     unlink: async (vm, [p]) => vm.session.guard(vm.session.agentFor().unlink(p)),
     rename: async (vm, [from, to]) => vm.session.guard(vm.session.agentFor().rename(from, to)),
