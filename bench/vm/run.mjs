@@ -1,6 +1,7 @@
 // VM benchmark, beside its floor: a plain qemu-system-x86_64 boot of the same
 // kernel + initrd to a shell prompt on the serial console. Measures Provium's
-// cold boot to the first guest operation and the vm:run("true") round trip.
+// cold boot to the first guest operation and the vm:run("true") round trip,
+// and 20 vm:stat calls one by one against one vm:batch of 20 stats.
 // The round trip's peer is the guest's own part of it: a C loop in the same
 // guest that vforks, execs `/bin/sh -c true` and waits (spawn-floor.c), timed
 // in blocks that alternate with the round trips'.
@@ -18,6 +19,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BLOCKS = 4;
 const PER_BLOCK = 50;
 const WARM_UP = 10;
+/** Stats per batch, and per row of single calls it is compared with; rows of each per block. */
+const BATCH_OPS = 20;
+const BATCH_ROWS = 10;
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'runner/bin/provium.js');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -83,6 +87,22 @@ test("round trips", function(t)
     guest = guest + tonumber(vm:run("/tmp/spawn-floor ${PER_BLOCK} /bin/sh -c true").stdout) / 1e6
   end
   print(string.format("rt %.6f guest %.6f", rt / ${BLOCKS}, guest / ${BLOCKS}))
+  -- ${BATCH_OPS} stats one call each, against one vm:batch of ${BATCH_OPS} stats, in alternating blocks
+  for i = 1, ${WARM_UP} do vm:stat("/tmp") vm:batch(function(b) b:stat("/tmp") end) end
+  local single, batched = 0, 0
+  for b = 1, ${BLOCKS} do
+    local t0 = os.clock()
+    for i = 1, ${BATCH_ROWS} do
+      for j = 1, ${BATCH_OPS} do vm:stat("/tmp") end
+    end
+    single = single + (os.clock() - t0) / ${BATCH_ROWS}
+    t0 = os.clock()
+    for i = 1, ${BATCH_ROWS} do
+      vm:batch(function(bb) for j = 1, ${BATCH_OPS} do bb:stat("/tmp") end end)
+    end
+    batched = batched + (os.clock() - t0) / ${BATCH_ROWS}
+  end
+  print(string.format("stats %.6f batch %.6f", single / ${BLOCKS}, batched / ${BLOCKS}))
 end)
 `);
   const traceFile = path.join(dir, 'calls.jsonl');
@@ -92,8 +112,17 @@ end)
     const ev = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const passed = (name) => ev.find((e) => e.event === 'test_passed' && e.test === name);
     if (!passed('bench') || !passed('round trips')) throw new Error(`benchmark tests failed:\n${r.stdout}${r.stderr}`);
-    const [, rt, guest] = /^rt (\S+) guest (\S+)$/m.exec(passed('round trips').log.join('\n'));
-    return { boot: passed('bench').duration_ms / 1000, roundTripMs: Number(rt) * 1000, guestSpawnMs: Number(guest) * 1000, phases: phases(readFileSync(traceFile, 'utf8'), 'true') };
+    const log = passed('round trips').log.join('\n');
+    const [, rt, guest] = /^rt (\S+) guest (\S+)$/m.exec(log);
+    const [, stats, batch] = /^stats (\S+) batch (\S+)$/m.exec(log);
+    return {
+      boot: passed('bench').duration_ms / 1000,
+      roundTripMs: Number(rt) * 1000,
+      guestSpawnMs: Number(guest) * 1000,
+      statsMs: Number(stats) * 1000,
+      batchMs: Number(batch) * 1000,
+      phases: phases(readFileSync(traceFile, 'utf8'), 'true'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -114,6 +143,8 @@ const floors = [];
 const boots = [];
 const rts = [];
 const guestSpawns = [];
+const statRuns = [];
+const batchRuns = [];
 const breakdowns = [];
 try {
   const built = spawnSync('gcc', ['-O2', '-static', '-o', spawnFloor, path.join(import.meta.dirname, 'spawn-floor.c')], { encoding: 'utf8' });
@@ -124,6 +155,8 @@ try {
     boots.push(p.boot);
     rts.push(p.roundTripMs);
     guestSpawns.push(p.guestSpawnMs);
+    statRuns.push(p.statsMs);
+    batchRuns.push(p.batchMs);
     breakdowns.push(p.phases);
   }
 } finally {
@@ -140,6 +173,7 @@ console.log(`provium: vm:boot() + first vm:run           ${boot.toFixed(2)} s   
 if (floorResends) console.log(`(the floor's marker command was typed again ${floorResends} time(s): those floor boots count up to 2 s long)`);
 console.log(`provium: vm:run("true") round trip          ${median(rts).toFixed(2)} ms (target < 5 ms)`);
 console.log(`the guest alone: vfork + exec sh -c true    ${median(guestSpawns).toFixed(2)} ms   provium adds ${median(rts.map((r, i) => r - guestSpawns[i])).toFixed(2)} ms, ${median(rts.map((r, i) => r / guestSpawns[i])).toFixed(2)}× (median of runs; target ≤ 1.3×)`);
+console.log(`provium: ${BATCH_OPS} vm:stat calls one by one       ${median(statRuns).toFixed(2)} ms; one vm:batch of ${BATCH_OPS} stats ${median(batchRuns).toFixed(2)} ms   ${median(statRuns.map((x, i) => x / batchRuns[i])).toFixed(1)}× faster (median of runs; goal ≥ 5×)`);
 for (const line of report(medians(breakdowns), median(guestSpawns), breakdowns[0].total.length)) console.log(line);
 // Other work on the machine stretches every host hand-off of a round trip, and none of the guest's own loop.
 const stall = cpuStall();

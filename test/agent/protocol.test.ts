@@ -231,12 +231,14 @@ describe('bad frames', () => {
   it('reports messages that are not requests', async () => {
     socket.write(frame([1, 2, 3]));
     socket.write(frame({ t: 'req', op: 'ping' }));
+    socket.write(frame({ t: 'req', id: -1, op: 'ping' })); // negative ids are the agent's own (batch)
     socket.write(frame({ t: 'shout' }));
     socket.write(frame({ t: 'hello', version: PROTOCOL_VERSION }));
     await client.ping();
     expect(seen.splice(0)).toEqual([
       "agent: frame is not a message map with a 't' string: skipped",
-      "agent: request without an integer 'id': ignored",
+      "agent: request without a non-negative integer 'id': ignored",
+      "agent: request without a non-negative integer 'id': ignored",
       "agent: unknown message type 'shout': skipped",
       "agent: hello without a non-negative integer 'nonce': ignored",
     ]);

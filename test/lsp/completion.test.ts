@@ -40,6 +40,14 @@ describe('types flow through the code', () => {
     expect((await labelsAt('test("x", {slow = true}, function(ctx)\n  ctx.|\nend)\n')).sort()).toEqual(['meta', 'name']);
   });
 
+  test('the callback of vm:batch gets the Batch builder; its entries are BatchEntry records', async () => {
+    const vm = 'local vm = provium:vm("a", "default"):boot()\n';
+    expect((await labelsAt(`${vm}local r = vm:batch(function(b)\n  b:|\nend)\n`)).sort()).toEqual(methods('Batch').sort());
+    expect((await labelsAt(`${vm}local r = vm:batch(function(b) b:stat("/") end)\nprint(r[1].|)\n`)).sort()).toEqual(['err', 'ok']);
+    // a method of the same name on a table of the author's own types nothing
+    expect(await labelsAt('local m = {}\nfunction m:batch(f) end\nm:batch(function(b)\n  b:|\nend)\n')).toEqual([]);
+  });
+
   test('reassignment changes the type', async () => {
     const labels = await labelsAt('local vm = provium:vm("a", "default")\ntest("x", function(t)\n  local x = vm:snapshot()\n  x = vm:run("ls")\n  x:|\nend)\n');
     expect(labels.sort()).toEqual(methods('RunResult').sort());

@@ -66,8 +66,15 @@ export const AGENT_OPS = [
   'clock_get',
   'clock_set',
   'log',
+  'batch',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
+
+/** The ops a `batch` may hold. */
+export const BATCH_OPS = ['exec', 'read_file', 'write_file', 'stat', 'listdir', 'mkdir', 'unlink', 'rename'] as const;
+export type BatchOp = (typeof BATCH_OPS)[number];
+/** One op of a `batch`: the fields of its own request, and its name as `op`. */
+export type BatchOpRequest = { [O in BatchOp]: { op: O } & AgentRequests[O] }[BatchOp];
 
 /** Signal names the agent accepts (case-insensitive, optional "SIG" prefix) and reports. */
 export const SIGNAL_NAMES = [
@@ -200,6 +207,7 @@ export interface AgentRequests {
   write_file: { path: string; data: Uint8Array; mode?: number };
   stat: { path: string };
   listdir: { path: string };
+  /** An explicit `mode` applies exactly to the directory it creates (past the umask); parents get 0755 less the umask. */
   mkdir: { path: string; parents?: boolean; mode?: number };
   unlink: { path: string };
   rename: { from: string; to: string };
@@ -212,6 +220,8 @@ export interface AgentRequests {
   clock_get: Record<string, never>;
   clock_set: { sec: number; nsec: number };
   log: Record<string, never>;
+  /** Runs the ops in order, each after the previous one ended (an exec at its exit); a failing op does not stop the rest. */
+  batch: { ops: BatchOpRequest[] };
 }
 
 export interface AgentResults {
@@ -240,4 +250,10 @@ export interface AgentResults {
   clock_set: Record<string, never>;
   /** The agent's log file (its last MiB). */
   log: { data: Uint8Array };
+  /**
+   * One answer per op, in order: each the response the op gets when sent
+   * alone (its `id` is the agent's own, negative). An answer that would take
+   * the whole past MAX_FRAME_BYTES is an E2BIG error instead.
+   */
+  batch: { results: AgentResponseMessage<BatchOp>[] };
 }

@@ -87,3 +87,5 @@ export const LUA_GLOBALS = [
 
 /** Functions called with a callback whose parameters have known types: `test(name, function(t) ...)`. */
 export const CALLBACK_PARAMS: Record<string, string[]> = { test: ['TestContext'] };
+/** Methods called with a callback whose parameters have known types, by `<Class>:<method>`: `vm:batch(function(b) ...)`. */
+export const METHOD_CALLBACK_PARAMS: Record<string, string[]> = { 'VM:batch': ['Batch'] };

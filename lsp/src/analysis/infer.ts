@@ -4,7 +4,7 @@
  * modules. Everything is lazy and memoized per analysis epoch.
  */
 import type { FieldSpec, FunctionSpec } from '@provium/types';
-import { classSpec, globalSpec, recordSpec, schemaType, STRING_METHODS } from './api-model.js';
+import { classSpec, globalSpec, METHOD_CALLBACK_PARAMS, recordSpec, schemaType, STRING_METHODS } from './api-model.js';
 import { span, type Expression, type FunctionDeclaration, type Node } from './ast.js';
 import { decodeLuaString } from './lua-strings.js';
 import { alternatives, classType, describeType, prim, UNKNOWN, type Loc, type LuaType, type Member, type Source } from './lua-types.js';
@@ -98,6 +98,7 @@ export function bindingType(b: Binding, ctx: InferCtx): LuaType {
   let t: LuaType = UNKNOWN;
   try {
     if (b.iter) t = iterationType(typeOf(iterated(b.iter.expr), b.iter.scope, b.iter.source, ctx), b.iter.index);
+    else if (b.callbackOf) t = callbackParamType(b.callbackOf, ctx);
     else if (b.value && b.value.index === 0) {
       t = b.value.expr.type === 'TableConstructorExpression' && b.following
         ? tableType(b.value.expr, b.value.scope, b.value.source, ctx, b)
@@ -108,6 +109,12 @@ export function bindingType(b: Binding, ctx: InferCtx): LuaType {
   }
   b.cache = { epoch: ctx.epoch, type: t };
   return t;
+}
+
+function callbackParamType(c: NonNullable<Binding['callbackOf']>, ctx: InferCtx): LuaType {
+  const receiver = typeOf(c.receiver, c.scope, c.source, ctx);
+  const params = receiver.kind === 'class' ? METHOD_CALLBACK_PARAMS[`${receiver.name}:${c.method}`] : undefined;
+  return params?.[c.index] ? classType(params[c.index]) : UNKNOWN;
 }
 
 /** `ipairs(x)` / `pairs(x)` iterate x. */

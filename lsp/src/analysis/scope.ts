@@ -22,6 +22,8 @@ export interface Binding {
   iter?: { expr: Expression; index: number; scope: Scope; source: Source };
   /** A type known without looking at a value (the `t` of a test body, loop counters). */
   fixed?: LuaType;
+  /** Parameter `index` of a callback passed to `receiver:method(...)`, typed by the receiver's class (`vm:batch(function(b) ...)`). */
+  callbackOf?: { receiver: Expression; method: string; index: number; scope: Scope; source: Source };
   /** Statements after the declaration in the same block: where `M.x = ...` adds fields to a table. */
   following?: () => Iterable<Placed>;
   cache?: { epoch: number; type: LuaType };

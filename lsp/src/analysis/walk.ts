@@ -3,7 +3,7 @@
  * that node. Declarations take effect after their statement (Lua semantics:
  * `local x = x` reads the outer x), except `local function f`, which sees itself.
  */
-import { CALLBACK_PARAMS } from './api-model.js';
+import { CALLBACK_PARAMS, METHOD_CALLBACK_PARAMS } from './api-model.js';
 import { span, type CallNode, type Expression, type FunctionDeclaration, type Node, type Statement } from './ast.js';
 import { callArgs } from './ast.js';
 import { classType, prim, type LuaType, type Source } from './lua-types.js';
@@ -214,6 +214,16 @@ function callbackParam(fn: FunctionDeclaration, role: Role | undefined, k: numbe
   return params[k] ? classType(params[k]) : undefined;
 }
 
+const CALLBACK_METHODS = new Set(Object.keys(METHOD_CALLBACK_PARAMS).map((k) => k.slice(k.indexOf(':') + 1)));
+
+/** A callback passed last to a method with callbacks (`vm:batch(function(b) ...)`): its parameter `k`, typed later by the receiver. */
+function methodCallback(role: Role | undefined, k: number, source: Source): Binding['callbackOf'] {
+  const base = role?.call.base;
+  if (!role || base?.type !== 'MemberExpression' || base.indexer !== ':' || !CALLBACK_METHODS.has(base.identifier.name)) return undefined;
+  if (role.index !== callArgs(role.call).length - 1) return undefined;
+  return { receiver: base.base, method: base.identifier.name, index: k, scope: role.scope, source };
+}
+
 /** Binds the parameters (and `self` of `function M:f()`) and walks the body; `args` types the parameters of one call. */
 export function walkFunction(fn: FunctionDeclaration, scope: Scope, w: Walk, role?: Role, args?: LuaType[]): Scope {
   let inner = scope;
@@ -226,7 +236,8 @@ export function walkFunction(fn: FunctionDeclaration, scope: Scope, w: Walk, rol
   fn.parameters.forEach((p, k) => {
     if (p.type !== 'Identifier') return;
     const fromCall = args?.[k + shift];
-    inner = bind(inner, { name: p.name, decl: { source: w.source, range: span(p) }, fixed: fromCall && fromCall.kind !== 'unknown' ? fromCall : callbackParam(fn, role, k) });
+    const fixed = fromCall && fromCall.kind !== 'unknown' ? fromCall : callbackParam(fn, role, k);
+    inner = bind(inner, { name: p.name, decl: { source: w.source, range: span(p) }, fixed, callbackOf: fixed ? undefined : methodCallback(role, k, w.source) });
   });
   for (const p of fn.parameters) if (p.type === 'Identifier') w.visit?.(p, inner, fn);
   return walkBlock(fn.body, inner, w, fn);

@@ -205,14 +205,16 @@ void op_listdir(const req_t *r) {
 void op_mkdir(const req_t *r) {
     char *path;
     int parents = 0;
-    int64_t mode = 0755;
+    int64_t mode = -1;
     if (arg_str(r, "path", 1, &path) || arg_bool(r, "parents", &parents) || arg_int(r, "mode", 0, &mode)) return;
+    int exact = mode >= 0; /* an explicit mode applies exactly, past the umask, as write_file's does */
+    if (!exact) mode = 0755;
     if (parents) {
         /* create each missing ancestor; existing directories are fine */
         for (char *s = path + 1; *s; s++) {
             if (*s != '/') continue;
             *s = 0;
-            int bad = mkdir(path, (mode_t)mode) < 0 && errno != EEXIST;
+            int bad = mkdir(path, 0755) < 0 && errno != EEXIST; /* as mkdir -p -m: the mode is the last one's */
             int err = errno;
             *s = '/';
             if (bad) {
@@ -229,6 +231,9 @@ void op_mkdir(const req_t *r) {
             reply_errno(r, err, path, NULL);
             return;
         }
+    } else if (exact && chmod(path, (mode_t)mode & 07777) < 0) {
+        reply_errno(r, errno, path, NULL);
+        return;
     }
     reply_ok(r);
 }

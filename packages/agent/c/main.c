@@ -3,6 +3,7 @@
  *   provium-agent --connect-unix PATH  connect to a unix socket (host tests), reconnecting
  *   provium-agent --stdio              serve on stdin/stdout; exit at EOF
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
+#include "batch.h"
 #include "conn.h"
 #include "launch.h"
 #include "pipes.h"
@@ -129,5 +130,6 @@ int main(int argc, char **argv) {
             if (child_exited) procs_reap();
         }
         procs_check_deadlines(now_ms());
+        batches_resume(); /* after procs_reap: an exec of a batch answered */
     }
 }

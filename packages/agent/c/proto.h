@@ -21,6 +21,9 @@ typedef struct {
 } req_t;
 
 extern conn_t *proto_conn;
+/* Answers to internal requests (negative ids: batch.c runs its ops under them)
+ * go to this sink, not to the host. */
+extern void (*proto_internal_sink)(int64_t id, const uint8_t *msg, size_t n);
 
 /* Response map {t="res", id=, ok=true, ...}: add keys, then proto_send(). */
 coll_t resp_ok(int64_t id);

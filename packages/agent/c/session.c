@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include "batch.h"
 #include "files.h"
 #include "log.h"
 #include "proc.h"
@@ -82,9 +83,11 @@ static const struct {
     {"clock_get", op_clock_get},
     {"clock_set", op_clock_set},
     {"log", op_log},
+    {"batch", op_batch},
 };
 
 void session_end(void) {
+    batches_drop_all();
     procs_orphan_all();
     files_close_all();
     active = 0;
@@ -140,8 +143,8 @@ static void on_hello(const value_t *msg) {
 
 static void on_request(const value_t *msg, arena_t *arena) {
     const value_t *id = map_get(msg, "id"), *op = map_get(msg, "op");
-    if (!id || id->type != V_INT) {
-        conn_notice(proto_conn, "request without an integer 'id': ignored");
+    if (!id || id->type != V_INT || id->u.i < 0) { /* negative ids are batch.c's own */
+        conn_notice(proto_conn, "request without a non-negative integer 'id': ignored");
         return;
     }
     if (!op || op->type != V_STR) {

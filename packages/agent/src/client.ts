@@ -11,9 +11,11 @@ import {
   type ExecResult,
   type FileStat,
 } from './client-types.js';
+import { batchOpRequest, batchOutcomes, batchTimeoutMs, type BatchCall, type BatchOutcome } from './batch.js';
 import { AgentConnection } from './connection.js';
 import { AgentFile } from './file.js';
-import { AgentProcess, exitInfoFrom } from './process.js';
+import { AgentProcess } from './process.js';
+import { entriesFrom, execResultFrom, statFrom } from './results.js';
 
 /** Bytes connectUnix reads at a time. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -65,10 +67,7 @@ export class AgentClient extends AgentConnection {
     return this.call(
       'exec',
       args,
-      (msg) => {
-        const exit = exitInfoFrom(msg);
-        return { ...exit, timedOut: exit.status === 'timed_out', stdout: msg.stdout as Buffer, stderr: msg.stderr as Buffer };
-      },
+      execResultFrom,
       requestTimeout,
       trace,
     );
@@ -94,23 +93,12 @@ export class AgentClient extends AgentConnection {
 
   /** Follows symlinks (listdir tells a symlink entry). */
   async stat(path: string): Promise<FileStat> {
-    const s = await this.request('stat', { path });
-    return {
-      size: s.size,
-      mtime: s.mtime_sec + s.mtime_nsec / 1e9,
-      mtimeSec: s.mtime_sec,
-      mtimeNsec: s.mtime_nsec,
-      perm: s.perm,
-      entryType: s.entry_type,
-      uid: s.uid,
-      gid: s.gid,
-    };
+    return statFrom(await this.request('stat', { path }));
   }
 
   /** Entries sorted by name, without "." and "..". */
   async listdir(path: string): Promise<DirEntry[]> {
-    const { entries } = await this.request('listdir', { path });
-    return entries.map((e) => ({ name: e.name, entryType: e.entry_type }));
+    return entriesFrom(await this.request('listdir', { path }));
   }
 
   async mkdir(path: string, options: { parents?: boolean; mode?: number } = {}): Promise<void> {
@@ -129,6 +117,15 @@ export class AgentClient extends AgentConnection {
   async open(path: string, mode: OpenMode = 'r', options: { perm?: number } = {}): Promise<AgentFile> {
     const { handle } = await this.request('open', { path, mode, perm: options.perm });
     return new AgentFile(this.send, path, handle);
+  }
+
+  /**
+   * Runs the ops in one request, in order, each after the previous one ended;
+   * one outcome per op, and a failed op does not stop the later ones.
+   */
+  batch(calls: readonly BatchCall[]): Promise<BatchOutcome[]> {
+    const ops = calls.map(batchOpRequest);
+    return this.call('batch', { ops }, (msg) => batchOutcomes(calls, msg.results), batchTimeoutMs(calls, this.requestTimeoutMs));
   }
 
   /** The guest's clock in seconds since the epoch. */

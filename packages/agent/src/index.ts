@@ -1,5 +1,6 @@
 export { agentBinaryPath, ensureAgentBuilt } from './build.js';
 export { AgentClient } from './client.js';
+export type { BatchCall, BatchOutcome, BatchValues } from './batch.js';
 export type { AgentClientOptions, CommandOptions, DirEntry, ExecOptions, ExecResult, ExecTrace, FileStat } from './client-types.js';
 export { AgentProcess, type ProcessExitInfo } from './process.js';
 export { AgentFile } from './file.js';

@@ -58,6 +58,8 @@ export interface ClassHooks<Self> {
   is?: (value: unknown) => boolean;
   /** The receiver's name in messages: `t` gives "t:assert_eq: ...". Default: the class name. */
   receiver?: string;
+  /** A call's name in messages when it should say more than "<receiver>:<method>" (the batch builder adds the operation's number). */
+  callLabel?: (self: Self, method: string) => string;
   tostring?: (self: Self) => string;
 }
 

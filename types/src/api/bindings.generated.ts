@@ -136,6 +136,22 @@ export interface MkdirOpts {
   parents?: boolean;
 }
 
+/** Options of `b:mkdir()` in a batch. */
+export interface BatchMkdirOpts {
+  /** Create missing parents (with 0755 less the umask). */
+  parents?: boolean;
+  /** Permission bits of the directory it creates, 0..0o7777, applied exactly (past the umask). */
+  perm?: number;
+}
+
+/** One entry of `vm:batch()`'s result: `ok` on success (nil for operations that return nothing, so test `entry.err == nil`), or `err`. */
+export interface BatchEntry {
+  /** What the operation returns as a `vm:` method: RunResult, bytes, the stat table or the entry list; nil for write_file, mkdir, unlink and rename. */
+  ok?: unknown;
+  /** Why the operation failed (the agent's error, naming the path). */
+  err?: string;
+}
+
 /** Result of `vm:stat()`. */
 export interface StatResult {
   /** Size in bytes. */
@@ -355,6 +371,8 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     unlink: MethodBinding<ApiObject<'VM'>, [path: string], void>;
     /** Renames a guest path. */
     rename: MethodBinding<ApiObject<'VM'>, [from: string, to: string], void>;
+    /** Runs the operations `fn` recorded on `b` in one agent round trip, in order, each after the previous one ended. Returns one entry per operation, in call order: `{ok = value}` or `{err = message}`; a failing operation does not stop the later ones. An empty batch returns `{}` without contacting the guest; an error inside `fn` propagates and nothing is sent. */
+    batch: MethodBinding<ApiObject<'VM'>, [fn: unknown], BatchEntry[]>;
     /** Opens a guest file. */
     open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
     /** The guest's serial console. */
@@ -626,6 +644,28 @@ export interface NICBinding extends ClassHooks<ApiObject<'NIC'>> {
   };
 }
 
+/** Batch: The builder `b` that `vm:batch(fn)` passes to `fn`. Each method records one guest operation and returns nothing; once `fn` returns, the operations go to the agent in one request and run in order. A method called after that raises. */
+export interface BatchBinding extends ClassHooks<ApiObject<'Batch'>> {
+  methods: {
+    /** Records `vm:run(cmd, opts)`. Its entry is `{ok = RunResult}` whatever the exit status (a nonzero exit is `ok`); `err` when the command could not start. */
+    run: MethodBinding<ApiObject<'Batch'>, [cmd: string, opts?: RunOpts | string[]], void>;
+    /** Records `vm:read_file(path)`; its entry is `{ok = bytes}`. */
+    read_file: MethodBinding<ApiObject<'Batch'>, [path: string], void>;
+    /** Records `vm:write_file(path, data)` (create or replace); its entry is `{}` on success. */
+    write_file: MethodBinding<ApiObject<'Batch'>, [path: string, data: Uint8Array], void>;
+    /** Records `vm:stat(path)`; its entry is `{ok = <vm:stat's table>}`. */
+    stat: MethodBinding<ApiObject<'Batch'>, [path: string], void>;
+    /** Records `vm:listdir(path)`; its entry is `{ok = <the entry list>}`. */
+    listdir: MethodBinding<ApiObject<'Batch'>, [path: string], void>;
+    /** Records a `mkdir`; its entry is `{}` on success. */
+    mkdir: MethodBinding<ApiObject<'Batch'>, [path: string, opts?: boolean | BatchMkdirOpts], void>;
+    /** Records `vm:unlink(path)`; its entry is `{}` on success. */
+    unlink: MethodBinding<ApiObject<'Batch'>, [path: string], void>;
+    /** Records `vm:rename(from, to)`; its entry is `{}` on success. */
+    rename: MethodBinding<ApiObject<'Batch'>, [from: string, to: string], void>;
+  };
+}
+
 /** Every class and global the runtime exposes, each with its implementation. */
 export interface ApiBindings {
   classes: {
@@ -643,6 +683,7 @@ export interface ApiBindings {
     Clock: ClockBinding;
     Bridge: BridgeBinding;
     NIC: NICBinding;
+    Batch: BatchBinding;
   };
   globals: {
     /** The file's root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`. */

@@ -7,6 +7,7 @@
 import type { Lua } from '@provium/types';
 import { BindingRegistry } from '../binding/registry.js';
 import './objects.js';
+import { batchBinding } from './batch.js';
 import { bridgeBinding } from './bridge.js';
 import { clockBinding } from './clock.js';
 import { consoleBinding } from './console.js';
@@ -39,6 +40,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Clock: clockBinding,
     Bridge: bridgeBinding,
     NIC: nicBinding,
+    Batch: batchBinding,
   },
   globals: globalBindings,
 };

@@ -9,8 +9,9 @@ import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { callTracer } from '../runtime/call-trace.js';
-import { nsNumber } from './nanoseconds.js';
-import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
+import { vmBatch } from './batch.js';
+import { commandOf, commandText, entriesTable, runOpts, runTimeoutMs, statTable } from './guest-args.js';
+import { requireHostOf, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -27,21 +28,8 @@ function openMode(mode: string | Lua.OpenMode): { agentMode: AgentOpenMode; perm
   return { agentMode: `=${letters}`, ...(mode.perm !== undefined ? { perm: mode.perm } : {}) };
 }
 
-/**
- * `run`'s second argument: options, or (a table without any option key, `{}`
- * included) the argv of a program run without a shell (the original's forms).
- */
-function runOpts(arg2: Lua.RunOpts | string[] | undefined): Lua.RunOpts {
-  if (arg2 === undefined) return {};
-  if (Array.isArray(arg2)) return { args: arg2 };
-  return Object.keys(arg2).length === 0 ? { args: [] } : arg2;
-}
-
 /** `vm:attach_disk()` without a source: a scratch disk of the original's default size. */
 const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
-
-const commandOf = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
-const commandText = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
 
 /** `eth<N>`, `ens<N>`, `enp0s<N>`: the N-th (from 0) bridge of the VM's lab that it has a NIC on, in name order. */
 function byInterfaceName(vm: VmHandle, name: string) {
@@ -95,7 +83,7 @@ export const vmBinding: Lua.VMBinding = {
     run: async (vm, [cmd, arg2], call) => {
       const o = runOpts(arg2);
       const agent = vm.session.agentFor();
-      const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
+      const timeoutMs = runTimeoutMs(o, call.services.timeoutScale);
       const trace = callTracer?.execTrace(commandText(cmd, o));
       let r;
       try {
@@ -132,17 +120,12 @@ export const vmBinding: Lua.VMBinding = {
       }
       await vm.session.guard(agent.writeFile(guest, data));
     },
-    stat: async (vm, [p]) => {
-      const st = await vm.session.guard(vm.session.agentFor().stat(p));
-      return { size: st.size, mtime: st.mtime, mtime_ns: nsNumber(st.mtimeSec, st.mtimeNsec), perm: st.perm, entry_type: st.entryType };
-    },
-    listdir: async (vm, [p]) => {
-      const entries = await vm.session.guard(vm.session.agentFor().listdir(p));
-      return entries.map((e) => ({ name: e.name, entry_type: e.entryType }));
-    },
+    stat: async (vm, [p]) => statTable(await vm.session.guard(vm.session.agentFor().stat(p))),
+    listdir: async (vm, [p]) => entriesTable(await vm.session.guard(vm.session.agentFor().listdir(p))),
     mkdir: async (vm, [p, opts]) => vm.session.guard(vm.session.agentFor().mkdir(p, { parents: opts?.parents === true })),
     unlink: async (vm, [p]) => vm.session.guard(vm.session.agentFor().unlink(p)),
     rename: async (vm, [from, to]) => vm.session.guard(vm.session.agentFor().rename(from, to)),
+    batch: { raw: vmBatch },
     open_file: async (vm, [p, mode], call) => {
       const { agentMode, perm } = openMode(mode);
       const f = new FileHandle(vm, p, await vm.session.guard(vm.session.agentFor().open(p, agentMode, perm === undefined ? {} : { perm })));

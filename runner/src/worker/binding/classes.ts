@@ -212,7 +212,7 @@ function dispatchMethod(L: LuaState): number {
     return raise(L, `${recv}:${m.name}: call it as a method, with ':' (${recv}:${m.name}(...)), not '.'; got ${typeName(L, 1)} as self`);
   }
   const self = (lua.lua_touserdata(L, 1) as Instance).obj;
-  const label = `${b.label(cls, self)}:${m.name}`;
+  const label = cls.impl.callLabel?.(self, m.name) ?? `${b.label(cls, self)}:${m.name}`;
   const overload = b.checkArgs(L, m, 2, label);
   return b.invoke(L, m, self, 2, label, overload);
 }

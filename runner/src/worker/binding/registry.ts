@@ -80,6 +80,8 @@ export interface ClassImpl<T = any> {
   is?: (value: unknown) => boolean;
   /** The receiver's name in messages: `t` gives "t:assert_eq: ...". Default: the class name. */
   receiver?: string;
+  /** A call's name in messages when it should say more than "<receiver>:<method>". */
+  callLabel?: (self: T, method: string) => string;
   methods?: Record<string, MethodImpl<T>>;
   fields?: Record<string, FieldImpl<T>>;
   /** Members looked up by name (`lab.web`), for classes with dynamic members. */

@@ -58,6 +58,14 @@ export const records: RecordSpec[] = [
     rf('kind', 'string', '"vm", "bridge" or "lab".', false), rf('name', 'string', 'Its name in the lab.', false), rf('ref', 'VM|Bridge|Lab', 'The handle.', false),
   ] },
   { name: 'MkdirOpts', doc: 'Options of `vm:mkdir()`.', fields: [rf('parents', 'boolean', 'Create missing parents.', true, 'false')] },
+  { name: 'BatchMkdirOpts', doc: 'Options of `b:mkdir()` in a batch.', fields: [
+    rf('parents', 'boolean', 'Create missing parents (with 0755 less the umask).', true, 'false'),
+    rf('perm', 'integer', 'Permission bits of the directory it creates, 0..0o7777, applied exactly (past the umask).', true, '0755 less the umask'),
+  ] },
+  { name: 'BatchEntry', doc: 'One entry of `vm:batch()`\'s result: `ok` on success (nil for operations that return nothing, so test `entry.err == nil`), or `err`.', fields: [
+    rf('ok', 'any', 'What the operation returns as a `vm:` method: RunResult, bytes, the stat table or the entry list; nil for write_file, mkdir, unlink and rename.'),
+    rf('err', 'string', 'Why the operation failed (the agent\'s error, naming the path).'),
+  ] },
   { name: 'StatResult', doc: 'Result of `vm:stat()`.', fields: [
     rf('size', 'integer', 'Size in bytes.', false), rf('mtime', 'number', 'Modification time, seconds since the epoch.', false),
     rf('mtime_ns', 'number', 'Modification time in nanoseconds since the epoch, as a float: exact to the 256 ns that a double can hold at today\'s dates (docs/vms.md).', false),

@@ -36,6 +36,8 @@ export const vm: ClassSpec = {
     fn('mkdir', [p('path', 'string', 'Guest path.'), opt('opts', 'MkdirOpts', '`{parents=true}` creates missing parents.')], 'nil', 'Creates a guest directory.', A),
     fn('unlink', [p('path', 'string', 'Guest path.')], 'nil', 'Removes a guest file.', A),
     fn('rename', [p('from', 'string', 'Guest path.'), p('to', 'string', 'Guest path.')], 'nil', 'Renames a guest path.', A),
+    fn('batch', [p('fn', 'function', 'Called at once with the builder `b` (a Batch), whose methods record the operations.')], 'BatchEntry[]',
+      'Runs the operations `fn` recorded on `b` in one agent round trip, in order, each after the previous one ended. Returns one entry per operation, in call order: `{ok = value}` or `{err = message}`; a failing operation does not stop the later ones. An empty batch returns `{}` without contacting the guest; an error inside `fn` propagates and nothing is sent.', A),
     fn('open_file', [p('path', 'string', 'Guest path.'), p('mode', 'string|OpenMode', 'fopen-style mode ("r", "w", "a", "r+", "w+", "a+"), or a table of flags.')], 'File', 'Opens a guest file.', A),
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),

@@ -1,0 +1,99 @@
+/**
+ * The agent's `batch` op through AgentClient.batch, against the real agent
+ * binary on the host (harness.ts): ops in order, each answered on its own,
+ * execs waited for without blocking other requests, and a batch dropped
+ * with its session.
+ */
+import { stat as hostStat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentError, type AgentClient, type BatchOutcome } from '@provium/agent';
+import { startAgent, type AgentHarness } from './harness.js';
+
+let h: AgentHarness;
+let client: AgentClient;
+let root: string;
+
+beforeAll(async () => {
+  h = await startAgent();
+  client = await h.connect();
+  root = join(h.dir, 'batch');
+  await client.mkdir(root);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await h?.stop();
+});
+
+const errorOf = (o: BatchOutcome) => (o.ok ? undefined : o.error);
+
+describe('batch', () => {
+  it('runs mixed ops in order, one outcome each, and a failure does not stop the rest', async () => {
+    const f = join(root, 'f');
+    const out = await client.batch([
+      { op: 'write_file', path: f, data: 'one\n' },
+      { op: 'exec', command: 'echo two >> "$1"; exit 3', options: { args: [f] } },
+      { op: 'read_file', path: f },
+      { op: 'stat', path: join(root, 'missing') },
+      { op: 'mkdir', path: join(root, 'd'), mode: 0o777 },
+      { op: 'rename', from: f, to: join(root, 'd', 'g') },
+      { op: 'listdir', path: join(root, 'd') },
+      { op: 'stat', path: join(root, 'd', 'g') },
+      { op: 'unlink', path: join(root, 'd', 'g') },
+    ]);
+    expect(out.map((o) => [o.op, o.ok])).toEqual([
+      ['write_file', true], ['exec', true], ['read_file', true], ['stat', false], ['mkdir', true],
+      ['rename', true], ['listdir', true], ['stat', true], ['unlink', true],
+    ]);
+    const [, exec, read, missing, , , list, st] = out;
+    expect(exec.ok && exec.op === 'exec' && [exec.value.exitCode, exec.value.status]).toEqual([3, 'exited']);
+    expect(read.ok && read.op === 'read_file' && read.value.toString()).toBe('one\ntwo\n');
+    expect(errorOf(missing)).toBeInstanceOf(AgentError);
+    expect(errorOf(missing)?.code).toBe('ENOENT');
+    expect(list.ok && list.value).toEqual([{ name: 'g', entryType: 'file' }]);
+    expect(st.ok && st.op === 'stat' && st.value.size).toBe(8);
+    // an explicit mode applies exactly, past the agent's umask
+    expect((await hostStat(join(root, 'd'))).mode & 0o7777).toBe(0o777);
+  });
+
+  it('answers an empty batch with no results, and an op a batch cannot hold with an error in its place', async () => {
+    expect(await client.batch([])).toEqual([]);
+    const { results } = await client.request('batch', { ops: [{ op: 'ping' }, { op: 'stat', path: root }] } as never);
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
+    expect(results[0].ok === false && results[0].error).toMatchObject({ code: 'ENOSYS', message: expect.stringContaining("'ping' cannot run in a batch") });
+  });
+
+  it('serves other requests while a batch waits for its exec', async () => {
+    const flag = join(root, 'flag');
+    // The exec ends only once the host has written the flag with a request of its own.
+    const batch = client.batch([
+      { op: 'exec', command: 'while [ ! -e "$1" ]; do sleep 0.02; done; echo seen', options: { args: [flag] } },
+      { op: 'read_file', path: flag },
+    ]);
+    await client.writeFile(flag, 'up');
+    const [exec, read] = await batch;
+    expect(exec.ok && exec.op === 'exec' && exec.value.stdout.toString()).toBe('seen\n');
+    expect(read.ok && read.op === 'read_file' && read.value.toString()).toBe('up');
+  });
+
+  it('drops a batch with its session: its later ops never run', async () => {
+    const [gate, pidFile, after] = ['gate', 'pid', 'after'].map((n) => join(root, n));
+    const pending = client.batch([
+      { op: 'exec', command: 'echo $$ > "$2"; while [ ! -e "$1" ]; do sleep 0.02; done', options: { args: [gate, pidFile] } },
+      { op: 'write_file', path: after, data: 'x' },
+    ]);
+    const lost = expect(pending).rejects.toThrow(/agent connection lost/);
+    await client.close();
+    await lost;
+    client = await h.connect();
+    await client.exec('while [ ! -s "$1" ]; do sleep 0.02; done', { args: [pidFile] });
+    await client.writeFile(gate, '');
+    // Until the agent has reaped the orphaned exec: a batch still alive would have run its next op by the answer to this.
+    await client.exec('while kill -0 "$(cat "$1")" 2>/dev/null; do sleep 0.02; done', { args: [pidFile] });
+    expect((await client.stat(after).catch((e: AgentError) => e)) as AgentError).toMatchObject({ code: 'ENOENT' });
+    // and the new session's batches get their own answers
+    const [st] = await client.batch([{ op: 'stat', path: gate }]);
+    expect(st.ok && st.op === 'stat' && st.value.entryType).toBe('file');
+  });
+});
