@@ -8,7 +8,7 @@
 import type { SwitchBackend, SwitchHandle } from './backend.js';
 import { applyGuestConfig, guestDigest, type GuestAgentLike, type GuestNetConfig } from './guest.js';
 import {
-  addPartition, cloneImpairments, emptyImpairments, removePartition, setDrop, setIsolated, setLatency,
+  addPartition, cloneImpairments, emptyImpairments, removePartition, setBandwidth, setDrop, setIsolated, setLatency,
   type Direction, type Impairments, type SwitchPolicy,
 } from './impairments.js';
 import type { NicRecord } from './nic-records.js';
@@ -286,6 +286,16 @@ export abstract class LabBase {
       }
       this.checkEnds(b, rule);
       setDrop(b.impairments, rule);
+    });
+  }
+
+  /** Bits per second for every port's link (`bps`) or for frames from → to (both attached). 0 removes it. */
+  bandwidthLimit(bridge: string, spec: number | { from: string; to: string; bps: number }): Promise<void> {
+    return this.mutate(bridge, (b) => {
+      const rule: { from?: string; to?: string; bps: number } = typeof spec === 'number' ? { bps: spec } : spec;
+      if (!Number.isSafeInteger(rule.bps) || rule.bps < 0) throw new Error(`bridge "${b.name}": bandwidth_limit takes whole bits per second >= 0 (0 clears), got ${JSON.stringify(rule.bps)}`);
+      this.checkEnds(b, rule);
+      setBandwidth(b.impairments, rule);
     });
   }
 
