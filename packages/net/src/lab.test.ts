@@ -138,11 +138,14 @@ describe('LabNetwork', () => {
     await net.addLatency('lan', 50);
     await net.addLatency('lan', { from: 'a', to: 'b', ms: 5 });
     await net.dropRate('lan', 0.25);
+    await net.bandwidthLimit('lan', 1_000_000);
+    await net.bandwidthLimit('lan', { from: 'b', to: 'a', bps: 64_000 });
     expect(net.impairments('lan')).toEqual({
       partitions: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }, { from: 'c', to: 'a' }],
       isolated: ['c'],
       latency: [{ ms: 50 }, { from: 'a', to: 'b', ms: 5 }],
       drop: [{ p: 0.25 }],
+      bandwidth: [{ bps: 1_000_000 }, { from: 'b', to: 'a', bps: 64_000 }],
     });
     const sw = be.switch('s1')!;
     expect(sw.getPolicy()).toMatchObject({ seed: 42, isolated: ['c'], detached: [] });
@@ -152,14 +155,16 @@ describe('LabNetwork', () => {
     await net.partitionAll('lan');
     expect(net.impairments('lan').partitions).toHaveLength(6);
     await net.reset('lan');
-    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: [], latency: [], drop: [] });
-    expect(sw.getPolicy()).toMatchObject({ partitions: [], latency: [], drop: [] });
+    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: [], latency: [], drop: [], bandwidth: [] });
+    expect(sw.getPolicy()).toMatchObject({ partitions: [], latency: [], drop: [], bandwidth: [] });
 
     await expect(net.partition('lan', 'a', 'x')).rejects.toThrow('VM "x" is not on bridge "lan" (its VMs: a, b, c)');
     await expect(net.partition('lan', 'a', 'a')).rejects.toThrow(/two different VMs/);
     await expect(net.partition('lan', { from: 'a' } as never)).rejects.toThrow(/two VMs or \{from=, to=\}/);
     await expect(net.dropRate('lan', 1.5)).rejects.toThrow(/probability from 0 to 1, got 1.5/);
     await expect(net.addLatency('lan', -3)).rejects.toThrow(/milliseconds/);
+    await expect(net.bandwidthLimit('lan', 2.5)).rejects.toThrow(/whole bits per second >= 0 \(0 clears\), got 2.5/);
+    await expect(net.bandwidthLimit('lan', { from: 'a', to: 'x', bps: 8 })).rejects.toThrow('VM "x" is not on bridge "lan"');
     await expect(net.isolate('wan', 'a')).rejects.toThrow(/no bridge "wan" \(bridges: lan\)/);
     expect(net.impairments('lan').drop).toEqual([]); // a failed call changes nothing
     await net.close();
