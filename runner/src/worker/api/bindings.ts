@@ -8,6 +8,7 @@ import type { Lua } from '@provium/types';
 import { BindingRegistry } from '../binding/registry.js';
 import './objects.js';
 import { bridgeBinding } from './bridge.js';
+import { captureBinding } from './capture.js';
 import { clockBinding } from './clock.js';
 import { consoleBinding } from './console.js';
 import { diskBinding } from './disk.js';
@@ -39,6 +40,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Clock: clockBinding,
     Bridge: bridgeBinding,
     NIC: nicBinding,
+    Capture: captureBinding,
   },
   globals: globalBindings,
 };

@@ -1,6 +1,7 @@
 /** `lab:bridge(...)`: the binding of the schema's Bridge class. */
 import type { Lua } from '@provium/types';
 import { BridgeHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import { openCapture } from './capture.js';
 
 type VmArg = VmHandle | string;
 
@@ -70,6 +71,13 @@ export const bridgeBinding: Lua.BridgeBinding = {
     },
     latency_ms: async (b) => (await b.net()).impairments(b.id).latency.find((r) => r.from === undefined && r.to === undefined)?.ms ?? 0,
     drop_rate_pct: async (b) => 100 * ((await b.net()).impairments(b.id).drop.find((r) => r.from === undefined && r.to === undefined)?.p ?? 0),
+    bandwidth_limit: async (b, [spec]) =>
+      (await b.net()).bandwidthLimit(b.id, typeof spec === 'number' ? spec : { from: idOf(b, spec.from), to: idOf(b, spec.to), bps: spec.bps }),
+    bandwidth_bps: async (b) => (await b.net()).impairments(b.id).bandwidth.find((r) => r.from === undefined && r.to === undefined)?.bps ?? 0,
+    capture: async (b, [], call) => {
+      const net = await b.net();
+      return openCapture(call, { label: `bridge "${b.name}"`, fileName: b.name }, (sink) => net.capture(b.id, undefined, sink), b.openCaptures);
+    },
     nic: async (b, [vm]) => {
       const v = vmOf(b, vm);
       if (!(await b.net()).nics(v.session.netId).some((n) => n.bridge === b.id)) throw new Error(`bridge "${b.name}": ${v.session.label} is not attached to it; attach it first`);

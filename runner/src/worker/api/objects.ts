@@ -7,6 +7,7 @@
 import type { CallContext, FileServices } from '../binding/registry.js';
 import type { TestRun } from '../framework/file-run.js';
 import type { LuaState } from '../lua/api.js';
+import type { PacketCapture } from '../vm/capture.js';
 import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
 import type { ProcessHandle } from '../vm/process.js';
@@ -30,6 +31,7 @@ declare module '@provium/types' {
     Clock: ClockHandle;
     Bridge: BridgeHandle;
     NIC: NicHandle;
+    Capture: PacketCapture;
   }
   interface BindingRuntime {
     call: CallContext;

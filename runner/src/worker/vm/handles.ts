@@ -19,6 +19,8 @@ export class VmHandle {
 export class BridgeHandle {
   /** `bridge:route()`: names of the bridges it routes to (graph state only). */
   readonly routes = new Set<string>();
+  /** Its captures not closed yet, and where each was opened (`lab:snapshot()` refuses while any is). */
+  readonly openCaptures = new Map<object, string>();
 
   constructor(
     readonly lab: Lab,
