@@ -294,7 +294,7 @@ export abstract class LabBase {
     return this.mutate(bridge, (b) => {
       const rule: { from?: string; to?: string; bps: number } = typeof spec === 'number' ? { bps: spec } : spec;
       if (!Number.isSafeInteger(rule.bps) || rule.bps < 0) throw new Error(`bridge "${b.name}": bandwidth_limit takes whole bits per second >= 0 (0 clears), got ${JSON.stringify(rule.bps)}`);
-      this.checkEnds(b, rule);
+      for (const end of [rule.from, rule.to]) if (end !== undefined && !this.member(b, end).attached) throw new Error(`bridge "${b.name}": bandwidth_limit: VM "${end}" is detached from it; attach it first`);
       setBandwidth(b.impairments, rule);
     });
   }

@@ -165,6 +165,10 @@ describe('LabNetwork', () => {
     await expect(net.addLatency('lan', -3)).rejects.toThrow(/milliseconds/);
     await expect(net.bandwidthLimit('lan', 2.5)).rejects.toThrow(/whole bits per second >= 0 \(0 clears\), got 2.5/);
     await expect(net.bandwidthLimit('lan', { from: 'a', to: 'x', bps: 8 })).rejects.toThrow('VM "x" is not on bridge "lan"');
+    await net.vmStarted('c', fakeVm().runtime); // running: detach leaves its NIC, unplugged from the bridge
+    await net.detach('lan', 'c');
+    await expect(net.bandwidthLimit('lan', { from: 'a', to: 'c', bps: 8 })).rejects.toThrow('bridge "lan": bandwidth_limit: VM "c" is detached from it; attach it first');
+    await net.attach('lan', 'c');
     await expect(net.isolate('wan', 'a')).rejects.toThrow(/no bridge "wan" \(bridges: lan\)/);
     expect(net.impairments('lan').drop).toEqual([]); // a failed call changes nothing
     await net.close();
