@@ -3,7 +3,8 @@
  * their lookups (errors name what exists), the one-at-a-time queue, and the
  * impairments of each bridge, pushed to its switch as a policy, and the
  * guest side of the bridges (addresses, neighbours, /etc/hosts). The VM and
- * NIC side (attach, launch, restore, uplink) is lab.ts.
+ * NIC side (attach, launch, restore, uplink) and what the switches saw
+ * (counters, captures) is lab.ts.
  */
 import type { SwitchBackend, SwitchHandle } from './backend.js';
 import { applyGuestConfig, guestDigest, type GuestAgentLike, type GuestNetConfig } from './guest.js';
@@ -14,7 +15,6 @@ import {
 import type { NicRecord } from './nic-records.js';
 import type { QmpLike } from './qemu-args.js';
 import { ipString } from './addr.js';
-import type { PortCounters } from './switch.js';
 
 /** What the network needs of a running VM. */
 export interface VmRuntime {
@@ -339,13 +339,6 @@ export abstract class LabBase {
       seed: b.seed,
     };
     await b.sw.setPolicy(policy);
-  }
-
-  /** The NIC's traffic as the switch saw it (tx: sent by the VM; rx: delivered to it). */
-  counters(bridge: string, vm: string): Promise<PortCounters> {
-    const b = this.bridge(bridge);
-    this.member(b, vm);
-    return b.sw.counters(vm);
   }
 
   /** Writes the guest side (addresses, neighbours, hosts) into every running VM of `vms`. */
