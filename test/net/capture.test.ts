@@ -84,7 +84,7 @@ test("a NIC capture: frames() gives the NIC's frames parsed, with times", functi
   t:assert_eq(cap:dropped(), 0)
 end)
 
-test("nic:capture() needs a booted VM; a lab snapshot refuses while a capture is open", function(t)
+test("nic:capture() needs a booted VM; snapshots refuse while a capture is open", function(t)
   local side = provium:bridge("side")
   local c = provium:vm("c", "default")
   side:attach(c)
@@ -92,8 +92,13 @@ test("nic:capture() needs a booted VM; a lab snapshot refuses while a capture is
   t:assert_contains(err, "booted")
   t:assert_contains(err, "boot it first")
   local cap = lan:capture()
-  t:assert_contains(tostring(t:assert_raises(function() provium:snapshot("snap") end)), "capture")
+  t:assert_contains(tostring(t:assert_raises(function() provium:snapshot("snap") end)), 'capture of bridge "lan" (opened at')
   cap:close()
+  local ncap = lan:nic(a):capture()
+  t:assert_eq(a:open_stream_count(), 1)
+  t:assert_contains(tostring(t:assert_raises(function() a:snapshot() end)), 'on bridge "lan" (opened at')
+  ncap:close()
+  t:assert_eq(a:open_stream_count(), 0)
 end)
 
 test("a failing test keeps its open capture", function(t)
@@ -142,7 +147,7 @@ const result = (name: string) => events.find((e) => (e.event === 'test_passed' |
 it.each([
   'a bridge capture is a pcap stream: tcpdump reads the ping and the TCP connection between the VMs',
   'a NIC capture: frames() gives the NIC\'s frames parsed, with times',
-  'nic:capture() needs a booted VM; a lab snapshot refuses while a capture is open',
+  'nic:capture() needs a booted VM; snapshots refuse while a capture is open',
   'a bandwidth limit holds: N bytes take at least N*8/bps; 0 clears it',
 ])('%s', (name) => {
   const e = result(name);
