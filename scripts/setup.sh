@@ -33,6 +33,7 @@ APT_PACKAGES=(
   uidmap                 # newuidmap/newgidmap: mmdebstrap --mode=unshare when not root
   fakeroot               # turns the rootless (unshare) tree tarball into ext4 with root owners
   nginx                  # remote fixture cache tests: a WebDAV (PUT/DELETE) server on loopback; Debian 12's nginx has http_dav_module
+  tcpdump                # packet capture tests: reads the .pcap a capture stream writes (tcpdump -r)
 )
 # ------------------------------- end of list -------------------------------
 

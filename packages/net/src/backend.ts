@@ -5,9 +5,18 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CaptureSink } from './capture.js';
 import { createNetDir } from './dirs.js';
 import type { SwitchPolicy } from './impairments.js';
 import { Switch, type PortCounters } from './switch.js';
+
+/** A capture started in a switch (the bytes go to its sink). */
+export interface CaptureControl {
+  /** The reader consumed `bytes` (0: just asking); resolves with the frames the capture has dropped so far. */
+  ack(bytes: number): Promise<number>;
+  /** Ends it (the sink's end() is called, after the last bytes). */
+  stop(): Promise<void>;
+}
 
 export interface SwitchHandle {
   readonly id: string;
@@ -16,6 +25,8 @@ export interface SwitchHandle {
   removePort(port: string): Promise<void>;
   setPolicy(policy: SwitchPolicy): Promise<void>;
   counters(port: string): Promise<PortCounters>;
+  /** Starts a packet capture of the whole switch, or of one port (capture.ts). */
+  capture(port: string | undefined, sink: CaptureSink): Promise<CaptureControl>;
   close(): Promise<void>;
 }
 
@@ -30,6 +41,7 @@ export class LocalBackend implements SwitchBackend {
   private readonly dir: string;
   private readonly switches = new Map<string, Switch>();
   private next = 1;
+  private nextCapture = 1;
   private closed = false;
 
   constructor(opts: { root?: string } = {}) {
@@ -52,6 +64,11 @@ export class LocalBackend implements SwitchBackend {
       removePort: (port) => sw.removePort(port),
       setPolicy: async (p) => sw.setPolicy(p),
       counters: async (port) => sw.counters(port),
+      capture: async (port, sink) => {
+        const cid = this.nextCapture++;
+        sw.startCapture(cid, port, sink);
+        return { ack: async (bytes) => sw.ackCapture(cid, bytes), stop: async () => sw.stopCapture(cid) };
+      },
       close: async () => {
         this.switches.delete(id);
         await sw.close();

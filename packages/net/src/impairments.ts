@@ -24,6 +24,18 @@ export interface DropRule {
   p: number;
 }
 
+/**
+ * A rate limit in bits per second on the frames matching from/to. A rule
+ * with neither end limits each destination port's link (every NIC receives
+ * at most `bps`); `{from, to}` limits that one direction. Every matching
+ * rule paces the frame (frames wait for the slowest).
+ */
+export interface BandwidthRule {
+  from?: string;
+  to?: string;
+  bps: number;
+}
+
 export interface Impairments {
   /** Directed pairs whose frames are dropped; `partition(a, b)` is a→b and b→a. Kept sorted and unique. */
   partitions: Direction[];
@@ -33,6 +45,8 @@ export interface Impairments {
   drop: DropRule[];
   /** `partition_all()`: every pair of ports is cut, ports added later too (absent: off). */
   cutAll?: true;
+  /** Absent in lab.json written before bandwidth limits existed (read as none). */
+  bandwidth: BandwidthRule[];
 }
 
 /** Everything a switch needs to decide a frame's fate. */
@@ -44,7 +58,7 @@ export interface SwitchPolicy extends Impairments {
 }
 
 export function emptyImpairments(): Impairments {
-  return { partitions: [], isolated: [], latency: [], drop: [] };
+  return { partitions: [], isolated: [], latency: [], drop: [], bandwidth: [] };
 }
 
 export function cloneImpairments(i: Impairments): Impairments {
@@ -54,6 +68,7 @@ export function cloneImpairments(i: Impairments): Impairments {
     latency: i.latency.map((r) => ({ ...r })),
     drop: i.drop.map((r) => ({ ...r })),
     ...(i.cutAll ? { cutAll: true as const } : {}),
+    bandwidth: (i.bandwidth ?? []).map((r) => ({ ...r })),
   };
 }
 
@@ -92,7 +107,13 @@ export function setDrop(imp: Impairments, rule: DropRule): void {
   if (rule.p > 0) imp.drop.push(clean(rule, 'p', rule.p));
 }
 
-function clean<K extends 'ms' | 'p'>(rule: { from?: string; to?: string }, key: K, value: number): { from?: string; to?: string } & Record<K, number> {
+/** Sets (replaces) the rule for these ends; 0 bps removes it. */
+export function setBandwidth(imp: Impairments, rule: BandwidthRule): void {
+  imp.bandwidth = imp.bandwidth.filter((r) => !sameEnds(r, rule));
+  if (rule.bps > 0) imp.bandwidth.push(clean(rule, 'bps', rule.bps));
+}
+
+function clean<K extends 'ms' | 'p' | 'bps'>(rule: { from?: string; to?: string }, key: K, value: number): { from?: string; to?: string } & Record<K, number> {
   return { ...(rule.from !== undefined ? { from: rule.from } : {}), ...(rule.to !== undefined ? { to: rule.to } : {}), [key]: value } as never;
 }
 
@@ -102,6 +123,7 @@ export function forgetPort(imp: Impairments, port: string): void {
   imp.isolated = imp.isolated.filter((p) => p !== port);
   imp.latency = imp.latency.filter((r) => r.from !== port && r.to !== port);
   imp.drop = imp.drop.filter((r) => r.from !== port && r.to !== port);
+  imp.bandwidth = imp.bandwidth.filter((r) => r.from !== port && r.to !== port);
 }
 
 export type BlockReason = 'detached' | 'isolated' | 'partitioned';
@@ -111,7 +133,19 @@ export interface Verdict {
   block: BlockReason | undefined;
   delayMs: number;
   dropP: number;
+  /** The pacers the frames go through (one per matching bandwidth rule); empty: no limit. */
+  pace: Pacer[];
 }
+
+/** One bandwidth rule as it applies to a frame: `key` names the link whose time the frame takes. */
+export interface Pacer {
+  key: string;
+  bps: number;
+}
+
+/** A rule with neither end is per destination port; one with an end left out is shared by every port on that side. */
+const pacerKey = (r: { from?: string; to?: string }, to: string) =>
+  r.from === undefined && r.to === undefined ? `*\0${to}` : `${r.from ?? '*'}\0${r.to ?? '*'}`;
 
 const matches = (r: { from?: string; to?: string }, from: string, to: string) =>
   (r.from === undefined || r.from === from) && (r.to === undefined || r.to === to);
@@ -141,7 +175,8 @@ export class CompiledPolicy {
       for (const r of this.policy.latency) if (matches(r, from, to)) delayMs += r.ms;
       let keep = 1;
       for (const r of this.policy.drop) if (matches(r, from, to)) keep *= 1 - r.p;
-      v = { block, delayMs, dropP: 1 - keep };
+      const pace = (this.policy.bandwidth ?? []).filter((r) => matches(r, from, to)).map((r) => ({ key: pacerKey(r, to), bps: r.bps }));
+      v = { block, delayMs, dropP: 1 - keep, pace };
       this.cache.set(key, v);
     }
     return v;
@@ -173,5 +208,9 @@ export function checkPolicy(p: SwitchPolicy): void {
     if (!(typeof r.p === 'number' && r.p >= 0 && r.p <= 1)) throw new Error(`switch policy: drop rate must be from 0 to 1, got ${JSON.stringify(r.p)}`);
   }
   if (p.cutAll !== undefined && p.cutAll !== true) throw new Error(`switch policy: cutAll must be true or absent, got ${JSON.stringify(p.cutAll)}`);
+  for (const r of p.bandwidth ?? []) {
+    ends(r, 'a bandwidth rule');
+    if (!(Number.isInteger(r.bps) && r.bps >= 0)) throw new Error(`switch policy: bandwidth must be an integer number of bits per second >= 0, got ${JSON.stringify(r.bps)}`);
+  }
   if (!Number.isInteger(p.seed)) throw new Error(`switch policy: seed must be an integer, got ${JSON.stringify(p.seed)}`);
 }

@@ -1,12 +1,14 @@
 export { LabNetwork, type BridgeOptions, type Endpoints, type LabNetworkOptions, type NicInfo, type VmRuntime } from './lab.js';
 export { checkNicRecords, type NicRecord } from './nic-records.js';
 export { checkState, type NetworkState } from './state.js';
-export { LocalBackend, type SwitchBackend, type SwitchHandle } from './backend.js';
+export { LocalBackend, type CaptureControl, type SwitchBackend, type SwitchHandle } from './backend.js';
+export { CAPTURE_WINDOW, type CaptureSink } from './capture.js';
+export { PCAP_GLOBAL_HEADER, pcapRecordStarts, readPcapRecord, type PcapFrame } from './pcap.js';
 export { NetService, RemoteBackend } from './service.js';
 export type { NetStats } from './service-protocol.js';
 export { Switch, zeroCounters, type PortCounters, type SwitchOptions } from './switch.js';
 export {
-  CompiledPolicy, emptyImpairments, type BlockReason, type Direction, type DropRule, type Impairments, type LatencyRule, type SwitchPolicy, type Verdict,
+  CompiledPolicy, emptyImpairments, type BandwidthRule, type BlockReason, type Direction, type DropRule, type Impairments, type LatencyRule, type SwitchPolicy, type Verdict,
 } from './impairments.js';
 export {
   NIC_FIRST_SLOT, NIC_LAST_SLOT, UPLINK_SLOT, coldNicArgs, hotplugCommands, hotplugNic, macFor, nicIds, setNicLink, type NicDevice, type QmpLike,

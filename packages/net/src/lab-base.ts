@@ -3,18 +3,18 @@
  * their lookups (errors name what exists), the one-at-a-time queue, and the
  * impairments of each bridge, pushed to its switch as a policy, and the
  * guest side of the bridges (addresses, neighbours, /etc/hosts). The VM and
- * NIC side (attach, launch, restore, uplink) is lab.ts.
+ * NIC side (attach, launch, restore, uplink) and what the switches saw
+ * (counters, captures) is lab.ts.
  */
 import type { SwitchBackend, SwitchHandle } from './backend.js';
 import { applyGuestConfig, guestDigest, type GuestAgentLike, type GuestNetConfig } from './guest.js';
 import {
-  addPartition, cloneImpairments, emptyImpairments, removePartition, setDrop, setIsolated, setLatency,
+  addPartition, cloneImpairments, emptyImpairments, removePartition, setBandwidth, setDrop, setIsolated, setLatency,
   type Direction, type Impairments, type SwitchPolicy,
 } from './impairments.js';
 import type { NicRecord } from './nic-records.js';
 import type { QmpLike } from './qemu-args.js';
 import { ipString } from './addr.js';
-import type { PortCounters } from './switch.js';
 
 /** What the network needs of a running VM. */
 export interface VmRuntime {
@@ -290,6 +290,16 @@ export abstract class LabBase {
     });
   }
 
+  /** Bits per second for every port's link (`bps`) or for frames from → to (both attached). 0 removes it. */
+  bandwidthLimit(bridge: string, spec: number | { from: string; to: string; bps: number }): Promise<void> {
+    return this.mutate(bridge, (b) => {
+      const rule: { from?: string; to?: string; bps: number } = typeof spec === 'number' ? { bps: spec } : spec;
+      if (!Number.isSafeInteger(rule.bps) || rule.bps < 0) throw new Error(`bridge "${b.name}": bandwidth_limit takes whole bits per second >= 0 (0 clears), got ${JSON.stringify(rule.bps)}`);
+      for (const end of [rule.from, rule.to]) if (end !== undefined && !this.member(b, end).attached) throw new Error(`bridge "${b.name}": bandwidth_limit: VM "${end}" is detached from it; attach it first`);
+      setBandwidth(b.impairments, rule);
+    });
+  }
+
   /** Replaces a bridge's impairments with `imp` (a lab restored in place goes back to its snapshot's). */
   setImpairments(bridge: string, imp: Impairments): Promise<void> {
     return this.mutate(bridge, (b) => {
@@ -330,13 +340,6 @@ export abstract class LabBase {
       seed: b.seed,
     };
     await b.sw.setPolicy(policy);
-  }
-
-  /** The NIC's traffic as the switch saw it (tx: sent by the VM; rx: delivered to it). */
-  counters(bridge: string, vm: string): Promise<PortCounters> {
-    const b = this.bridge(bridge);
-    this.member(b, vm);
-    return b.sw.counters(vm);
   }
 
   /** Writes the guest side (addresses, neighbours, hosts) into every running VM of `vms`. */

@@ -66,6 +66,7 @@ export abstract class LabState extends LabBase {
         latency: i.latency.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
         drop: i.drop.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
         ...(i.cutAll ? { cutAll: true as const } : {}),
+        bandwidth: (i.bandwidth ?? []).map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
       });
       for (const sb of state.bridges) {
         const { net, prefix } = parseSubnet(sb.subnet, `bridge "${sb.name}" of the restored network`);

@@ -138,11 +138,14 @@ describe('LabNetwork', () => {
     await net.addLatency('lan', 50);
     await net.addLatency('lan', { from: 'a', to: 'b', ms: 5 });
     await net.dropRate('lan', 0.25);
+    await net.bandwidthLimit('lan', 1_000_000);
+    await net.bandwidthLimit('lan', { from: 'b', to: 'a', bps: 64_000 });
     expect(net.impairments('lan')).toEqual({
       partitions: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }, { from: 'c', to: 'a' }],
       isolated: ['c'],
       latency: [{ ms: 50 }, { from: 'a', to: 'b', ms: 5 }],
       drop: [{ p: 0.25 }],
+      bandwidth: [{ bps: 1_000_000 }, { from: 'b', to: 'a', bps: 64_000 }],
     });
     const sw = be.switch('s1')!;
     expect(sw.getPolicy()).toMatchObject({ seed: 42, isolated: ['c'], detached: [] });
@@ -158,8 +161,8 @@ describe('LabNetwork', () => {
     await net.partitionAll('lan');
     // reset clears partitions, the flag, latency and drop rates; isolation stays (the sheet's §7)
     await net.reset('lan');
-    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: ['c'], latency: [], drop: [] });
-    expect(sw.getPolicy()).toMatchObject({ partitions: [], isolated: ['c'], latency: [], drop: [] });
+    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: ['c'], latency: [], drop: [], bandwidth: [] });
+    expect(sw.getPolicy()).toMatchObject({ partitions: [], isolated: ['c'], latency: [], drop: [], bandwidth: [] });
     expect(sw.getPolicy().cutAll).toBeUndefined();
 
     // a pair partition naming a VM that is not attached is recorded (graph state); one direction needs both attached
@@ -172,6 +175,12 @@ describe('LabNetwork', () => {
     await expect(net.partition('lan', { from: 'a' } as never)).rejects.toThrow(/two VMs or \{from=, to=\}/);
     await expect(net.dropRate('lan', 1.5)).rejects.toThrow(/probability from 0 to 1, got 1.5/);
     await expect(net.addLatency('lan', -3)).rejects.toThrow(/milliseconds/);
+    await expect(net.bandwidthLimit('lan', 2.5)).rejects.toThrow(/whole bits per second >= 0 \(0 clears\), got 2.5/);
+    await expect(net.bandwidthLimit('lan', { from: 'a', to: 'x', bps: 8 })).rejects.toThrow('VM "x" is not on bridge "lan"');
+    await net.vmStarted('c', fakeVm().runtime); // running: detach leaves its NIC, unplugged from the bridge
+    await net.detach('lan', 'c');
+    await expect(net.bandwidthLimit('lan', { from: 'a', to: 'c', bps: 8 })).rejects.toThrow('bridge "lan": bandwidth_limit: VM "c" is detached from it; attach it first');
+    await net.attach('lan', 'c');
     await expect(net.isolate('wan', 'a')).rejects.toThrow(/no bridge "wan" \(bridges: lan\)/);
     expect(net.impairments('lan').drop).toEqual([]); // a failed call changes nothing
     await net.close();

@@ -12,7 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ipString, overlaps, parseSubnet } from './addr.js';
-import type { SwitchBackend } from './backend.js';
+import type { CaptureControl, SwitchBackend } from './backend.js';
+import type { CaptureSink } from './capture.js';
+import type { PortCounters } from './switch.js';
 import { isHostName } from './guest.js';
 import { emptyImpairments, forgetPort } from './impairments.js';
 import { key, type Bridge, type BridgeOptions, type Nic, type Vm, type VmRuntime } from './lab-base.js';
@@ -241,6 +243,22 @@ export class LabNetwork extends LabState {
       }
       await this.syncGuests(running);
     });
+  }
+
+  // ---------------------------------------------------------------- what the switches saw
+
+  /** The NIC's traffic as the switch saw it (tx: sent by the VM; rx: delivered to it). */
+  counters(bridge: string, vm: string): Promise<PortCounters> {
+    const b = this.bridge(bridge);
+    this.member(b, vm);
+    return b.sw.counters(vm);
+  }
+
+  /** Starts a packet capture of the bridge, or of one member's NIC on it (capture.ts). */
+  capture(bridge: string, vm: string | undefined, sink: CaptureSink): Promise<CaptureControl> {
+    const b = this.bridge(bridge);
+    if (vm !== undefined) this.member(b, vm);
+    return b.sw.capture(vm, sink);
   }
 
   // ---------------------------------------------------------------- VM lifecycle

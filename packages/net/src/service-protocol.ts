@@ -8,10 +8,16 @@ export type NetRequest =
   | { op: 'removePort'; sw: string; port: string }
   | { op: 'setPolicy'; sw: string; policy: SwitchPolicy }
   | { op: 'counters'; sw: string; port: string }
+  | { op: 'captureStart'; sw: string; capture: number; port?: string }
+  | { op: 'captureAck'; sw: string; capture: number; bytes: number }
+  | { op: 'captureStop'; sw: string; capture: number }
   | { op: 'closeSwitch'; sw: string }
   | { op: 'closeAll' };
 
 export type NetRequestMessage = NetRequest & { id: number };
+
+/** Bytes of a capture (pcap, whole records), or its end; sent by the network thread unasked. Ids are the client's. */
+export type NetEvent = { capture: number; data: Uint8Array } | { capture: number; end: true };
 
 export type NetReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 

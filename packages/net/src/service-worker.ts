@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createNetDir } from './dirs.js';
-import type { ControlMessage, ControlReply, NetReply, NetRequestMessage, NetStats } from './service-protocol.js';
+import type { ControlMessage, ControlReply, NetEvent, NetReply, NetRequestMessage, NetStats } from './service-protocol.js';
 import { Switch } from './switch.js';
 
 interface Client {
@@ -61,6 +61,22 @@ function serve(port: MessagePort): void {
           return sw(msg.sw).setPolicy(msg.policy);
         case 'counters':
           return sw(msg.sw).counters(msg.port);
+        case 'captureStart': {
+          const capture = msg.capture;
+          sw(msg.sw).startCapture(capture, msg.port, {
+            chunk: (data) => {
+              // Moved, not copied, when the buffer is its own memory (capture.ts makes it so).
+              const own = data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : Buffer.from(data);
+              port.postMessage({ capture, data: own } satisfies NetEvent, [own.buffer as ArrayBuffer]);
+            },
+            end: () => port.postMessage({ capture, end: true } satisfies NetEvent),
+          });
+          return undefined;
+        }
+        case 'captureAck':
+          return client.switches.get(msg.sw)?.ackCapture(msg.capture, msg.bytes) ?? 0;
+        case 'captureStop':
+          return client.switches.get(msg.sw)?.stopCapture(msg.capture);
         case 'closeSwitch': {
           const s = client.switches.get(msg.sw);
           client.switches.delete(msg.sw);

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { SwitchBackend, SwitchHandle } from './backend.js';
+import type { CaptureControl, SwitchBackend, SwitchHandle } from './backend.js';
+import type { CaptureSink } from './capture.js';
 import type { SwitchPolicy } from './impairments.js';
-import type { ControlMessage, ControlReply, NetReply, NetRequest, NetStats } from './service-protocol.js';
+import type { ControlMessage, ControlReply, NetEvent, NetReply, NetRequest, NetStats } from './service-protocol.js';
 import type { PortCounters } from './switch.js';
 
 /** The compiled worker script (the sources run under vitest; the thread needs the built file). */
@@ -118,9 +119,16 @@ export class RemoteBackend implements SwitchBackend {
   private readonly pending = new Map<number, Pending>();
   private closedWith: Error | undefined;
   private readonly handles = new Set<string>();
+  /** Open captures by the id this backend gave them: where their bytes go. */
+  private readonly captures = new Map<number, CaptureSink>();
+  private nextCapture = 1;
 
   constructor(private readonly port: MessagePort) {
-    port.on('message', (msg: NetReply) => {
+    port.on('message', (msg: NetReply | NetEvent) => {
+      if ('capture' in msg) {
+        this.captureEvent(msg);
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
@@ -135,9 +143,39 @@ export class RemoteBackend implements SwitchBackend {
   private fail(err: Error): void {
     if (this.closedWith) return;
     this.closedWith = err;
+    for (const sink of this.captures.values()) sink.end();
+    this.captures.clear();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.port.unref();
+  }
+
+  private captureEvent(msg: NetEvent): void {
+    const sink = this.captures.get(msg.capture);
+    if (!sink) return;
+    if ('end' in msg) {
+      this.captures.delete(msg.capture);
+      sink.end();
+    } else sink.chunk(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+  }
+
+  private async startCapture(sw: string, port: string | undefined, sink: CaptureSink): Promise<CaptureControl> {
+    const capture = this.nextCapture++;
+    // Registered first: the header may arrive before the answer.
+    this.captures.set(capture, sink);
+    try {
+      await this.call<void>({ op: 'captureStart', sw, capture, ...(port !== undefined ? { port } : {}) });
+    } catch (err) {
+      this.captures.delete(capture);
+      throw err;
+    }
+    return {
+      ack: (bytes) => (this.closedWith ? Promise.resolve(0) : this.call<number>({ op: 'captureAck', sw, capture, bytes })),
+      stop: async () => {
+        if (!this.closedWith) await this.call<void>({ op: 'captureStop', sw, capture });
+        this.captures.delete(capture);
+      },
+    };
   }
 
   private refresh(): void {
@@ -164,6 +202,7 @@ export class RemoteBackend implements SwitchBackend {
       removePort: (port) => this.call<void>({ op: 'removePort', sw, port }),
       setPolicy: (policy: SwitchPolicy) => this.call<void>({ op: 'setPolicy', sw, policy }),
       counters: (port) => this.call<PortCounters>({ op: 'counters', sw, port }),
+      capture: (port, sink) => this.startCapture(sw, port, sink),
       close: async () => {
         this.handles.delete(sw);
         if (!this.closedWith) await this.call<void>({ op: 'closeSwitch', sw });

@@ -38,6 +38,7 @@ export function checkState(state: NetworkState): void {
     if (!Array.isArray(i.partitions) || !Array.isArray(i.isolated) || !Array.isArray(i.latency) || !Array.isArray(i.drop)) {
       bad(`bridge "${b.id}": impairments need partitions, isolated, latency and drop lists`);
     }
+    if (i.bandwidth !== undefined && !Array.isArray(i.bandwidth)) bad(`bridge "${b.id}": impairments.bandwidth must be a list (or absent)`);
   }
   const slots = new Set<string>();
   for (const n of state.nics) {

@@ -3,14 +3,15 @@
  * port is a unix stream socket the switch listens on; QEMU's
  * `-netdev stream,server=off,addr.type=unix,...` connects to it. Every frame
  * crosses this object, so impairments are applied and counted here, outside
- * the guests.
+ * the guests, and captures (capture.ts) record them.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Capturer, type CaptureSink } from './capture.js';
 import { ETHERNET_HEADER, RECORD_HEADER, RecordDecoder, isGroupKey, macKey, recordDestination, recordSource } from './frame.js';
-import { CompiledPolicy, checkPolicy, emptyImpairments, type SwitchPolicy } from './impairments.js';
+import { CompiledPolicy, checkPolicy, emptyImpairments, type Pacer, type SwitchPolicy } from './impairments.js';
 import { Rng } from './rng.js';
 
 /** Per-port traffic, as the NIC sees it: tx = frames the VM sent, rx = frames delivered to it. */
@@ -74,6 +75,9 @@ export class Switch {
   private closed = false;
   private readonly queueLimit: number;
   private readonly corked = new Set<Socket>();
+  /** Bandwidth pacers: when each link (impairments.ts, Pacer.key) is free again, in performance.now() ms. */
+  private readonly linkFree = new Map<string, number>();
+  private readonly captures = new Map<number, Capturer>();
 
   constructor(opts: SwitchOptions) {
     this.dir = opts.dir;
@@ -120,6 +124,7 @@ export class Switch {
     if (!port) return;
     this.ports.delete(id);
     for (const [mac, owner] of this.table) if (owner === id) this.table.delete(mac);
+    for (const [cid, c] of this.captures) if (c.port === id) this.stopCapture(cid);
     await this.closePort(port);
   }
 
@@ -132,6 +137,7 @@ export class Switch {
     checkPolicy(policy);
     const old = this.policy.policy;
     if (policy.seed !== old.seed || JSON.stringify(policy.drop) !== JSON.stringify(old.drop)) this.rng = new Rng(policy.seed);
+    if (JSON.stringify(policy.bandwidth ?? []) !== JSON.stringify(old.bandwidth ?? [])) this.linkFree.clear();
     this.policy = new CompiledPolicy(structuredClone(policy));
   }
 
@@ -145,6 +151,30 @@ export class Switch {
     return { ...port.counters };
   }
 
+  /**
+   * Starts capture `id`: every frame entering the switch, or with `port` the
+   * frames that port's NIC sends and those delivered to it. The sink gets the
+   * pcap global header at once. It ends when the switch or the port goes.
+   */
+  startCapture(id: number, port: string | undefined, sink: CaptureSink): void {
+    if (this.closed) throw new Error(`${this.name}: closed`);
+    if (this.captures.has(id)) throw new Error(`${this.name}: capture ${id} exists already`);
+    if (port !== undefined && !this.ports.has(port)) throw new Error(`${this.name}: no port ${JSON.stringify(port)} to capture`);
+    this.captures.set(id, new Capturer(port, sink));
+  }
+
+  /** The reader consumed `bytes` of capture `id`; returns the frames it has dropped so far (0 for a capture that is gone). */
+  ackCapture(id: number, bytes: number): number {
+    const c = this.captures.get(id);
+    c?.ack(bytes);
+    return c?.dropped ?? 0;
+  }
+
+  stopCapture(id: number): void {
+    this.captures.get(id)?.end();
+    this.captures.delete(id);
+  }
+
   /** Whether a VM's QEMU is connected to the port. */
   isConnected(id: string): boolean {
     return this.ports.get(id)?.conn !== undefined;
@@ -153,6 +183,7 @@ export class Switch {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const id of [...this.captures.keys()]) this.stopCapture(id);
     const ports = [...this.ports.values()];
     this.ports.clear();
     this.table.clear();
@@ -200,6 +231,7 @@ export class Switch {
     const bytes = record.length - RECORD_HEADER;
     from.counters.tx_packets++;
     from.counters.tx_bytes += bytes;
+    if (this.captures.size > 0) for (const c of this.captures.values()) if (c.port === undefined || c.port === from.id) c.add(record.subarray(RECORD_HEADER));
     if (bytes < ETHERNET_HEADER) {
       from.counters.tx_dropped++; // a runt: nothing to switch on
       return;
@@ -231,7 +263,8 @@ export class Switch {
       to.counters.rx_dropped++;
       return;
     }
-    if (v.delayMs > 0) this.delay(to, { due: performance.now() + v.delayMs, record, from });
+    const wait = v.delayMs + (v.pace.length > 0 ? this.pace(v.pace, bytes) : 0);
+    if (wait > 0) this.delay(to, { due: performance.now() + wait, record, from });
     else this.write(to, record, bytes);
   }
 
@@ -245,8 +278,25 @@ export class Switch {
       this.corked.add(conn);
     }
     conn.write(record);
+    if (this.captures.size > 0) for (const c of this.captures.values()) if (c.port === to.id) c.add(record.subarray(RECORD_HEADER));
     to.counters.rx_packets++;
     to.counters.rx_bytes += bytes;
+  }
+
+  /**
+   * How long a frame of `bytes` waits for its links: each is busy with the
+   * frames before it, then with this one (at bps), so the frame arrives once
+   * it has been wholly sent, as on a real link of that speed (no burst).
+   */
+  private pace(pacers: Pacer[], bytes: number): number {
+    const now = performance.now();
+    let done = now;
+    for (const p of pacers) {
+      const finish = Math.max(now, this.linkFree.get(p.key) ?? 0) + (bytes * 8 * 1000) / p.bps;
+      this.linkFree.set(p.key, finish);
+      done = Math.max(done, finish);
+    }
+    return done - now;
   }
 
   private uncorkAll(): void {

@@ -216,6 +216,26 @@ export interface DropSpec {
   p: number;
 }
 
+/** A directional bandwidth limit. */
+export interface BandwidthSpec {
+  /** Sender (handle or name), attached. */
+  from: ApiObject<'VM'> | string;
+  /** Receiver, attached. */
+  to: ApiObject<'VM'> | string;
+  /** Bits per second; 0 clears. */
+  bps: number;
+}
+
+/** One captured frame. */
+export interface CaptureFrame {
+  /** When the bridge saw it: seconds since the epoch, with microseconds. */
+  time: number;
+  /** The Ethernet frame (its first 65535 bytes). */
+  data: Uint8Array;
+  /** The frame's length on the wire. */
+  len: number;
+}
+
 /** Traffic counters of a NIC. */
 export interface NicCounters {
   /** Bytes received. */
@@ -613,9 +633,15 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     latency_ms: MethodBinding<ApiObject<'Bridge'>, [], number>;
     /** The whole-bridge drop rate in percent (0: none). */
     drop_rate_pct: MethodBinding<ApiObject<'Bridge'>, [], number>;
+    /** Limits the rate of frames: a number limits each VM's link (every NIC receives at most `bps`); the table form limits frames from `from` to `to`. Frames are paced (each arrives once wholly sent at that rate) and wait in the bridge's queue; past its bound they are dropped. */
+    bandwidth_limit: MethodBinding<ApiObject<'Bridge'>, [bps: number | BandwidthSpec], void>;
+    /** The whole-bridge limit in bits per second (0: unlimited). */
+    bandwidth_bps: MethodBinding<ApiObject<'Bridge'>, [], number>;
+    /** Starts a packet capture of every frame entering the bridge. */
+    capture: MethodBinding<ApiObject<'Bridge'>, [], ApiObject<'Capture'>>;
     /** The VM's NIC on this bridge; for a name that is no VM of the lab, a graph-only NIC (counters zero; disconnect/reconnect remove and restore the membership). */
     nic: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], ApiObject<'NIC'>>;
-    /** Clears pair and one-way partitions, the cut flag, latency and drop rates; attachments, isolation, routes and uplink stay. */
+    /** Clears pair and one-way partitions, the cut flag, latency, drop rates and bandwidth limits; attachments, isolation, routes and uplink stay. */
     reset: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** NAT from this bridge to the host's network and DNS (off by default): each VM on it gets one more NIC, on QEMU's user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots. */
     enable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
@@ -633,6 +659,8 @@ export interface NICBinding extends ClassHooks<ApiObject<'NIC'>> {
   methods: {
     /** Traffic counted by the bridge for this NIC. */
     counters: MethodBinding<ApiObject<'NIC'>, [], NicCounters>;
+    /** Starts a packet capture of this NIC: the frames it sends and those delivered to it. Raises unless the VM is booted (boot it first). */
+    capture: MethodBinding<ApiObject<'NIC'>, [], ApiObject<'Capture'>>;
     /** The VM's name. */
     vm_name: MethodBinding<ApiObject<'NIC'>, [], string | Uint8Array>;
     /** The bridge's name (not a handle). */
@@ -666,6 +694,28 @@ export interface BatchBinding extends ClassHooks<ApiObject<'Batch'>> {
   };
 }
 
+/** Capture: A packet capture of a bridge (`bridge:capture()`) or of one NIC (`nic:capture()`): a libpcap savefile as a byte stream (Ethernet, snaplen 65535), in chunks of at most 64 KiB not aligned to frames; every chunk from the first, joined, is a valid `.pcap` file. `frames()` reads the same stream as parsed frames. Closed automatically at the end of the test (or file) that opened it; a failing test keeps the pcap of each capture still open among its artifacts. */
+export interface CaptureBinding extends ClassHooks<ApiObject<'Capture'>> {
+  methods: {
+    /** The next chunk (at most 64 KiB); nil on timeout, at the end or after `close`. */
+    next: MethodBinding<ApiObject<'Capture'>, [timeout?: number], string | Uint8Array | void>;
+    /** Every byte up to and including the first occurrence of `needle`; bytes after it are returned first by the next read. Raises on timeout ("timed out"), at the end ("EOF") and when closed ("closed"). */
+    read_until: MethodBinding<ApiObject<'Capture'>, [needle: Uint8Array, timeout?: number], string | Uint8Array>;
+    /** Like `read_until`, but returns the needle. */
+    expect: MethodBinding<ApiObject<'Capture'>, [needle: Uint8Array, timeout?: number], string | Uint8Array>;
+    /** The unread bytes (what a read left first) and those that arrive within `timeout` or until the end, as chunks of at most 64 KiB; never raises on a timeout. After `close`: an empty list. */
+    drain: MethodBinding<ApiObject<'Capture'>, [timeout?: number], (string | Uint8Array)[]>;
+    /** The whole frames unread now and those that arrive within `timeout` or until the end, parsed: `{time=, data=, len=}`. A frame partly read by `next`/`read_until`/`expect` is skipped; the file header is consumed too. */
+    frames: MethodBinding<ApiObject<'Capture'>, [timeout?: number], CaptureFrame[]>;
+    /** Frames lost because the capture was not read fast enough (at most 8 MiB wait unread; later frames are dropped whole and the stream stays a valid file). */
+    dropped: MethodBinding<ApiObject<'Capture'>, [], number>;
+    /** True once the capture has ended (its bridge or NIC is gone) or been closed and nothing unread remains. */
+    eof: MethodBinding<ApiObject<'Capture'>, [], boolean>;
+    /** Stops the capture and drops the unread bytes. Idempotent. */
+    close: MethodBinding<ApiObject<'Capture'>, [], void>;
+  };
+}
+
 /** Every class and global the runtime exposes, each with its implementation. */
 export interface ApiBindings {
   classes: {
@@ -684,6 +734,7 @@ export interface ApiBindings {
     Bridge: BridgeBinding;
     NIC: NICBinding;
     Batch: BatchBinding;
+    Capture: CaptureBinding;
   };
   globals: {
     /** The file's root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`. */

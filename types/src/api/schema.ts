@@ -2,6 +2,7 @@ import type { ApiSchema } from './schema-types.js';
 import { A, fn, opt, p } from './schema/build.js';
 import { batch } from './schema/batch.js';
 import { bridge } from './schema/bridge.js';
+import { capture } from './schema/capture.js';
 import { clock } from './schema/clock.js';
 import { consoleCls } from './schema/console.js';
 import { disk } from './schema/disk.js';
@@ -35,6 +36,6 @@ export const API: ApiSchema = {
       fn: fn('wait_until', [p('pred', 'function', 'Called until it returns a truthy value.'), opt('opts', 'WaitUntilOpts', 'timeout (10s), interval (0.1s), desc.')], 'any',
         'Calls `pred` until it returns a truthy value and returns that value; raises on timeout naming `desc`; an error inside `pred` propagates at once.', A) },
   ],
-  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch],
+  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch, capture],
   records,
 };

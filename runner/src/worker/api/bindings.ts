@@ -9,6 +9,7 @@ import { BindingRegistry } from '../binding/registry.js';
 import './objects.js';
 import { batchBinding } from './batch.js';
 import { bridgeBinding } from './bridge.js';
+import { captureBinding } from './capture.js';
 import { clockBinding } from './clock.js';
 import { consoleBinding } from './console.js';
 import { diskBinding } from './disk.js';
@@ -41,6 +42,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Bridge: bridgeBinding,
     NIC: nicBinding,
     Batch: batchBinding,
+    Capture: captureBinding,
   },
   globals: globalBindings,
 };

@@ -2,6 +2,7 @@
 import type { Lua } from '@provium/types';
 import { BridgeGraph } from '../vm/bridge-graph.js';
 import { BridgeHandle, GraphNicHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import { openCapture } from './capture.js';
 
 type VmArg = VmHandle | string;
 
@@ -121,6 +122,13 @@ export const bridgeBinding: Lua.BridgeBinding = {
     },
     latency_ms: async (b) => (await b.net()).impairments(b.id).latency.find((r) => r.from === undefined && r.to === undefined)?.ms ?? 0,
     drop_rate_pct: async (b) => 100 * ((await b.net()).impairments(b.id).drop.find((r) => r.from === undefined && r.to === undefined)?.p ?? 0),
+    bandwidth_limit: async (b, [spec]) =>
+      (await b.net()).bandwidthLimit(b.id, typeof spec === 'number' ? spec : { from: idOf(b, spec.from, 'a one-way bandwidth limit'), to: idOf(b, spec.to, 'a one-way bandwidth limit'), bps: spec.bps }),
+    bandwidth_bps: async (b) => (await b.net()).impairments(b.id).bandwidth.find((r) => r.from === undefined && r.to === undefined)?.bps ?? 0,
+    capture: async (b, [], call) => {
+      const net = await b.net();
+      return openCapture(call, { label: `bridge "${b.name}"`, fileName: b.name }, (sink) => net.capture(b.id, undefined, sink), b.openCaptures);
+    },
     nic: async (b, [vm]) => {
       const e = endOf(b, vm);
       if ('name' in e) return new GraphNicHandle(e.name, b);

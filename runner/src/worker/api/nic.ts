@@ -1,6 +1,7 @@
 /** `vm:nic(bridge)` and `bridge:nic(name)`: the binding of the schema's NIC class. */
 import type { Lua } from '@provium/types';
 import { GraphNicHandle, NicHandle } from '../vm/handles.js';
+import { openCapture } from './capture.js';
 
 const ZERO = { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0, errors: 0 };
 
@@ -33,6 +34,18 @@ export const nicBinding: Lua.NICBinding = {
       if (n instanceof GraphNicHandle) return void n.bridge.graph.members.add(n.name);
       if (n.vm.session.state === 'shutdown') return;
       await n.bridge.attach([n.vm]).catch(() => {});
+    },
+    capture: async (n, [], call) => {
+      if (n instanceof GraphNicHandle) {
+        throw new Error(`nic:capture(): "${n.name}" is a graph-only member of bridge "${n.bridge.name}" (no VM of that name), so it has no NIC to capture; capture a booted VM's NIC, or the whole bridge with bridge:capture()`);
+      }
+      const s = n.vm.session;
+      if (s.state !== 'booted' && s.state !== 'paused') {
+        throw new Error(`nic:capture(): ${s.label} is not booted (${s.state}), so its NIC on bridge "${n.bridge.name}" carries nothing yet; boot it first (vm:boot())`);
+      }
+      const net = await n.bridge.net();
+      const what = { label: `${s.label} on bridge "${n.bridge.name}"`, fileName: `${s.name}-on-${n.bridge.name}` };
+      return openCapture(call, what, (sink) => net.capture(n.bridge.id, s.netId, sink), s.openStreams);
     },
     counters: async (n) => {
       if (n instanceof GraphNicHandle) return ZERO;

@@ -8,6 +8,7 @@ import type { CallContext, FileServices } from '../binding/registry.js';
 import type { TestRun } from '../framework/file-run.js';
 import type { LuaState } from '../lua/api.js';
 import type { BatchBuilder } from '../vm/batch.js';
+import type { PacketCapture } from '../vm/capture.js';
 import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, GraphNicHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
 import type { ProcessHandle } from '../vm/process.js';
@@ -32,6 +33,7 @@ declare module '@provium/types' {
     Bridge: BridgeHandle;
     NIC: NicHandle | GraphNicHandle;
     Batch: BatchBuilder;
+    Capture: PacketCapture;
   }
   interface BindingRuntime {
     call: CallContext;

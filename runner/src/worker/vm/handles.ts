@@ -22,6 +22,8 @@ export class BridgeHandle {
   readonly routes = new Set<string>();
   /** Names that are no VM of the lab, given to its ops (graph state only). */
   readonly graph = new BridgeGraph();
+  /** Its captures not closed yet, and where each was opened (`lab:snapshot()` refuses while any is). */
+  readonly openCaptures = new Map<object, string>();
 
   constructor(
     readonly lab: Lab,

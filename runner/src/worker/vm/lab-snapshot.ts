@@ -12,6 +12,8 @@ import { LabSnapshotHandle, writeLabIndex, type LabIndex } from './snapshots.js'
 export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHandle> {
   const vms = [...lab.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
   if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
+  const captures = [...lab.bridges.values()].flatMap((b) => [...b.openCaptures.values()]);
+  if (captures.length > 0) throw new Error(`lab:snapshot(): cannot snapshot with packet captures open; close them first (capture:close()):\n${captures.map((w) => `  ${w}`).join('\n')}`);
   if (lab.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
   const network = lab.network?.hasNetwork() ? await lab.network.get() : undefined;
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NetworkState } from '@provium/net';
 import type { FileServices } from '../binding/registry.js';
+import { artifactDir } from './artifacts.js';
 import { ClaimingHost } from './claim.js';
 import { BridgeHandle, VmHandle } from './handles.js';
 import { FileDisks } from './file-disks.js';
@@ -83,8 +84,7 @@ export class Lab {
   private async keepArtifacts(test: string): Promise<Record<string, string>> {
     const started = this.allVms().filter((v) => v.session.console !== undefined);
     if (started.length === 0) return {};
-    const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
-    const dir = path.resolve('.provium', 'artifacts', slug(this.services.task.displayPath), slug(test));
+    const dir = artifactDir(this.services, test);
     await mkdir(dir, { recursive: true });
     const kept: Record<string, string> = {};
     for (const v of started) {

@@ -122,6 +122,7 @@ export function renameState(state: NetworkState, from: string, to: string): Netw
         latency: b.impairments.latency.map(ends),
         drop: b.impairments.drop.map(ends),
         ...(b.impairments.cutAll ? { cutAll: true as const } : {}),
+        bandwidth: (b.impairments.bandwidth ?? []).map(ends),
       },
     })),
     vms: state.vms.map((v) => ({ ...v, id: id(v.id) })),

@@ -80,6 +80,11 @@ export const records: RecordSpec[] = [
   { name: 'PartitionSpec', doc: 'One direction of a partition.', fields: [rf('from', 'VM|string', 'Sender (handle or name).', false), rf('to', 'VM|string', 'Receiver.', false)] },
   { name: 'LatencySpec', doc: 'Directional latency.', fields: [rf('from', 'VM|string', 'Sender (handle or name).'), rf('to', 'VM|string', 'Receiver.'), rf('ms', 'number', 'Milliseconds.', false)] },
   { name: 'DropSpec', doc: 'Directional drop rate.', fields: [rf('from', 'VM|string', 'Sender (handle or name).'), rf('to', 'VM|string', 'Receiver.'), rf('p', 'number', 'Percent 0..100.', false)] },
+  { name: 'BandwidthSpec', doc: 'A directional bandwidth limit.', fields: [rf('from', 'VM|string', 'Sender (handle or name), attached.', false), rf('to', 'VM|string', 'Receiver, attached.', false), rf('bps', 'integer', 'Bits per second; 0 clears.', false)] },
+  { name: 'CaptureFrame', doc: 'One captured frame.', fields: [
+    rf('time', 'number', 'When the bridge saw it: seconds since the epoch, with microseconds.', false), rf('data', 'bytes', 'The Ethernet frame (its first 65535 bytes).', false),
+    rf('len', 'integer', 'The frame\'s length on the wire.', false),
+  ] },
   { name: 'NicCounters', doc: 'Traffic counters of a NIC.', fields: [
     rf('rx_bytes', 'integer', 'Bytes received.', false), rf('tx_bytes', 'integer', 'Bytes sent.', false),
     rf('rx_packets', 'integer', 'Frames received.', false), rf('tx_packets', 'integer', 'Frames sent.', false),
