@@ -157,9 +157,10 @@ describe('LabNetwork', () => {
     await net.restoreAll('lan');
     expect(net.impairments('lan')).toEqual({
       partitions: [{ from: 'c', to: 'a' }], isolated: ['c'], latency: [{ ms: 50 }, { from: 'a', to: 'b', ms: 5 }], drop: [{ p: 0.25 }],
+      bandwidth: [{ bps: 1_000_000 }, { from: 'b', to: 'a', bps: 64_000 }],
     });
     await net.partitionAll('lan');
-    // reset clears partitions, the flag, latency and drop rates; isolation stays (the sheet's §7)
+    // reset clears partitions, the flag, latency, drop rates and bandwidth limits; isolation stays (the sheet's §7)
     await net.reset('lan');
     expect(net.impairments('lan')).toEqual({ partitions: [], isolated: ['c'], latency: [], drop: [], bandwidth: [] });
     expect(sw.getPolicy()).toMatchObject({ partitions: [], isolated: ['c'], latency: [], drop: [], bandwidth: [] });
