@@ -66,6 +66,9 @@ export const AGENT_OPS = [
   'clock_get',
   'clock_set',
   'log',
+  'tail_open',
+  'tail_fd',
+  'tail_close',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
@@ -122,11 +125,18 @@ export type AgentResponseMessage<O extends AgentOp = AgentOp> =
   | ({ t: 'res'; id: number; ok: true } & AgentResults[O])
   | { t: 'res'; id: number; ok: false; error: AgentErrorBody };
 
-/** Asynchronous events of spawned processes. A process emits data, then one eof per stream, then exit. */
+/**
+ * Asynchronous events of spawned processes and of tails. A process emits
+ * data, then one eof per stream, then exit. A tail emits tail_data until it is
+ * closed; tail_end only when the agent cannot read on (a pipe's writers all
+ * closed, a read error in `message`).
+ */
 export type AgentEventMessage =
   | { t: 'ev'; ev: 'data'; proc: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
   | { t: 'ev'; ev: 'eof'; proc: number; stream: 'stdout' | 'stderr' }
-  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit);
+  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit)
+  | { t: 'ev'; ev: 'tail_data'; tail: number; data: Uint8Array }
+  | { t: 'ev'; ev: 'tail_end'; tail: number; message?: string };
 
 /** A frame the agent could not use (garbage, oversized, undecodable); it resynchronises and carries on. */
 export interface AgentNoticeMessage {
@@ -212,6 +222,18 @@ export interface AgentRequests {
   clock_get: Record<string, never>;
   clock_set: { sec: number; nsec: number };
   log: Record<string, never>;
+  /**
+   * Follows `path` from byte `offset`, or `offset` bytes before its end with
+   * `from_end` (clamped to 0); an offset past the end starts at the end. A
+   * truncated file is read on from its start; when the path names a new file
+   * (rotation) and the old one is read to its end, the new one is followed
+   * from its start.
+   */
+  tail_open: { path: string; offset: number; from_end?: boolean };
+  /** What can be read from open handle `handle`, from its offset on (the handle's own offset does not move). */
+  tail_fd: { handle: number };
+  /** Stops a tail; one that already ended is not an error. */
+  tail_close: { tail: number };
 }
 
 export interface AgentResults {
@@ -240,4 +262,8 @@ export interface AgentResults {
   clock_set: Record<string, never>;
   /** The agent's log file (its last MiB). */
   log: { data: Uint8Array };
+  /** `offset`: where the tail starts. */
+  tail_open: { tail: number; offset: number };
+  tail_fd: { tail: number; offset: number };
+  tail_close: Record<string, never>;
 }
