@@ -11,6 +11,8 @@ import type { SendRequest } from './send-request.js';
 export class AgentTail {
   readonly data = new Readable({ read() {} });
   endReason: string | undefined;
+  /** True when it ended because the connection was lost. */
+  lost = false;
   private closed = false;
 
   constructor(
@@ -50,6 +52,7 @@ export class AgentTail {
   /** @internal the connection dropped */
   connectionLost(reason: string): void {
     this.closed = true;
+    this.lost = true;
     this.finish(`the agent connection was lost: ${reason}`);
   }
 }

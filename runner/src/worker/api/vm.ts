@@ -9,7 +9,8 @@ import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { callTracer } from '../runtime/call-trace.js';
-import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
+import { fdStream, tailFile } from '../vm/tail-stream.js';
+import { opened, requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -149,6 +150,8 @@ export const vmBinding: Lua.VMBinding = {
       call.services.onScopeEnd(() => f.close(), 'file');
       return f;
     },
+    tail_file: async (vm, [p, opts], call) => opened(await tailFile(vm.session, p, opts?.start), call, vm.session),
+    fd_stream: async (vm, [fdOrFile], call) => opened(await fdStream(vm, fdOrFile), call, vm.session),
     console: (vm) => new ConsoleHandle(vm),
     clock: (vm) => new ClockHandle(vm),
     nic: (vm, [bridge]) => {
