@@ -117,7 +117,10 @@ end)
 local kept
 test("an open stream blocks snapshots and closes with its test", function(t)
   kept = vm:tail_file("/tmp/start.log", { start = "beginning" })
-  t:assert_contains(err(function() vm:snapshot() end), 'tail_file("/tmp/start.log")')
+  local e = err(function() vm:snapshot() end)
+  t:assert_contains(e, 'tail_file("/tmp/start.log") (opened at tails.test.lua:')
+  t:assert_contains(e, 'in test "an open stream blocks snapshots')
+  t:assert_contains(err(function() provium:snapshot() end), "streams open")
   t:assert_eq(vm:is_quiescent(), false)
 end)
 
