@@ -149,6 +149,16 @@ describe('tail_fd', () => {
     await f.close();
   });
 
+  it('refuses a handle open for writing only, naming it', async () => {
+    const p = join(h.dir, 'wo.log');
+    const f = await client.open(p, 'w');
+    const e = await f.stream().catch((x: unknown) => x);
+    expect((e as AgentError).code).toBe('EBADF');
+    expect((e as AgentError).message).toContain('open for writing only');
+    expect((e as AgentError).message).toContain(p);
+    await f.close();
+  });
+
   it('refuses a handle that is not open', async () => {
     const e = await client.request('tail_fd', { handle: 99999 }).catch((x: unknown) => x);
     expect((e as AgentError).code).toBe('EBADF');

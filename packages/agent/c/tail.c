@@ -209,6 +209,11 @@ void op_tail_fd(const req_t *r) {
         reply_error(r->id, "EBADF", EBADF, "tail_fd: no open file handle %lld", (long long)handle);
         return;
     }
+    if ((fcntl(hfd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+        reply_error(r->id, "EBADF", EBADF, "tail_fd: handle %lld (%s) is open for writing only: open it for reading to stream it",
+                    (long long)handle, path);
+        return;
+    }
     struct stat st;
     int fd = fcntl(hfd, F_DUPFD_CLOEXEC, 3);
     if (fd < 0 || fstat(fd, &st) < 0) {
