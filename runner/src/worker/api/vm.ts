@@ -10,6 +10,7 @@ import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { callTracer } from '../runtime/call-trace.js';
 import { fdStream, tailFile } from '../vm/tail-stream.js';
+import { nsNumber } from './nanoseconds.js';
 import { opened, requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
@@ -134,7 +135,7 @@ export const vmBinding: Lua.VMBinding = {
     },
     stat: async (vm, [p]) => {
       const st = await vm.session.guard(vm.session.agentFor().stat(p));
-      return { size: st.size, mtime: st.mtime, perm: st.perm, entry_type: st.entryType };
+      return { size: st.size, mtime: st.mtime, mtime_ns: nsNumber(st.mtimeSec, st.mtimeNsec), perm: st.perm, entry_type: st.entryType };
     },
     listdir: async (vm, [p]) => {
       const entries = await vm.session.guard(vm.session.agentFor().listdir(p));
