@@ -159,6 +159,14 @@ describe('tail_fd', () => {
     await f.close();
   });
 
+  it('refuses a directory handle, naming it', async () => {
+    const d = await client.open(h.dir, 'r');
+    const e = await d.stream().catch((x: unknown) => x);
+    expect((e as AgentError).code).toBe('EISDIR');
+    expect((e as AgentError).message).toContain(h.dir);
+    await d.close();
+  });
+
   it('refuses a handle that is not open', async () => {
     const e = await client.request('tail_fd', { handle: 99999 }).catch((x: unknown) => x);
     expect((e as AgentError).code).toBe('EBADF');

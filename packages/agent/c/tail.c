@@ -216,8 +216,8 @@ void op_tail_fd(const req_t *r) {
     }
     struct stat st;
     int fd = fcntl(hfd, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int err = errno;
+    int err = fd < 0 || fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (err) {
         if (fd >= 0) close(fd);
         reply_errno(r, err, path, NULL);
         return;
