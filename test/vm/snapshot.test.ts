@@ -61,7 +61,7 @@ test("open streams block a snapshot, named with the line that opened them", func
   local out = p:stdout_stream()
   local e = err(function() vm:snapshot() end)
   t:assert_contains(e, "streams open")
-  t:assert_contains(e, "(opened at snap.test.lua:43)")
+  t:assert_contains(e, '(opened at snap.test.lua:43, in test "open streams block a snapshot')
   out:close()
   p:kill()
   vm:snapshot():delete()

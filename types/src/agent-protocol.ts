@@ -67,6 +67,9 @@ export const AGENT_OPS = [
   'clock_set',
   'log',
   'batch',
+  'tail_open',
+  'tail_fd',
+  'tail_close',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
@@ -129,11 +132,18 @@ export type AgentResponseMessage<O extends AgentOp = AgentOp> =
   | ({ t: 'res'; id: number; ok: true } & AgentResults[O])
   | { t: 'res'; id: number; ok: false; error: AgentErrorBody };
 
-/** Asynchronous events of spawned processes. A process emits data, then one eof per stream, then exit. */
+/**
+ * Asynchronous events of spawned processes and of tails. A process emits
+ * data, then one eof per stream, then exit. A tail emits tail_data until it is
+ * closed; tail_end only when the agent cannot read on (a pipe's writers all
+ * closed, a read error in `message`).
+ */
 export type AgentEventMessage =
   | { t: 'ev'; ev: 'data'; proc: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
   | { t: 'ev'; ev: 'eof'; proc: number; stream: 'stdout' | 'stderr' }
-  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit);
+  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit)
+  | { t: 'ev'; ev: 'tail_data'; tail: number; data: Uint8Array }
+  | { t: 'ev'; ev: 'tail_end'; tail: number; message?: string };
 
 /** A frame the agent could not use (garbage, oversized, undecodable); it resynchronises and carries on. */
 export interface AgentNoticeMessage {
@@ -222,6 +232,18 @@ export interface AgentRequests {
   log: Record<string, never>;
   /** Runs the ops in order, each after the previous one ended (an exec at its exit); a failing op does not stop the rest. */
   batch: { ops: BatchOpRequest[] };
+  /**
+   * Follows `path` from byte `offset`, or `offset` bytes before its end with
+   * `from_end` (clamped to 0); an offset past the end starts at the end. A
+   * truncated file is read on from its start; when the path names a new file
+   * (rotation) and the old one is read to its end, the new one is followed
+   * from its start.
+   */
+  tail_open: { path: string; offset: number; from_end?: boolean };
+  /** What can be read from open handle `handle`, from its offset on (the handle's own offset does not move). */
+  tail_fd: { handle: number };
+  /** Stops a tail; one that already ended is not an error. */
+  tail_close: { tail: number };
 }
 
 export interface AgentResults {
@@ -256,4 +278,8 @@ export interface AgentResults {
    * the whole past MAX_FRAME_BYTES is an E2BIG error instead.
    */
   batch: { results: AgentResponseMessage<BatchOp>[] };
+  /** `offset`: where the tail starts. */
+  tail_open: { tail: number; offset: number };
+  tail_fd: { tail: number; offset: number };
+  tail_close: Record<string, never>;
 }

@@ -11,6 +11,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "session.h"
+#include "tail.h"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -97,7 +98,9 @@ int main(int argc, char **argv) {
         pollset_reset(&ps);
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
-        procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
+        int paused = conn_pending(&conn) > STREAM_HIGH_WATER;
+        procs_prepare(&ps, now, paused);
+        tails_prepare(&ps, now, paused);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
@@ -112,6 +115,7 @@ int main(int argc, char **argv) {
             switch (ps.slots[i].kind) {
             case SLOT_CONN: conn_handle(&conn, rev); break;
             case SLOT_SIGNAL: signalled = 1; break;
+            case SLOT_TAIL: tails_handle(ps.slots[i].id, rev); break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }
@@ -131,5 +135,6 @@ int main(int argc, char **argv) {
         }
         procs_check_deadlines(now_ms());
         batches_resume(); /* after procs_reap: an exec of a batch answered */
+        tails_tick(now_ms(), paused);
     }
 }

@@ -28,15 +28,17 @@ coll_t resp_ok(int64_t id) {
     return m;
 }
 
-coll_t event_begin(const char *ev, int64_t proc) {
+coll_t event_begin_for(const char *ev, const char *key, int64_t id) {
     coll_t m = begin("ev");
     answering = 0;
     enc_key(&m, "ev");
     enc_str(&scratch, ev);
-    enc_key(&m, "proc");
-    enc_int(&scratch, proc);
+    enc_key(&m, key);
+    enc_int(&scratch, id);
     return m;
 }
+
+coll_t event_begin(const char *ev, int64_t proc) { return event_begin_for(ev, "proc", proc); }
 
 void proto_send(coll_t *m) {
     enc_close(m);

@@ -29,6 +29,8 @@ extern void (*proto_internal_sink)(int64_t id, const uint8_t *msg, size_t n);
 coll_t resp_ok(int64_t id);
 /* Event map {t="ev", ev=, proc=, ...}: add keys, then proto_send(). */
 coll_t event_begin(const char *ev, int64_t proc);
+/* The same with the id under another key: {t="ev", ev=, <key>=id}. */
+coll_t event_begin_for(const char *ev, const char *key, int64_t id);
 void proto_send(coll_t *m);
 /* An empty ok response. */
 void reply_ok(const req_t *r);

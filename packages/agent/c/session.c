@@ -5,6 +5,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "tail.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,11 +85,15 @@ static const struct {
     {"clock_set", op_clock_set},
     {"log", op_log},
     {"batch", op_batch},
+    {"tail_open", op_tail_open},
+    {"tail_fd", op_tail_fd},
+    {"tail_close", op_tail_close},
 };
 
 void session_end(void) {
     batches_drop_all();
     procs_orphan_all();
+    tails_close_all();
     files_close_all();
     active = 0;
     nonce = -1;

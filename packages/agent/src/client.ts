@@ -1,7 +1,7 @@
 /** The agent's ops on the host: AgentClient, on an AgentConnection (connection.ts). */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { OpenMode } from '@provium/types/agent-protocol';
+import type { AgentRequests, OpenMode } from '@provium/types/agent-protocol';
 import {
   commandSpec,
   type AgentClientOptions,
@@ -16,6 +16,7 @@ import { AgentConnection } from './connection.js';
 import { AgentFile } from './file.js';
 import { AgentProcess } from './process.js';
 import { entriesFrom, execResultFrom, statFrom } from './results.js';
+import { AgentTail } from './tail.js';
 
 /** Bytes connectUnix reads at a time. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -116,7 +117,24 @@ export class AgentClient extends AgentConnection {
 
   async open(path: string, mode: OpenMode = 'r', options: { perm?: number } = {}): Promise<AgentFile> {
     const { handle } = await this.request('open', { path, mode, perm: options.perm });
-    return new AgentFile(this.send, path, handle);
+    return new AgentFile(this.send, path, handle, (id) => this.tailOf('tail_fd', { handle: id }));
+  }
+
+  /**
+   * Follows a guest file as it grows: from byte `offset`, or (`fromEnd`)
+   * `offset` bytes before its end. See the protocol's tail_open.
+   */
+  tailFile(path: string, offset: number, fromEnd: boolean): Promise<AgentTail> {
+    return this.tailOf('tail_open', { path, offset, from_end: fromEnd });
+  }
+
+  /** Registers the tail as the answer arrives, ahead of its first event (as spawn does). */
+  private tailOf<O extends 'tail_open' | 'tail_fd'>(op: O, args: AgentRequests[O]): Promise<AgentTail> {
+    return this.call(op, args, (msg) => {
+      const tail = new AgentTail(this.send, msg.tail as number, msg.offset as number, (id) => this.tails.delete(id));
+      this.tails.set(tail.id, tail);
+      return tail;
+    });
   }
 
   /**

@@ -27,6 +27,7 @@ import { decodeValue, type Value } from './codec.js';
 import { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
 import { encodeMessageFrame, FrameDecoder } from './framing.js';
 import type { AgentProcess } from './process.js';
+import type { AgentTail } from './tail.js';
 
 export type Message = { [key: string]: Value };
 
@@ -47,6 +48,7 @@ export class AgentConnection extends EventEmitter {
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, Pending>();
   protected readonly processes = new Map<number, AgentProcess>();
+  protected readonly tails = new Map<number, AgentTail>();
   private nextId = 1;
   private lostReason: string | undefined;
   private pid = 0;
@@ -186,6 +188,8 @@ export class AgentConnection extends EventEmitter {
       this.forget(p);
       if (msg.ok === true) p.resolve(msg);
       else p.reject(new AgentError(p.op, msg.error as unknown as AgentErrorBody));
+    } else if (msg.t === 'ev' && (msg.ev === 'tail_data' || msg.ev === 'tail_end')) {
+      this.tails.get(msg.tail as number)?.handleEvent(msg);
     } else if (msg.t === 'ev') {
       const proc = this.processes.get(msg.proc as number);
       if (!proc) return;
@@ -203,6 +207,7 @@ export class AgentConnection extends EventEmitter {
     }
     for (const proc of this.processes.values()) proc.connectionLost(reason);
     this.processes.clear();
+    for (const tail of [...this.tails.values()]) tail.connectionLost(reason);
     this.onLost?.(reason);
     this.emit('close', reason);
   }

@@ -1,6 +1,7 @@
 /** An open file in the guest (AgentClient.open). */
 import { MAX_COLLECT_BYTES, type SeekWhence } from '@provium/types/agent-protocol';
 import type { SendRequest } from './send-request.js';
+import type { AgentTail } from './tail.js';
 
 const READ_ALL_CHUNK = 1024 * 1024;
 
@@ -10,7 +11,13 @@ export class AgentFile {
     readonly path: string,
     /** The agent's handle number. */
     readonly handle: number,
+    private readonly tailHandle: (handle: number) => Promise<AgentTail>,
   ) {}
+
+  /** What can be read from the file from its current offset on, as it comes (the file's offset stays). */
+  stream(): Promise<AgentTail> {
+    return this.tailHandle(this.handle);
+  }
 
   /** Up to `size` bytes; empty at end of file. */
   async read(size: number): Promise<Buffer> {

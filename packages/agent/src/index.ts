@@ -4,6 +4,7 @@ export type { BatchCall, BatchOutcome, BatchValues } from './batch.js';
 export type { AgentClientOptions, CommandOptions, DirEntry, ExecOptions, ExecResult, ExecTrace, FileStat } from './client-types.js';
 export { AgentProcess, type ProcessExitInfo } from './process.js';
 export { AgentFile } from './file.js';
+export { AgentTail } from './tail.js';
 export { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
 export { decodeValue, encodeValue, type Value } from './codec.js';
 export { encodeFrame, encodeMessageFrame, FrameDecoder } from './framing.js';

@@ -96,6 +96,12 @@ export interface RunOpts {
   timeout_ms?: number;
 }
 
+/** Options of `vm:tail_file()`. */
+export interface TailOpts {
+  /** Where the stream starts: "end" (only what is appended after the call), "beginning" or "start" (byte 0), an offset >= 0, or a negative number of bytes before the current end (clamped to 0); a float is truncated toward zero. An offset past the end starts at the end. */
+  start?: string | number;
+}
+
 /** The flags of `vm:open_file(path, {...})`: at least one of read, write, append. */
 export interface OpenMode {
   /** Open for reading. */
@@ -349,7 +355,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     cid: MethodBinding<ApiObject<'VM'>, [], number | void>;
     /** Files of `vm:open_file` not closed yet. */
     open_file_count: MethodBinding<ApiObject<'VM'>, [], number>;
-    /** Streams of this VM that are open (process output, `console:read()`). */
+    /** Streams of this VM that are open (`tail_file`, `fd_stream`, `file:tail_stream`, process output, `console:read()`). */
     open_stream_count: MethodBinding<ApiObject<'VM'>, [], number>;
     /** True when no file and no stream of the VM is open (what `vm:snapshot()` needs). */
     is_quiescent: MethodBinding<ApiObject<'VM'>, [], boolean>;
@@ -395,6 +401,10 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     batch: MethodBinding<ApiObject<'VM'>, [fn: unknown], BatchEntry[]>;
     /** Opens a guest file. */
     open_file: MethodBinding<ApiObject<'VM'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
+    /** Follows a guest file as it grows: each frame is an appended chunk. A truncated file is read on from its start; when the path names a new file (rotation), the old one is read to its end and the new one is followed from its start. The stream ends only when closed. */
+    tail_file: MethodBinding<ApiObject<'VM'>, [path: string, opts?: TailOpts], ApiObject<'Stream'>>;
+    /** What can be read from an open File, from its current offset on (the File's own offset does not move): a regular file is followed as it grows; a pipe or device ends when its writers are gone. */
+    fd_stream: MethodBinding<ApiObject<'VM'>, [fd_or_file: number | ApiObject<'File'>], ApiObject<'Stream'>>;
     /** The guest's serial console. */
     console: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Console'>>;
     /** The guest's clock. */
@@ -543,23 +553,27 @@ export interface FileBinding extends ClassHooks<ApiObject<'File'>> {
     tell: MethodBinding<ApiObject<'File'>, [], number>;
     /** Closes the file. */
     close: MethodBinding<ApiObject<'File'>, [], void>;
+    /** The File's id in the agent's open-file table (what `vm:fd_stream` takes; not a guest kernel descriptor); 0 after `close`. */
+    fd: MethodBinding<ApiObject<'File'>, [], number>;
+    /** Follows the file's path from the File's current offset, as `vm:tail_file(path, {start = offset})` does. */
+    tail_stream: MethodBinding<ApiObject<'File'>, [], ApiObject<'Stream'>>;
   };
 }
 
-/** Stream: Output of a process or of the console, read as it arrives. Closed automatically at the end of the test (or file) that opened it. */
+/** Stream: Output of a process, of the console or of a tailed guest file, read as it arrives. Bytes a read leaves past a match come first in the next read. A closed stream reads as the end. Open streams block snapshots; each is closed automatically at the end of the test (or file) that opened it. */
 export interface StreamBinding extends ClassHooks<ApiObject<'Stream'>> {
   methods: {
-    /** The next chunk; nil at end of stream. */
+    /** The next chunk; nil at the end, after `close`, or when `timeout` passes with nothing to return. */
     next: MethodBinding<ApiObject<'Stream'>, [timeout?: number], string | Uint8Array | void>;
-    /** Reads up to and including the first match. */
+    /** Reads up to and including the first match. Raises on timeout ("timed out"), at the end ("EOF") and on a closed stream ("closed"). */
     read_until: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
     /** Raises unless the pattern appears in time; returns the match. */
     expect: MethodBinding<ApiObject<'Stream'>, [pattern: string, timeout?: number], string | Uint8Array>;
-    /** The chunks buffered so far and those that arrive within `timeout` (or until the end), as a list; never raises on a timeout. */
+    /** The chunks buffered so far and those that arrive within `timeout` (or until the end), as a list; never raises on a timeout. After `close`: an empty list. */
     drain: MethodBinding<ApiObject<'Stream'>, [timeout?: number], (string | Uint8Array)[]>;
-    /** Closes the stream. */
+    /** Closes the stream and drops what was left unread. Idempotent. */
     close: MethodBinding<ApiObject<'Stream'>, [], void>;
-    /** True once the stream has ended. */
+    /** True once the stream has ended or been closed and nothing unread is left. */
     eof: MethodBinding<ApiObject<'Stream'>, [], boolean>;
   };
 }

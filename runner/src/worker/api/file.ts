@@ -1,6 +1,8 @@
 /** `vm:open_file()`: the binding of the schema's File class. */
 import type { Lua } from '@provium/types';
 import { FileHandle } from '../vm/handles.js';
+import { fileTail } from '../vm/tail-stream.js';
+import { opened } from './scope.js';
 
 const WHENCE = ['set', 'cur', 'end'] as const;
 type Whence = (typeof WHENCE)[number];
@@ -25,5 +27,7 @@ export const fileBinding: Lua.FileBinding = {
       f.vm.session.openFiles.delete(f);
       await f.vm.session.guard(file.close());
     },
+    fd: (f) => (f.closed ? 0 : f.file.handle),
+    tail_stream: async (f, _args, call) => opened(await fileTail(f), call, f.vm.session),
   },
 };

@@ -15,7 +15,8 @@ export const scaledMs = (seconds: number, call: CallContext) => seconds * 1000 *
 export function opened(s: Stream, call: CallContext, session: VmSession): Stream {
   call.services.onScopeEnd(() => s.close(), 'stream');
   const where = call.where ? `${call.where.file}:${call.where.line}` : 'an unknown line';
-  session.openStreams.set(s, `${s.label} (opened at ${where})`);
+  const scope = call.services.testName === undefined ? 'in top-level code' : `in test "${call.services.testName}"`;
+  session.openStreams.set(s, `${s.label} (opened at ${where}, ${scope})`);
   s.onClose = () => session.openStreams.delete(s);
   return s;
 }

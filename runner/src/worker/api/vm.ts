@@ -9,9 +9,10 @@ import { ProcessHandle } from '../vm/process.js';
 import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { callTracer } from '../runtime/call-trace.js';
+import { fdStream, tailFile } from '../vm/tail-stream.js';
 import { vmBatch } from './batch.js';
 import { commandOf, commandText, entriesTable, runOpts, runTimeoutMs, statTable } from './guest-args.js';
-import { requireHostOf, snapshotPathArg } from './scope.js';
+import { opened, requireHostOf, snapshotPathArg } from './scope.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -133,6 +134,8 @@ export const vmBinding: Lua.VMBinding = {
       call.services.onScopeEnd(() => f.close(), 'file');
       return f;
     },
+    tail_file: async (vm, [p, opts], call) => opened(await tailFile(vm.session, p, opts?.start), call, vm.session),
+    fd_stream: async (vm, [fdOrFile], call) => opened(await fdStream(vm, fdOrFile), call, vm.session),
     console: (vm) => new ConsoleHandle(vm),
     clock: (vm) => new ClockHandle(vm),
     nic: (vm, [bridge]) => {

@@ -18,7 +18,8 @@ export function instanceClass(L: LuaState, idx: number): CompiledClass | undefin
 export function describeActual(L: LuaState, idx: number): string {
   const cls = instanceClass(L, idx);
   if (cls) return cls.name;
-  if (lua.lua_type(L, idx) === lua.LUA_TNUMBER && !lua.lua_isinteger(L, idx)) return `number ${toText(L, idx)}`;
+  // Not toText: lua_tolstring turns a number on the stack into a string, and a union's next alternative would see that.
+  if (lua.lua_type(L, idx) === lua.LUA_TNUMBER && !lua.lua_isinteger(L, idx)) return `number ${lua.lua_tonumber(L, idx)}`;
   return typeName(L, idx);
 }
 
@@ -104,7 +105,7 @@ export class TypeChecker {
     const lt = lua.lua_type(L, idx);
     if (lt === lua.LUA_TNUMBER) {
       const n = lua.lua_tonumber(L, idx);
-      return Number.isFinite(n) && n >= 0 ? null : `invalid ${what} ${toText(L, idx)}: expected ${help}`;
+      return Number.isFinite(n) && n >= 0 ? null : `invalid ${what} ${n}: expected ${help}`;
     }
     if (lt === lua.LUA_TSTRING) {
       const text = toText(L, idx);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path';
 import type { Lab } from './lab.js';
 import { renameState } from './network.js';
+import { refuseOpenStreams } from './open-streams.js';
 import { LabSnapshotHandle, writeLabIndex, type LabIndex } from './snapshots.js';
 
 export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHandle> {
@@ -15,6 +16,7 @@ export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHan
   const captures = [...lab.bridges.values()].flatMap((b) => [...b.openCaptures.values()]);
   if (captures.length > 0) throw new Error(`lab:snapshot(): cannot snapshot with packet captures open; close them first (capture:close()):\n${captures.map((w) => `  ${w}`).join('\n')}`);
   if (lab.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
+  for (const v of vms) refuseOpenStreams(v.session.label, v.session.openStreams); // before any VM is snapshotted
   const network = lab.network?.hasNetwork() ? await lab.network.get() : undefined;
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`lab:snapshot(): directory ${dir} is not empty; give a new or empty directory`);
   const tmp = `${dir}.partial-${process.pid}`;

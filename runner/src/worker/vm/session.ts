@@ -18,6 +18,7 @@ import { shareLease, type LeaseShare } from './lease.js';
 import { kernelCmdline } from './cmdline.js';
 import { primeRestored, spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
 import { DROP_CACHES, SHRINK_FOR_CACHE } from './snapshot-prep.js';
+import { refuseOpenStreams } from './open-streams.js';
 import { traced } from './trace.js';
 
 
@@ -242,10 +243,7 @@ export class VmSession {
    */
   async snapshot(out: string, forCache = false): Promise<import('@provium/qemu').TakenSnapshot> {
     const q = this.running();
-    if (this.openStreams.size > 0) {
-      const list = [...this.openStreams.values()].map((w) => `  ${w}`).join('\n');
-      throw new Error(`${this.label}: cannot snapshot with streams open; close them first (stream:close()):\n${list}`);
-    }
+    refuseOpenStreams(this.label, this.openStreams);
     const paused = this.state === 'paused';
     if (!paused) await this.guard(this.agentFor().exec(['sh', '-c', forCache ? SHRINK_FOR_CACHE : DROP_CACHES]));
     await this.agent?.close().catch(() => {});

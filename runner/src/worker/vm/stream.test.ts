@@ -47,7 +47,7 @@ test('an ended stream without a match says so and shows what was left', async ()
   const { s, src } = streamOver();
   src.emit('data', Buffer.from('no luck'));
   src.emit('end');
-  await expect(s.until('found', 10, never, 'match')).rejects.toThrow('test source: ended without matching "found"; unread output:\nno luck');
+  await expect(s.until('found', 10, never, 'match')).rejects.toThrow('test source: EOF: the stream ended without matching "found"; unread output:\nno luck');
 });
 
 test('a source that ended because the VM died raises the death instead of ending quietly', async () => {
@@ -62,9 +62,10 @@ test('a source that ended because the VM died raises the death instead of ending
 test('a timeout names the pattern and the unread output', async () => {
   const { s, src } = streamOver();
   src.emit('data', Buffer.from('partial'));
-  await expect(s.until('done', 0, never, 'match')).rejects.toThrow('test source: no match for "done" within 0s; unread output:\npartial');
+  await expect(s.until('done', 0, never, 'match')).rejects.toThrow('test source: timed out after 0s waiting for "done"; unread output:\npartial');
   await expect(s.drain(0, never)).resolves.toEqual([Buffer.from('partial')]);
-  await expect(s.next(0, never)).rejects.toThrow('test source: no output within 0s');
+  expect(await s.next(0, never)).toBeUndefined(); // nothing in time: nil, not an error (§13)
+  expect(s.eof()).toBe(false);
 });
 
 test('drain returns the frames as they came, what a read left first; it waits for more until the time or the end', async () => {
@@ -80,13 +81,22 @@ test('drain returns the frames as they came, what a read left first; it waits fo
   expect(await s.drain(0, never)).toEqual([]);
 });
 
-test('close ends a pending read and every later one', async () => {
+test('close ends a pending read; a closed stream reads as the end, drops what was left, and refuses to match', async () => {
   const { s, src } = streamOver();
   const waiting = s.next(10, never);
   s.close();
-  await expect(waiting).rejects.toThrow('test source: the stream is closed');
+  expect(await waiting).toBeUndefined();
+  const { s: s2, src: src2 } = streamOver();
+  src2.emit('data', Buffer.from('left'));
+  const matching = s2.until('never', 10, never, 'match');
+  s2.close();
+  await expect(matching).rejects.toThrow('test source: the stream is closed');
   src.emit('data', Buffer.from('late'));
-  await expect(s.drain(0, never)).rejects.toThrow('closed');
+  expect(await s.drain(0, never)).toEqual([]);
+  expect(await s.next(0, never)).toBeUndefined();
+  expect(s.eof()).toBe(true);
+  expect(s2.eof()).toBe(true);
+  s.close(); // again: nothing
 });
 
 test('an aborted call stops waiting with the abort reason', async () => {

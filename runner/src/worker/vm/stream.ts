@@ -1,8 +1,10 @@
 /**
  * A Stream: output read as it arrives (a process's stdout/stderr, the
- * console). Unread data is buffered; reads take from the front. Patterns are
- * Lua patterns (string.find). Closed automatically at the end of the test or
- * file that opened it.
+ * console, a tailed guest file). Unread data is buffered; reads take from the
+ * front, and bytes past a match stay for the next read. Needles are found as
+ * literal text first, else as Lua patterns (lua-find.ts). A closed stream
+ * reads as the end (api-parity §13). Closed automatically at the end of the
+ * test or file that opened it.
  */
 import { timerMs } from '../runtime/timer.js';
 import { findNeedle } from './lua-find.js';
@@ -73,8 +75,8 @@ export class Stream {
     return this.chunks[0]!;
   }
 
-  private check(): void {
-    if (this.closed) throw new Error(`${this.label}: the stream is closed`);
+  /** Raises once after bytes were dropped unread. */
+  private checkDropped(): void {
     if (this.dropped > 0) {
       const n = this.dropped;
       this.dropped = 0;
@@ -104,15 +106,21 @@ export class Stream {
     return Buffer.from(all.subarray(0, n));
   }
 
-  /** The next chunk (everything unread, up to STREAM_CHUNK_MAX), waiting up to `seconds`; undefined at the end of the stream. */
+  /**
+   * The next chunk (everything unread, up to STREAM_CHUNK_MAX), waiting up to
+   * `seconds`; undefined at the end of the stream, after close and when the
+   * time passes with nothing to return.
+   */
   async next(seconds: number, signal: AbortSignal): Promise<Buffer | undefined> {
-    this.check();
+    if (this.closed) return undefined;
+    this.checkDropped();
     const deadline = Date.now() + seconds * 1000;
     while (this.unread === 0 && !this.ended) {
-      if (Date.now() >= deadline) throw new Error(`${this.label}: no output within ${seconds}s`);
+      if (Date.now() >= deadline) return undefined;
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
-      this.check();
+      if (this.closed) return undefined;
+      this.checkDropped();
     }
     if (this.unread) return this.take(Math.min(this.unread, STREAM_CHUNK_MAX));
     const cause = await this.endCause();
@@ -122,7 +130,7 @@ export class Stream {
 
   /** Waits until the unread data matches `pattern`; consumes and returns it through the match (or just the match). */
   async until(pattern: string, seconds: number, signal: AbortSignal, what: 'through' | 'match'): Promise<Buffer> {
-    this.check();
+    this.checkOpen(pattern);
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
       const found = findNeedle(this.buf, pattern);
@@ -130,32 +138,40 @@ export class Stream {
         const through = this.take(found.end);
         return what === 'match' ? Buffer.from(found.match) : through;
       }
-      if (this.ended) throw (await this.endCause()) ?? new Error(`${this.label}: ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
+      if (this.ended) throw (await this.endCause()) ?? new Error(`${this.label}: EOF: the stream ended without matching ${JSON.stringify(pattern)}; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
       if (Date.now() >= deadline) {
-        throw new Error(`${this.label}: no match for ${JSON.stringify(pattern)} within ${seconds}s; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
+        throw new Error(`${this.label}: timed out after ${seconds}s waiting for ${JSON.stringify(pattern)}; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
       }
       await this.waitForMore(deadline, signal);
       if (signal.aborted) throw signal.reason;
-      this.check();
+      this.checkOpen(pattern);
     }
+  }
+
+  private checkOpen(pattern: string): void {
+    if (this.closed) throw new Error(`${this.label}: the stream is closed, so ${JSON.stringify(pattern)} cannot match; read before closing it`);
+    this.checkDropped();
   }
 
   /**
    * The frames unread now (what a read left comes first, as one frame) and
-   * those that arrive within `seconds` or until the end (0: no wait).
+   * those that arrive within `seconds` or until the end (0: no wait). After
+   * close: nothing (close dropped what was left).
    */
   async drain(seconds: number, signal: AbortSignal): Promise<Buffer[]> {
-    this.check();
+    if (this.closed) return [];
+    this.checkDropped();
     const deadline = Date.now() + seconds * 1000;
-    while (!this.ended && Date.now() < deadline && !signal.aborted) await this.waitForMore(deadline, signal);
+    while (!this.ended && !this.closed && Date.now() < deadline && !signal.aborted) await this.waitForMore(deadline, signal);
     const frames = this.chunks.filter((c) => c.length > 0);
     this.chunks = [];
     this.unread = 0;
     return frames;
   }
 
+  /** True once the stream has ended or been closed and nothing unread is left. */
   eof(): boolean {
-    return this.ended && this.unread === 0;
+    return (this.ended || this.closed) && this.unread === 0;
   }
 
   close(): void {

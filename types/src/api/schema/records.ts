@@ -47,6 +47,9 @@ export const records: RecordSpec[] = [
     rf('timeout', 'duration', 'Kill the command after this long (status "timed_out").'),
     rf('timeout_ms', 'integer', 'The timeout in milliseconds; wins over `timeout`.'),
   ] },
+  { name: 'TailOpts', doc: 'Options of `vm:tail_file()`.', fields: [
+    rf('start', 'string|number', 'Where the stream starts: "end" (only what is appended after the call), "beginning" or "start" (byte 0), an offset >= 0, or a negative number of bytes before the current end (clamped to 0); a float is truncated toward zero. An offset past the end starts at the end.', true, '"end"'),
+  ] },
   { name: 'OpenMode', doc: 'The flags of `vm:open_file(path, {...})`: at least one of read, write, append.', fields: [
     rf('read', 'boolean', 'Open for reading.', true, 'false'), rf('write', 'boolean', 'Open for writing.', true, 'false'),
     rf('append', 'boolean', 'Write at the end (implies write).', true, 'false'), rf('create', 'boolean', 'Create the file if missing.', true, 'false'),
