@@ -66,6 +66,9 @@ export const AGENT_OPS = [
   'clock_get',
   'clock_set',
   'log',
+  'worker_spawn',
+  'worker_kill',
+  'worker_join',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
@@ -105,7 +108,12 @@ export interface HelloReply {
   message?: string;
 }
 
-export type AgentRequestMessage<O extends AgentOp = AgentOp> = { t: 'req'; id: number; op: O } & AgentRequests[O];
+/**
+ * `worker`: the request runs in that worker (a second agent process, see
+ * `worker_spawn`) instead of the agent itself; every op but the worker_* ones
+ * can be relayed. What the worker sends back carries the same `worker` key.
+ */
+export type AgentRequestMessage<O extends AgentOp = AgentOp> = { t: 'req'; id: number; op: O; worker?: number } & AgentRequests[O];
 
 export interface AgentErrorBody {
   /** errno name ("ENOENT") or "EPROTO"/"EINVAL" for protocol misuse. */
@@ -122,11 +130,17 @@ export type AgentResponseMessage<O extends AgentOp = AgentOp> =
   | ({ t: 'res'; id: number; ok: true } & AgentResults[O])
   | { t: 'res'; id: number; ok: false; error: AgentErrorBody };
 
-/** Asynchronous events of spawned processes. A process emits data, then one eof per stream, then exit. */
+/**
+ * Asynchronous events of spawned processes. A process emits data, then one eof
+ * per stream, then exit; `worker` is set on those of a worker's processes.
+ * `worker_exit`: a worker ended without being joined (its requests still
+ * pending were answered with errors); later requests to it fail until joined.
+ */
 export type AgentEventMessage =
-  | { t: 'ev'; ev: 'data'; proc: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  | { t: 'ev'; ev: 'eof'; proc: number; stream: 'stdout' | 'stderr' }
-  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit);
+  | { t: 'ev'; ev: 'data'; proc: number; worker?: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { t: 'ev'; ev: 'eof'; proc: number; worker?: number; stream: 'stdout' | 'stderr' }
+  | ({ t: 'ev'; ev: 'exit'; proc: number; worker?: number } & ProcessExit)
+  | { t: 'ev'; ev: 'worker_exit'; worker: number; exit_status: number };
 
 /** A frame the agent could not use (garbage, oversized, undecodable); it resynchronises and carries on. */
 export interface AgentNoticeMessage {
@@ -212,6 +226,17 @@ export interface AgentRequests {
   clock_get: Record<string, never>;
   clock_set: { sec: number; nsec: number };
   log: Record<string, never>;
+  /**
+   * Starts a worker: the agent re-executed with these credentials (setgroups,
+   * setgid, setuid), directory and environment. `gid` defaults to the uid's
+   * /etc/passwd group (else the uid's number), `groups` to the user's
+   * /etc/group memberships (else none); without `uid` the agent's own.
+   */
+  worker_spawn: { uid?: number; gid?: number; groups?: number[]; cwd?: string; env?: Record<string, string> };
+  /** Signals the worker process itself. */
+  worker_kill: { worker: number; signal: string };
+  /** Closes the worker's channel and answers once it exited (or at once if it died before). */
+  worker_join: { worker: number };
 }
 
 export interface AgentResults {
@@ -240,4 +265,9 @@ export interface AgentResults {
   clock_set: Record<string, never>;
   /** The agent's log file (its last MiB). */
   log: { data: Uint8Array };
+  worker_spawn: { worker: number; pid: number };
+  /** `delivered` is false when the worker had already exited. */
+  worker_kill: { delivered: boolean };
+  /** The exit code, or 128 + the signal number. */
+  worker_join: { exit_status: number };
 }

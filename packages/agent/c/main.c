@@ -2,6 +2,7 @@
  *   provium-agent [--port NAME]        virtio-serial port by name (default org.provium.agent)
  *   provium-agent --connect-unix PATH  connect to a unix socket (host tests), reconnecting
  *   provium-agent --stdio              serve on stdin/stdout; exit at EOF
+ *   provium-agent --worker             as --stdio, for a worker (worker.h): serves what is relayed to it
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
 #include "conn.h"
 #include "launch.h"
@@ -10,6 +11,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "session.h"
+#include "worker.h"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -27,7 +29,7 @@ static conn_t conn;
 static void usage(const char *why) {
     fprintf(stderr,
             "provium-agent: %s\n"
-            "usage: provium-agent [--port NAME | --connect-unix PATH | --stdio] [--log PATH]\n",
+            "usage: provium-agent [--port NAME | --connect-unix PATH | --stdio | --worker] [--log PATH]\n",
             why);
     exit(2);
 }
@@ -43,8 +45,9 @@ int main(int argc, char **argv) {
     const char *target = "org.provium.agent", *logfile = "/tmp/provium-agent.log";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--stdio")) {
+        if (!strcmp(a, "--stdio") || !strcmp(a, "--worker")) {
             mode = MODE_STDIO;
+            if (a[2] == 'w') workers_relay_off();
         } else if (!strcmp(a, "--port") || !strcmp(a, "--connect-unix") || !strcmp(a, "--log")) {
             if (i + 1 >= argc) usage("missing value after an option");
             if (!strcmp(a, "--log")) logfile = argv[++i];
@@ -97,6 +100,7 @@ int main(int argc, char **argv) {
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
+        workers_prepare(&ps);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
@@ -111,6 +115,7 @@ int main(int argc, char **argv) {
             switch (ps.slots[i].kind) {
             case SLOT_CONN: conn_handle(&conn, rev); break;
             case SLOT_SIGNAL: signalled = 1; break;
+            case SLOT_WORKER: workers_handle(ps.slots[i].id, rev); break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }

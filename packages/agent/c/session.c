@@ -4,6 +4,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,11 +83,15 @@ static const struct {
     {"clock_get", op_clock_get},
     {"clock_set", op_clock_set},
     {"log", op_log},
+    {"worker_spawn", op_worker_spawn},
+    {"worker_kill", op_worker_kill},
+    {"worker_join", op_worker_join},
 };
 
 void session_end(void) {
     procs_orphan_all();
     files_close_all();
+    workers_end_session();
     active = 0;
     nonce = -1;
 }
@@ -138,7 +143,7 @@ static void on_hello(const value_t *msg) {
     buf_free(&b);
 }
 
-static void on_request(const value_t *msg, arena_t *arena) {
+static void on_request(const value_t *msg, arena_t *arena, const uint8_t *payload, size_t n) {
     const value_t *id = map_get(msg, "id"), *op = map_get(msg, "op");
     if (!id || id->type != V_INT) {
         conn_notice(proto_conn, "request without an integer 'id': ignored");
@@ -153,6 +158,7 @@ static void on_request(const value_t *msg, arena_t *arena) {
         reply_error(r.id, "EPROTO", EPROTO, "%s: no session: the host must complete the hello handshake first", r.op);
         return;
     }
+    if (workers_relay(&r, payload, n)) return;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(ops[i].name, r.op)) {
             ops[i].fn(&r);
@@ -173,7 +179,7 @@ void session_on_frame(const uint8_t *payload, size_t n) {
     } else if (t->n == 5 && !memcmp(t->u.bytes, "hello", 5)) {
         on_hello(&msg);
     } else if (t->n == 3 && !memcmp(t->u.bytes, "req", 3)) {
-        on_request(&msg, &arena);
+        on_request(&msg, &arena, payload, n);
     } else {
         conn_notice(proto_conn, "unknown message type '%.*s': skipped", (int)t->n, (const char *)t->u.bytes);
     }

@@ -22,6 +22,7 @@ import { snapshotBinding } from './snapshot.js';
 import { streamBinding } from './stream.js';
 import { testContextBinding } from './test-context.js';
 import { vmBinding } from './vm.js';
+import { workerBinding } from './worker.js';
 
 export const API_BINDINGS: Lua.ApiBindings = {
   classes: {
@@ -39,6 +40,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Clock: clockBinding,
     Bridge: bridgeBinding,
     NIC: nicBinding,
+    Worker: workerBinding,
   },
   globals: globalBindings,
 };

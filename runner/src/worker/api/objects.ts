@@ -9,6 +9,7 @@ import type { TestRun } from '../framework/file-run.js';
 import type { LuaState } from '../lua/api.js';
 import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
+import type { GuestWorker } from '../vm/guest-worker.js';
 import type { ProcessHandle } from '../vm/process.js';
 import type { RunResult } from '../vm/results.js';
 import type { LabSnapshotHandle, SnapshotHandle } from '../vm/snapshots.js';
@@ -30,6 +31,7 @@ declare module '@provium/types' {
     Clock: ClockHandle;
     Bridge: BridgeHandle;
     NIC: NicHandle;
+    Worker: GuestWorker;
   }
   interface BindingRuntime {
     call: CallContext;

@@ -4,12 +4,10 @@ import path from 'node:path';
 import type { Lua } from '@provium/types';
 import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
-import { execFailure } from '../vm/exec-errors.js';
-import { ProcessHandle } from '../vm/process.js';
-import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
-import { callTracer } from '../runtime/call-trace.js';
-import { requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
+import { runAsync, runCommand } from './run-command.js';
+import { requireHostOf, snapshotPathArg } from './scope.js';
+import { spawnWorker } from './worker.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -26,21 +24,8 @@ function openMode(mode: string | Lua.OpenMode): { agentMode: AgentOpenMode; perm
   return { agentMode: `=${letters}`, ...(mode.perm !== undefined ? { perm: mode.perm } : {}) };
 }
 
-/**
- * `run`'s second argument: options, or (a table without any option key, `{}`
- * included) the argv of a program run without a shell (the original's forms).
- */
-function runOpts(arg2: Lua.RunOpts | string[] | undefined): Lua.RunOpts {
-  if (arg2 === undefined) return {};
-  if (Array.isArray(arg2)) return { args: arg2 };
-  return Object.keys(arg2).length === 0 ? { args: [] } : arg2;
-}
-
 /** `vm:attach_disk()` without a source: a scratch disk of the original's default size. */
 const DEFAULT_ATTACH_SIZE = 4 * 1024 ** 3;
-
-const commandOf = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args] : cmd);
-const commandText = (cmd: string, o: Lua.RunOpts) => (o.args ? [cmd, ...o.args].join(' ') : cmd);
 
 /** `eth<N>`, `ens<N>`, `enp0s<N>`: the N-th (from 0) bridge of the VM's lab that it has a NIC on, in name order. */
 function byInterfaceName(vm: VmHandle, name: string) {
@@ -91,34 +76,9 @@ export const vmBinding: Lua.VMBinding = {
       await vm.session.restore(template, restoreMode(call.services), call.signal);
       return vm;
     },
-    run: async (vm, [cmd, arg2], call) => {
-      const o = runOpts(arg2);
-      const agent = vm.session.agentFor();
-      const timeoutMs = o.timeout_ms !== undefined ? o.timeout_ms * call.services.timeoutScale : o.timeout === undefined ? undefined : scaledMs(o.timeout, call);
-      const trace = callTracer?.execTrace(commandText(cmd, o));
-      let r;
-      try {
-        r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs, trace }), call.signal);
-      } catch (e) {
-        throw execFailure(e, o.cwd);
-      }
-      callTracer?.mark('resolved');
-      return new RunResult(commandText(cmd, o), r);
-    },
-    run_async: async (vm, [cmd, arg2], call) => {
-      const o = runOpts(arg2);
-      if (o.timeout !== undefined || o.timeout_ms !== undefined) throw new Error('run_async takes no timeout: pass it to process:wait(timeout)');
-      const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd })).catch((e: unknown) => {
-        throw execFailure(e, o.cwd);
-      });
-      const handle = new ProcessHandle(vm.session, commandText(cmd, o), proc);
-      call.services.onScopeEnd(() => handle.close(), 'process');
-      if (o.stdin !== undefined) {
-        await proc.write(o.stdin);
-        await proc.closeStdin();
-      }
-      return handle;
-    },
+    run: async (vm, [cmd, arg2], call) => runCommand(vm.session, vm.session.agentFor(), cmd, arg2, call),
+    run_async: async (vm, [cmd, arg2], call) => runAsync(vm.session, vm.session.agentFor(), cmd, arg2, call),
+    spawn_worker: async (vm, [opts = {}], call) => spawnWorker(vm.session, opts, call),
     read_file: async (vm, [p]) => vm.session.guard(vm.session.agentFor().readFile(p)),
     write_file: async (vm, [p, data]) => vm.session.guard(vm.session.agentFor().writeFile(p, data)),
     push_file: async (vm, [host, guest]) => {

@@ -47,6 +47,14 @@ export const records: RecordSpec[] = [
     rf('timeout', 'duration', 'Kill the command after this long (status "timed_out").'),
     rf('timeout_ms', 'integer', 'The timeout in milliseconds; wins over `timeout`.'),
   ] },
+  { name: 'WorkerOpts', doc: 'Options of `vm:spawn_worker()`: who the worker is and where it starts.', fields: [
+    rf('uid', 'integer', 'The user id it runs as (default: the agent\'s, root).'),
+    rf('gid', 'integer', 'Its group id (default: the uid\'s group in /etc/passwd, else the uid\'s number).'),
+    rf('groups', 'integer[]', 'Its supplementary groups (default with `uid`: the user\'s groups in /etc/group, else none).'),
+    rf('cwd', 'string', 'Its working directory, which its commands inherit.'),
+    rf('env', 'table<string,string>', 'Added to its environment, which its commands inherit.'),
+    rf('thread', 'boolean', 'Refused: a worker is always a process.'),
+  ] },
   { name: 'OpenMode', doc: 'The flags of `vm:open_file(path, {...})`: at least one of read, write, append.', fields: [
     rf('read', 'boolean', 'Open for reading.', true, 'false'), rf('write', 'boolean', 'Open for writing.', true, 'false'),
     rf('append', 'boolean', 'Write at the end (implies write).', true, 'false'), rf('create', 'boolean', 'Create the file if missing.', true, 'false'),
