@@ -159,8 +159,9 @@ static void child(const req_t *r, const creds_t *c, int chan, int errfd, const c
         char *name = strndup((const char *)e->key, e->klen), *val = strndup((const char *)e->val.u.bytes, e->val.n);
         if (setenv(name, val, 1) < 0) fail(errfd, errno, "setenv");
     }
-    char log[64];
-    snprintf(log, sizeof log, "/tmp/provium-worker-%lld.log", (long long)id);
+    /* beside the agent's own log (a worker that may not write there logs nothing) */
+    char log[600];
+    snprintf(log, sizeof log, "%s.worker-%lld", log_path(), (long long)id);
     execl(exe, exe, "--worker", "--log", log, (char *)NULL);
     fail(errfd, errno, "exec");
 }
