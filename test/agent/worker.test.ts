@@ -39,7 +39,10 @@ describe('workers', () => {
     const r = await w.exec('echo $PPID; id -u; id -G');
     expect(r.stdout.toString()).toBe(`${w.pid}\n65534\n65534\n`);
     expect((await client.exec('id -u')).stdout.toString()).toBe('0\n');
+    const left = await w.spawn('sleep 100');
     expect(await w.join()).toBe(0);
+    await expect(left.wait()).rejects.toThrow(/can no longer be reached: the worker ended \(exit status 0\)/);
+    process.kill(left.pid, 'SIGKILL');
   });
 
   it('keeps process events of the agent and of each worker apart (each numbers its processes from its own counter)', async () => {
@@ -66,7 +69,7 @@ describe('workers', () => {
     process.kill(w.pid, 'SIGKILL');
     expect(await exited).toEqual([w.id, 137]);
     await expect(pending).rejects.toThrow(/worker \d+ died before answering \(exit status 137: killed by signal kill\)/);
-    await expect(proc.wait()).rejects.toThrow(/worker \d+ died \(exit status 137\)/);
+    await expect(proc.wait()).rejects.toThrow(/of worker \d+ can no longer be reached: the worker ended \(exit status 137\)/);
     await expect(w.exec('true')).rejects.toThrow(/worker \d+ died \(exit status 137: killed by signal kill\); join it/);
     await expect(w.kill('term')).rejects.toThrow(/died/);
     expect(await w.join()).toBe(137);

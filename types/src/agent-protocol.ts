@@ -133,8 +133,9 @@ export type AgentResponseMessage<O extends AgentOp = AgentOp> =
 /**
  * Asynchronous events of spawned processes. A process emits data, then one eof
  * per stream, then exit; `worker` is set on those of a worker's processes.
- * `worker_exit`: a worker ended without being joined (its requests still
- * pending were answered with errors); later requests to it fail until joined.
+ * `worker_exit`: a worker ended (its requests still pending were answered
+ * with errors): it died, and later requests fail until joined; or it was
+ * joined, and the join's answer follows.
  */
 export type AgentEventMessage =
   | { t: 'ev'; ev: 'data'; proc: number; worker?: number; stream: 'stdout' | 'stderr'; data: Uint8Array }

@@ -98,11 +98,7 @@ static void finished(worker_t *w) {
         reply_error(w->pending[i], "ESRCH", ESRCH, "worker %lld %s before answering (%s)", (long long)w->id,
                     w->join_req >= 0 ? "was joined" : "died", how);
     w->npending = 0;
-    if (w->join_req >= 0) {
-        reply_join(w->join_req, exit_status(w->wstatus));
-        remove_worker(w);
-        return;
-    }
+    /* first the event: the host gives up on the worker's processes before a join returns */
     buf_t b = {0};
     coll_t m = enc_map_open(&b);
     enc_key(&m, "t");
@@ -116,6 +112,10 @@ static void finished(worker_t *w) {
     enc_close(&m);
     conn_send(proto_conn, &b);
     buf_free(&b);
+    if (w->join_req >= 0) {
+        reply_join(w->join_req, exit_status(w->wstatus));
+        remove_worker(w);
+    }
 }
 
 /* Reaps the worker now, when procs_reap has not: `block` once its channel is

@@ -50,7 +50,7 @@ interface Pending {
 /**
  * Events: 'notice' (text: a frame one side could not use; both sides carry on),
  * 'close' (reason: the connection is gone; every pending request was rejected),
- * 'worker_exit' (worker id, exit status: a worker ended without being joined).
+ * 'worker_exit' (worker id, exit status: a worker ended, by dying or by a join).
  */
 export class AgentConnection extends EventEmitter {
   private readonly decoder = new FrameDecoder();
@@ -209,12 +209,13 @@ export class AgentConnection extends EventEmitter {
     }
   }
 
-  /** A worker died: its processes can no longer report. */
+  /** A worker ended (it died, or was joined): its processes can no longer report. */
   private workerExited(worker: number, status: number): void {
     const prefix = `${worker}:`;
     for (const [key, proc] of this.processes) {
       if (!key.startsWith(prefix)) continue;
-      proc.connectionLost(`worker ${worker} died (exit status ${status})`);
+      const message = `process ${proc.id} (pid ${proc.pid}) of worker ${worker} can no longer be reached: the worker ended (exit status ${status})`;
+      proc.unreachable(new AgentError('wait', { code: 'ESRCH', errno: 3, message }));
       this.processes.delete(key);
     }
     this.emit('worker_exit', worker, status);
