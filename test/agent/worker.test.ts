@@ -81,6 +81,8 @@ describe('workers', () => {
     await expect(client.spawnWorker({ uid: -1 })).rejects.toThrow(/'uid' must be an id/);
     await expect(client.spawnWorker({ cwd: '/no/such/dir' })).rejects.toThrow(/cwd '\/no\/such\/dir': No such file/);
     await expect(client.spawnWorker({ env: { 'A=B': 'x' } })).rejects.toThrow(/env entry 'A=B'/);
+    await expect(client.spawnWorker({ caps: ['chown', 'nope'] })).rejects.toThrow(/item 2 of 'caps' is not a capability name/);
+    await expect(client.spawnWorker({ unshare: ['pid'] })).rejects.toThrow(/item 1 of 'unshare' must be one of "net"/);
     await expect(client.request('worker_kill', { worker: 1, signal: 'nope' })).rejects.toThrow(/unknown signal 'nope'/);
     await expect(client.exec('true', { worker: 999 })).rejects.toThrow(/worker 999 does not exist/);
   });

@@ -40,6 +40,25 @@ test("a worker acts with its own uid, gid and groups", function(t)
   t:assert_eq(g:run("id -G").stdout, "100 5 7\\n")
 end)
 
+test("a worker keeps exactly the capabilities it is given, and has the namespaces it asks for", function(t)
+  local function capeff(w) return w:run("grep CapEff /proc/self/status"):assert_ok().stdout:match("(%x+)%s*$") end
+  t:assert_eq(capeff(vm:spawn_worker({ uid = 1000 })), "0000000000000000")
+  t:assert_eq(capeff(vm:spawn_worker({ uid = 1000, caps = { "net_raw", "CAP_CHOWN" } })), "0000000000002001")
+  -- root without dac_override cannot read a file of another user's
+  vm:run("echo u > /tmp/user-only && chown 1000 /tmp/user-only && chmod 600 /tmp/user-only"):assert_ok()
+  local root = vm:spawn_worker({ caps = { "chown" } })
+  t:assert_eq(root:run("id -u").stdout, "0\\n")
+  t:assert_contains(root:run("cat /tmp/user-only").stderr, "Permission denied")
+  t:assert_eq(vm:run("cat /tmp/user-only").stdout, "u\\n")
+  local ns = vm:spawn_worker({ unshare = { "uts", "net" } })
+  ns:run("hostname elsewhere"):assert_ok()
+  t:assert_eq(ns:run("hostname").stdout, "elsewhere\\n")
+  t:assert(vm:run("hostname").stdout ~= "elsewhere\\n", "the VM keeps its hostname")
+  t:assert(ns:run("readlink /proc/self/ns/net").stdout ~= vm:run("readlink /proc/self/ns/net").stdout, "a network namespace of its own")
+  t:assert_contains(err(function() vm:spawn_worker({ caps = { "net_admn" } }) end), "caps")
+  t:assert_contains(err(function() vm:spawn_worker({ unshare = { "pid" } }) end), "unshare")
+end)
+
 test("a worker keeps its process, directory and environment between calls", function(t)
   local w = vm:spawn_worker({ uid = 65534, cwd = "/tmp", env = { GREETING = "hi" } })
   local parent = w:run("echo $PPID").stdout
@@ -153,6 +172,7 @@ const result = (name: string) => events.find((e) => (e.event === 'test_passed' |
 
 it.each([
   'a worker acts with its own uid, gid and groups',
+  'a worker keeps exactly the capabilities it is given, and has the namespaces it asks for',
   'a worker keeps its process, directory and environment between calls',
   'run_async through a worker: wait, kill, stdin, timeout',
   'join returns the exit status and is terminal; kill signals the worker',

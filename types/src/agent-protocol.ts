@@ -233,7 +233,17 @@ export interface AgentRequests {
    * /etc/passwd group (else the uid's number), `groups` to the user's
    * /etc/group memberships (else none); without `uid` the agent's own.
    */
-  worker_spawn: { uid?: number; gid?: number; groups?: number[]; cwd?: string; env?: Record<string, string> };
+  worker_spawn: {
+    uid?: number;
+    gid?: number;
+    groups?: number[];
+    /** Capability names ("net_admin"): exactly these are kept, through the setuid and every exec (bounding and ambient sets). */
+    caps?: string[];
+    /** Namespaces of its own: "net", "mount" (made private, as unshare(1) does), "uts", "ipc", "cgroup". */
+    unshare?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+  };
   /** Signals the worker process itself. */
   worker_kill: { worker: number; signal: string };
   /** Closes the worker's channel and answers once it exited (or at once if it died before). */

@@ -1,6 +1,7 @@
 #include "worker_spawn.h"
 
 #include "log.h"
+#include "worker_privs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,7 +125,7 @@ static int creds_from(const req_t *r, creds_t *c) {
 /* Written by the child when a step before exec fails; EOF means it exec'd. */
 struct spawn_failure {
     int err;
-    char step[48];
+    char step[64];
 };
 
 static void fail(int pipe_fd, int err, const char *step) {
@@ -134,19 +135,22 @@ static void fail(int pipe_fd, int err, const char *step) {
     _exit(127);
 }
 
-static void child(const req_t *r, const creds_t *c, int chan, int errfd, const char *exe, const char *cwd, int64_t id) {
+static void child(const req_t *r, const creds_t *c, const privs_t *pv, int chan, int errfd, const char *exe, const char *cwd,
+                  int64_t id) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setsid();
     /* The worker serves the protocol on its stdin/stdout (`--worker`). */
     if (dup2(chan, 0) < 0 || dup2(chan, 1) < 0) fail(errfd, errno, "dup2");
-    char step[48];
+    char step[64];
+    if (privs_before_setuid(pv, step, sizeof step) < 0) fail(errfd, errno, step);
     if (c->ngroups >= 0 && setgroups((size_t)c->ngroups, c->groups) < 0) fail(errfd, errno, "setgroups");
     snprintf(step, sizeof step, "setgid(%u)", (unsigned)c->gid);
     if (setgid(c->gid) < 0) fail(errfd, errno, step);
     snprintf(step, sizeof step, "setuid(%u)", (unsigned)c->uid);
     if (c->set_uid && setuid(c->uid) < 0) fail(errfd, errno, step);
+    if (privs_after_setuid(pv, step, sizeof step) < 0) fail(errfd, errno, step);
     if (cwd && chdir(cwd) < 0) fail(errfd, errno, "chdir");
     if (c->set_uid) {
         /* what login(1) or su - would set for the user */
@@ -188,8 +192,9 @@ static int env_ok(const req_t *r) {
 
 pid_t worker_start(const req_t *r, int64_t id, int *fd) {
     creds_t c;
+    privs_t pv;
     char *cwd = NULL;
-    if (creds_from(r, &c) || arg_str(r, "cwd", 0, &cwd) || !env_ok(r)) return -1;
+    if (creds_from(r, &c) || privs_from(r, &pv) || arg_str(r, "cwd", 0, &cwd) || !env_ok(r)) return -1;
     char exe[512];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n < 0) {
@@ -212,7 +217,7 @@ pid_t worker_start(const req_t *r, int64_t id, int *fd) {
     if (pid == 0) {
         close(sv[0]);
         close(ep[0]);
-        child(r, &c, sv[1], ep[1], exe, cwd, id);
+        child(r, &c, &pv, sv[1], ep[1], exe, cwd, id);
     }
     int fork_err = errno;
     close(sv[1]);

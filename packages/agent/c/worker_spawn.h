@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-/* Starts the worker `id` of request `r` (keys uid, gid, groups, cwd, env).
+/* Starts the worker `id` of request `r` (keys uid, gid, groups, caps, unshare, cwd, env).
  * Returns its pid with the agent's end of the channel in *fd (non-blocking,
  * close-on-exec); on failure answers `r` itself and returns -1. */
 pid_t worker_start(const req_t *r, int64_t id, int *fd);

@@ -104,6 +104,10 @@ export interface WorkerOpts {
   gid?: number;
   /** Its supplementary groups (default with `uid`: the user's groups in /etc/group, else none). */
   groups?: number[];
+  /** Capability names ("net_admin", "CAP_SYS_TIME"): it and its commands keep exactly these (default: root's all, another uid none). */
+  caps?: string[];
+  /** Namespaces of its own, shared by its commands: "net", "mount", "uts", "ipc", "cgroup". */
+  unshare?: string[];
   /** Its working directory, which its commands inherit. */
   cwd?: string;
   /** Added to its environment, which its commands inherit. */

@@ -51,6 +51,8 @@ export const records: RecordSpec[] = [
     rf('uid', 'integer', 'The user id it runs as (default: the agent\'s, root).'),
     rf('gid', 'integer', 'Its group id (default: the uid\'s group in /etc/passwd, else the uid\'s number).'),
     rf('groups', 'integer[]', 'Its supplementary groups (default with `uid`: the user\'s groups in /etc/group, else none).'),
+    rf('caps', 'string[]', 'Capability names ("net_admin", "CAP_SYS_TIME"): it and its commands keep exactly these (default: root\'s all, another uid none).'),
+    rf('unshare', 'string[]', 'Namespaces of its own, shared by its commands: "net", "mount", "uts", "ipc", "cgroup".'),
     rf('cwd', 'string', 'Its working directory, which its commands inherit.'),
     rf('env', 'table<string,string>', 'Added to its environment, which its commands inherit.'),
     rf('thread', 'boolean', 'Refused: a worker is always a process.'),
