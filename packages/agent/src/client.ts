@@ -148,6 +148,18 @@ export class AgentClient extends AgentConnection {
     return sec + nsec / 1e9;
   }
 
+  /** The guest's clock exactly: whole seconds since the epoch and nanoseconds 0..999999999. */
+  async getClockParts(): Promise<{ sec: number; nsec: number }> {
+    const { sec, nsec } = await this.request('clock_get', {});
+    return { sec, nsec };
+  }
+
+  /** Sets the guest's realtime clock exactly (`nsec` 0..999999999). */
+  async setClockParts(sec: number, nsec: number): Promise<void> {
+    if (!Number.isSafeInteger(sec) || !Number.isInteger(nsec) || nsec < 0 || nsec > 999_999_999) throw new TypeError(`setClockParts: needs integer seconds and nanoseconds 0..999999999, got ${sec}, ${nsec}`);
+    await this.request('clock_set', { sec, nsec });
+  }
+
   /** Sets the guest's realtime clock (seconds since the epoch, or a Date). */
   async setClock(time: number | Date): Promise<void> {
     const t = typeof time === 'number' ? time : time.getTime() / 1000;

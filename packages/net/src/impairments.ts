@@ -31,6 +31,8 @@ export interface Impairments {
   isolated: string[];
   latency: LatencyRule[];
   drop: DropRule[];
+  /** `partition_all()`: every pair of ports is cut, ports added later too (absent: off). */
+  cutAll?: true;
 }
 
 /** Everything a switch needs to decide a frame's fate. */
@@ -51,6 +53,7 @@ export function cloneImpairments(i: Impairments): Impairments {
     isolated: [...i.isolated],
     latency: i.latency.map((r) => ({ ...r })),
     drop: i.drop.map((r) => ({ ...r })),
+    ...(i.cutAll ? { cutAll: true as const } : {}),
   };
 }
 
@@ -133,7 +136,7 @@ export class CompiledPolicy {
       const block: BlockReason | undefined =
         this.detached.has(from) || this.detached.has(to) ? 'detached'
           : this.isolated.has(from) || this.isolated.has(to) ? 'isolated'
-            : this.partitions.has(key) ? 'partitioned' : undefined;
+            : this.partitions.has(key) || (this.policy.cutAll === true && from !== to) ? 'partitioned' : undefined;
       let delayMs = 0;
       for (const r of this.policy.latency) if (matches(r, from, to)) delayMs += r.ms;
       let keep = 1;
@@ -169,5 +172,6 @@ export function checkPolicy(p: SwitchPolicy): void {
     ends(r, 'a drop rule');
     if (!(typeof r.p === 'number' && r.p >= 0 && r.p <= 1)) throw new Error(`switch policy: drop rate must be from 0 to 1, got ${JSON.stringify(r.p)}`);
   }
+  if (p.cutAll !== undefined && p.cutAll !== true) throw new Error(`switch policy: cutAll must be true or absent, got ${JSON.stringify(p.cutAll)}`);
   if (!Number.isInteger(p.seed)) throw new Error(`switch policy: seed must be an integer, got ${JSON.stringify(p.seed)}`);
 }

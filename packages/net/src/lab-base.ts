@@ -209,7 +209,7 @@ export abstract class LabBase {
   // ---------------------------------------------------------------- impairments
 
   /** Parses `(a, b)` or `({from, to})` into the directions they name. */
-  protected directions(b: Bridge, args: Endpoints, what: string): Direction[] {
+  protected directions(b: Bridge, args: Endpoints, what: string, attachedOneWay = false): Direction[] {
     let dirs: Direction[];
     if (args.length === 1) {
       const d = args[0];
@@ -217,12 +217,15 @@ export abstract class LabBase {
         throw new Error(`bridge "${b.name}": ${what} takes two VMs or {from=, to=}`);
       }
       dirs = [{ from: d.from, to: d.to }];
+      const on = new Set(this.members(b.id));
+      for (const end of attachedOneWay ? [d.from, d.to] : []) {
+        if (!on.has(end)) throw new Error(`bridge "${b.name}": VM "${end}" is not attached to it; attach it first (a one-way ${what} needs both ends attached)`);
+      }
     } else {
       dirs = [{ from: args[0], to: args[1] }, { from: args[1], to: args[0] }];
     }
+    // Not checked against the members: a pair partition is graph state that holds once both are attached (the original's).
     for (const d of dirs) {
-      this.member(b, d.from);
-      this.member(b, d.to);
       if (d.from === d.to) throw new Error(`bridge "${b.name}": ${what} needs two different VMs, got "${d.from}" twice`);
     }
     return dirs;
@@ -231,7 +234,7 @@ export abstract class LabBase {
   /** `partition(a, b)` cuts both directions; `partition({from, to})` only frames from → to. */
   partition(bridge: string, ...args: Endpoints): Promise<void> {
     return this.mutate(bridge, (b) => {
-      for (const d of this.directions(b, args, 'partition')) addPartition(b.impairments, d);
+      for (const d of this.directions(b, args, 'partition', true)) addPartition(b.impairments, d);
     });
   }
 
@@ -241,19 +244,17 @@ export abstract class LabBase {
     });
   }
 
-  /** Partitions every pair of the bridge's current members, both ways. */
+  /** Sets the bridge-wide cut flag: every pair is cut, members that join later too. */
   partitionAll(bridge: string): Promise<void> {
     return this.mutate(bridge, (b) => {
-      const vms = this.members(b.id, true);
-      for (const from of vms) for (const to of vms) if (from !== to) addPartition(b.impairments, { from, to });
+      b.impairments.cutAll = true;
     });
   }
 
-  /** Lifts every partition and isolation (latency and drop rates stay). */
+  /** Clears the cut flag only: pair and one-way partitions, isolation, latency and drop rates stay. */
   restoreAll(bridge: string): Promise<void> {
     return this.mutate(bridge, (b) => {
-      b.impairments.partitions = [];
-      b.impairments.isolated = [];
+      delete b.impairments.cutAll;
     });
   }
 
@@ -296,10 +297,10 @@ export abstract class LabBase {
     });
   }
 
-  /** Clears every impairment of the bridge (attachments stay as they are). */
+  /** Clears every impairment of the bridge but isolation (the sheet's reset; attachments stay as they are). */
   reset(bridge: string): Promise<void> {
     return this.mutate(bridge, (b) => {
-      b.impairments = emptyImpairments();
+      b.impairments = { ...emptyImpairments(), isolated: b.impairments.isolated };
     });
   }
 

@@ -65,6 +65,7 @@ export abstract class LabState extends LabBase {
         isolated: i.isolated.map(vmId),
         latency: i.latency.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
         drop: i.drop.map((r) => ({ ...r, ...(r.from !== undefined ? { from: vmId(r.from) } : {}), ...(r.to !== undefined ? { to: vmId(r.to) } : {}) })),
+        ...(i.cutAll ? { cutAll: true as const } : {}),
       });
       for (const sb of state.bridges) {
         const { net, prefix } = parseSubnet(sb.subnet, `bridge "${sb.name}" of the restored network`);

@@ -147,15 +147,27 @@ describe('LabNetwork', () => {
     const sw = be.switch('s1')!;
     expect(sw.getPolicy()).toMatchObject({ seed: 42, isolated: ['c'], detached: [] });
     await net.unpartition('lan', 'b', 'a');
-    await net.restoreAll('lan');
-    expect(net.impairments('lan')).toMatchObject({ partitions: [], isolated: [], latency: [{ ms: 50 }, { from: 'a', to: 'b', ms: 5 }] });
+    // partition_all is a flag: it cuts pairs that join later, and restore_all lifts only the flag
     await net.partitionAll('lan');
-    expect(net.impairments('lan').partitions).toHaveLength(6);
+    expect(net.impairments('lan')).toMatchObject({ partitions: [{ from: 'c', to: 'a' }], isolated: ['c'], cutAll: true });
+    expect(sw.getPolicy()).toMatchObject({ cutAll: true });
+    await net.restoreAll('lan');
+    expect(net.impairments('lan')).toEqual({
+      partitions: [{ from: 'c', to: 'a' }], isolated: ['c'], latency: [{ ms: 50 }, { from: 'a', to: 'b', ms: 5 }], drop: [{ p: 0.25 }],
+    });
+    await net.partitionAll('lan');
+    // reset clears partitions, the flag, latency and drop rates; isolation stays (the sheet's §7)
     await net.reset('lan');
-    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: [], latency: [], drop: [] });
-    expect(sw.getPolicy()).toMatchObject({ partitions: [], latency: [], drop: [] });
+    expect(net.impairments('lan')).toEqual({ partitions: [], isolated: ['c'], latency: [], drop: [] });
+    expect(sw.getPolicy()).toMatchObject({ partitions: [], isolated: ['c'], latency: [], drop: [] });
+    expect(sw.getPolicy().cutAll).toBeUndefined();
 
-    await expect(net.partition('lan', 'a', 'x')).rejects.toThrow('VM "x" is not on bridge "lan" (its VMs: a, b, c)');
+    // a pair partition naming a VM that is not attached is recorded (graph state); one direction needs both attached
+    await net.partition('lan', 'a', 'x');
+    expect(net.impairments('lan').partitions).toEqual([{ from: 'a', to: 'x' }, { from: 'x', to: 'a' }]);
+    await net.unpartition('lan', { from: 'x', to: 'a' });
+    await expect(net.partition('lan', { from: 'a', to: 'x' })).rejects.toThrow('bridge "lan": VM "x" is not attached to it; attach it first');
+    await net.reset('lan');
     await expect(net.partition('lan', 'a', 'a')).rejects.toThrow(/two different VMs/);
     await expect(net.partition('lan', { from: 'a' } as never)).rejects.toThrow(/two VMs or \{from=, to=\}/);
     await expect(net.dropRate('lan', 1.5)).rejects.toThrow(/probability from 0 to 1, got 1.5/);

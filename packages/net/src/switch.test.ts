@@ -120,6 +120,23 @@ describe('switch', () => {
     expect(sw.counters('b').rx_dropped).toBe(3);
   });
 
+  it('cutAll (partition_all) cuts every pair, a port added after it too; a frame to itself is no pair', async () => {
+    const { sw, a, b, c } = await lab();
+    sw.setPolicy(policy({ cutAll: true }));
+    const D = '02:00:00:00:00:0d';
+    const d = await FakeNic.connect(await sw.addPort('d', D), D);
+    cleanups.push(() => d.close());
+    await until(() => sw.isConnected('d'));
+    a.send(BROADCAST, 1);
+    d.send(A, 2);
+    await until(() => sw.counters('a').tx_dropped === 3 && sw.counters('d').tx_dropped === 1);
+    expect([a.received, b.received, c.received, d.received]).toEqual([[], [], [], []]);
+    sw.setPolicy(policy());
+    d.send(A, 3);
+    await a.waitFor(1);
+    expect(a.tags()).toEqual([3]);
+  });
+
   it('isolate cuts a port from all others both ways; detached ports carry nothing', async () => {
     const { sw, a, b, c } = await lab();
     sw.setPolicy(policy({ isolated: ['c'] }));

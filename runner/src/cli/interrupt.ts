@@ -1,13 +1,12 @@
-/** Ctrl-C during `provium test`: the first stops the work in order, a second quits at once. */
+import { onStopSignal } from '../stop-signals.js';
 
-/** Installs the SIGINT handler for `stop`; returns its removal. `what`: what the first Ctrl-C stops, for the notice. */
+/** Installs the handler that aborts `stop`; returns its removal. `what`: what the first signal stops, for the notice. */
 export function onCtrlC(stop: AbortController, what: string): () => void {
   let interrupts = 0;
-  const handler = () => {
-    if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for cleanup
-    process.stderr.write(`\ninterrupted: stopping ${what} (Ctrl-C again to quit at once)\n`);
+  return onStopSignal((sig) => {
+    if (++interrupts > 1) process.exit(130); // a second signal does not wait for cleanup
+    const again = sig === 'SIGINT' ? 'Ctrl-C again' : `${sig} again`;
+    process.stderr.write(`\ninterrupted${sig === 'SIGINT' ? '' : ` (${sig})`}: stopping ${what} (${again} to quit at once)\n`);
     stop.abort();
-  };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+  });
 }

@@ -162,6 +162,8 @@ export interface StatResult {
   size: number;
   /** Modification time, seconds since the epoch. */
   mtime: number;
+  /** Modification time in nanoseconds since the epoch, as a float: exact to the 256 ns that a double can hold at today's dates (docs/vms.md). */
+  mtime_ns: number;
   /** Permission bits. */
   perm: number;
   /** "file", "directory", "symlink", "fifo", "socket", "block_device", "char_device" or "other" (stat follows symlinks). */
@@ -228,6 +230,8 @@ export interface NicCounters {
   rx_packets: number;
   /** Frames sent. */
   tx_packets: number;
+  /** Receive plus transmit errors: frames from the guest the bridge could not take (not Ethernet, oversized) and deliveries to it that failed. */
+  errors: number;
 }
 
 /** TestContext: The `t` passed to a test body: assertions, logging and the test's own meta. */
@@ -265,6 +269,10 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     reset_between_tests: WritableFieldBinding<ApiObject<'Lab'>, boolean, boolean>;
     /** Root lab only: the per-file watchdog (default 5m; 0: none; multiplied by --timeout-scale). */
     timeout: WritableFieldBinding<ApiObject<'Lab'>, number, number>;
+    /** `string.pack`, callable as `provium.pack(fmt, ...)` or `provium:pack(fmt, ...)` (Lua 5.3 formats; integers are 32-bit here). */
+    pack: FieldBinding<ApiObject<'Lab'>, unknown>;
+    /** `string.unpack`, callable as `provium.unpack(fmt, s, pos?)` or `provium:unpack(...)`; returns the values and the next position. */
+    unpack: FieldBinding<ApiObject<'Lab'>, unknown>;
   };
   methods: {
     /** Creates a VM in state `created` (no resources are taken until boot). A name already used is an error. */
@@ -287,6 +295,8 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     bridge_names: MethodBinding<ApiObject<'Lab'>, [], (string | Uint8Array)[]>;
     /** Names of the lab's sub-labs, sorted. */
     sub_lab_names: MethodBinding<ApiObject<'Lab'>, [], (string | Uint8Array)[]>;
+    /** Waits until `count` arrivals (calls in coroutines of this file) are present, then releases them all with true; false when the timeout passes first (the arrival is withdrawn) or `count` differs from the round's. */
+    barrier: MethodBinding<ApiObject<'Lab'>, [name: string, count: number, timeout?: number], boolean>;
     /** Boots every member VM with ONE resource acquisition, in parallel; returns the lab. */
     boot: MethodBinding<ApiObject<'Lab'>, [], ApiObject<'Lab'>>;
     /** Shuts down every VM of the tree. */
@@ -563,6 +573,10 @@ export interface ClockBinding extends ClassHooks<ApiObject<'Clock'>> {
     set: MethodBinding<ApiObject<'Clock'>, [t: number], void>;
     /** Moves the guest clock (read, add, set). */
     advance: MethodBinding<ApiObject<'Clock'>, [d: number | string], void>;
+    /** The guest's CLOCK_REALTIME in nanoseconds since the epoch, as a float: Lua integers here are 32-bit, and a double holds today's nanosecond counts to the nearest 256 ns (docs/vms.md). */
+    get_ns: MethodBinding<ApiObject<'Clock'>, [], number>;
+    /** Sets the guest's CLOCK_REALTIME in nanoseconds. */
+    set_ns: MethodBinding<ApiObject<'Clock'>, [ns: number | string], void>;
     /** The agent sleeps `d` inside the guest, then returns. */
     sleep: MethodBinding<ApiObject<'Clock'>, [d: number], void>;
   };
@@ -581,9 +595,9 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     partition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string | PartitionSpec, b?: ApiObject<'VM'> | string], void>;
     /** Undoes a partition. */
     unpartition: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string | PartitionSpec, b?: ApiObject<'VM'> | string], void>;
-    /** Partitions every pair. */
+    /** Sets the bridge-wide cut flag: every pair is cut, members attached later too, and `is_partitioned` is true for any two names. */
     partition_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
-    /** Removes every partition. */
+    /** Clears the cut flag only: pair and one-way partitions and isolation stay. */
     restore_all: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** Adds latency to frames. */
     add_latency: MethodBinding<ApiObject<'Bridge'>, [ms: number | LatencySpec], void>;
@@ -593,19 +607,19 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     isolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], void>;
     /** Undoes isolate. */
     unisolate: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], void>;
-    /** True when traffic between the two is cut both ways (a partition of the pair, or partition_all); ignores one-way rules and isolation. */
+    /** True when the cut flag is set (partition_all) or the pair is partitioned both ways; ignores one-way rules and isolation. */
     is_partitioned: MethodBinding<ApiObject<'Bridge'>, [a: ApiObject<'VM'> | string, b: ApiObject<'VM'> | string], boolean>;
     /** True while the VM is isolated on this bridge. */
     is_isolated: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], boolean>;
-    /** Names of the VMs attached to the bridge, sorted. */
+    /** Names of the members (attached VMs and graph-only names), sorted. */
     members: MethodBinding<ApiObject<'Bridge'>, [], (string | Uint8Array)[]>;
     /** The whole-bridge latency in milliseconds (0: none). */
     latency_ms: MethodBinding<ApiObject<'Bridge'>, [], number>;
     /** The whole-bridge drop rate in percent (0: none). */
     drop_rate_pct: MethodBinding<ApiObject<'Bridge'>, [], number>;
-    /** The VM's NIC on this bridge. */
+    /** The VM's NIC on this bridge; for a name that is no VM of the lab, a graph-only NIC (counters zero; disconnect/reconnect remove and restore the membership). */
     nic: MethodBinding<ApiObject<'Bridge'>, [vm: ApiObject<'VM'> | string], ApiObject<'NIC'>>;
-    /** Removes every impairment. */
+    /** Clears pair and one-way partitions, the cut flag, latency and drop rates; attachments, isolation, routes and uplink stay. */
     reset: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** NAT from this bridge to the host's network and DNS (off by default): each VM on it gets one more NIC, on QEMU's user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots. */
     enable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;

@@ -11,6 +11,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { onStopSignal } from '../../stop-signals.js';
 import { formatBytes } from './fixture.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -31,8 +32,7 @@ function cleanUpOnInterrupt(dirs: string[], extra: string[] = []): () => void {
     process.stderr.write('\ninterrupted: nothing was written\n');
     process.exit(130);
   };
-  process.on('SIGINT', onSigint);
-  return () => process.off('SIGINT', onSigint);
+  return onStopSignal(onSigint);
 }
 
 async function exportCommand(file: string, names: string[], o: { config?: string }): Promise<number> {

@@ -1,35 +1,51 @@
 /** `lab:bridge(...)`: the binding of the schema's Bridge class. */
 import type { Lua } from '@provium/types';
-import { BridgeHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import { BridgeGraph } from '../vm/bridge-graph.js';
+import { BridgeHandle, GraphNicHandle, NicHandle, VmHandle } from '../vm/handles.js';
 
 type VmArg = VmHandle | string;
 
 /**
- * A VM given by handle or by name (the original takes both): a name is a VM
- * of the bridge's lab; another name is an error that names the lab's VMs.
+ * A VM given by handle or by name (D11): a name that is a VM of the bridge's
+ * lab means that VM; any other name is a graph-only member (bridge-graph.ts).
  */
-function vmOf(bridge: BridgeHandle, v: VmArg): VmHandle {
-  if (v instanceof VmHandle) return v;
+type End = { vm: VmHandle } | { name: string };
+
+function endOf(bridge: BridgeHandle, v: VmArg): End {
+  if (v instanceof VmHandle) return { vm: v };
   const vm = bridge.lab.vms.get(v);
-  if (vm) return vm;
-  const known = [...bridge.lab.vms.keys()];
-  throw new Error(`bridge "${bridge.name}": no VM named "${v}" in its lab${known.length ? ` (VMs: ${known.join(', ')})` : ''}`);
+  return vm ? { vm } : { name: v };
 }
 
-const idOf = (bridge: BridgeHandle, v: VmArg) => vmOf(bridge, v).session.netId;
+const keyOf = (e: End) => ('vm' in e ? BridgeGraph.vmKey(e.vm.session.netId) : BridgeGraph.nameKey(e.name));
+
+/** A VM's id in the network; a graph-only name is refused where only a VM can do (`what` says which op). */
+function idOf(bridge: BridgeHandle, v: VmArg, what: string): string {
+  const e = endOf(bridge, v);
+  if ('vm' in e) return e.vm.session.netId;
+  throw new Error(`bridge "${bridge.name}": "${e.name}" is not attached (no VM of the bridge's lab has that name; it can only be a graph-only member): ${what} needs attached VMs; attach them first`);
+}
 
 /** A VM pair, or one direction `{from=, to=}`, as the network's ends. */
 function ends(bridge: BridgeHandle, what: string, a: VmArg | Lua.PartitionSpec, b: VmArg | undefined): [string, string] | [{ from: string; to: string }] {
-  if (!(a instanceof VmHandle) && typeof a !== 'string') return [{ from: idOf(bridge, a.from), to: idOf(bridge, a.to) }];
+  if (!(a instanceof VmHandle) && typeof a !== 'string') return [{ from: idOf(bridge, a.from, `a one-way ${what}`), to: idOf(bridge, a.to, `a one-way ${what}`) }];
   if (b === undefined) throw new Error(`bridge "${bridge.name}": ${what}(a, b) needs two VMs, or one direction as {from=a, to=b}`);
-  return [idOf(bridge, a), idOf(bridge, b)];
+  return [idOf(bridge, a, what), idOf(bridge, b, what)];
+}
+
+/** A symmetric pair with a graph-only end, or undefined when both ends are VMs (the network's). */
+function graphPair(bridge: BridgeHandle, a: VmArg | Lua.PartitionSpec, b: VmArg | undefined): [string, string] | undefined {
+  if ((!(a instanceof VmHandle) && typeof a !== 'string') || b === undefined) return undefined;
+  const [x, y] = [endOf(bridge, a), endOf(bridge, b)];
+  return 'vm' in x && 'vm' in y ? undefined : [keyOf(x), keyOf(y)];
 }
 
 /** A number for both directions, or `{from=, to=, <key>=}` for one; `scale` turns the author's unit into the network's. */
 function directed<K extends 'ms' | 'p'>(bridge: BridgeHandle, spec: number | ({ from?: VmArg; to?: VmArg } & Record<K, number>), key: K, scale: (n: number) => number) {
   if (typeof spec === 'number') return scale(spec);
-  const from = spec.from === undefined ? {} : { from: idOf(bridge, spec.from) };
-  const to = spec.to === undefined ? {} : { to: idOf(bridge, spec.to) };
+  const what = key === 'ms' ? 'a one-way latency' : 'a one-way drop rate';
+  const from = spec.from === undefined ? {} : { from: idOf(bridge, spec.from, what) };
+  const to = spec.to === undefined ? {} : { to: idOf(bridge, spec.to, what) };
   return { ...from, ...to, [key]: scale(spec[key]) } as { from?: string; to?: string } & Record<K, number>;
 }
 
@@ -48,34 +64,73 @@ export const bridgeBinding: Lua.BridgeBinding = {
   tostring: (b) => `Bridge(${b.name})`,
   methods: {
     name: (b) => b.name,
-    attach: async (b, [vms]) => b.attach((Array.isArray(vms) ? vms : [vms]).map((v) => vmOf(b, v))),
-    detach: async (b, [vm]) => (await b.net()).detach(b.id, idOf(b, vm)),
-    partition: async (b, [x, y]) => (await b.net()).partition(b.id, ...ends(b, 'partition', x, y)),
-    unpartition: async (b, [x, y]) => (await b.net()).unpartition(b.id, ...ends(b, 'unpartition', x, y)),
+    attach: async (b, [vms]) => {
+      const all = (Array.isArray(vms) ? vms : [vms]).map((v) => endOf(b, v));
+      await b.attach(all.flatMap((e) => ('vm' in e ? [e.vm] : [])));
+      for (const e of all) if ('name' in e) b.graph.members.add(e.name);
+    },
+    detach: async (b, [vm]) => {
+      const e = endOf(b, vm);
+      if ('name' in e) return b.graph.forget(e.name);
+      b.graph.forgetKey(keyOf(e));
+      await (await b.net()).detach(b.id, e.vm.session.netId);
+    },
+    partition: async (b, [x, y]) => {
+      const pair = graphPair(b, x, y);
+      if (pair) return b.graph.partition(...pair);
+      await (await b.net()).partition(b.id, ...ends(b, 'partition', x, y));
+    },
+    unpartition: async (b, [x, y]) => {
+      const pair = graphPair(b, x, y);
+      if (pair) return b.graph.unpartition(...pair);
+      // Never checks attachment: a one-way rule with a graph-only end cannot exist, so there is nothing to lift.
+      if (!(x instanceof VmHandle) && typeof x !== 'string' && ['from', 'to'].some((k) => 'name' in endOf(b, x[k as 'from' | 'to']))) return;
+      await (await b.net()).unpartition(b.id, ...ends(b, 'unpartition', x, y));
+    },
     partition_all: async (b) => (await b.net()).partitionAll(b.id),
     restore_all: async (b) => (await b.net()).restoreAll(b.id),
     add_latency: async (b, [spec]) => (await b.net()).addLatency(b.id, directed(b, spec, 'ms', (ms) => ms)),
     drop_rate: async (b, [spec]) => (await b.net()).dropRate(b.id, directed(b, spec, 'p', (pct) => probability(b, pct))),
-    isolate: async (b, [vm]) => (await b.net()).isolate(b.id, idOf(b, vm)),
-    unisolate: async (b, [vm]) => (await b.net()).unisolate(b.id, idOf(b, vm)),
-    is_partitioned: async (b, [x, y]) => {
-      const [p, q] = [idOf(b, x), idOf(b, y)];
-      const cut = (await b.net()).impairments(b.id).partitions;
-      return cut.some((d) => d.from === p && d.to === q) && cut.some((d) => d.from === q && d.to === p);
+    isolate: async (b, [vm]) => {
+      const e = endOf(b, vm);
+      if ('name' in e) b.graph.isolated.add(e.name);
+      else await (await b.net()).isolate(b.id, e.vm.session.netId);
     },
-    is_isolated: async (b, [vm]) => (await b.net()).impairments(b.id).isolated.includes(idOf(b, vm)),
+    unisolate: async (b, [vm]) => {
+      const e = endOf(b, vm);
+      if ('name' in e) b.graph.isolated.delete(e.name);
+      else await (await b.net()).unisolate(b.id, e.vm.session.netId);
+    },
+    is_partitioned: async (b, [x, y]) => {
+      const imp = (await b.net()).impairments(b.id);
+      if (imp.cutAll) return true;
+      const pair = graphPair(b, x, y);
+      if (pair) return b.graph.isPartitioned(...pair);
+      const [p, q] = ends(b, 'is_partitioned', x, y) as [string, string];
+      return imp.partitions.some((d) => d.from === p && d.to === q) && imp.partitions.some((d) => d.from === q && d.to === p);
+    },
+    is_isolated: async (b, [vm]) => {
+      const e = endOf(b, vm);
+      if ('name' in e) return b.graph.isolated.has(e.name);
+      return (await b.net()).impairments(b.id).isolated.includes(e.vm.session.netId);
+    },
     members: async (b) => {
       const ids = new Set((await b.net()).members(b.id));
-      return b.lab.allVms().filter((v) => ids.has(v.session.netId)).map((v) => v.session.name).sort();
+      const vms = b.lab.allVms().filter((v) => ids.has(v.session.netId)).map((v) => v.session.name);
+      return [...vms, ...b.graph.members].sort();
     },
     latency_ms: async (b) => (await b.net()).impairments(b.id).latency.find((r) => r.from === undefined && r.to === undefined)?.ms ?? 0,
     drop_rate_pct: async (b) => 100 * ((await b.net()).impairments(b.id).drop.find((r) => r.from === undefined && r.to === undefined)?.p ?? 0),
     nic: async (b, [vm]) => {
-      const v = vmOf(b, vm);
-      if (!(await b.net()).nics(v.session.netId).some((n) => n.bridge === b.id)) throw new Error(`bridge "${b.name}": ${v.session.label} is not attached to it; attach it first`);
-      return new NicHandle(v, b);
+      const e = endOf(b, vm);
+      if ('name' in e) return new GraphNicHandle(e.name, b);
+      if (!(await b.net()).nics(e.vm.session.netId).some((n) => n.bridge === b.id)) throw new Error(`bridge "${b.name}": ${e.vm.session.label} is not attached to it; attach it first`);
+      return new NicHandle(e.vm, b);
     },
-    reset: async (b) => (await b.net()).reset(b.id),
+    reset: async (b) => {
+      b.graph.clearPartitions();
+      await (await b.net()).reset(b.id);
+    },
     route: (b, [to], call) => {
       for (const x of Array.isArray(to) ? to : [to]) b.routes.add(x instanceof BridgeHandle ? x.name : x);
       if (!routeNoticed.has(call.services)) {

@@ -1,6 +1,7 @@
 /** `vm:clock()`: the binding of the schema's Clock class. */
 import { parseDurationText, type Lua } from '@provium/types';
 import { ClockHandle } from '../vm/handles.js';
+import { nsNumber, nsParts } from './nanoseconds.js';
 
 /** Seconds of a number or a duration text that may start with "-" (the clock may go back). */
 function signedSeconds(d: number | string): number {
@@ -21,6 +22,14 @@ export const clockBinding: Lua.ClockBinding = {
       const agent = c.vm.session.agentFor();
       const t = await c.vm.session.guard(agent.getClock());
       await c.vm.session.guard(agent.setClock(t + seconds));
+    },
+    get_ns: async (c) => {
+      const { sec, nsec } = await c.vm.session.guard(c.vm.session.agentFor().getClockParts());
+      return nsNumber(sec, nsec);
+    },
+    set_ns: async (c, [ns]) => {
+      const { sec, nsec } = nsParts(ns, 'set_ns');
+      await c.vm.session.guard(c.vm.session.agentFor().setClockParts(sec, nsec));
     },
     sleep: async (c, [d], call) => {
       if (!(d >= 0) || !Number.isFinite(d)) throw new Error(`sleep needs a duration of at least 0, got ${d}`);

@@ -4,6 +4,8 @@ import type { Lua } from '@provium/types';
 import { Lab } from '../vm/lab.js';
 import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
 import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { barrier } from './lab-barrier.js';
+import { packField } from './lab-pack.js';
 import { requireHostOf, snapshotPathArg } from './scope.js';
 
 export const labBinding: Lua.LabBinding = {
@@ -19,6 +21,8 @@ export const labBinding: Lua.LabBinding = {
       get: (_lab, call) => call.services.fileTimeoutSeconds,
       set: (_lab, seconds, call) => call.services.setFileTimeout(seconds),
     },
+    pack: { rawGet: packField('pack') },
+    unpack: { rawGet: packField('unpack') },
   },
   methods: {
     vm: async (lab, [name, profile, opts], call) => {
@@ -37,6 +41,7 @@ export const labBinding: Lua.LabBinding = {
     vm_names: (lab) => [...lab.vms.keys()].sort(),
     bridge_names: (lab) => [...lab.bridges.keys()].sort(),
     sub_lab_names: (lab) => [...lab.labs.keys()].sort(),
+    barrier: { raw: barrier },
     boot: async (lab, _args, call) => {
       await lab.boot(call.signal);
       return lab;

@@ -7,7 +7,7 @@
 import type { CallContext, FileServices } from '../binding/registry.js';
 import type { TestRun } from '../framework/file-run.js';
 import type { LuaState } from '../lua/api.js';
-import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
+import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, GraphNicHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
 import type { GuestWorker } from '../vm/guest-worker.js';
 import type { ProcessHandle } from '../vm/process.js';
@@ -30,7 +30,7 @@ declare module '@provium/types' {
     Console: ConsoleHandle;
     Clock: ClockHandle;
     Bridge: BridgeHandle;
-    NIC: NicHandle;
+    NIC: NicHandle | GraphNicHandle;
     Worker: GuestWorker;
   }
   interface BindingRuntime {

@@ -5,6 +5,7 @@ import type { Lua } from '@provium/types';
 import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { nsNumber } from './nanoseconds.js';
 import { runAsync, runCommand } from './run-command.js';
 import { requireHostOf, snapshotPathArg } from './scope.js';
 import { spawnWorker } from './worker.js';
@@ -93,7 +94,7 @@ export const vmBinding: Lua.VMBinding = {
     },
     stat: async (vm, [p]) => {
       const st = await vm.session.guard(vm.session.agentFor().stat(p));
-      return { size: st.size, mtime: st.mtime, perm: st.perm, entry_type: st.entryType };
+      return { size: st.size, mtime: st.mtime, mtime_ns: nsNumber(st.mtimeSec, st.mtimeNsec), perm: st.perm, entry_type: st.entryType };
     },
     listdir: async (vm, [p]) => {
       const entries = await vm.session.guard(vm.session.agentFor().listdir(p));

@@ -6,6 +6,7 @@
 import type { AgentFile } from '@provium/agent';
 import type { Lab } from './lab.js';
 import type { VmSession } from './session.js';
+import { BridgeGraph } from './bridge-graph.js';
 
 export class VmHandle {
   constructor(
@@ -19,6 +20,8 @@ export class VmHandle {
 export class BridgeHandle {
   /** `bridge:route()`: names of the bridges it routes to (graph state only). */
   readonly routes = new Set<string>();
+  /** Names that are no VM of the lab, given to its ops (graph state only). */
+  readonly graph = new BridgeGraph();
 
   constructor(
     readonly lab: Lab,
@@ -46,6 +49,14 @@ export class BridgeHandle {
 export class NicHandle {
   constructor(
     readonly vm: VmHandle,
+    readonly bridge: BridgeHandle,
+  ) {}
+}
+
+/** `bridge:nic(name)` for a graph-only member: no device; disconnect/reconnect take the name out and back in. */
+export class GraphNicHandle {
+  constructor(
+    readonly name: string,
     readonly bridge: BridgeHandle,
   ) {}
 }

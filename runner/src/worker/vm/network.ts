@@ -121,6 +121,7 @@ export function renameState(state: NetworkState, from: string, to: string): Netw
         isolated: b.impairments.isolated.map(id),
         latency: b.impairments.latency.map(ends),
         drop: b.impairments.drop.map(ends),
+        ...(b.impairments.cutAll ? { cutAll: true as const } : {}),
       },
     })),
     vms: state.vms.map((v) => ({ ...v, id: id(v.id) })),

@@ -7,6 +7,8 @@ export const lab: ClassSpec = {
   fields: [
     field('reset_between_tests', 'boolean', 'Root lab only: snapshot the lab after the top-level code and restore it before every later test.', A, true),
     field('timeout', 'duration', 'Root lab only: the per-file watchdog (default 5m; 0: none; multiplied by --timeout-scale).', A, true),
+    field('pack', 'function', '`string.pack`, callable as `provium.pack(fmt, ...)` or `provium:pack(fmt, ...)` (Lua 5.3 formats; integers are 32-bit here).', A),
+    field('unpack', 'function', '`string.unpack`, callable as `provium.unpack(fmt, s, pos?)` or `provium:unpack(...)`; returns the values and the next position.', A),
   ],
   dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
   methods: [
@@ -25,6 +27,8 @@ export const lab: ClassSpec = {
     fn('vm_names', [], 'string[]', 'Names of the lab\'s own VMs, sorted.', A),
     fn('bridge_names', [], 'string[]', 'Names of the lab\'s own bridges, sorted.', A),
     fn('sub_lab_names', [], 'string[]', 'Names of the lab\'s sub-labs, sorted.', A),
+    fn('barrier', [p('name', 'string', 'The rendezvous, local to this lab.'), p('count', 'integer', 'Arrivals that release it; the first arrival of a round fixes it.'), opt('timeout', 'duration', 'How long to wait.', '60')], 'boolean',
+      'Waits until `count` arrivals (calls in coroutines of this file) are present, then releases them all with true; false when the timeout passes first (the arrival is withdrawn) or `count` differs from the round\'s.', A),
     fn('boot', [], 'Lab', 'Boots every member VM with ONE resource acquisition, in parallel; returns the lab.', A),
     fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
     fn('pause', [], 'nil', 'Pauses every VM of the tree.', A),

@@ -70,6 +70,7 @@ export const records: RecordSpec[] = [
   { name: 'MkdirOpts', doc: 'Options of `vm:mkdir()`.', fields: [rf('parents', 'boolean', 'Create missing parents.', true, 'false')] },
   { name: 'StatResult', doc: 'Result of `vm:stat()`.', fields: [
     rf('size', 'integer', 'Size in bytes.', false), rf('mtime', 'number', 'Modification time, seconds since the epoch.', false),
+    rf('mtime_ns', 'number', 'Modification time in nanoseconds since the epoch, as a float: exact to the 256 ns that a double can hold at today\'s dates (docs/vms.md).', false),
     rf('perm', 'integer', 'Permission bits.', false),
     rf('entry_type', 'string', '"file", "directory", "symlink", "fifo", "socket", "block_device", "char_device" or "other" (stat follows symlinks).', false),
   ] },
@@ -84,5 +85,6 @@ export const records: RecordSpec[] = [
   { name: 'NicCounters', doc: 'Traffic counters of a NIC.', fields: [
     rf('rx_bytes', 'integer', 'Bytes received.', false), rf('tx_bytes', 'integer', 'Bytes sent.', false),
     rf('rx_packets', 'integer', 'Frames received.', false), rf('tx_packets', 'integer', 'Frames sent.', false),
+    rf('errors', 'integer', 'Receive plus transmit errors: frames from the guest the bridge could not take (not Ethernet, oversized) and deliveries to it that failed.', false),
   ] },
 ];
