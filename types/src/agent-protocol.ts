@@ -70,6 +70,9 @@ export const AGENT_OPS = [
   'tail_open',
   'tail_fd',
   'tail_close',
+  'worker_spawn',
+  'worker_kill',
+  'worker_join',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
@@ -115,7 +118,12 @@ export interface HelloReply {
   message?: string;
 }
 
-export type AgentRequestMessage<O extends AgentOp = AgentOp> = { t: 'req'; id: number; op: O } & AgentRequests[O];
+/**
+ * `worker`: the request runs in that worker (a second agent process, see
+ * `worker_spawn`) instead of the agent itself; every op but the worker_* ones
+ * can be relayed. What the worker sends back carries the same `worker` key.
+ */
+export type AgentRequestMessage<O extends AgentOp = AgentOp> = { t: 'req'; id: number; op: O; worker?: number } & AgentRequests[O];
 
 export interface AgentErrorBody {
   /** errno name ("ENOENT") or "EPROTO"/"EINVAL" for protocol misuse. */
@@ -133,17 +141,21 @@ export type AgentResponseMessage<O extends AgentOp = AgentOp> =
   | { t: 'res'; id: number; ok: false; error: AgentErrorBody };
 
 /**
- * Asynchronous events of spawned processes and of tails. A process emits
- * data, then one eof per stream, then exit. A tail emits tail_data until it is
- * closed; tail_end only when the agent cannot read on (a pipe's writers all
- * closed, a read error in `message`).
+ * Asynchronous events of spawned processes, of tails and of workers. A process
+ * emits data, then one eof per stream, then exit; `worker` is set on those of a
+ * worker's processes. A tail emits tail_data until it is closed; tail_end only
+ * when the agent cannot read on (a pipe's writers all closed, a read error in
+ * `message`). `worker_exit`: a worker ended (its requests still pending were
+ * answered with errors): it died, and later requests fail until joined; or it
+ * was joined, and the join's answer follows.
  */
 export type AgentEventMessage =
-  | { t: 'ev'; ev: 'data'; proc: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  | { t: 'ev'; ev: 'eof'; proc: number; stream: 'stdout' | 'stderr' }
-  | ({ t: 'ev'; ev: 'exit'; proc: number } & ProcessExit)
+  | { t: 'ev'; ev: 'data'; proc: number; worker?: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { t: 'ev'; ev: 'eof'; proc: number; worker?: number; stream: 'stdout' | 'stderr' }
+  | ({ t: 'ev'; ev: 'exit'; proc: number; worker?: number } & ProcessExit)
   | { t: 'ev'; ev: 'tail_data'; tail: number; data: Uint8Array }
-  | { t: 'ev'; ev: 'tail_end'; tail: number; message?: string };
+  | { t: 'ev'; ev: 'tail_end'; tail: number; message?: string }
+  | { t: 'ev'; ev: 'worker_exit'; worker: number; exit_status: number };
 
 /** A frame the agent could not use (garbage, oversized, undecodable); it resynchronises and carries on. */
 export interface AgentNoticeMessage {
@@ -244,6 +256,27 @@ export interface AgentRequests {
   tail_fd: { handle: number };
   /** Stops a tail; one that already ended is not an error. */
   tail_close: { tail: number };
+  /**
+   * Starts a worker: the agent re-executed with these credentials (setgroups,
+   * setgid, setuid), directory and environment. `gid` defaults to the uid's
+   * /etc/passwd group (else the uid's number), `groups` to the user's
+   * /etc/group memberships (else none); without `uid` the agent's own.
+   */
+  worker_spawn: {
+    uid?: number;
+    gid?: number;
+    groups?: number[];
+    /** Capability names ("net_admin"): exactly these are kept, through the setuid and every exec (bounding and ambient sets). */
+    caps?: string[];
+    /** Namespaces of its own: "net", "mount" (made private, as unshare(1) does), "uts", "ipc", "cgroup". */
+    unshare?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+  };
+  /** Signals the worker process itself. */
+  worker_kill: { worker: number; signal: string };
+  /** Closes the worker's channel and answers once it exited (or at once if it died before). */
+  worker_join: { worker: number };
 }
 
 export interface AgentResults {
@@ -282,4 +315,9 @@ export interface AgentResults {
   tail_open: { tail: number; offset: number };
   tail_fd: { tail: number; offset: number };
   tail_close: Record<string, never>;
+  worker_spawn: { worker: number; pid: number };
+  /** `delivered` is false when the worker had already exited. */
+  worker_kill: { delivered: boolean };
+  /** The exit code, or 128 + the signal number. */
+  worker_join: { exit_status: number };
 }

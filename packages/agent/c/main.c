@@ -2,6 +2,7 @@
  *   provium-agent [--port NAME]        virtio-serial port by name (default org.provium.agent)
  *   provium-agent --connect-unix PATH  connect to a unix socket (host tests), reconnecting
  *   provium-agent --stdio              serve on stdin/stdout; exit at EOF
+ *   provium-agent --worker             as --stdio, for a worker (worker.h): serves what is relayed to it
  *   --log PATH                         log file (default /tmp/provium-agent.log) */
 #include "batch.h"
 #include "conn.h"
@@ -12,6 +13,7 @@
 #include "proto.h"
 #include "session.h"
 #include "tail.h"
+#include "worker.h"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -29,7 +31,7 @@ static conn_t conn;
 static void usage(const char *why) {
     fprintf(stderr,
             "provium-agent: %s\n"
-            "usage: provium-agent [--port NAME | --connect-unix PATH | --stdio] [--log PATH]\n",
+            "usage: provium-agent [--port NAME | --connect-unix PATH | --stdio | --worker] [--log PATH]\n",
             why);
     exit(2);
 }
@@ -45,8 +47,9 @@ int main(int argc, char **argv) {
     const char *target = "org.provium.agent", *logfile = "/tmp/provium-agent.log";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--stdio")) {
+        if (!strcmp(a, "--stdio") || !strcmp(a, "--worker")) {
             mode = MODE_STDIO;
+            if (a[2] == 'w') workers_relay_off();
         } else if (!strcmp(a, "--port") || !strcmp(a, "--connect-unix") || !strcmp(a, "--log")) {
             if (i + 1 >= argc) usage("missing value after an option");
             if (!strcmp(a, "--log")) logfile = argv[++i];
@@ -101,6 +104,7 @@ int main(int argc, char **argv) {
         int paused = conn_pending(&conn) > STREAM_HIGH_WATER;
         procs_prepare(&ps, now, paused);
         tails_prepare(&ps, now, paused);
+        workers_prepare(&ps);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
@@ -116,6 +120,7 @@ int main(int argc, char **argv) {
             case SLOT_CONN: conn_handle(&conn, rev); break;
             case SLOT_SIGNAL: signalled = 1; break;
             case SLOT_TAIL: tails_handle(ps.slots[i].id, rev); break;
+            case SLOT_WORKER: workers_handle(ps.slots[i].id, rev); break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }

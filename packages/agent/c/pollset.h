@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum slot_kind { SLOT_CONN, SLOT_SIGNAL, SLOT_PROC_IN, SLOT_PROC_OUT, SLOT_PROC_ERR, SLOT_TAIL };
+enum slot_kind { SLOT_CONN, SLOT_SIGNAL, SLOT_PROC_IN, SLOT_PROC_OUT, SLOT_PROC_ERR, SLOT_TAIL, SLOT_WORKER };
 
 typedef struct {
     struct pollfd *fds;
     struct slot {
         enum slot_kind kind;
-        int64_t id; /* process id for SLOT_PROC_*, tail id for SLOT_TAIL */
+        int64_t id; /* process id for SLOT_PROC_*, tail id for SLOT_TAIL, worker id for SLOT_WORKER */
     } *slots;
     size_t n, cap;
     int timeout_ms; /* -1: none */

@@ -5,6 +5,7 @@
 #include "pipes.h"
 #include "report.h"
 #include "signames.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -235,11 +236,10 @@ void procs_reap(void) {
     int wstatus;
     pid_t pid;
     while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-        for (proc_t *p = procs; p; p = p->next)
-            if (p->pid == pid) {
-                finish(p, wstatus);
-                break;
-            }
+        proc_t *p = procs;
+        while (p && p->pid != pid) p = p->next;
+        if (p) finish(p, wstatus);
+        else workers_reaped(pid, wstatus);
     }
 }
 

@@ -6,6 +6,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "tail.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +89,9 @@ static const struct {
     {"tail_open", op_tail_open},
     {"tail_fd", op_tail_fd},
     {"tail_close", op_tail_close},
+    {"worker_spawn", op_worker_spawn},
+    {"worker_kill", op_worker_kill},
+    {"worker_join", op_worker_join},
 };
 
 void session_end(void) {
@@ -95,6 +99,7 @@ void session_end(void) {
     procs_orphan_all();
     tails_close_all();
     files_close_all();
+    workers_end_session();
     active = 0;
     nonce = -1;
 }
@@ -146,7 +151,7 @@ static void on_hello(const value_t *msg) {
     buf_free(&b);
 }
 
-static void on_request(const value_t *msg, arena_t *arena) {
+static void on_request(const value_t *msg, arena_t *arena, const uint8_t *payload, size_t n) {
     const value_t *id = map_get(msg, "id"), *op = map_get(msg, "op");
     if (!id || id->type != V_INT || id->u.i < 0) { /* negative ids are batch.c's own */
         conn_notice(proto_conn, "request without a non-negative integer 'id': ignored");
@@ -161,6 +166,7 @@ static void on_request(const value_t *msg, arena_t *arena) {
         reply_error(r.id, "EPROTO", EPROTO, "%s: no session: the host must complete the hello handshake first", r.op);
         return;
     }
+    if (workers_relay(&r, payload, n)) return;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(ops[i].name, r.op)) {
             ops[i].fn(&r);
@@ -181,7 +187,7 @@ void session_on_frame(const uint8_t *payload, size_t n) {
     } else if (t->n == 5 && !memcmp(t->u.bytes, "hello", 5)) {
         on_hello(&msg);
     } else if (t->n == 3 && !memcmp(t->u.bytes, "req", 3)) {
-        on_request(&msg, &arena);
+        on_request(&msg, &arena, payload, n);
     } else {
         conn_notice(proto_conn, "unknown message type '%.*s': skipped", (int)t->n, (const char *)t->u.bytes);
     }

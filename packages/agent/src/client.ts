@@ -12,11 +12,13 @@ import {
   type FileStat,
 } from './client-types.js';
 import { batchOpRequest, batchOutcomes, batchTimeoutMs, type BatchCall, type BatchOutcome } from './batch.js';
-import { AgentConnection } from './connection.js';
+import { AgentConnection, processKey, type Relay } from './connection.js';
 import { AgentFile } from './file.js';
-import { AgentProcess } from './process.js';
+import { AgentProcess, exitInfoFrom } from './process.js';
 import { entriesFrom, execResultFrom, statFrom } from './results.js';
+import type { SendRequest } from './send-request.js';
 import { AgentTail } from './tail.js';
+import { AgentWorker, type WorkerOptions } from './worker.js';
 
 /** Bytes connectUnix reads at a time. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -56,10 +58,11 @@ export class AgentClient extends AgentConnection {
   }
 
   /** Runs a command to completion: a string goes through `/bin/sh -c`, an array is execvp'd. */
-  exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const { stdin, timeoutMs, trace, ...rest } = options;
+  exec(command: string | readonly string[], options: ExecOptions & Relay = {}): Promise<ExecResult> {
+    const { stdin, timeoutMs, trace, worker, ...rest } = options;
     const args = {
       ...commandSpec(command, rest),
+      worker,
       stdin: typeof stdin === 'string' ? Buffer.from(stdin) : stdin,
       timeout_ms: timeoutMs,
       trace: trace ? true : undefined,
@@ -74,13 +77,21 @@ export class AgentClient extends AgentConnection {
     );
   }
 
-  /** Starts a process and streams its output (see AgentProcess). */
-  spawn(command: string | readonly string[], options: CommandOptions = {}): Promise<AgentProcess> {
-    return this.call('spawn', commandSpec(command, options), (msg) => {
-      const proc = new AgentProcess(this.send, msg.proc as number, msg.pid as number);
-      this.processes.set(proc.id, proc);
+  /** Starts a process and streams its output (see AgentProcess); `worker`: as a child of that worker. */
+  spawn(command: string | readonly string[], options: CommandOptions & Relay = {}): Promise<AgentProcess> {
+    const { worker, ...rest } = options;
+    const send: SendRequest = worker === undefined ? this.send : (op, args) => this.request(op, { ...args, worker });
+    return this.call('spawn', { ...commandSpec(command, rest), worker }, (msg) => {
+      const proc = new AgentProcess(send, msg.proc as number, msg.pid as number);
+      this.processes.set(processKey(proc.id, worker), proc);
       return proc;
     });
+  }
+
+  /** Starts a worker: a second agent process with its own credentials (see AgentWorker). */
+  async spawnWorker(options: WorkerOptions = {}): Promise<AgentWorker> {
+    const { worker, pid } = await this.request('worker_spawn', options);
+    return new AgentWorker(this, worker, pid);
   }
 
   async readFile(path: string): Promise<Buffer> {

@@ -31,6 +31,14 @@ import type { AgentTail } from './tail.js';
 
 export type Message = { [key: string]: Value };
 
+/** Where a request runs: in the agent, or relayed to one of its workers. */
+export interface Relay {
+  worker?: number;
+}
+
+/** Processes of the agent and of each worker are numbered apart. */
+export const processKey = (proc: number, worker?: number): string => (worker === undefined ? String(proc) : `${worker}:${proc}`);
+
 interface Pending {
   op: AgentOp;
   id: number;
@@ -42,12 +50,13 @@ interface Pending {
 
 /**
  * Events: 'notice' (text: a frame one side could not use; both sides carry on),
- * 'close' (reason: the connection is gone; every pending request was rejected).
+ * 'close' (reason: the connection is gone; every pending request was rejected),
+ * 'worker_exit' (worker id, exit status: a worker ended, by dying or by a join).
  */
 export class AgentConnection extends EventEmitter {
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, Pending>();
-  protected readonly processes = new Map<number, AgentProcess>();
+  protected readonly processes = new Map<string, AgentProcess>();
   protected readonly tails = new Map<number, AgentTail>();
   private nextId = 1;
   private lostReason: string | undefined;
@@ -191,11 +200,29 @@ export class AgentConnection extends EventEmitter {
     } else if (msg.t === 'ev' && (msg.ev === 'tail_data' || msg.ev === 'tail_end')) {
       this.tails.get(msg.tail as number)?.handleEvent(msg);
     } else if (msg.t === 'ev') {
-      const proc = this.processes.get(msg.proc as number);
+      const worker = msg.worker === undefined ? undefined : (msg.worker as number);
+      if (msg.ev === 'worker_exit') {
+        this.workerExited(worker as number, msg.exit_status as number);
+        return;
+      }
+      const key = processKey(msg.proc as number, worker);
+      const proc = this.processes.get(key);
       if (!proc) return;
       proc.handleEvent(msg);
-      if (msg.ev === 'exit') this.processes.delete(proc.id);
+      if (msg.ev === 'exit') this.processes.delete(key);
     }
+  }
+
+  /** A worker ended (it died, or was joined): its processes can no longer report. */
+  private workerExited(worker: number, status: number): void {
+    const prefix = `${worker}:`;
+    for (const [key, proc] of this.processes) {
+      if (!key.startsWith(prefix)) continue;
+      const message = `process ${proc.id} (pid ${proc.pid}) of worker ${worker} can no longer be reached: the worker ended (exit status ${status})`;
+      proc.unreachable(new AgentError('wait', { code: 'ESRCH', errno: 3, message }));
+      this.processes.delete(key);
+    }
+    this.emit('worker_exit', worker, status);
   }
 
   private lost(reason: string): void {
@@ -219,7 +246,7 @@ export class AgentConnection extends EventEmitter {
    */
   protected call<O extends AgentOp, T>(
     op: O,
-    args: AgentRequests[O],
+    args: AgentRequests[O] & Relay,
     onAnswer: (msg: Message) => T,
     timeoutMs: number | null = this.requestTimeoutMs,
     trace?: ExecTrace,
@@ -261,7 +288,7 @@ export class AgentConnection extends EventEmitter {
   }
 
   /** Typed raw request: the response fields as the protocol names them. */
-  request<O extends AgentOp>(op: O, args: AgentRequests[O], timeoutMs?: number | null): Promise<AgentResults[O]> {
+  request<O extends AgentOp>(op: O, args: AgentRequests[O] & Relay, timeoutMs?: number | null): Promise<AgentResults[O]> {
     return this.call(op, args, (msg) => msg as unknown as AgentResults[O], timeoutMs);
   }
 

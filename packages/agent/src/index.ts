@@ -5,6 +5,7 @@ export type { AgentClientOptions, CommandOptions, DirEntry, ExecOptions, ExecRes
 export { AgentProcess, type ProcessExitInfo } from './process.js';
 export { AgentFile } from './file.js';
 export { AgentTail } from './tail.js';
+export { AgentWorker, type WorkerOptions } from './worker.js';
 export { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
 export { decodeValue, encodeValue, type Value } from './codec.js';
 export { encodeFrame, encodeMessageFrame, FrameDecoder } from './framing.js';

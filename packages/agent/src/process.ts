@@ -89,7 +89,12 @@ export class AgentProcess extends EventEmitter {
 
   /** @internal the connection dropped before the process exited */
   connectionLost(reason: string): void {
+    this.unreachable(new AgentConnectionLostError(`while process ${this.id} (pid ${this.pid}) was running: ${reason}`));
+  }
+
+  /** @internal nothing more will be heard of the process (its connection or its worker is gone): wait() rejects with `err` */
+  unreachable(err: Error): void {
     for (const s of [this.stdout, this.stderr]) if (!s.readableEnded) s.push(null);
-    this.settle.reject(new AgentConnectionLostError(`while process ${this.id} (pid ${this.pid}) was running: ${reason}`));
+    this.settle.reject(err);
   }
 }

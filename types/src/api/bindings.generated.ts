@@ -102,6 +102,26 @@ export interface TailOpts {
   start?: string | number;
 }
 
+/** Options of `vm:spawn_worker()`: who the worker is and where it starts. */
+export interface WorkerOpts {
+  /** The user id it runs as (default: the agent's, root). */
+  uid?: number;
+  /** Its group id (default: the uid's group in /etc/passwd, else the uid's number). */
+  gid?: number;
+  /** Its supplementary groups (default with `uid`: the user's groups in /etc/group, else none). */
+  groups?: number[];
+  /** Capability names ("net_admin", "CAP_SYS_TIME"): it and its commands keep exactly these (default: root's all, another uid none). */
+  caps?: string[];
+  /** Namespaces of its own, shared by its commands: "net", "mount", "uts", "ipc", "cgroup". */
+  unshare?: string[];
+  /** Its working directory, which its commands inherit. */
+  cwd?: string;
+  /** Added to its environment, which its commands inherit. */
+  env?: Record<string, string>;
+  /** Refused: a worker is always a process. */
+  thread?: boolean;
+}
+
 /** The flags of `vm:open_file(path, {...})`: at least one of read, write, append. */
 export interface OpenMode {
   /** Open for reading. */
@@ -381,6 +401,8 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     run: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'RunResult'>>;
     /** Starts a command in the guest and returns at once. */
     run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
+    /** Starts a worker: a second agent process in the guest with its own credentials. It is joined at the end of the scope that made it. */
+    spawn_worker: MethodBinding<ApiObject<'VM'>, [opts?: WorkerOpts], ApiObject<'Worker'>>;
     /** Reads a guest file (binary-safe). */
     read_file: MethodBinding<ApiObject<'VM'>, [path: string], string | Uint8Array>;
     /** Writes a guest file (binary-safe). */
@@ -730,6 +752,26 @@ export interface CaptureBinding extends ClassHooks<ApiObject<'Capture'>> {
   };
 }
 
+/** Worker: A second agent process in the guest, from `vm:spawn_worker()`, with credentials of its own: what it runs acts as its uid, gid and groups. */
+export interface WorkerBinding extends ClassHooks<ApiObject<'Worker'>> {
+  methods: {
+    /** Runs a command as a child of the worker (with its credentials) and waits for it; the same forms as `vm:run`. */
+    run: MethodBinding<ApiObject<'Worker'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'RunResult'>>;
+    /** Starts a command as a child of the worker. `wait`, `kill`, `pid`, `status` and the stdin calls go through the worker; its `stdout_stream`/`stderr_stream` raise. */
+    run_async: MethodBinding<ApiObject<'Worker'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
+    /** Always raises: a File lives in the main agent; open it with `vm:open_file`, or have the worker's commands work on the file. */
+    open_file: MethodBinding<ApiObject<'Worker'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
+    /** Signals the worker process itself. */
+    kill: MethodBinding<ApiObject<'Worker'>, [sig?: string | number], void>;
+    /** Ends the worker (closes its channel), waits for it and returns its exit status: the code, or 128 + the signal number. Terminal: every later call on the worker raises. */
+    join: MethodBinding<ApiObject<'Worker'>, [], number>;
+    /** The agent's id of the worker (positive; for logs). */
+    handle: MethodBinding<ApiObject<'Worker'>, [], number>;
+    /** SIGTERM, then join. Never raises; a second call does nothing. What the end of a scope calls. */
+    close: MethodBinding<ApiObject<'Worker'>, [], void>;
+  };
+}
+
 /** Every class and global the runtime exposes, each with its implementation. */
 export interface ApiBindings {
   classes: {
@@ -749,6 +791,7 @@ export interface ApiBindings {
     NIC: NICBinding;
     Batch: BatchBinding;
     Capture: CaptureBinding;
+    Worker: WorkerBinding;
   };
   globals: {
     /** The file's root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`. */

@@ -16,6 +16,7 @@ import { labSnapshot, snapshot } from './schema/snapshot.js';
 import { stream } from './schema/stream.js';
 import { testContext } from './schema/test-context.js';
 import { vm } from './schema/vm.js';
+import { worker } from './schema/worker.js';
 
 /** Bumped whenever the Lua API changes shape; part of the fixture cache key. */
 export const API_VERSION = '0.1.0';
@@ -36,6 +37,6 @@ export const API: ApiSchema = {
       fn: fn('wait_until', [p('pred', 'function', 'Called until it returns a truthy value.'), opt('opts', 'WaitUntilOpts', 'timeout (10s), interval (0.1s), desc.')], 'any',
         'Calls `pred` until it returns a truthy value and returns that value; raises on timeout naming `desc`; an error inside `pred` propagates at once.', A) },
   ],
-  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch, capture],
+  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch, capture, worker],
   records,
 };

@@ -24,6 +24,7 @@ import { snapshotBinding } from './snapshot.js';
 import { streamBinding } from './stream.js';
 import { testContextBinding } from './test-context.js';
 import { vmBinding } from './vm.js';
+import { workerBinding } from './worker.js';
 
 export const API_BINDINGS: Lua.ApiBindings = {
   classes: {
@@ -43,6 +44,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     NIC: nicBinding,
     Batch: batchBinding,
     Capture: captureBinding,
+    Worker: workerBinding,
   },
   globals: globalBindings,
 };

@@ -11,6 +11,7 @@ import type { BatchBuilder } from '../vm/batch.js';
 import type { PacketCapture } from '../vm/capture.js';
 import type { BridgeHandle, ClockHandle, ConsoleHandle, DiskRef, FileHandle, GraphNicHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import type { Lab } from '../vm/lab.js';
+import type { GuestWorker } from '../vm/guest-worker.js';
 import type { ProcessHandle } from '../vm/process.js';
 import type { RunResult } from '../vm/results.js';
 import type { LabSnapshotHandle, SnapshotHandle } from '../vm/snapshots.js';
@@ -34,6 +35,7 @@ declare module '@provium/types' {
     NIC: NicHandle | GraphNicHandle;
     Batch: BatchBuilder;
     Capture: PacketCapture;
+    Worker: GuestWorker;
   }
   interface BindingRuntime {
     call: CallContext;

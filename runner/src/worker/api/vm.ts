@@ -4,15 +4,13 @@ import path from 'node:path';
 import type { Lua } from '@provium/types';
 import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
-import { execFailure } from '../vm/exec-errors.js';
-import { ProcessHandle } from '../vm/process.js';
-import { RunResult } from '../vm/results.js';
 import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
-import { callTracer } from '../runtime/call-trace.js';
 import { fdStream, tailFile } from '../vm/tail-stream.js';
 import { vmBatch } from './batch.js';
-import { commandOf, commandText, entriesTable, runOpts, runTimeoutMs, statTable } from './guest-args.js';
+import { entriesTable, statTable } from './guest-args.js';
+import { runAsync, runCommand } from './run-command.js';
 import { opened, requireHostOf, snapshotPathArg } from './scope.js';
+import { spawnWorker } from './worker.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -81,34 +79,9 @@ export const vmBinding: Lua.VMBinding = {
       await vm.session.restore(template, restoreMode(call.services), call.signal);
       return vm;
     },
-    run: async (vm, [cmd, arg2], call) => {
-      const o = runOpts(arg2);
-      const agent = vm.session.agentFor();
-      const timeoutMs = runTimeoutMs(o, call.services.timeoutScale);
-      const trace = callTracer?.execTrace(commandText(cmd, o));
-      let r;
-      try {
-        r = await vm.session.guard(agent.exec(commandOf(cmd, o), { env: o.env, cwd: o.cwd, stdin: o.stdin, timeoutMs, trace }), call.signal);
-      } catch (e) {
-        throw execFailure(e, o.cwd);
-      }
-      callTracer?.mark('resolved');
-      return new RunResult(commandText(cmd, o), r);
-    },
-    run_async: async (vm, [cmd, arg2], call) => {
-      const o = runOpts(arg2);
-      if (o.timeout !== undefined || o.timeout_ms !== undefined) throw new Error('run_async takes no timeout: pass it to process:wait(timeout)');
-      const proc = await vm.session.guard(vm.session.agentFor().spawn(commandOf(cmd, o), { env: o.env, cwd: o.cwd })).catch((e: unknown) => {
-        throw execFailure(e, o.cwd);
-      });
-      const handle = new ProcessHandle(vm.session, commandText(cmd, o), proc);
-      call.services.onScopeEnd(() => handle.close(), 'process');
-      if (o.stdin !== undefined) {
-        await proc.write(o.stdin);
-        await proc.closeStdin();
-      }
-      return handle;
-    },
+    run: async (vm, [cmd, arg2], call) => runCommand(vm.session, vm.session.agentFor(), cmd, arg2, call),
+    run_async: async (vm, [cmd, arg2], call) => runAsync(vm.session, vm.session.agentFor(), cmd, arg2, call),
+    spawn_worker: async (vm, [opts = {}], call) => spawnWorker(vm.session, opts, call),
     read_file: async (vm, [p]) => vm.session.guard(vm.session.agentFor().readFile(p)),
     write_file: async (vm, [p, data]) => vm.session.guard(vm.session.agentFor().writeFile(p, data)),
     push_file: async (vm, [host, guest]) => {

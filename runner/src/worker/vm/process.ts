@@ -40,6 +40,8 @@ export class ProcessHandle {
     readonly vm: VmSession,
     readonly command: string,
     readonly proc: AgentProcess,
+    /** The id of the worker whose child it is: its output is not relayed as a stream. */
+    readonly worker?: number,
   ) {
     proc.stdout.on('data', (d: Buffer) => this.out.add(d));
     proc.stderr.on('data', (d: Buffer) => this.err.add(d));
@@ -60,6 +62,9 @@ export class ProcessHandle {
 
   /** A stream of stdout or stderr from the process's start (what was already printed comes first). */
   stream(which: 'stdout' | 'stderr'): Stream {
+    if (this.worker !== undefined) {
+      throw new Error(`${this.vm.label}: "${this.command}" runs in worker ${this.worker}, whose output cannot be streamed; process:wait() returns its stdout and stderr, or start it with vm:run_async() to stream it`);
+    }
     // The output ends at the exit, or early when the agent connection is lost (then the VM's fate is the story).
     const endCause = () =>
       this.proc.wait().then(

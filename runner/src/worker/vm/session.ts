@@ -408,6 +408,8 @@ export class VmSession {
   guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
     // A test or file that times out must not stay parked on a guest command.
     return (signal ? unlessAborted(op, signal) : op).catch(async (e: unknown) => {
+      // The agent answered with an error: it is there, and no QEMU exit is worth waiting for.
+      if ((e as Error)?.name === 'AgentError') throw e;
       throw (await this.lostCause()) ?? e;
     });
   }

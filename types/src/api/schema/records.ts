@@ -50,6 +50,16 @@ export const records: RecordSpec[] = [
   { name: 'TailOpts', doc: 'Options of `vm:tail_file()`.', fields: [
     rf('start', 'string|number', 'Where the stream starts: "end" (only what is appended after the call), "beginning" or "start" (byte 0), an offset >= 0, or a negative number of bytes before the current end (clamped to 0); a float is truncated toward zero. An offset past the end starts at the end.', true, '"end"'),
   ] },
+  { name: 'WorkerOpts', doc: 'Options of `vm:spawn_worker()`: who the worker is and where it starts.', fields: [
+    rf('uid', 'integer', 'The user id it runs as (default: the agent\'s, root).'),
+    rf('gid', 'integer', 'Its group id (default: the uid\'s group in /etc/passwd, else the uid\'s number).'),
+    rf('groups', 'integer[]', 'Its supplementary groups (default with `uid`: the user\'s groups in /etc/group, else none).'),
+    rf('caps', 'string[]', 'Capability names ("net_admin", "CAP_SYS_TIME"): it and its commands keep exactly these (default: root\'s all, another uid none).'),
+    rf('unshare', 'string[]', 'Namespaces of its own, shared by its commands: "net", "mount", "uts", "ipc", "cgroup".'),
+    rf('cwd', 'string', 'Its working directory, which its commands inherit.'),
+    rf('env', 'table<string,string>', 'Added to its environment, which its commands inherit.'),
+    rf('thread', 'boolean', 'Refused: a worker is always a process.'),
+  ] },
   { name: 'OpenMode', doc: 'The flags of `vm:open_file(path, {...})`: at least one of read, write, append.', fields: [
     rf('read', 'boolean', 'Open for reading.', true, 'false'), rf('write', 'boolean', 'Open for writing.', true, 'false'),
     rf('append', 'boolean', 'Write at the end (implies write).', true, 'false'), rf('create', 'boolean', 'Create the file if missing.', true, 'false'),

@@ -27,6 +27,8 @@ export const vm: ClassSpec = {
       'Runs a command in the guest and waits for it.', A),
     fn('run_async', [p('cmd', 'string', 'Run through `sh -c`; or the program itself with an argv list or `opts.args`.'), opt('opts', 'RunOpts|string[]', 'Options (no timeout), or a list of arguments as for `vm:run`.')], 'Process',
       'Starts a command in the guest and returns at once.', A),
+    fn('spawn_worker', [opt('opts', 'WorkerOpts', 'uid, gid, groups, caps, unshare, cwd, env.')], 'Worker',
+      'Starts a worker: a second agent process in the guest with its own credentials. It is joined at the end of the scope that made it.', A),
     fn('read_file', [p('path', 'string', 'Guest path.')], 'bytes', 'Reads a guest file (binary-safe).', A),
     fn('write_file', [p('path', 'string', 'Guest path.'), p('data', 'bytes', 'Content.')], 'nil', 'Writes a guest file (binary-safe).', A),
     fn('push_file', [p('host', 'string', 'Host path.'), p('guest', 'string', 'Guest path.')], 'nil',
