@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "files.h"
+#include "handles.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"

@@ -1,6 +1,7 @@
 #include "tail.h"
 
 #include "files.h"
+#include "handles.h"
 #include "log.h"
 #include "pipes.h"
 
