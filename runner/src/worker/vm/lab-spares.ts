@@ -17,7 +17,8 @@ import type { LabNetwork, NetworkState, NicRecord, RemoteBackend } from '@proviu
 import type { RestoreLaunchOptions, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, SnapshotTemplateInfo } from '@provium/types';
 import { UNPLUG_TIMEOUT_MS, renameState } from './network.js';
-import { BOOT_TIMEOUT_MS, restoreLaunchOptions } from './session.js';
+import { restoreLaunchOptions } from './restore-spares.js';
+import { BOOT_TIMEOUT_MS } from './session.js';
 import type { LabIndex } from './snapshots.js';
 import { primeRestored, reclaimPriority, spareNice, type Spare } from './spares.js';
 import { traced } from './trace.js';

@@ -6,30 +6,24 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentClient } from '@provium/agent';
-import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
+import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
 import { ConsoleLog } from './console-log.js';
-import { restoreImages, VmDisks } from './disk-set.js';
-import type { DiskHandle, DiskSpec } from './disks.js';
+import { VmDisks } from './disk-set.js';
+import type { DiskSpec } from './disks.js';
 import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
 import { kernelCmdline } from './cmdline.js';
-import { primeRestored, spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
+import { restoreLaunchOptions, restoreSpareMaker } from './restore-spares.js';
+import { spareKey, startSpare, takeSpare, type Spare } from './spares.js';
 import { DROP_CACHES, SHRINK_FOR_CACHE } from './snapshot-prep.js';
 import { refuseOpenStreams } from './open-streams.js';
 import { traced } from './trace.js';
 
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
-
-/**
- * Each spare QEMU's disk images, made in its run dir: no VM owns them until
- * one takes the spare. Kept here, not per SpareMaker: a spare is primed by
- * the maker of a later restore than the one that launched its QEMU.
- */
-const spareDisks = new WeakMap<QemuProcess, DiskHandle[]>();
 
 /** What a restore may start from besides the snapshot. */
 export interface RestoreExtras {
@@ -39,11 +33,6 @@ export interface RestoreExtras {
   ready?: Spare;
   /** Whether the restore takes and makes single-VM spares (spares.ts); a lab that keeps lab spares does not. Default true. */
   spares?: boolean;
-}
-
-/** The launch line of a restore (what a spare made ahead must match). */
-export function restoreLaunchOptions(name: string, profile: PreparedProfile, append: string, disks: RestoreLaunchOptions['disks'], extraArgs: string[]): RestoreLaunchOptions {
-  return { name, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs };
 }
 
 /** As the schema has them (one source of truth: types/). */
@@ -332,33 +321,11 @@ export class VmSession {
       await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
       await traced('network', this.name, () => this.env.net.started(this, qemu, this.guestExec, true));
       this.state = 'booted';
-      if (key) startSpare(key, this.spareMaker(template, withoutDisks, mode, layers, profile.disk));
+      if (key) startSpare(key, restoreSpareMaker(this.label, this.handshakeTimeoutMs, template, withoutDisks, mode, layers, profile.disk));
     } catch (e) {
       await this.kill('restore failed');
       throw this.death ?? e;
     }
-  }
-
-  /**
-   * Makes spares for the next restores of `template` (spares.ts): restored,
-   * handshaken, warmed up, paused. It holds values, not this session: a spare
-   * outlives the file that made it.
-   */
-  private spareMaker(template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): SpareMaker {
-    const [label, timeoutMs] = [this.label, this.handshakeTimeoutMs];
-    return {
-      launch: async (nice) => {
-        let handles: DiskHandle[] = [];
-        const makeDisks = async (runDir: string) => (handles = await restoreImages(label, layers, profileDisk, runDir)).map((h) => h.attachment);
-        const qemu = await (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode);
-        spareDisks.set(qemu, handles);
-        return qemu;
-      },
-      prime: async (qemu) => {
-        const disks = spareDisks.get(qemu) ?? [];
-        return { ...(await primeRestored(qemu, template, label, timeoutMs)), ...(disks.length > 0 ? { disks } : {}) };
-      },
-    };
   }
 
   private get handshakeTimeoutMs(): number {

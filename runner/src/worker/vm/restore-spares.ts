@@ -1,0 +1,43 @@
+/**
+ * What a VM's restore shares with the spares made ahead for it (spares.ts):
+ * the launch line a spare must match, and the maker that restores, primes and
+ * parks spares of a snapshot. Values only, no session: a spare outlives the
+ * file that made it.
+ */
+import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
+import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
+import { restoreImages } from './disk-set.js';
+import type { DiskHandle } from './disks.js';
+import { primeRestored, type SpareMaker } from './spares.js';
+
+/**
+ * Each spare QEMU's disk images, made in its run dir: no VM owns them until
+ * one takes the spare. Kept here, not per SpareMaker: a spare is primed by
+ * the maker of a later restore than the one that launched its QEMU.
+ */
+const spareDisks = new WeakMap<QemuProcess, DiskHandle[]>();
+
+/** The launch line of a restore (what a spare made ahead must match). */
+export function restoreLaunchOptions(name: string, profile: PreparedProfile, append: string, disks: RestoreLaunchOptions['disks'], extraArgs: string[]): RestoreLaunchOptions {
+  return { name, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs };
+}
+
+/**
+ * Makes spares for the next restores of `template` (spares.ts): restored,
+ * handshaken, warmed up, paused.
+ */
+export function restoreSpareMaker(label: string, timeoutMs: number, template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): SpareMaker {
+  return {
+    launch: async (nice) => {
+      let handles: DiskHandle[] = [];
+      const makeDisks = async (runDir: string) => (handles = await restoreImages(label, layers, profileDisk, runDir)).map((h) => h.attachment);
+      const qemu = await (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode);
+      spareDisks.set(qemu, handles);
+      return qemu;
+    },
+    prime: async (qemu) => {
+      const disks = spareDisks.get(qemu) ?? [];
+      return { ...(await primeRestored(qemu, template, label, timeoutMs)), ...(disks.length > 0 ? { disks } : {}) };
+    },
+  };
+}
