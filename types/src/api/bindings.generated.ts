@@ -323,8 +323,8 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     bridge: MethodBinding<ApiObject<'Lab'>, [name: string, opts: BridgeOpts] | [name: string], ApiObject<'Bridge'>>;
     /** Creates a sub-lab. */
     lab: MethodBinding<ApiObject<'Lab'>, [name?: string], ApiObject<'Lab'>>;
-    /** Adds a VM, bridge or lab to this lab. */
-    include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
+    /** Adds a VM, bridge or lab to this lab. A list is checked whole before anything is included: a bad element (not a VM, Bridge or Lab handle) or one that cannot be included raises naming its index, and nothing is included. */
+    include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'> | (ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>)[]], void>;
     /** Removes a member from this lab; it keeps running. */
     remove: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'> | string], void>;
     /** The lab's direct members: VMs, then bridges, then sub-labs, each sorted by name. */
