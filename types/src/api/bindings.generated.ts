@@ -403,7 +403,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
     /** Starts a worker: a second agent process in the guest with its own credentials. It is joined at the end of the scope that made it. */
     spawn_worker: MethodBinding<ApiObject<'VM'>, [opts?: WorkerOpts], ApiObject<'Worker'>>;
-    /** Reads a guest file (binary-safe). */
+    /** Reads a guest file (binary-safe), at most 64 MiB: a bigger one is refused with its size; read it in parts with `open_file` or follow it with `tail_file`. */
     read_file: MethodBinding<ApiObject<'VM'>, [path: string], string | Uint8Array>;
     /** Writes a guest file (binary-safe). */
     write_file: MethodBinding<ApiObject<'VM'>, [path: string, data: Uint8Array], void>;
