@@ -54,7 +54,7 @@ describe('--rerun-failed', () => {
     const dir = project({ 'tests/a.test.lua': PASS });
     const none = await proviumWithEnv(dir, { PROVIUM_RERUN_STATE: state }, 'test', '--rerun-failed');
     expect(none.code).toBe(0);
-    expect(none.stderr).toContain(`--rerun-failed: no failed files are recorded in ${state}`);
+    expect(none.stderr).toContain(`--rerun-failed: no failed files are recorded in ${state} (a run with failures records them): nothing to re-run`);
     expect(none.stdout).toBe('');
     writeFileSync(state, '{"not": "a list"}');
     const bad = await proviumWithEnv(dir, { PROVIUM_RERUN_STATE: state }, 'test', '--rerun-failed');

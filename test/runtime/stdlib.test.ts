@@ -4,7 +4,6 @@
  * conventions, os.exit ends only the file, temp files are cleaned up.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cleanupRuns, failureOf, runLua } from './helpers.js';
 
@@ -127,13 +126,23 @@ end)`);
 });
 
 describe('os', () => {
-  test('tmpname creates a file in a per-file directory that is removed when the file ends', async () => {
+  test('tmpname makes /tmp/lua_XXXXXX files of mode 0600, as real Lua, and every one is removed when the file ends', async () => {
     const r = await runLua(`local p = os.tmpname() print(p) local f = io.open(p, "w") f:write("x") f:close()
-local g = io.tmpfile() g:write("abc") g:seek("set") assert(g:read("a") == "abc")`);
-    const tmp = r.outcome.log[0];
-    expect(path.isAbsolute(tmp)).toBe(true);
-    expect(existsSync(tmp)).toBe(false);
-    expect(existsSync(path.dirname(tmp))).toBe(false);
+print(os.tmpname())
+local d = os.tmpname() os.remove(d) os.execute("mkdir " .. d .. " && touch " .. d .. "/inner") print(d)
+local g = io.tmpfile() g:write("abc") g:seek("set") assert(g:read("a") == "abc")
+test("exists while the file runs", function(t)
+  local h = assert(io.open(p, "r")) t:assert_eq(h:read("a"), "x") h:close()
+  local mode = io.popen("stat -c %a " .. p):read("l")
+  t:assert_eq(mode, "600")
+end)`);
+    expect(r.outcome.status).toBe('passed');
+    const made = r.outcome.log;
+    expect(made).toHaveLength(3);
+    for (const tmp of made) expect(tmp).toMatch(/^\/tmp\/lua_[A-Za-z0-9]{6}$/);
+    expect(new Set(made).size).toBe(3);
+    // the plain files and the one the test turned into a directory
+    for (const tmp of made) expect(existsSync(tmp)).toBe(false);
   });
 
   test('getenv, rename, remove, time/date/clock', async () => {

@@ -95,9 +95,11 @@ export interface FixtureCacheHit extends Base { event: 'fixture_cache_hit'; fixt
 /** Remote fixture cache: an entry was downloaded, verified and installed instead of built / a built entry was uploaded (or the upload failed). */
 export interface FixtureRemoteHit extends Base { event: 'fixture_remote_hit'; fixture: string; key: string; for: string; bytes: number; duration_ms: number }
 export interface FixtureRemoteUpload extends Base { event: 'fixture_remote_upload'; fixture: string; key: string; ok: boolean; bytes: number; duration_ms: number; error?: string }
+/** A run that found no `*.test.lua` file (exit status 0): its only event. `paths`: where it looked. */
+export interface NoFiles extends Base { event: 'no_files'; paths: string[] }
 export type FixtureEvent = FixtureBuildStarted | FixtureBuildWaiting | FixtureBuildDone | FixtureCacheHit | FixtureRemoteHit | FixtureRemoteUpload;
 export type VmEvent = VmSpawned | VmShutdown | VmKept | FileBlocked;
 
 export type TestEvent = TestStarted | TestPassed | TestFailed | TestSkipped;
-export type RunEvent = RunStarted | FileStarted | TestEvent | VmEvent | FixtureEvent | FileCompleted | RunCompleted;
+export type RunEvent = RunStarted | FileStarted | TestEvent | VmEvent | FixtureEvent | FileCompleted | RunCompleted | NoFiles;
 export type RunEventName = RunEvent['event'];

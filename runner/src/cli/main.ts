@@ -41,7 +41,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .exitOverride();
 
   // `provium [flags] [paths]` runs tests as `provium test` does (D26): a first word that names a command is that command.
-  remoteCacheOptions(selectionOptions(
+  const testCommand = remoteCacheOptions(selectionOptions(
     program
       .command('test', { isDefault: true })
       .description('run test files (*.test.lua) in parallel worker threads (the default command: `provium [paths...]`)')
@@ -74,6 +74,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--no-ksm', 'accepted for compatibility: provium does not tune KSM')
     .option('--vmm <backend>', 'accepted for compatibility: qemu, the one backend', vmmBackend('--vmm'))
     .action(async (paths: string[], opts) => exit(await (await commands.test()).testCommand(paths, opts)));
+  // `provium [options] [paths]` runs tests, so the top-level help shows their options too (the original's does).
+  program.addHelpText('after', () => `\nWith no command, provium runs tests: \`provium [options] [paths...]\` is \`provium test\`.\n\n${testCommand.helpInformation()}`);
 
   selectionOptions(
     program

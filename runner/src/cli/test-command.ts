@@ -102,6 +102,13 @@ async function runTests(paths: string[], o: TestOptions, ctx: RunContext): Promi
     notice(selected.nothing);
     return 0;
   }
+  if ('looked' in selected) {
+    const reporters = await testReporters(o, { cwd, config: selected.config, found: selected.found, socket: ctx.socket, warn: notice });
+    const e: RunEvent = { event: 'no_files', timestamp: new Date().toISOString(), paths: selected.looked };
+    reporters.forEach((r) => r.onEvent(e));
+    for (const r of reporters) await r.close?.();
+    return 0;
+  }
   const { config, found, graph, shard } = selected;
   const remote = resolveRemoteCache(config.remote, o);
   if (shard && shard.tests.length === 0) notice(`shard ${shard.shard.index}/${shard.shard.count} has no files (there are fewer files than shards)`);

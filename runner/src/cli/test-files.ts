@@ -24,18 +24,20 @@ export interface FileOptions {
 export type TestFiles =
   | { config: ResolvedConfig; found: Discovery; graph: FixtureGraph | undefined; shard: SelectedShard | undefined }
   /** Nothing to run, and why (not an error: exit 0). */
-  | { nothing: string };
+  | { nothing: string }
+  /** No *.test.lua under the paths (not an error: exit 0, reported as a `no_files` event); `looked` is where. */
+  | { config: ResolvedConfig; found: Discovery; looked: string[] };
 
 export async function selectTestFiles(paths: string[], o: FileOptions, cwd: string, warn: (m: string) => void): Promise<TestFiles> {
   const config = loadConfig(cwd, o.config);
   const found = discover(paths, config, cwd);
-  if (found.tests.length === 0) throw new UsageError(`no *.test.lua files under ${paths.length ? paths.join(', ') : found.roots.join(', ')}`);
-  if (o.rerunFailed) {
-    const state = rerunStatePath();
-    const failed = new Set(readRerunState(state, cwd));
-    if (failed.size === 0) return { nothing: `--rerun-failed: no failed files are recorded in ${state} (a run with failures records them): nothing to run` };
+  // The rerun state first: with none, there is nothing to re-run wherever the tests are.
+  const failed = o.rerunFailed ? new Set(readRerunState(rerunStatePath(), cwd)) : undefined;
+  if (failed?.size === 0) return { nothing: `--rerun-failed: no failed files are recorded in ${rerunStatePath()} (a run with failures records them): nothing to re-run` };
+  if (found.tests.length === 0) return { config, found, looked: paths.length ? paths : found.roots.map((r) => path.relative(cwd, r) || '.') };
+  if (failed) {
     found.tests = found.tests.filter((t) => failed.has(t.path));
-    if (found.tests.length === 0) return { nothing: `--rerun-failed: none of the ${failed.size} file${failed.size === 1 ? '' : 's'} that failed last run (${state}) is among the selected test files: nothing to run` };
+    if (found.tests.length === 0) return { nothing: `--rerun-failed: none of the ${failed.size} file${failed.size === 1 ? '' : 's'} that failed last run (${rerunStatePath()}) is among the selected test files: nothing to re-run` };
   }
   if (o.since !== undefined) {
     const since = referenceTime(path.resolve(cwd, o.since), o.since);

@@ -39,6 +39,7 @@ const REQUIRED: Record<RunEventName, Record<string, Field>> = {
   fixture_remote_upload: { fixture: 'string', ok: 'boolean', duration_ms: 'number' },
   file_completed: { file: 'string', status: 'string', duration_ms: 'number', passed: 'number', failed: 'number', skipped: 'number', log: 'array' },
   run_completed: { passed: 'number', failed: 'number', skipped: 'number', files: 'number', failed_files: 'number', not_run: 'number', duration_ms: 'number', exit_code: 'number' },
+  no_files: { paths: 'array' },
 };
 
 const STATUSES: Record<FileStatus, true> = { passed: true, failed: true, timed_out: true, error: true, skipped: true, empty: true, cancelled: true };

@@ -42,6 +42,7 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
     const label = start?.shard ? `shard ${start.shard.index}/${start.shard.count} (${s.path})` : s.path;
     const running = new Map<string, { passed: number; failed: number; skipped: number; since: string }>();
     let done: RunCompleted | undefined;
+    let noFiles = false;
     let completed = 0;
     for (const [i, e] of s.events.entries()) {
       if (done || (e.event === 'run_started' && i > 0)) {
@@ -49,6 +50,11 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
       }
       if (e.timestamp > last) last = e.timestamp;
       if (e.event === 'run_started') continue;
+      // A run that found no test file: complete, with nothing to add.
+      if (e.event === 'no_files') {
+        noFiles = true;
+        continue;
+      }
       if (e.event === 'run_completed') {
         done = e;
         continue;
@@ -74,6 +80,8 @@ export function mergeStreams(streams: readonly EventStream[]): MergedRun {
     if (s.events.length === 0) {
       notes.push(`${s.path} holds no events: its run never began (or the file is not a shard's): counted as a failure`);
       failedShard = true;
+    } else if (noFiles) {
+      notes.push(`${s.path} found no *.test.lua files`);
     } else if (!done) {
       const end = s.events.at(-1)!.timestamp;
       for (const [file, r] of running) events.push(cutOff(file, r, end, s.path));

@@ -26,6 +26,7 @@ export class DefaultReporter implements Reporter {
   private readonly pending = new Map<string, string[]>();
   private progressShown = false;
   private cancelled = 0;
+  private empty = 0;
 
   constructor(private readonly opts: DefaultReporterOptions) {
     this.c = pc.createColors(opts.color);
@@ -80,6 +81,9 @@ export class DefaultReporter implements Reporter {
       case 'run_completed':
         this.summary(e);
         break;
+      case 'no_files':
+        this.write(`no *.test.lua files found (looked under ${e.paths.join(', ')})`);
+        break;
     }
     this.progress();
   }
@@ -114,6 +118,9 @@ export class DefaultReporter implements Reporter {
       skipped: this.c.yellow('SKIP'), empty: this.c.dim('EMPTY'), cancelled: this.c.yellow('CANCELLED'),
     }[e.status];
     if (e.status === 'cancelled') this.cancelled++;
+    // A file none of whose tests was selected (--filter, --tag...) is noise in the report: counted, listed only with -v.
+    if (e.status === 'empty') this.empty++;
+    if (e.status === 'empty' && !this.opts.verbose) return;
     const bad = e.status === 'failed' || e.status === 'timed_out' || e.status === 'error';
     const lines = this.pending.get(e.file) ?? [];
     this.pending.delete(e.file);
@@ -126,8 +133,9 @@ export class DefaultReporter implements Reporter {
   }
 
   private summary(e: RunCompleted): void {
-    const passed = e.files - e.failed_files - this.cancelled;
-    const files = `Files: ${passed} passed, ${e.failed_files} failed${this.cancelled ? `, ${this.cancelled} cancelled` : ''}${e.not_run ? `, ${e.not_run} not run` : ''} (${secs(e.duration_ms)})`;
+    const passed = e.files - e.failed_files - this.cancelled - this.empty;
+    const empty = this.empty ? `, ${this.empty} with no test to run` : '';
+    const files = `Files: ${passed} passed, ${e.failed_files} failed${this.cancelled ? `, ${this.cancelled} cancelled` : ''}${empty}${e.not_run ? `, ${e.not_run} not run` : ''} (${secs(e.duration_ms)})`;
     this.write(['', files, `${e.passed} passed, ${e.failed} failed, ${e.skipped} skipped`].join('\n'));
   }
 

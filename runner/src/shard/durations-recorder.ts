@@ -20,6 +20,8 @@ export class DurationsRecorder implements Reporter {
   }
 
   close(): void {
+    // A run that measured nothing (no test files) keeps the times recorded before.
+    if (this.files.size === 0 && this.fixtures.size === 0) return;
     const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const doc = { provium_durations: DURATIONS_FORMAT, files: sorted(this.files), fixtures: sorted(this.fixtures) };
     const tmp = `${this.output}.tmp-${process.pid}`;

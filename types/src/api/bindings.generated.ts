@@ -323,8 +323,8 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     bridge: MethodBinding<ApiObject<'Lab'>, [name: string, opts: BridgeOpts] | [name: string], ApiObject<'Bridge'>>;
     /** Creates a sub-lab. */
     lab: MethodBinding<ApiObject<'Lab'>, [name?: string], ApiObject<'Lab'>>;
-    /** Adds a VM, bridge or lab to this lab. */
-    include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>], void>;
+    /** Adds a VM, bridge or lab to this lab. A list is checked whole before anything is included: a bad element (not a VM, Bridge or Lab handle) or one that cannot be included raises naming its index, and nothing is included. */
+    include: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'> | (ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'>)[]], void>;
     /** Removes a member from this lab; it keeps running. */
     remove: MethodBinding<ApiObject<'Lab'>, [member: ApiObject<'VM'> | ApiObject<'Bridge'> | ApiObject<'Lab'> | string], void>;
     /** The lab's direct members: VMs, then bridges, then sub-labs, each sorted by name. */
@@ -403,7 +403,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     run_async: MethodBinding<ApiObject<'VM'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
     /** Starts a worker: a second agent process in the guest with its own credentials. It is joined at the end of the scope that made it. */
     spawn_worker: MethodBinding<ApiObject<'VM'>, [opts?: WorkerOpts], ApiObject<'Worker'>>;
-    /** Reads a guest file (binary-safe). */
+    /** Reads a guest file (binary-safe), at most 64 MiB: a bigger one is refused with its size; read it in parts with `open_file` or follow it with `tail_file`. */
     read_file: MethodBinding<ApiObject<'VM'>, [path: string], string | Uint8Array>;
     /** Writes a guest file (binary-safe). */
     write_file: MethodBinding<ApiObject<'VM'>, [path: string, data: Uint8Array], void>;

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Lua } from '@provium/types';
 import { Lab } from '../vm/lab.js';
+import { includeList } from '../vm/lab-include.js';
 import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
 import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { barrier } from './lab-barrier.js';
@@ -34,7 +35,7 @@ export const labBinding: Lua.LabBinding = {
     // bridge(name) looks the bridge up, or creates it (the user's own fixture example does `provium:bridge("lan")`).
     bridge: async (lab, [name], call) => (call.overload === 1 && lab.bridges.get(name)) || lab.createBridge(name),
     lab: (lab, [name]) => lab.subLab(name),
-    include: (lab, [member]) => lab.include(member),
+    include: (lab, [member]) => (Array.isArray(member) ? includeList(lab, member) : lab.include(member)),
     remove: (lab, [member]) => lab.remove(member),
     members: (lab) => lab.memberRecords(),
     name: (lab) => lab.name(),

@@ -8,6 +8,7 @@ import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
 import { fdStream, tailFile } from '../vm/tail-stream.js';
 import { vmBatch } from './batch.js';
 import { entriesTable, statTable } from './guest-args.js';
+import { readGuestFile } from './read-guest-file.js';
 import { runAsync, runCommand } from './run-command.js';
 import { opened, requireHostOf, snapshotPathArg } from './scope.js';
 import { spawnWorker } from './worker.js';
@@ -82,7 +83,7 @@ export const vmBinding: Lua.VMBinding = {
     run: async (vm, [cmd, arg2], call) => runCommand(vm.session, vm.session.agentFor(), cmd, arg2, call),
     run_async: async (vm, [cmd, arg2], call) => runAsync(vm.session, vm.session.agentFor(), cmd, arg2, call),
     spawn_worker: async (vm, [opts = {}], call) => spawnWorker(vm.session, opts, call),
-    read_file: async (vm, [p]) => vm.session.guard(vm.session.agentFor().readFile(p)),
+    read_file: async (vm, [p]) => readGuestFile(vm.session, p),
     write_file: async (vm, [p, data]) => vm.session.guard(vm.session.agentFor().writeFile(p, data)),
     push_file: async (vm, [host, guest]) => {
       const agent = vm.session.agentFor();

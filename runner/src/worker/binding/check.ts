@@ -46,7 +46,9 @@ export class TypeChecker {
   check(L: LuaState, idx: number, t: TypeExpr): string | null {
     idx = lua.lua_absindex(L, idx);
     const lt = lua.lua_type(L, idx);
-    const mismatch = () => `expected ${formatType(t)}, got ${describeActual(L, idx)}`;
+    // Only handles fit a class type; say so, since a table or a name looks like one to the author.
+    const handle = t.kind === 'class' || (t.kind === 'union' && t.of.every((a) => a.kind === 'class')) ? ' handle (userdata)' : '';
+    const mismatch = () => `expected ${formatType(t)}${handle}, got ${describeActual(L, idx)}`;
     switch (t.kind) {
       case 'prim':
         switch (t.name) {

@@ -35,7 +35,14 @@ function osExecute(L: LuaState): number {
 }
 
 function osTmpname(L: LuaState): number {
-  pushText(L, newTempFile(runtimeOf(L)));
+  let file: string;
+  try {
+    file = newTempFile(runtimeOf(L));
+  } catch (e) {
+    pushText(L, `os.tmpname: unable to create a temporary file: ${(e as Error).message}`);
+    return lua.lua_error(L);
+  }
+  pushText(L, file);
   return 1;
 }
 

@@ -93,7 +93,7 @@ export class ProcessHandle {
    * says `timed_out`, with the output so far (the original's rule).
    */
   async wait(seconds: number | undefined): Promise<RunResult> {
-    if (this.waited) throw new Error(`${this.vm.label}: wait() already returned the result of "${this.command}"`);
+    if (this.waited) throw new Error(`${this.vm.label}: wait() already returned the result of "${this.command}": a process is waited for once (wait is one-shot); keep the RunResult the first wait gave`);
     if (seconds !== undefined && !(seconds > 0)) throw new Error(`${this.vm.label}: wait() needs a timeout above 0, got ${seconds}; use process:status() to look without waiting`);
     if (!this.proc.exit) this.vm.agentFor();
     const exit = this.vm.guard(this.proc.wait());

@@ -19,7 +19,7 @@ export const lab: ClassSpec = {
       'Creates a virtual L2 bridge.', A,
       [{ params: [p('name', 'string', 'Bridge name.')], returns: 'Bridge', doc: 'Looks up the bridge of that name, or creates it when the lab has none.' }]),
     fn('lab', [opt('name', 'string', 'Sub-lab name.')], 'Lab', 'Creates a sub-lab.', A),
-    fn('include', [p('member', 'VM|Bridge|Lab', 'Member to add.')], 'nil', 'Adds a VM, bridge or lab to this lab.', A),
+    fn('include', [p('member', 'VM|Bridge|Lab|(VM|Bridge|Lab)[]', 'Member to add, or a list of them.')], 'nil', 'Adds a VM, bridge or lab to this lab. A list is checked whole before anything is included: a bad element (not a VM, Bridge or Lab handle) or one that cannot be included raises naming its index, and nothing is included.', A),
     fn('remove', [p('member', 'VM|Bridge|Lab|string', 'Member to remove: a handle, or a name (a VM\'s, else a bridge\'s, else a sub-lab\'s; an unknown name does nothing).')], 'nil',
       'Removes a member from this lab; it keeps running.', A),
     fn('members', [], 'LabMember[]', 'The lab\'s direct members: VMs, then bridges, then sub-labs, each sorted by name.', A),

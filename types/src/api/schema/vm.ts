@@ -29,7 +29,7 @@ export const vm: ClassSpec = {
       'Starts a command in the guest and returns at once.', A),
     fn('spawn_worker', [opt('opts', 'WorkerOpts', 'uid, gid, groups, caps, unshare, cwd, env.')], 'Worker',
       'Starts a worker: a second agent process in the guest with its own credentials. It is joined at the end of the scope that made it.', A),
-    fn('read_file', [p('path', 'string', 'Guest path.')], 'bytes', 'Reads a guest file (binary-safe).', A),
+    fn('read_file', [p('path', 'string', 'Guest path.')], 'bytes', 'Reads a guest file (binary-safe), at most 64 MiB: a bigger one is refused with its size; read it in parts with `open_file` or follow it with `tail_file`.', A),
     fn('write_file', [p('path', 'string', 'Guest path.'), p('data', 'bytes', 'Content.')], 'nil', 'Writes a guest file (binary-safe).', A),
     fn('push_file', [p('host', 'string', 'Host path.'), p('guest', 'string', 'Guest path.')], 'nil',
       'Copies a host file into the guest; in a fixture the host file joins the cache key.', A),
