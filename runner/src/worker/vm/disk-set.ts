@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DiskClient } from '@provium/disk';
 import type { DiskAttachment, QemuProcess } from '@provium/qemu';
 import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
-import { DiskHandle, growCopy, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
+import { checkCopyFits, DiskHandle, growCopy, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
 
 /** The profile's root disk is always this id, first, /dev/vda. */
 export const ROOT_DISK_ID = 'root';
@@ -54,18 +54,31 @@ export class VmDisks {
   }
 
   /** `vm:attach_disk` on a created VM: checked now, made at boot. */
-  attachAtBoot(spec: DiskSpec): string {
+  async attachAtBoot(spec: DiskSpec): Promise<string> {
     const id = spec.id ?? `attached-${this.vmName}`;
     const label = `${this.owner}: attach_disk "${id}"`;
     this.checkId(id, label);
-    sourceOf(spec, label);
+    await this.checkCopy(spec, label);
     this.beforeBoot.push({ spec, id });
     this.detachedBeforeBoot.delete(id);
     return id;
   }
 
-  /** The boot disks with their ids, checked (ids, sources) without making anything: a bad spec leaves the VM as it was. */
-  checkBoot(hasRootDisk: boolean, specs: readonly DiskSpec[]): { spec: DiskSpec; id: string }[] {
+  /** The boot disks checked (ids, sources, the size of each `{image=, size=}`) without making anything: a bad spec leaves the VM as it was. */
+  async checkBoot(hasRootDisk: boolean, specs: readonly DiskSpec[]): Promise<void> {
+    for (const { spec, id } of this.bootDisks(hasRootDisk, specs)) await this.checkCopy(spec, `${this.owner}: disk "${id}"`);
+  }
+
+  /** The source of a spec; for `{image=, size=}`, checked against the image's size (qemu-img: a qcow2 image's is the disk it holds). */
+  private async checkCopy(spec: DiskSpec, label: string): Promise<void> {
+    const source = sourceOf(spec, label);
+    if (source.origin !== 'template' || source.size === undefined) return;
+    const { imageInfo } = await qemu();
+    checkCopyFits((await imageInfo(source.file, `${label}: image ${source.file}`)).virtualSize, source.file, source.size, label);
+  }
+
+  /** The boot disks with their ids, checked (ids, sources). */
+  private bootDisks(hasRootDisk: boolean, specs: readonly DiskSpec[]): { spec: DiskSpec; id: string }[] {
     const all = specs.map((spec, i) => ({ spec, id: spec.id ?? `boot${i}` }));
     for (const [i, { id }] of all.entries()) {
       if (id === ROOT_DISK_ID && hasRootDisk) throw new Error(`${this.owner}: boot disk ${i + 1} has the id "${ROOT_DISK_ID}", which the profile's root disk uses`);
@@ -77,7 +90,7 @@ export class VmDisks {
 
   /** Every disk of a boot, in the guest's order: root (vda), the boot disks, those attached before boot. */
   async forBoot(profileDisk: PreparedProfile['disk'], specs: readonly DiskSpec[]): Promise<DiskAttachment[]> {
-    const all = this.checkBoot(profileDisk !== undefined, specs);
+    const all = this.bootDisks(profileDisk !== undefined, specs);
     const { DISK_FIRST_SLOT } = await qemu();
     let slot = DISK_FIRST_SLOT;
     if (profileDisk) await this.addRoot(profileDisk, slot++);
@@ -91,7 +104,7 @@ export class VmDisks {
     const id = spec.id ?? `attached-${this.vmName}`;
     const label = `${this.owner}: attach_disk "${id}"`;
     this.checkId(id, label);
-    sourceOf(spec, label);
+    await this.checkCopy(spec, label);
     const { DISK_FIRST_SLOT, DISK_LAST_SLOT, plugDisk } = await qemu();
     const used = new Set(q.machine.disks.map((d) => d.slot));
     let slot = DISK_FIRST_SLOT;

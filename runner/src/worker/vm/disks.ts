@@ -163,16 +163,18 @@ export function sourceOf(spec: DiskSpec, label: string): DiskSource {
   return { origin: 'path', file };
 }
 
-/**
- * `{image=, size=}`: the raw copy `file` of `image` grown to `size` bytes
- * (sparse); an image holding more than that is refused (and its copy removed)
- * rather than cut. Returns the size.
- */
+/** `{image=, size=}`: an image holding more than `size` bytes is refused rather than cut. */
+export function checkCopyFits(have: number, image: string, size: number, label: string): void {
+  if (have > size) throw new Error(`${label}: image ${image} holds ${have} bytes, more than size = ${size}; give a size of at least ${Math.ceil(have / SECTOR) * SECTOR} bytes`);
+}
+
+/** `{image=, size=}`: the raw copy `file` of `image` grown to `size` bytes (sparse); a copy too big is removed. Returns the size. */
 export function growCopy(file: string, image: string, size: number, label: string): number {
-  const have = statSync(file).size;
-  if (have > size) {
+  try {
+    checkCopyFits(statSync(file).size, image, size, label);
+  } catch (e) {
     rmSync(file, { force: true });
-    throw new Error(`${label}: image ${image} holds ${have} bytes, more than size = ${size}; give a size of at least ${Math.ceil(have / SECTOR) * SECTOR} bytes`);
+    throw e;
   }
   truncateSync(file, size);
   return size;
