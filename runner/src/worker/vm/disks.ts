@@ -2,8 +2,9 @@
  * A VM's disks: the profile's root disk (a qcow2 overlay on the profile's
  * image, which is never written) and the disks the test adds at boot or hot:
  * `scratch` (a fresh raw image of that size), `template` (a private raw copy
- * of a host image, which is never written) and `path` (a host image used in
- * place). The VM's own images live in a directory of the VM, removed when
+ * of a host image, which is never written; grown to `size` when one is
+ * given, as the original's `{image=, size=}`) and `path` (a host image used
+ * in place). The VM's own images live in a directory of the VM, removed when
  * the VM ends. Free of Lua: the binding is api/disk.ts.
  */
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
