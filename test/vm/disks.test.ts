@@ -19,7 +19,7 @@ let dir: string;
 let events: RunEvent[];
 let stderr: string;
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-let before: { template: string; base: string };
+let before: { template: string; base: string; seed: string };
 
 const SOURCES = `
 local vm = provium:vm("dsk", "default")
@@ -77,6 +77,38 @@ test("a disk hot-plugged into the running guest appears; detached, it goes", fun
   t:assert_contains(tostring(t:assert_raises(function() hot:read_sectors(0, 1) end)), 'disk "hot" is detached')
 end)
 
+test("image with size: a private copy of that size, hot-plugged; a freed slot takes a disk of its own", function(t)
+  local d = vm:attach_disk({ id = "backed", image = "seed.raw", size = "1M" })
+  t:assert_eq(sh("for i in $(seq 100); do s=$(grep -lx backed /sys/block/vd*/serial) && break; sleep 0.1; done; b=\${s%/serial}; echo $(cat $b/size) $(head -c 4 /dev/\${b##*/})"), "2048 SEED\\n")
+  t:assert_eq(d:size(), 1024 * 1024)
+  d:write_sectors(0, "MINE")
+  t:assert_eq(d:read_sectors(0, 1):sub(1, 4), "MINE")
+  d:detach()
+  d:detach()
+  t:assert_eq(d:is_detached(), true)
+  local again = vm:attach_disk({ id = "again", size = 4096 })
+  t:assert_eq(again:read_sectors(0, 8), string.rep("\\0", 4096))
+  again:detach()
+  local function err(fn) return tostring(t:assert_raises(fn)) end
+  t:assert_contains(err(function() vm:attach_disk({ id = "big", image = "seed.raw", size = 512 }) end), "holds 4096 bytes, more than size = 512")
+  t:assert_contains(err(function() vm:attach_disk({ id = "two", path = "seed.raw", size = 4096 }) end), "got size and path")
+end)
+
+test("guest-visible faults on an unmediated disk: a bad value is named first, then mediation", function(t)
+  local data = vm:disk("data")
+  local function err(fn) return tostring(t:assert_raises(fn)) end
+  t:assert_contains(err(function() data:fail_after(0) end), "at least 1")
+  t:assert_contains(err(function() data:fail_range(10, 0) end), "at least 1")
+  local e = err(function() data:fail_reads() end)
+  t:assert_contains(e, 'disk "data" is not mediated')
+  t:assert_contains(e, "mediated = true")
+  local fresh = provium:vm("e2", "default")
+  local early = fresh:attach_disk({ id = "early", size = 4096 })
+  early:detach()
+  t:assert_eq(early:is_detached(), true)
+  t:assert_contains(err(function() early:read_sectors(0, 1) end), 'disk "early" is detached')
+end)
+
 test("host-side faults hit the test's own sector calls only", function(t)
   local data = vm:disk("data")
   data:fault_inject("eio_read")
@@ -98,6 +130,8 @@ test("bad disk specs and ids are errors that name the disk", function(t)
   t:assert_contains(err(function() fresh:boot({ disks = { { scratch = "512Q" } } }) end), '"512Q"')
   t:assert_contains(err(function() fresh:boot({ disks = { { id = "m", path = "no/such.img" } } }) end), 'disk "m": path')
   t:assert_contains(err(function() fresh:boot({ disks = { { id = "a", scratch = "1M" }, { id = "a", scratch = "1M" } } }) end), 'two disks have the id "a"')
+  t:assert_contains(err(function() fresh:boot({ disks = { { id = "b", image = "seed.raw", size = 512 } } }) end), 'disk "b": image')
+  t:assert_contains(err(function() fresh:attach_disk({ id = "c", image = "seed.raw", size = 512 }) end), "holds 4096 bytes, more than size = 512; give a size of at least 4096 bytes")
   t:assert_eq(fresh:state(), "created")
   t:assert_contains(err(function() vm:disk("nope") end), 'has no disk "nope" (its disks: data, boot1, ro, rw, late')
   t:assert_contains(err(function() vm:attach_disk({ id = "data", scratch = "1M" }) end), 'already has a disk "data"')
@@ -233,6 +267,16 @@ test("a mediated disk shows every fault mode to the guest; clearing restores ser
   t:assert_contains(tostring(t:assert_raises(function() d:fail_after(0) end)), "at least 1")
 end)
 
+test("a disk hot-plugged with mediated = true is mediated", function(t)
+  local h = vm:attach_disk({ id = "hm", scratch = "1M", mediated = true })
+  local dev = vm:run("for i in $(seq 100); do s=$(grep -lx hm /sys/block/vd*/serial) && break; sleep 0.1; done; b=\${s%/serial}; echo -n /dev/\${b##*/}"):assert_ok().stdout
+  local read = "dd if=" .. dev .. " of=/dev/null bs=4k count=1 iflag=direct"
+  t:assert(dd(read):ok(), "served")
+  h:fail_reads()
+  t:assert_contains(dd(read).stdout, "Input/output error")
+  t:assert_eq(h:fault_policy(), { fail_reads = true, fail_writes = false })
+end)
+
 test("a power cut drops what the guest did not flush", function(t)
   local d = vm:disk("m")
   vm:run("printf kept | dd of=/dev/vda bs=512 seek=100 oflag=direct conv=fsync 2>/dev/null"):assert_ok()
@@ -263,7 +307,8 @@ beforeAll(async () => {
   raw(path.join(dir, 'inplace.raw'), MiB, 'INPLACE');
   raw(path.join(dir, 'inplace2.raw'), MiB, 'INPLACE2');
   raw(path.join(dir, 'root.raw'), 4 * MiB, 'BASE');
-  before = { template: sha(path.join(dir, 'template.raw')), base: sha(path.join(dir, 'root.raw')) };
+  raw(path.join(dir, 'seed.raw'), 4096, 'SEED');
+  before = { template: sha(path.join(dir, 'template.raw')), base: sha(path.join(dir, 'root.raw')), seed: sha(path.join(dir, 'seed.raw')) };
   const def = await resolveProfile('default');
   writeFileSync(path.join(dir, 'provium.toml'), [
     '[provium]', 'roots = ["."]', '',
@@ -293,6 +338,8 @@ describe('disks on the default guest', () => {
     'a template is copied: the guest sees it and writes only its copy; a path disk is written in place',
     'disk contents survive a reset of the guest',
     'a disk hot-plugged into the running guest appears; detached, it goes',
+    'image with size: a private copy of that size, hot-plugged; a freed slot takes a disk of its own',
+    'guest-visible faults on an unmediated disk: a bad value is named first, then mediation',
     "host-side faults hit the test's own sector calls only",
     'bad disk specs and ids are errors that name the disk',
     "each VM runs on its own overlay of the profile's root disk",
@@ -303,6 +350,7 @@ describe('disks on the default guest', () => {
     "a fixture with disks, resumed a third time: the host's sector calls see the guest's disk",
     'second: reset_between_tests rolled the disk back',
     'a mediated disk shows every fault mode to the guest; clearing restores service without a reboot',
+    'a disk hot-plugged with mediated = true is mediated',
     'a power cut drops what the guest did not flush',
     'a snapshot of a mediated disk restores mediated, with its data',
   ])('%s', (name) => {
@@ -310,8 +358,9 @@ describe('disks on the default guest', () => {
     expect(e?.event, `${JSON.stringify(e)}\n${stderr}`).toBe('test_passed');
   });
 
-  it('never writes a template or a base image; writes a path disk in place', () => {
+  it('never writes a template, an image given with a size or a base image; writes a path disk in place', () => {
     expect(sha(path.join(dir, 'template.raw'))).toBe(before.template);
+    expect(sha(path.join(dir, 'seed.raw'))).toBe(before.seed);
     expect(sha(path.join(dir, 'root.raw'))).toBe(before.base);
     expect(readFileSync(path.join(dir, 'inplace2.raw')).subarray(0, 7).toString()).toBe('written');
     expect(readFileSync(path.join(dir, 'inplace.raw')).subarray(0, 7).toString()).toBe('INPLACE');

@@ -154,7 +154,8 @@ export class MediatedDisk {
     return this.stopped;
   }
 
-  private change(change: PolicyChange): Promise<PolicyState> {
+  /** One policy change, as the Lua methods name them. */
+  change(change: PolicyChange): Promise<PolicyState> {
     return this.ask(() => this.call({ op: 'setPolicy', disk: this.id, change }));
   }
 

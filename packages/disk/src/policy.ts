@@ -35,7 +35,7 @@ function wholeNumber(value: unknown, min: number): boolean {
 }
 
 /** Throws naming the change and the value at fault; the caller adds which disk. */
-function check(change: PolicyChange): void {
+export function checkPolicyChange(change: PolicyChange): void {
   switch (change.op) {
     case 'fail_reads':
     case 'fail_writes':
@@ -67,7 +67,7 @@ export class FaultPolicy {
 
   /** Applies one change (validated first: a bad one changes nothing) and returns the new policy. */
   apply(change: PolicyChange): PolicyState {
-    check(change);
+    checkPolicyChange(change);
     let s = { ...this.state };
     switch (change.op) {
       case 'fail_reads':

@@ -50,7 +50,7 @@ export interface BootOpts {
   disks?: DiskSpec[];
 }
 
-/** A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source. */
+/** A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source (`size` may go with `image` or `template`). */
 export interface DiskSpec {
   /** The disk's id (the guest reads it as the disk serial in /sys/block/vdX/serial when it is at most 20 letters, digits, ".", "-", "_"). */
   id?: string;
@@ -64,9 +64,9 @@ export interface DiskSpec {
   readonly?: boolean;
   /** Served to QEMU by Provium (NBD) so every guest command is seen: guest-visible faults and power cuts (raw images only). */
   mediated?: boolean;
-  /** The original's `attach_disk` spelling of `scratch`. */
+  /** Alone: the original's `attach_disk` spelling of `scratch`. With `image` or `template`: the size of the private copy (a multiple of 512, at least the image's). */
   size?: number;
-  /** The original's `attach_disk` spelling of `path`. */
+  /** Alone: the original's `attach_disk` spelling of `path`. With `size`: a private raw copy of the image grown to `size` bytes, as `template` (the image is never written). */
   image?: string;
 }
 

@@ -18,16 +18,17 @@ export const diskBinding: Lua.DiskBinding = {
     },
     clear_faults: (d) => d.disk.faults.clear(),
     active_faults: (d) => [...d.disk.faults].sort(),
+    // Never raises (the sheet): the unplug is best effort, and a dead or stopped VM has nothing to unplug.
     detach: async (d) => {
-      await d.vm.session.detachDisk(d.id);
+      await d.vm.session.detachDisk(d.id).catch(() => {});
     },
-    is_detached: (d) => d.vm.session.disks.handles.get(d.id)?.detached === true,
-    fail_reads: async (d) => void (await d.disk.requireMediated().failReads()),
-    fail_writes: async (d) => void (await d.disk.requireMediated().failWrites()),
-    fail_after: async (d, [n]) => void (await d.disk.requireMediated().failAfter(n)),
-    fail_range: async (d, [sector, count]) => void (await d.disk.requireMediated().failRange(sector, count)),
-    delay: async (d, [ms]) => void (await d.disk.requireMediated().delay(ms)),
-    clear_policy: async (d) => void (await d.disk.requireMediated().clearPolicy()),
+    is_detached: (d) => d.vm.session.disks.isDetached(d.id),
+    fail_reads: async (d) => d.disk.changePolicy({ op: 'fail_reads', on: true }),
+    fail_writes: async (d) => d.disk.changePolicy({ op: 'fail_writes', on: true }),
+    fail_after: async (d, [n]) => d.disk.changePolicy({ op: 'fail_after', n }),
+    fail_range: async (d, [sector, count]) => d.disk.changePolicy({ op: 'fail_range', sector, count }),
+    delay: async (d, [ms]) => d.disk.changePolicy({ op: 'delay', ms }),
+    clear_policy: async (d) => d.disk.changePolicy({ op: 'clear' }),
     fault_policy: async (d) => d.disk.requireMediated().policy(),
     power_cut: async (d) => d.disk.requireMediated().powerCut(),
   },

@@ -3,11 +3,12 @@
  * disks attached while it was created), disks hot-plugged later, and the
  * directory of its own images.
  */
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DiskClient } from '@provium/disk';
 import type { DiskAttachment, QemuProcess } from '@provium/qemu';
 import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
-import { DiskHandle, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
+import { checkCopyFits, DiskHandle, growCopy, makeDiskDir, sourceOf, type DiskSpec } from './disks.js';
 
 /** The profile's root disk is always this id, first, /dev/vda. */
 export const ROOT_DISK_ID = 'root';
@@ -18,7 +19,11 @@ export class VmDisks {
   readonly handles = new Map<string, DiskHandle>();
   /** `vm:attach_disk` before boot: made at boot, after the boot disks. */
   private readonly beforeBoot: { spec: DiskSpec; id: string }[] = [];
+  /** Ids of disks detached before the boot that would have made them. */
+  private readonly detachedBeforeBoot = new Set<string>();
   private dir: ReturnType<typeof makeDiskDir> | undefined;
+  /** Files made in `dir` so far, to name the next one. */
+  private made = 0;
 
   constructor(
     /** `VM "a"`, for messages. */
@@ -34,6 +39,7 @@ export class VmDisks {
     if (d) return d;
     const pending = this.beforeBoot.some((p) => p.id === id);
     if (pending) throw new Error(`${this.owner}: disk "${id}" is attached at boot; boot the VM first`);
+    if (this.detachedBeforeBoot.has(id)) throw new Error(`${this.owner}: disk "${id}" is detached`);
     const known = [...this.handles.keys()];
     throw new Error(`${this.owner} has no disk "${id}"${known.length ? ` (its disks: ${known.join(', ')})` : ' (it has no disks)'}`);
   }
@@ -48,17 +54,31 @@ export class VmDisks {
   }
 
   /** `vm:attach_disk` on a created VM: checked now, made at boot. */
-  attachAtBoot(spec: DiskSpec): string {
+  async attachAtBoot(spec: DiskSpec): Promise<string> {
     const id = spec.id ?? `attached-${this.vmName}`;
     const label = `${this.owner}: attach_disk "${id}"`;
     this.checkId(id, label);
-    sourceOf(spec, label);
+    await this.checkCopy(spec, label);
     this.beforeBoot.push({ spec, id });
+    this.detachedBeforeBoot.delete(id);
     return id;
   }
 
-  /** The boot disks with their ids, checked (ids, sources) without making anything: a bad spec leaves the VM as it was. */
-  checkBoot(hasRootDisk: boolean, specs: readonly DiskSpec[]): { spec: DiskSpec; id: string }[] {
+  /** The boot disks checked (ids, sources, the size of each `{image=, size=}`) without making anything: a bad spec leaves the VM as it was. */
+  async checkBoot(hasRootDisk: boolean, specs: readonly DiskSpec[]): Promise<void> {
+    for (const { spec, id } of this.bootDisks(hasRootDisk, specs)) await this.checkCopy(spec, `${this.owner}: disk "${id}"`);
+  }
+
+  /** The source of a spec; for `{image=, size=}`, checked against the image's size (qemu-img: a qcow2 image's is the disk it holds). */
+  private async checkCopy(spec: DiskSpec, label: string): Promise<void> {
+    const source = sourceOf(spec, label);
+    if (source.origin !== 'template' || source.size === undefined) return;
+    const { imageInfo } = await qemu();
+    checkCopyFits((await imageInfo(source.file, `${label}: image ${source.file}`)).virtualSize, source.file, source.size, label);
+  }
+
+  /** The boot disks with their ids, checked (ids, sources). */
+  private bootDisks(hasRootDisk: boolean, specs: readonly DiskSpec[]): { spec: DiskSpec; id: string }[] {
     const all = specs.map((spec, i) => ({ spec, id: spec.id ?? `boot${i}` }));
     for (const [i, { id }] of all.entries()) {
       if (id === ROOT_DISK_ID && hasRootDisk) throw new Error(`${this.owner}: boot disk ${i + 1} has the id "${ROOT_DISK_ID}", which the profile's root disk uses`);
@@ -70,7 +90,7 @@ export class VmDisks {
 
   /** Every disk of a boot, in the guest's order: root (vda), the boot disks, those attached before boot. */
   async forBoot(profileDisk: PreparedProfile['disk'], specs: readonly DiskSpec[]): Promise<DiskAttachment[]> {
-    const all = this.checkBoot(profileDisk !== undefined, specs);
+    const all = this.bootDisks(profileDisk !== undefined, specs);
     const { DISK_FIRST_SLOT } = await qemu();
     let slot = DISK_FIRST_SLOT;
     if (profileDisk) await this.addRoot(profileDisk, slot++);
@@ -84,7 +104,7 @@ export class VmDisks {
     const id = spec.id ?? `attached-${this.vmName}`;
     const label = `${this.owner}: attach_disk "${id}"`;
     this.checkId(id, label);
-    sourceOf(spec, label);
+    await this.checkCopy(spec, label);
     const { DISK_FIRST_SLOT, DISK_LAST_SLOT, plugDisk } = await qemu();
     const used = new Set(q.machine.disks.map((d) => d.slot));
     let slot = DISK_FIRST_SLOT;
@@ -95,6 +115,8 @@ export class VmDisks {
       await plugDisk(q, handle.attachment);
     } catch (e) {
       this.handles.delete(id);
+      await handle.mediated?.stop().catch(() => {});
+      if (handle.origin !== 'path') rmSync(handle.attachment.file, { force: true });
       throw new Error(`${label}: QEMU refused the disk: ${(e as Error).message}`);
     }
     return handle;
@@ -124,15 +146,15 @@ export class VmDisks {
     let virtualSize: number;
     const common = { id, slot, readOnly: spec.readonly === true, ...(DISK_SERIAL.test(id) ? { serial: id } : {}) };
     if (source.origin === 'scratch') {
-      const file = path.join(this.ownDir(), `disk-${slot}.raw`);
+      const file = this.ownFile(`disk-${slot}`, 'raw');
       createRawImage(file, source.size);
       attachment = { ...common, file, format: 'raw' };
       virtualSize = source.size;
     } else if (source.origin === 'template') {
-      const file = path.join(this.ownDir(), `disk-${slot}.raw`);
+      const file = this.ownFile(`disk-${slot}`, 'raw');
       await convertToRaw(source.file, file, `${label}: template ${source.file}`);
       attachment = { ...common, file, format: 'raw' };
-      virtualSize = (await imageInfo(file, label)).virtualSize;
+      virtualSize = source.size === undefined ? (await imageInfo(file, label)).virtualSize : growCopy(file, source.file, source.size, label);
     } else {
       const info = await imageInfo(source.file, `${label}: path ${source.file}`);
       attachment = { ...common, file: source.file, format: info.format };
@@ -141,14 +163,20 @@ export class VmDisks {
     const handle = new DiskHandle(this.owner, attachment, source.origin, virtualSize);
     if (spec.mediated) await this.mediate(handle, label);
     this.handles.set(id, handle);
+    this.detachedBeforeBoot.delete(id);
     return handle;
+  }
+
+  /** A new file name in the VM's own directory: a slot freed by a detach is taken again by a disk of its own. */
+  private ownFile(stem: string, ext: string): string {
+    return path.join(this.ownDir(), `${stem}-${this.made++}.${ext}`);
   }
 
   /** Puts Provium's NBD server between QEMU and the disk's (raw) image. */
   private async mediate(handle: DiskHandle, label: string): Promise<void> {
     const a = handle.attachment;
     if (a.format !== 'raw') throw new Error(`${label}: a mediated disk needs a raw image; ${a.file} is ${a.format} (use template = it, which makes a raw copy)`);
-    const socket = path.join(this.ownDir(), `nbd-${a.slot}.sock`);
+    const socket = this.ownFile(`nbd-${a.slot}`, 'sock');
     handle.mediated = await (await this.mediator()).start(a.file, socket, { name: a.id });
     a.nbd = { socket, export: handle.mediated.name };
   }
@@ -178,12 +206,21 @@ export class VmDisks {
     await this.dispose();
     this.handles.clear();
     this.beforeBoot.length = 0;
+    this.detachedBeforeBoot.clear();
+  }
+
+  /** `disk:is_detached()`. */
+  isDetached(id: string): boolean {
+    return this.handles.get(id)?.detached === true || this.detachedBeforeBoot.has(id);
   }
 
   /** `disk:detach()`: unplugged from a running VM (best effort), and its sector calls refuse. */
   async detach(id: string, q: QemuProcess | undefined, timeoutMs: number): Promise<void> {
     const pending = this.beforeBoot.findIndex((p) => p.id === id);
-    if (pending >= 0) this.beforeBoot.splice(pending, 1);
+    if (pending >= 0) {
+      this.beforeBoot.splice(pending, 1);
+      this.detachedBeforeBoot.add(id);
+    }
     const d = this.handles.get(id);
     if (!d || d.detached) return;
     d.detached = true;

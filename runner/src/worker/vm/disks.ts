@@ -2,14 +2,15 @@
  * A VM's disks: the profile's root disk (a qcow2 overlay on the profile's
  * image, which is never written) and the disks the test adds at boot or hot:
  * `scratch` (a fresh raw image of that size), `template` (a private raw copy
- * of a host image, which is never written) and `path` (a host image used in
- * place). The VM's own images live in a directory of the VM, removed when
+ * of a host image, which is never written; grown to `size` when one is
+ * given, as the original's `{image=, size=}`) and `path` (a host image used
+ * in place). The VM's own images live in a directory of the VM, removed when
  * the VM ends. Free of Lua: the binding is api/disk.ts.
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { MediatedDisk } from '@provium/disk';
+import type { MediatedDisk, PolicyChange } from '@provium/disk';
 import type { DiskAttachment } from '@provium/qemu';
 import type { Lua } from '@provium/types';
 
@@ -52,8 +53,25 @@ export class DiskHandle {
 
   /** The NBD server of a mediated disk; on any other disk, the error that says how to get one. */
   requireMediated(): MediatedDisk {
-    if (!this.mediated) throw new Error(`${this.label} is not mediated: guest-visible faults need a disk booted with mediated = true`);
+    if (!this.mediated) {
+      throw new Error(`${this.label} is not mediated: guest-visible faults need a mediated disk; boot it with mediated = true (vm:boot{disks = {{..., mediated = true}}} or vm:attach_disk{..., mediated = true})`);
+    }
     return this.mediated;
+  }
+
+  /**
+   * A guest-visible fault rule (`disk:fail_after(n)`, ...). The value is
+   * checked before the disk's kind, so a bad value is named as such on any disk.
+   */
+  async changePolicy(change: PolicyChange): Promise<void> {
+    // Loaded here, not at the top: files without mediated disks start without the disk package.
+    const { checkPolicyChange } = await import('@provium/disk');
+    try {
+      checkPolicyChange(change);
+    } catch (e) {
+      throw new Error(`${this.label}: ${(e as Error).message}`);
+    }
+    await this.requireMediated().change(change);
   }
 
   /** The image file's size in bytes (a qcow2 overlay: the disk the guest sees). */
@@ -112,26 +130,55 @@ function checkSectorArgs(label: string, sector: number, count: number): void {
   if (!Number.isInteger(count) || count < 0) throw new Error(`${label}: count must be an integer >= 0, got ${count}`);
 }
 
-/** The one source of a spec, checked: exactly one of scratch/size, path/image, template. */
-export function sourceOf(spec: DiskSpec, label: string): { origin: 'scratch'; size: number } | { origin: 'path' | 'template'; file: string } {
-  const given = (['scratch', 'size', 'path', 'image', 'template'] as const).filter((k) => spec[k] !== undefined);
-  if (given.length !== 1) {
+export type DiskSource = { origin: 'scratch'; size: number } | { origin: 'path'; file: string } | { origin: 'template'; file: string; size?: number };
+
+const SOURCE_KEYS = ['scratch', 'size', 'path', 'image', 'template'] as const;
+
+function checkSize(label: string, key: string, size: number): number {
+  if (!(size > 0) || size % SECTOR !== 0) throw new Error(`${label}: ${key} must be a positive multiple of ${SECTOR} bytes, got ${size}`);
+  return size;
+}
+
+/**
+ * The one source of a spec, checked: exactly one of scratch/size, path/image,
+ * template; or `size` beside `image` or `template` (the original's
+ * `{image=, size=}`: a private copy of the image, grown to that size).
+ */
+export function sourceOf(spec: DiskSpec, label: string): DiskSource {
+  const given = SOURCE_KEYS.filter((k) => spec[k] !== undefined);
+  const copy = given.length === 2 && given[0] === 'size' && (given[1] === 'image' || given[1] === 'template') ? given[1] : undefined;
+  if (given.length !== 1 && !copy) {
     const which = given.length === 0 ? 'none was given' : `got ${given.join(' and ')}`;
-    throw new Error(`${label}: a disk needs exactly one source (scratch = size, path = host image, or template = host image); ${which}`);
+    throw new Error(`${label}: a disk needs exactly one source (scratch = size, path = host image, or template = host image; size = may go with image = or template = to size a private copy); ${which}`);
   }
-  const key = given[0];
-  if (key === 'scratch' || key === 'size') {
-    const size = spec[key]!;
-    if (!(size > 0) || size % SECTOR !== 0) throw new Error(`${label}: ${key} must be a positive multiple of ${SECTOR} bytes, got ${size}`);
-    return { origin: 'scratch', size };
-  }
+  const key = copy ?? given[0];
+  if (key === 'scratch' || key === 'size') return { origin: 'scratch', size: checkSize(label, key, spec[key]!) };
+  const size = copy ? checkSize(label, 'size', spec.size!) : undefined;
   const file = path.resolve(spec[key]!);
   try {
     if (!statSync(file).isFile()) throw new Error('not a file');
   } catch {
-    throw new Error(`${label}: ${key === 'template' ? 'template' : 'path'} ${file} does not exist or is not a file; give an existing disk image (raw or qcow2)`);
+    throw new Error(`${label}: ${key === 'path' ? 'path' : key} ${file} does not exist or is not a file; give an existing disk image (raw or qcow2)`);
   }
-  return { origin: key === 'template' ? 'template' : 'path', file };
+  if (key === 'template' || copy) return { origin: 'template', file, ...(size !== undefined ? { size } : {}) };
+  return { origin: 'path', file };
+}
+
+/** `{image=, size=}`: an image holding more than `size` bytes is refused rather than cut. */
+export function checkCopyFits(have: number, image: string, size: number, label: string): void {
+  if (have > size) throw new Error(`${label}: image ${image} holds ${have} bytes, more than size = ${size}; give a size of at least ${Math.ceil(have / SECTOR) * SECTOR} bytes`);
+}
+
+/** `{image=, size=}`: the raw copy `file` of `image` grown to `size` bytes (sparse); a copy too big is removed. Returns the size. */
+export function growCopy(file: string, image: string, size: number, label: string): number {
+  try {
+    checkCopyFits(statSync(file).size, image, size, label);
+  } catch (e) {
+    rmSync(file, { force: true });
+    throw e;
+  }
+  truncateSync(file, size);
+  return size;
 }
 
 /** A directory for a VM's own disk images. */

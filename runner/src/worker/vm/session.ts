@@ -121,7 +121,7 @@ export class VmSession {
       if (!f.path.startsWith('/')) throw new Error(`${this.label}: boot option files[${i + 1}].path must be an absolute guest path; got "${f.path}"`);
     });
     const { profile, memory, cpus } = await this.demand();
-    this.disks.checkBoot(profile.disk !== undefined, boot.disks ?? []);
+    await this.disks.checkBoot(profile.disk !== undefined, boot.disks ?? []);
     this.lease = lease ?? shareLease(this.env.host, await this.env.host.acquire(`${this.label} of ${this.env.file}`, { memory, cpus }), 1)[0];
     if (signal.aborted) {
       // The test ended (timeout) while the boot waited in the pool: nothing to boot for any more.

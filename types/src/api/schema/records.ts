@@ -26,15 +26,15 @@ export const records: RecordSpec[] = [
     rf('initial_time', 'number', 'Guest clock at boot, seconds since the epoch.'),
     rf('disks', 'DiskSpec[]', 'Disks after the profile\'s root disk, in this order (/dev/vdb... with a root disk, /dev/vda... without).'),
   ] },
-  { name: 'DiskSpec', doc: 'A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source.', fields: [
+  { name: 'DiskSpec', doc: 'A disk of `vm:boot{disks=}` or `vm:attach_disk()`: exactly one source (`size` may go with `image` or `template`).', fields: [
     rf('id', 'string', 'The disk\'s id (the guest reads it as the disk serial in /sys/block/vdX/serial when it is at most 20 letters, digits, ".", "-", "_").', true, '"boot<i>" (0-based), "attached-<vm>" for attach_disk'),
     rf('scratch', 'size', 'A fresh, empty raw image of this size (a multiple of 512), owned by the VM.'),
     rf('path', 'string', 'An existing host image (raw or qcow2), used in place: the guest writes into it.'),
     rf('template', 'string', 'A host image (raw or qcow2) copied to a private raw image of the VM: never written.'),
     rf('readonly', 'boolean', 'The guest sees the disk read-only.', true, 'false'),
     rf('mediated', 'boolean', 'Served to QEMU by Provium (NBD) so every guest command is seen: guest-visible faults and power cuts (raw images only).', true, 'false'),
-    rf('size', 'size', 'The original\'s `attach_disk` spelling of `scratch`.'),
-    rf('image', 'string', 'The original\'s `attach_disk` spelling of `path`.'),
+    rf('size', 'size', 'Alone: the original\'s `attach_disk` spelling of `scratch`. With `image` or `template`: the size of the private copy (a multiple of 512, at least the image\'s).'),
+    rf('image', 'string', 'Alone: the original\'s `attach_disk` spelling of `path`. With `size`: a private raw copy of the image grown to `size` bytes, as `template` (the image is never written).'),
   ] },
   { name: 'BootFile', doc: 'A file for `BootOpts.files`.', fields: [
     rf('path', 'string', 'Guest path.', false), rf('content', 'bytes', 'Content.', false), rf('mode', 'integer', 'Permission bits.', true, '0644'),

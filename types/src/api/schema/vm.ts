@@ -49,7 +49,7 @@ export const vm: ClassSpec = {
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
     fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to, or a guest interface name: `eth<N>`, `ens<N>` or `enp0s<N>` is the N-th (from 0) of the bridges the VM is on, in name order.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
     fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
-    fn('attach_disk', [opt('spec', 'DiskSpec', 'One source (scratch, path or template); id defaults to "attached-<vm>".', '{scratch = "4G"}')], 'Disk',
+    fn('attach_disk', [opt('spec', 'DiskSpec', 'One source (scratch, path or template; or image with size, a private copy of that size); id defaults to "attached-<vm>".', '{scratch = "4G"}')], 'Disk',
       'Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet.', A),
   ],
 };
