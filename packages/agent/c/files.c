@@ -85,6 +85,8 @@ void op_read_file(const req_t *r) {
     int err = 0;
     if (fstat(fd, &st) < 0) err = errno;
     else if (S_ISDIR(st.st_mode)) err = EISDIR;
+    /* A regular file too big is refused before reading; a file that grows while read, or one stat cannot size, at the limit. */
+    else if (S_ISREG(st.st_mode) && st.st_size > (off_t)MAX_COLLECT) err = EFBIG;
     else if (fd_read_all(fd, &data, MAX_COLLECT + 1) < 0) err = errno;
     else if (buf_size(&data) > MAX_COLLECT) err = EFBIG;
     close(fd);

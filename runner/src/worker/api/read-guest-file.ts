@@ -10,8 +10,9 @@ export async function readGuestFile(session: VmSession, path: string): Promise<B
   try {
     return await session.guard(agent.readFile(path));
   } catch (e) {
-    // The agent stops at MAX_COLLECT_BYTES + 1 and answers EFBIG, so the content never
-    // crosses to the host; only then is the size looked up, to keep small reads one round trip.
+    // The agent refuses a regular file over MAX_COLLECT_BYTES before reading it (and stops
+    // at MAX_COLLECT_BYTES + 1 for one that grows); only then is the size looked up, to keep
+    // small reads one round trip.
     if ((e as Error)?.name !== 'AgentError' || (e as AgentError).code !== 'EFBIG') throw e;
     const size = await session.guard(agent.stat(path)).then((s) => s.size, () => undefined);
     throw new Error(tooBigMessage(session.label, path, size));
