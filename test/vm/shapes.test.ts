@@ -37,8 +37,12 @@ test("graph-only members: names that are no VM join the bridge's graph", functio
   g:partition("ghost", x)
   g:partition("p", "q") -- neither attached: recorded all the same
   t:assert_eq({ g:is_partitioned(x, "ghost"), g:is_partitioned("q", "p"), g:is_partitioned("ghost", "p") }, { true, true, false })
-  t:assert_contains(err(function() g:partition({ from = "ghost", to = x }) end), "not attached")
-  g:unpartition({ from = "ghost", to = x }) -- never checks attachment: nothing to lift
+  -- one way between members (a graph-only one too) is graph state; an end that is no member is not attached
+  g:partition({ from = "ghost", to = x })
+  t:assert_contains(err(function() g:partition({ from = "nobody", to = x }) end), "not attached")
+  t:assert_contains(err(function() g:partition({ from = "ghost", to = provium:vm("stray", "default") }) end), "not attached")
+  g:unpartition({ from = "ghost", to = x })
+  g:unpartition({ from = "nobody", to = x }) -- never checks attachment: nothing to lift
   local n = g:nic("ghost")
   t:assert_eq({ n:vm_name(), n:bridge() }, { "ghost", "graph" })
   t:assert_eq(n:counters(), { rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0, errors = 0 })

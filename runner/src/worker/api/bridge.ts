@@ -41,6 +41,33 @@ function graphPair(bridge: BridgeHandle, a: VmArg | Lua.PartitionSpec, b: VmArg 
   return 'vm' in x && 'vm' in y ? undefined : [keyOf(x), keyOf(y)];
 }
 
+/**
+ * One direction `{from=, to=}` with a graph-only end, as the ends' keys: both
+ * ends must be members (a graph-only name the bridge was given, or a VM), else
+ * it raises "not attached". Undefined when both ends are VMs (the network's).
+ */
+function graphOneWay(bridge: BridgeHandle, spec: VmArg | Lua.PartitionSpec, what: string): [string, string] | undefined {
+  if (spec instanceof VmHandle || typeof spec === 'string') return undefined;
+  const [from, to] = [endOf(bridge, spec.from), endOf(bridge, spec.to)];
+  if ('vm' in from && 'vm' in to) return undefined;
+  for (const e of [from, to]) {
+    if ('name' in e && !bridge.graph.members.has(e.name)) {
+      throw new Error(`bridge "${bridge.name}": "${e.name}" is not attached (no VM of the bridge's lab has that name, and it is no graph-only member of the bridge): ${what} needs both ends attached; attach them first`);
+    }
+  }
+  return [keyOf(from), keyOf(to)];
+}
+
+/** The VM ends of a one-way rule must be attached to the bridge (graph-only ends are checked by graphOneWay). */
+async function attachedVmEnds(bridge: BridgeHandle, spec: Lua.PartitionSpec, what: string): Promise<void> {
+  const net = await bridge.net();
+  for (const e of [endOf(bridge, spec.from), endOf(bridge, spec.to)]) {
+    if ('vm' in e && !net.nics(e.vm.session.netId).some((n) => n.bridge === bridge.id)) {
+      throw new Error(`bridge "${bridge.name}": ${e.vm.session.label} is not attached to it: ${what} needs both ends attached; attach them first`);
+    }
+  }
+}
+
 /** A number for both directions, or `{from=, to=, <key>=}` for one; `scale` turns the author's unit into the network's. */
 function directed<K extends 'ms' | 'p'>(bridge: BridgeHandle, spec: number | ({ from?: VmArg; to?: VmArg } & Record<K, number>), key: K, scale: (n: number) => number) {
   if (typeof spec === 'number') return scale(spec);
@@ -79,13 +106,20 @@ export const bridgeBinding: Lua.BridgeBinding = {
     partition: async (b, [x, y]) => {
       const pair = graphPair(b, x, y);
       if (pair) return b.graph.partition(...pair);
+      const oneWay = graphOneWay(b, x, 'a one-way partition');
+      if (oneWay) {
+        await attachedVmEnds(b, x as Lua.PartitionSpec, 'a one-way partition');
+        return b.graph.partitionOneWay(...oneWay);
+      }
       await (await b.net()).partition(b.id, ...ends(b, 'partition', x, y));
     },
     unpartition: async (b, [x, y]) => {
       const pair = graphPair(b, x, y);
       if (pair) return b.graph.unpartition(...pair);
-      // Never checks attachment: a one-way rule with a graph-only end cannot exist, so there is nothing to lift.
-      if (!(x instanceof VmHandle) && typeof x !== 'string' && ['from', 'to'].some((k) => 'name' in endOf(b, x[k as 'from' | 'to']))) return;
+      // Never checks attachment: a one-way rule naming a name that is no member was never made, so there is nothing to lift.
+      if (!(x instanceof VmHandle) && typeof x !== 'string' && ['from', 'to'].some((k) => 'name' in endOf(b, x[k as 'from' | 'to']))) {
+        return b.graph.unpartitionOneWay(keyOf(endOf(b, x.from)), keyOf(endOf(b, x.to)));
+      }
       await (await b.net()).unpartition(b.id, ...ends(b, 'unpartition', x, y));
     },
     partition_all: async (b) => (await b.net()).partitionAll(b.id),

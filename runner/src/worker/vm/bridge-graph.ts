@@ -12,6 +12,8 @@ export class BridgeGraph {
   readonly isolated = new Set<string>();
   /** Symmetric pair partitions with at least one graph-only end, as pairKey()s of the ends' keys. */
   private readonly cuts = new Set<string>();
+  /** One-way partitions with a graph-only end, as `from\0to` of the ends' keys. */
+  private readonly oneWay = new Set<string>();
 
   /** An end's key in a pair: VMs by their id in the file, names apart (a sub-lab's ghost may be spelled like a VM id). */
   static vmKey(netId: string): string {
@@ -35,6 +37,15 @@ export class BridgeGraph {
     this.cuts.delete(BridgeGraph.pairKey(a, b));
   }
 
+  /** `partition({from=, to=})` with a graph-only end that is a member: recorded, never seen by is_partitioned. */
+  partitionOneWay(from: string, to: string): void {
+    this.oneWay.add(`${from}\0${to}`);
+  }
+
+  unpartitionOneWay(from: string, to: string): void {
+    this.oneWay.delete(`${from}\0${to}`);
+  }
+
   isPartitioned(a: string, b: string): boolean {
     return this.cuts.has(BridgeGraph.pairKey(a, b));
   }
@@ -48,11 +59,12 @@ export class BridgeGraph {
 
   /** Every partition naming the end with this key goes (a VM detached from the bridge). */
   forgetKey(key: string): void {
-    for (const k of [...this.cuts]) if (k.split('\0').includes(key)) this.cuts.delete(k);
+    for (const set of [this.cuts, this.oneWay]) for (const k of [...set]) if (k.split('\0').includes(key)) set.delete(k);
   }
 
   /** `bridge:reset()`: the partitions go; membership and isolation stay. */
   clearPartitions(): void {
     this.cuts.clear();
+    this.oneWay.clear();
   }
 }
