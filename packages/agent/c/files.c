@@ -321,6 +321,12 @@ void op_open(const req_t *r) {
     proto_send(&m);
 }
 
+int files_fd(int64_t id) {
+    for (handle_t *h = handles; h; h = h->next)
+        if (h->id == id) return h->fd;
+    return -1;
+}
+
 /* Finds the handle named by the request; answers EBADF itself when unknown. */
 static handle_t *find_handle(const req_t *r) {
     int64_t id;

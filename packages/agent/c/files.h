@@ -18,6 +18,9 @@ void op_seek(const req_t *r);
 void op_tell(const req_t *r);
 void op_close(const req_t *r);
 
+/* The descriptor of open file handle `id`, or -1 when there is none. */
+int files_fd(int64_t id);
+
 /* The host went away: its handles are closed. */
 void files_close_all(void);
 

@@ -10,6 +10,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "session.h"
+#include "sysasync.h"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -97,6 +98,7 @@ int main(int argc, char **argv) {
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
+        sysasync_prepare(&ps);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
@@ -111,6 +113,7 @@ int main(int argc, char **argv) {
             switch (ps.slots[i].kind) {
             case SLOT_CONN: conn_handle(&conn, rev); break;
             case SLOT_SIGNAL: signalled = 1; break;
+            case SLOT_SYSCALL: sysasync_handle(); break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }

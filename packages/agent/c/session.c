@@ -4,6 +4,8 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "sysasync.h"
+#include "syscall.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,11 +84,16 @@ static const struct {
     {"clock_get", op_clock_get},
     {"clock_set", op_clock_set},
     {"log", op_log},
+    {"syscall", op_syscall},
+    {"syscall_cancel", op_syscall_cancel},
+    {"ioctl", op_ioctl},
+    {"read_mem", op_read_mem},
 };
 
 void session_end(void) {
     procs_orphan_all();
     files_close_all();
+    sysasync_orphan_all();
     active = 0;
     nonce = -1;
 }
