@@ -36,6 +36,7 @@ void op_syscall(const req_t *r) {
         return;
     }
     if (async) {
+        sc_interrupt_signal(); /* set up on this (the main) thread, before threads inherit its mask */
         sysasync_start(j); /* answers when the call returns */
         return;
     }

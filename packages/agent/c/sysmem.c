@@ -50,7 +50,7 @@ void regions_unlock(void) { pthread_mutex_unlock(&regions_mutex); }
 int sysmem_is_memory_call(int64_t nr) {
     switch (nr) {
     case SYS_mmap: case SYS_munmap: case SYS_mprotect: case SYS_pkey_mprotect: case SYS_madvise:
-    case SYS_mremap: case SYS_remap_file_pages: case SYS_brk: case SYS_shmat:
+    case SYS_mremap: case SYS_remap_file_pages: case SYS_brk: case SYS_shmat: case SYS_mlock: case SYS_mlock2:
 #ifdef SYS_mseal
     case SYS_mseal:
 #endif
@@ -67,6 +67,25 @@ static int inside(uint64_t addr, uint64_t len) {
     for (int i = 0; i < n_regions; i++)
         if (regions[i].start <= addr && end <= regions[i].end) return 1;
     return 0;
+}
+
+static uint64_t mapped_bytes(void) {
+    uint64_t sum = 0;
+    for (int i = 0; i < n_regions; i++) sum += regions[i].end - regions[i].start;
+    return sum;
+}
+
+static const char *too_big(char *why, size_t n, const char *call, uint64_t len, uint64_t replaced) {
+    if (len > SC_MAX_MAP_BYTES) {
+        snprintf(why, n, "%s of %llu bytes is refused: a mapping made by vm:syscall is at most 64 MiB", call, (unsigned long long)len);
+        return why;
+    }
+    if (mapped_bytes() - replaced + round_up(len) > SC_MAX_MAPPED_BYTES) {
+        snprintf(why, n, "%s of %llu bytes is refused: the mappings made by vm:syscall would exceed 128 MiB together; munmap some first",
+                 call, (unsigned long long)len);
+        return why;
+    }
+    return NULL;
 }
 
 static void add_region(uint64_t start, uint64_t len) {
@@ -104,11 +123,13 @@ const char *regions_refusal(int64_t nr, const int64_t a[6], char *why, size_t n)
             return why;
         }
         if ((a[3] & MAP_FIXED) && !(a[3] & MAP_FIXED_NOREPLACE) && !inside(a0, a1)) return outside(why, n, "mmap(MAP_FIXED)", a0, a1);
-        return NULL;
+        return too_big(why, n, "mmap", a1, 0);
     case SYS_munmap: return inside(a0, a1) ? NULL : outside(why, n, "munmap", a0, a1);
     case SYS_mprotect: return inside(a0, a1) ? NULL : outside(why, n, "mprotect", a0, a1);
     case SYS_pkey_mprotect: return inside(a0, a1) ? NULL : outside(why, n, "pkey_mprotect", a0, a1);
     case SYS_madvise: return inside(a0, a1) ? NULL : outside(why, n, "madvise", a0, a1);
+    case SYS_mlock: return inside(a0, a1) ? NULL : outside(why, n, "mlock", a0, a1);
+    case SYS_mlock2: return inside(a0, a1) ? NULL : outside(why, n, "mlock2", a0, a1);
     case SYS_remap_file_pages: return inside(a0, a1) ? NULL : outside(why, n, "remap_file_pages", a0, a1);
 #ifdef SYS_mseal
     case SYS_mseal: return inside(a0, a1) ? NULL : outside(why, n, "mseal", a0, a1);
@@ -116,7 +137,7 @@ const char *regions_refusal(int64_t nr, const int64_t a[6], char *why, size_t n)
     case SYS_mremap:
         if (!inside(a0, a1)) return outside(why, n, "mremap", a0, a1);
         if ((a[3] & MREMAP_FIXED) && !inside((uint64_t)a[4], (uint64_t)a[2])) return outside(why, n, "mremap(MREMAP_FIXED) to", (uint64_t)a[4], (uint64_t)a[2]);
-        return NULL;
+        return too_big(why, n, "mremap", (uint64_t)a[2], (a[3] & MREMAP_DONTUNMAP) ? 0 : round_up(a1));
     case SYS_brk:
         if (a0 == 0) return NULL;
         snprintf(why, n, "brk(0x%llx) is refused: moving the break would take memory from the agent's allocator; brk(0) reads it",

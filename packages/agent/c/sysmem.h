@@ -13,8 +13,11 @@
 #define SC_MAX_TOTAL_BYTES (64u * 1024 * 1024)
 /* Largest read_mem (the original's bound). */
 #define READ_MEM_MAX (64u * 1024 * 1024)
-/* How many host-made mappings the agent keeps track of. */
+/* How many host-made mappings the agent keeps track of, the largest one, and
+ * all of them together (the guest's memory is small; MAP_POPULATE fills it). */
 #define SC_MAX_REGIONS 256
+#define SC_MAX_MAP_BYTES (64ull * 1024 * 1024)
+#define SC_MAX_MAPPED_BYTES (128ull * 1024 * 1024)
 
 /* A buffer that ends right before a PROT_NONE page: a kernel that writes past
  * its end fails with EFAULT instead of overwriting the agent's heap. */

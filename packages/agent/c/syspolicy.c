@@ -53,16 +53,12 @@ static const struct {
     {SYS_set_robust_list, "set_robust_list", "the C library's thread bookkeeping depends on it"},
     {SYS_rseq, "rseq", "the C library registered the agent's rseq area"},
     {SYS_userfaultfd, "userfaultfd", "a registered range of the agent's memory would stall it"},
+    {SYS_mlockall, "mlockall", "it would make all of the agent's memory, and every later mapping, resident"},
 };
 
 static const char *refuse(char *why, size_t n, const char *fmt, const char *name, const char *reason) {
     snprintf(why, n, fmt, name, reason);
     return why;
-}
-
-/* Whether `pid` names the agent itself (kill-style: 0 is its group, -1 everything but init). */
-static int reaches_agent(int64_t pid) {
-    return pid == getpid() || pid == 0 || pid == -1 || pid == -(int64_t)getpgrp();
 }
 
 /* Whether `tid` is one of the agent's threads. */
@@ -73,20 +69,27 @@ static int own_thread(int64_t tid) {
     return access(path, F_OK) == 0;
 }
 
+/* Whether a kill-style `pid` reaches the agent (its pid or a thread's, which
+ * names the whole process; 0: its group; -1: every process; its group) or
+ * init (a signal may make init halt or reboot the VM). */
+static int reaches_agent(int64_t pid) {
+    return pid == getpid() || own_thread(pid) || pid == 0 || pid == -1 || pid == -(int64_t)getpgrp() || pid == 1;
+}
+
 /* Rules that look at the arguments, beside the descriptor and memory rules. */
 static const char *by_arguments(int64_t nr, const int64_t a[6], char *why, size_t n) {
     const char *sig = "%s is refused: %s";
     switch (nr) {
     case SYS_kill:
     case SYS_rt_sigqueueinfo:
-        if (a[1] != 0 && reaches_agent(a[0])) return refuse(why, n, sig, nr == SYS_kill ? "kill" : "rt_sigqueueinfo", "the signal would reach the agent (pid 0, -1, its own pid or process group)");
+        if (a[1] != 0 && reaches_agent(a[0])) return refuse(why, n, sig, nr == SYS_kill ? "kill" : "rt_sigqueueinfo", "the signal would reach the agent (pid 0, -1, its own pid or process group) or init (pid 1; use vm:shutdown or vm:power_button)");
         return NULL;
     case SYS_tgkill:
     case SYS_rt_tgsigqueueinfo:
-        if (a[2] != 0 && a[0] == getpid()) return refuse(why, n, sig, nr == SYS_tgkill ? "tgkill" : "rt_tgsigqueueinfo", "the signal would reach one of the agent's threads");
+        if (a[2] != 0 && (a[0] == getpid() || a[0] == 1)) return refuse(why, n, sig, nr == SYS_tgkill ? "tgkill" : "rt_tgsigqueueinfo", "the signal would reach one of the agent's threads, or init");
         return NULL;
     case SYS_tkill:
-        if (a[1] != 0 && own_thread(a[0])) return refuse(why, n, sig, "tkill", "the signal would reach one of the agent's threads");
+        if (a[1] != 0 && (own_thread(a[0]) || a[0] == 1)) return refuse(why, n, sig, "tkill", "the signal would reach one of the agent's threads, or init");
         return NULL;
     case SYS_pidfd_open:
         if (a[0] == getpid() || own_thread(a[0])) return refuse(why, n, sig, "pidfd_open", "a pidfd of the agent could signal it");
@@ -117,13 +120,14 @@ static const char *by_arguments(int64_t nr, const int64_t a[6], char *why, size_
         if (a[1] != 0) return refuse(why, n, sig, "mq_notify with a notification", "its signal could kill the agent");
         return NULL;
     case SYS_prlimit64:
-        if (a[2] != 0 && (a[0] == 0 || a[0] == getpid())) return refuse(why, n, sig, "prlimit64 on the agent", "a limit on the agent could kill it or starve it of descriptors");
+        if (a[2] != 0 && (a[0] == 0 || a[0] == getpid() || own_thread(a[0])))
+            return refuse(why, n, sig, "prlimit64 on the agent", "a limit on the agent could kill it or starve it of descriptors");
         return NULL;
     case SYS_ptrace:
         if (a[0] == 0) return refuse(why, n, sig, "ptrace(PTRACE_TRACEME)", "every signal would stop the agent until its parent looked");
         return NULL;
     case SYS_process_vm_writev:
-        if (a[0] == getpid()) return refuse(why, n, sig, "process_vm_writev into the agent", "it would write into the agent's memory");
+        if (a[0] == getpid() || own_thread(a[0])) return refuse(why, n, sig, "process_vm_writev into the agent", "it would write into the agent's memory");
         return NULL;
     case SYS_arch_prctl:
         if (a[0] == ARCH_SET_FS || a[0] == ARCH_SET_GS || (a[0] >= ARCH_MAP_VDSO_FIRST && a[0] <= ARCH_MAP_VDSO_LAST))
@@ -132,6 +136,15 @@ static const char *by_arguments(int64_t nr, const int64_t a[6], char *why, size_
     case SYS_prctl:
         if (a[0] == PR_SET_SECCOMP || a[0] == PR_SET_MM || a[0] == PR_SET_TSC || a[0] == PR_SET_SYSCALL_USER_DISPATCH)
             return refuse(why, n, sig, "prctl(PR_SET_SECCOMP, PR_SET_MM, PR_SET_TSC, PR_SET_SYSCALL_USER_DISPATCH)", "it could kill the agent at its next call or clock read");
+        return NULL;
+    case SYS_futex: {
+        int64_t cmd = a[1] & 0x7f; /* without FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
+        if ((cmd == 6 || cmd == 11 || cmd == 13) && a[3] == 0)
+            return refuse(why, n, sig, "futex LOCK_PI, LOCK_PI2 or WAIT_REQUEUE_PI without a timeout", "a signal does not interrupt it, so its thread could wait forever; give a timeout");
+        return NULL;
+    }
+    case SYS_fallocate:
+        if ((uint64_t)a[3] > SC_MAX_MAP_BYTES) return refuse(why, n, sig, "fallocate of more than 64 MiB", "on the guest's memory-backed file systems it could use up the guest's memory");
         return NULL;
     case SYS_fcntl:
         if (a[1] == F_SETSIG || a[1] == F_SETOWN || a[1] == F_SETOWN_EX)

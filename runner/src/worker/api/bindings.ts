@@ -20,6 +20,7 @@ import { processBinding } from './process.js';
 import { runResultBinding } from './run-result.js';
 import { snapshotBinding } from './snapshot.js';
 import { streamBinding } from './stream.js';
+import { syscallHandleBinding } from './syscall-handle.js';
 import { testContextBinding } from './test-context.js';
 import { vmBinding } from './vm.js';
 
@@ -39,6 +40,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Clock: clockBinding,
     Bridge: bridgeBinding,
     NIC: nicBinding,
+    SyscallHandle: syscallHandleBinding,
   },
   globals: globalBindings,
 };

@@ -18,6 +18,7 @@ export const fileBinding: Lua.FileBinding = {
       return f.vm.session.guard(f.use().seek(off, whence as Whence));
     },
     tell: async (f) => f.vm.session.guard(f.use().tell()),
+    fd: (f) => (f.closed ? 0 : f.file.handle),
     close: async (f) => {
       if (f.closed) return;
       const file = f.use();

@@ -13,6 +13,7 @@ import type { ProcessHandle } from '../vm/process.js';
 import type { RunResult } from '../vm/results.js';
 import type { LabSnapshotHandle, SnapshotHandle } from '../vm/snapshots.js';
 import type { Stream } from '../vm/stream.js';
+import type { SyscallHandle } from '../vm/syscall.js';
 
 declare module '@provium/types' {
   interface ApiObjects {
@@ -30,6 +31,7 @@ declare module '@provium/types' {
     Clock: ClockHandle;
     Bridge: BridgeHandle;
     NIC: NicHandle;
+    SyscallHandle: SyscallHandle;
   }
   interface BindingRuntime {
     call: CallContext;

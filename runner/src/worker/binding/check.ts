@@ -18,7 +18,13 @@ export function instanceClass(L: LuaState, idx: number): CompiledClass | undefin
 export function describeActual(L: LuaState, idx: number): string {
   const cls = instanceClass(L, idx);
   if (cls) return cls.name;
-  if (lua.lua_type(L, idx) === lua.LUA_TNUMBER && !lua.lua_isinteger(L, idx)) return `number ${toText(L, idx)}`;
+  if (lua.lua_type(L, idx) === lua.LUA_TNUMBER && !lua.lua_isinteger(L, idx)) {
+    // on a copy: lua_tolstring turns the number in its slot into a string, and a later overload would get that
+    lua.lua_pushvalue(L, idx);
+    const text = toText(L, -1);
+    lua.lua_pop(L, 1);
+    return `number ${text}`;
+  }
   return typeName(L, idx);
 }
 

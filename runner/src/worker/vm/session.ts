@@ -5,7 +5,7 @@
  * error an author can act on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentClient } from '@provium/agent';
+import { AgentError, type AgentClient } from '@provium/agent';
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
 import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
@@ -410,6 +410,7 @@ export class VmSession {
   guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
     // A test or file that times out must not stay parked on a guest command.
     return (signal ? unlessAborted(op, signal) : op).catch(async (e: unknown) => {
+      if (e instanceof AgentError) throw e; // the agent answered: no death to wait for
       throw (await this.lostCause()) ?? e;
     });
   }

@@ -12,5 +12,6 @@ export const file: ClassSpec = {
     fn('seek', [p('off', 'integer', 'Offset.'), opt('whence', 'string', '"set", "cur" or "end".', '"set"')], 'integer', 'Moves the offset; returns the new one.', A),
     fn('tell', [], 'integer', 'The current offset.', A),
     fn('close', [], 'nil', 'Closes the file.', A),
+    fn('fd', [], 'integer', 'The File\'s id in the agent\'s open-file table (what `vm:ioctl` takes), not a guest descriptor; 0 once closed.', A),
   ],
 };
