@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
         conn_prepare(&conn, &ps, now);
         pollset_add(&ps, sigfd, POLLIN, SLOT_SIGNAL, 0);
         procs_prepare(&ps, now, conn_pending(&conn) > STREAM_HIGH_WATER);
-        sysasync_prepare(&ps);
+        sysasync_prepare(&ps, now);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {

@@ -1,5 +1,7 @@
 #include "sysasync.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +32,12 @@ static void *run_thread(void *arg) {
     if (has_timer) timer_delete(timer);
     j->has_timer = 0;
     j->running = 0;
+    if (j->abandoned) { /* answered and forgotten by the main loop: this thread cleans up */
+        pthread_mutex_unlock(&jobs_mutex);
+        sc_job_free(j);
+        free(j);
+        return NULL;
+    }
     pthread_mutex_unlock(&jobs_mutex);
     uint64_t one = 1;
     ssize_t w = write(wake_fd, &one, sizeof one);
@@ -59,6 +67,7 @@ int sysasync_start(sc_job_t *j) {
     pthread_attr_setstacksize(&attr, 256 * 1024);
     pthread_mutex_lock(&jobs_mutex);
     j->running = 1;
+    j->due_ms = j->timeout_ms ? now_ms() + j->timeout_ms + SC_ABANDON_GRACE_MS : 0;
     int rc = pthread_create(&j->thread, &attr, run_thread, j);
     if (rc == 0) {
         j->next = in_flight;
@@ -73,6 +82,8 @@ int sysasync_start(sc_job_t *j) {
 /* With jobs_mutex held. */
 static void interrupt(sc_job_t *j) {
     j->cancelled = 1;
+    int64_t due = now_ms() + SC_ABANDON_GRACE_MS;
+    if (!j->due_ms || due < j->due_ms) j->due_ms = due;
     if (j->running && j->has_timer) sc_arm(j->timer, 1);
 }
 
@@ -97,8 +108,34 @@ void sysasync_orphan_all(void) {
     pthread_mutex_unlock(&jobs_mutex);
 }
 
-void sysasync_prepare(pollset_t *ps) {
-    if (wake_fd >= 0 && n_in_flight > 0) pollset_add(ps, wake_fd, POLLIN, SLOT_SYSCALL, 0);
+/* Answers (ETIMEDOUT) and forgets the calls past their grace. */
+static void abandon_overdue(pollset_t *ps, int64_t now) {
+    pthread_mutex_lock(&jobs_mutex);
+    for (sc_job_t **pp = &in_flight; *pp;) {
+        sc_job_t *j = *pp;
+        if (!j->running || !j->due_ms || now < j->due_ms) {
+            if (j->running && j->due_ms) pollset_wake_at(ps, j->due_ms, now);
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        n_in_flight--;
+        j->abandoned = 1;
+        pthread_detach(j->thread);
+        logmsg("syscall %lld did not return %d ms after its timeout or cancel: answered ETIMEDOUT, its thread left running",
+               (long long)j->nr, SC_ABANDON_GRACE_MS);
+        if (!j->orphan) {
+            sc_job_t answer = {.req_id = j->req_id, .ret = -1, .err = ETIMEDOUT};
+            sc_job_reply(&answer);
+        }
+    }
+    pthread_mutex_unlock(&jobs_mutex);
+}
+
+void sysasync_prepare(pollset_t *ps, int64_t now) {
+    if (wake_fd < 0 || n_in_flight == 0) return;
+    abandon_overdue(ps, now);
+    if (n_in_flight > 0) pollset_add(ps, wake_fd, POLLIN, SLOT_SYSCALL, 0);
 }
 
 void sysasync_handle(void) {

@@ -27,7 +27,8 @@ typedef struct sc_job {
     /* syscall_async only: owned by sysasync.c */
     pthread_t thread;
     timer_t timer;
-    int has_timer, running, cancelled, orphan;
+    int has_timer, running, cancelled, orphan, abandoned;
+    int64_t due_ms; /* monotonic ms after which the main loop stops waiting for the call (0: never) */
     struct sc_job *next;
 } sc_job_t;
 
