@@ -165,9 +165,9 @@ int sc_job_parse(const req_t *r, sc_job_t *j) {
 
 int sc_job_check(int64_t req_id, const sc_job_t *j) {
     char why[400];
-    int mem = sysmem_is_memory_call(j->nr);
-    if (mem) regions_lock();
-    const char *refusal = sc_refusal(j->nr, j->a, why, sizeof why);
+    /* a memory call is checked under the lock; when an async call holds it, the call's own thread checks it again */
+    int mem = sysmem_is_memory_call(j->nr) && regions_trylock();
+    const char *refusal = sc_refusal(j->nr, j->a, why, sizeof why, mem);
     if (mem) regions_unlock();
     if (!refusal) return 0;
     reply_error(req_id, "EPERM", EPERM, "syscall %lld: %s", (long long)j->nr, refusal);

@@ -45,6 +45,7 @@ static int n_regions;
 static pthread_mutex_t regions_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void regions_lock(void) { pthread_mutex_lock(&regions_mutex); }
+int regions_trylock(void) { return pthread_mutex_trylock(&regions_mutex) == 0; }
 void regions_unlock(void) { pthread_mutex_unlock(&regions_mutex); }
 
 int sysmem_is_memory_call(int64_t nr) {

@@ -35,6 +35,8 @@ void sysbuf_free(sysbuf_t *b);
 /* Whether `nr` maps, unmaps or changes memory (needs regions_lock around check, call and note). */
 int sysmem_is_memory_call(int64_t nr);
 void regions_lock(void);
+/* 1 when the lock was free and is now held. */
+int regions_trylock(void);
 void regions_unlock(void);
 /* NULL when the call may touch the ranges it names, else why not (written to `why`). */
 const char *regions_refusal(int64_t nr, const int64_t a[6], char *why, size_t n);

@@ -62,8 +62,9 @@ static const char *refuse(char *why, size_t n, const char *fmt, const char *name
 }
 
 /* Whether `tid` is one of the agent's threads. */
-static int own_thread(int64_t tid) {
-    if (tid <= 0 || tid > INT_MAX) return 0;
+static int own_thread(int64_t arg) {
+    int64_t tid = (int32_t)arg; /* the kernel reads a pid_t */
+    if (tid <= 0) return 0;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%lld", (long long)tid);
     return access(path, F_OK) == 0;
@@ -72,7 +73,8 @@ static int own_thread(int64_t tid) {
 /* Whether a kill-style `pid` reaches the agent (its pid or a thread's, which
  * names the whole process; 0: its group; -1: every process; its group) or
  * init (a signal may make init halt or reboot the VM). */
-static int reaches_agent(int64_t pid) {
+static int reaches_agent(int64_t arg) {
+    int64_t pid = (int32_t)arg; /* the kernel reads a pid_t */
     return pid == getpid() || own_thread(pid) || pid == 0 || pid == -1 || pid == -(int64_t)getpgrp() || pid == 1;
 }
 
@@ -86,13 +88,13 @@ static const char *by_arguments(int64_t nr, const int64_t a[6], char *why, size_
         return NULL;
     case SYS_tgkill:
     case SYS_rt_tgsigqueueinfo:
-        if (a[2] != 0 && (a[0] == getpid() || a[0] == 1)) return refuse(why, n, sig, nr == SYS_tgkill ? "tgkill" : "rt_tgsigqueueinfo", "the signal would reach one of the agent's threads, or init");
+        if (a[2] != 0 && ((int32_t)a[0] == getpid() || (int32_t)a[0] == 1)) return refuse(why, n, sig, nr == SYS_tgkill ? "tgkill" : "rt_tgsigqueueinfo", "the signal would reach one of the agent's threads, or init");
         return NULL;
     case SYS_tkill:
-        if (a[1] != 0 && (own_thread(a[0]) || a[0] == 1)) return refuse(why, n, sig, "tkill", "the signal would reach one of the agent's threads, or init");
+        if (a[1] != 0 && (own_thread(a[0]) || (int32_t)a[0] == 1)) return refuse(why, n, sig, "tkill", "the signal would reach one of the agent's threads, or init");
         return NULL;
     case SYS_pidfd_open:
-        if (a[0] == getpid() || own_thread(a[0])) return refuse(why, n, sig, "pidfd_open", "a pidfd of the agent could signal it");
+        if (own_thread(a[0])) return refuse(why, n, sig, "pidfd_open", "a pidfd of the agent could signal it");
         return NULL;
     case SYS_rt_sigaction:
         if (a[1] != 0) return refuse(why, n, sig, "rt_sigaction with a new action", "the agent's signal handling would change (reading the action, with act = 0, is allowed)");
@@ -120,14 +122,14 @@ static const char *by_arguments(int64_t nr, const int64_t a[6], char *why, size_
         if (a[1] != 0) return refuse(why, n, sig, "mq_notify with a notification", "its signal could kill the agent");
         return NULL;
     case SYS_prlimit64:
-        if (a[2] != 0 && (a[0] == 0 || a[0] == getpid() || own_thread(a[0])))
+        if (a[2] != 0 && ((int32_t)a[0] == 0 || own_thread(a[0])))
             return refuse(why, n, sig, "prlimit64 on the agent", "a limit on the agent could kill it or starve it of descriptors");
         return NULL;
     case SYS_ptrace:
         if (a[0] == 0) return refuse(why, n, sig, "ptrace(PTRACE_TRACEME)", "every signal would stop the agent until its parent looked");
         return NULL;
     case SYS_process_vm_writev:
-        if (a[0] == getpid() || own_thread(a[0])) return refuse(why, n, sig, "process_vm_writev into the agent", "it would write into the agent's memory");
+        if (own_thread(a[0])) return refuse(why, n, sig, "process_vm_writev into the agent", "it would write into the agent's memory");
         return NULL;
     case SYS_arch_prctl:
         if (a[0] == ARCH_SET_FS || a[0] == ARCH_SET_GS || (a[0] >= ARCH_MAP_VDSO_FIRST && a[0] <= ARCH_MAP_VDSO_LAST))
@@ -180,7 +182,7 @@ static int agent_fd(int64_t v) {
 static int fd_slots(int64_t nr, int slots[2]) {
     switch (nr) {
     case SYS_dup2: case SYS_dup3: slots[0] = 1; return 1;
-    case SYS_sendfile: case SYS_tee: slots[0] = 0; slots[1] = 1; return 2;
+    case SYS_sendfile: case SYS_tee: case SYS_kexec_file_load: slots[0] = 0; slots[1] = 1; return 2;
     case SYS_splice: case SYS_copy_file_range: slots[0] = 0; slots[1] = 2; return 2;
     case SYS_read: case SYS_write: case SYS_close: case SYS_ioctl: case SYS_pread64: case SYS_pwrite64:
     case SYS_readv: case SYS_writev: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
@@ -190,6 +192,7 @@ static int fd_slots(int64_t nr, int slots[2]) {
     case SYS_getdents64: case SYS_fchmod: case SYS_fchown: case SYS_fsetxattr: case SYS_fremovexattr:
     case SYS_inotify_add_watch: case SYS_inotify_rm_watch: case SYS_fanotify_mark: case SYS_vmsplice:
     case SYS_timerfd_settime: case SYS_setns: case SYS_io_uring_enter: case SYS_io_uring_register: case SYS_lseek:
+    case SYS_finit_module:
         slots[0] = 0;
         return 1;
     default:
@@ -218,12 +221,12 @@ static const char *fd_refusal(int64_t nr, const int64_t a[6], char *why, size_t 
     return NULL;
 }
 
-const char *sc_refusal(int64_t nr, const int64_t a[6], char *why, size_t n) {
+const char *sc_refusal(int64_t nr, const int64_t a[6], char *why, size_t n, int memory) {
     for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
         if (always[i].nr == nr) return refuse(why, n, "%s is refused: %s", always[i].name, always[i].why);
     const char *r = by_arguments(nr, a, why, n);
     if (!r) r = fd_refusal(nr, a, why, n);
-    if (!r && sysmem_is_memory_call(nr)) r = regions_refusal(nr, a, why, n);
+    if (!r && memory) r = regions_refusal(nr, a, why, n);
     return r;
 }
 

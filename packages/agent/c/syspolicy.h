@@ -10,8 +10,9 @@
 /* Descriptors below this are tracked as made by host syscalls; higher ones never are. */
 #define SC_MAX_TRACKED_FD 4096
 
-/* NULL when the agent may make the call, else why not (written to `why`). */
-const char *sc_refusal(int64_t nr, const int64_t a[6], char *why, size_t n);
+/* NULL when the agent may make the call, else why not (written to `why`).
+ * `memory`: check the memory rules too (the caller holds regions_lock). */
+const char *sc_refusal(int64_t nr, const int64_t a[6], char *why, size_t n, int memory);
 
 /* The descriptors open in the agent, as a bitmap of SC_MAX_TRACKED_FD bits. */
 typedef struct {
