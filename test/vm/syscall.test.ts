@@ -13,7 +13,7 @@ import type { RunEvent, TestPassed } from '@provium/types';
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 
 const LUA = String.raw`
-provium.timeout = "10m" -- the fuzz takes minutes on a loaded machine (the report gives its time)
+provium.timeout = "4m" -- the fuzz alone takes ~25 s with other VMs running
 local vm = provium:vm("s", "default", { memory = "192M" })
 vm:boot()
 
@@ -184,7 +184,7 @@ test("fuzz: 10,000 random calls, and the agent still serves", function(t)
   local calls, results, refused, rejected = 0, 0, 0, 0
   while calls < 10000 do
     local inflight = {}
-    for _ = 1, 64 do
+    for _ = 1, math.min(64, 10000 - calls) do -- 64: the most the agent runs at once
       inflight[#inflight + 1] = vm:syscall_async(rnr(), spec())
       calls = calls + 1
     end
@@ -223,7 +223,7 @@ beforeAll(async () => {
   seconds = (Date.now() - started) / 1000;
   events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
   stderr = r.stderr;
-}, 660_000);
+}, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
