@@ -73,6 +73,10 @@ export const AGENT_OPS = [
   'worker_spawn',
   'worker_kill',
   'worker_join',
+  'syscall',
+  'syscall_cancel',
+  'ioctl',
+  'read_mem',
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
@@ -218,6 +222,36 @@ export interface ExecAgentTrace {
   reply_ns: number;
 }
 
+/**
+ * A buffer of a `syscall` or `ioctl`: bytes copied into the agent, or a size
+ * (that many zero bytes). Each sits right before an inaccessible page, so a
+ * kernel that writes past its end fails with EFAULT.
+ */
+export type SyscallBuffer = Uint8Array | number;
+
+/** `nested` entry: the address of `bufs[child]` is written into `bufs[parent]` at byte `offset` (1-based indexes). */
+export interface SyscallNested {
+  parent: number;
+  child: number;
+  offset: number;
+}
+
+export interface SyscallRequest {
+  nr: number;
+  /** Up to six int64 arguments, little-endian (exact beyond 2^53, which numbers on the wire are not). */
+  args?: Uint8Array;
+  bufs?: SyscallBuffer[];
+  /** `ptrs[i]`: the argument slot (0..5) that receives the address of `bufs[i]`. */
+  ptrs?: number[];
+  nested?: SyscallNested[];
+  /** Interrupt the call (EINTR) after this long. Default 10 000 for a sync call, none with `async`. */
+  timeout_ms?: number;
+  /** Run on a thread of its own; the answer comes when the call returns. */
+  async?: boolean;
+  /** The host's id of an async call, for `syscall_cancel`. */
+  call?: number;
+}
+
 export interface AgentRequests {
   ping: Record<string, never>;
   exec: CommandSpec & { stdin?: Uint8Array; timeout_ms?: number; trace?: boolean };
@@ -277,7 +311,16 @@ export interface AgentRequests {
   worker_kill: { worker: number; signal: string };
   /** Closes the worker's channel and answers once it exited (or at once if it died before). */
   worker_join: { worker: number };
+  syscall: SyscallRequest;
+  syscall_cancel: { call: number };
+  /** `handle`: an `open` handle. `ptr_offsets[i]`: where in `data` the address of `bufs[i]` goes. */
+  ioctl: { handle: number; cmd: number; data?: Uint8Array; bufs?: SyscallBuffer[]; ptr_offsets?: number[] };
+  /** `addr`: a little-endian uint64. `len` up to MAX_READ_MEM_BYTES. */
+  read_mem: { addr: Uint8Array; len: number };
 }
+
+/** Largest `read_mem`. */
+export const MAX_READ_MEM_BYTES = 64 * 1024 * 1024;
 
 export interface AgentResults {
   ping: Record<string, never>;
@@ -320,4 +363,10 @@ export interface AgentResults {
   worker_kill: { delivered: boolean };
   /** The exit code, or 128 + the signal number. */
   worker_join: { exit_status: number };
+  /** `ret`: the raw return value, an int64 little-endian; `errno` 0 unless `ret` is -1. `out_bufs`: the buffers after the call. */
+  syscall: { ret: Uint8Array; errno: number; out_bufs: Uint8Array[] };
+  /** False when no call of that id was in flight. */
+  syscall_cancel: { cancelled: boolean };
+  ioctl: { ret: number; out_data: Uint8Array; out_bufs: Uint8Array[] };
+  read_mem: { data: Uint8Array };
 }

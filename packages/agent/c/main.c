@@ -14,6 +14,7 @@
 #include "session.h"
 #include "tail.h"
 #include "worker.h"
+#include "sysasync.h"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -105,6 +106,7 @@ int main(int argc, char **argv) {
         procs_prepare(&ps, now, paused);
         tails_prepare(&ps, now, paused);
         workers_prepare(&ps);
+        sysasync_prepare(&ps, now);
         /* What no answer waits for is done while no exec runs: then the host
          * has its answers and the guest would idle until the next request. */
         if (!launch_execs_running()) {
@@ -121,6 +123,7 @@ int main(int argc, char **argv) {
             case SLOT_SIGNAL: signalled = 1; break;
             case SLOT_TAIL: tails_handle(ps.slots[i].id, rev); break;
             case SLOT_WORKER: workers_handle(ps.slots[i].id, rev); break;
+            case SLOT_SYSCALL: sysasync_handle(); break;
             default: procs_handle(ps.slots[i].kind, ps.slots[i].id, rev);
             }
         }

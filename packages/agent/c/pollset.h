@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum slot_kind { SLOT_CONN, SLOT_SIGNAL, SLOT_PROC_IN, SLOT_PROC_OUT, SLOT_PROC_ERR, SLOT_TAIL, SLOT_WORKER };
+enum slot_kind { SLOT_CONN, SLOT_SIGNAL, SLOT_PROC_IN, SLOT_PROC_OUT, SLOT_PROC_ERR, SLOT_TAIL, SLOT_WORKER, SLOT_SYSCALL };
 
 typedef struct {
     struct pollfd *fds;

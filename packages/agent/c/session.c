@@ -8,6 +8,8 @@
 #include "proto.h"
 #include "tail.h"
 #include "worker.h"
+#include "sysasync.h"
+#include "syscall.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +95,10 @@ static const struct {
     {"worker_spawn", op_worker_spawn},
     {"worker_kill", op_worker_kill},
     {"worker_join", op_worker_join},
+    {"syscall", op_syscall},
+    {"syscall_cancel", op_syscall_cancel},
+    {"ioctl", op_ioctl},
+    {"read_mem", op_read_mem},
 };
 
 void session_end(void) {
@@ -101,6 +107,7 @@ void session_end(void) {
     tails_close_all();
     files_close_all();
     workers_end_session();
+    sysasync_orphan_all();
     active = 0;
     nonce = -1;
 }

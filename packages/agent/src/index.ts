@@ -9,3 +9,4 @@ export { AgentWorker, type WorkerOptions } from './worker.js';
 export { AgentConnectionLostError, AgentError, AgentProtocolVersionError, AgentTimeoutError } from './errors.js';
 export { decodeValue, encodeValue, type Value } from './codec.js';
 export { encodeFrame, encodeMessageFrame, FrameDecoder } from './framing.js';
+export { ioctl, readMem, syscall, syscallAsync, type AsyncSyscall, type IoctlOutcome, type SyscallCall, type SyscallOutcome } from './syscalls.js';

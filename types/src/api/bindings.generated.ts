@@ -276,6 +276,62 @@ export interface NicCounters {
   errors: number;
 }
 
+/** The table form of `vm:syscall()`. */
+export interface SyscallSpec {
+  /** Up to six integer arguments (more are ignored; floats are truncated). */
+  args?: number[];
+  /** Buffers: bytes copied in, or a size for that many zero bytes (an out buffer). 16 at most, 16 MiB each, 64 MiB together. */
+  bufs?: (Uint8Array | number)[];
+  /** `ptrs[i]` is the argument slot (0..5: 0 is the first argument) that receives the address of `bufs[i]`. */
+  ptrs?: number[];
+  /** Addresses written into buffers (for structs that point at other buffers). */
+  nested?: SyscallNested[];
+  /** Interrupt the call (EINTR) when it has not returned after this long; at most 60 s for `vm:syscall`. */
+  timeout?: number;
+}
+
+/** The address of `bufs[child]`, written into `bufs[parent]` at byte `offset` (1-based buffer numbers). */
+export interface SyscallNested {
+  /** The buffer that receives the address. */
+  parent: number;
+  /** The buffer whose address it is. */
+  child: number;
+  /** Byte offset in the parent; the 8 bytes must fit. */
+  offset: number;
+}
+
+/** What a system call returned. */
+export interface SyscallResult {
+  /** The raw return value (-1 on failure). */
+  ret: number;
+  /** The same number. */
+  result: number;
+  /** The error number, 0 on success. */
+  errno: number;
+  /** Every buffer after the call, in order. */
+  out_bufs: Uint8Array[];
+}
+
+/** Auxiliary buffers of `vm:ioctl()`. */
+export interface IoctlOpts {
+  /** Buffers: bytes copied in, or a size for that many zero bytes (an out buffer). 16 at most, 16 MiB each, 64 MiB together. */
+  bufs?: (Uint8Array | number)[];
+  /** `ptr_offsets[i]`: the byte offset in `data` that receives the address of `bufs[i]`. */
+  ptr_offsets?: number[];
+}
+
+/** What an ioctl returned. */
+export interface IoctlResult {
+  /** The return value (0 or more). */
+  ret: number;
+  /** The same number. */
+  result: number;
+  /** `data` after the call. */
+  out_data: Uint8Array;
+  /** The auxiliary buffers after the call. */
+  out_bufs: Uint8Array[];
+}
+
 /** TestContext: The `t` passed to a test body: assertions, logging and the test's own meta. */
 export interface TestContextBinding extends ClassHooks<ApiObject<'TestContext'>> {
   fields: {
@@ -437,6 +493,14 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     disk: MethodBinding<ApiObject<'VM'>, [id: string], ApiObject<'Disk'>>;
     /** Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet. */
     attach_disk: MethodBinding<ApiObject<'VM'>, [spec?: DiskSpec], ApiObject<'Disk'>>;
+    /** Makes a system call inside the agent process (its credentials, its address space) and returns `{ret, result, errno, out_bufs}`. A failing call does not raise (`ret = -1`, `errno` set); a call the agent refuses (one that would end, stall or unmap the agent: docs/syscalls.md) raises. A call still blocked after `timeout` (default 10 s) is interrupted: `errno` 4 (EINTR). */
+    syscall: MethodBinding<ApiObject<'VM'>, [nr: number, spec: SyscallSpec] | [nr: number, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown], SyscallResult>;
+    /** Starts the same call on a thread of the agent's own and returns at once; `handle:await()` returns the result. No timeout unless the spec gives one; an async call not awaited is interrupted at the end of the test (or file) that made it. */
+    syscall_async: MethodBinding<ApiObject<'VM'>, [nr: number, spec: SyscallSpec] | [nr: number, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown], ApiObject<'SyscallHandle'>>;
+    /** ioctl on an open File: returns `{ret, result, out_data, out_bufs}`; a negative return raises with the OS error, as does an unknown or closed File. */
+    ioctl: MethodBinding<ApiObject<'VM'>, [fd: number, cmd: number, data?: Uint8Array, opts?: IoctlOpts], IoctlResult>;
+    /** The bytes at `addr` in the agent's memory; an unmapped range returns `nil, errno` (EFAULT, 14), and `len` over 64 MiB `nil, 22` (EINVAL). */
+    read_mem: MethodBinding<ApiObject<'VM'>, [addr: number, len: number], unknown>;
   };
 }
 
@@ -575,7 +639,7 @@ export interface FileBinding extends ClassHooks<ApiObject<'File'>> {
     tell: MethodBinding<ApiObject<'File'>, [], number>;
     /** Closes the file. */
     close: MethodBinding<ApiObject<'File'>, [], void>;
-    /** The File's id in the agent's open-file table (what `vm:fd_stream` takes; not a guest kernel descriptor); 0 after `close`. */
+    /** The File's id in the agent's open-file table (what `vm:fd_stream` and `vm:ioctl` take; not a guest kernel descriptor); 0 after `close`. */
     fd: MethodBinding<ApiObject<'File'>, [], number>;
     /** Follows the file's path from the File's current offset, as `vm:tail_file(path, {start = offset})` does. */
     tail_stream: MethodBinding<ApiObject<'File'>, [], ApiObject<'Stream'>>;
@@ -772,6 +836,14 @@ export interface WorkerBinding extends ClassHooks<ApiObject<'Worker'>> {
   };
 }
 
+/** SyscallHandle: A call started with `vm:syscall_async()`. */
+export interface SyscallHandleBinding extends ClassHooks<ApiObject<'SyscallHandle'>> {
+  methods: {
+    /** Waits for the call to return and gives its result, once: a second `await` raises ("already awaited"). */
+    await: MethodBinding<ApiObject<'SyscallHandle'>, [], SyscallResult>;
+  };
+}
+
 /** Every class and global the runtime exposes, each with its implementation. */
 export interface ApiBindings {
   classes: {
@@ -792,6 +864,7 @@ export interface ApiBindings {
     Batch: BatchBinding;
     Capture: CaptureBinding;
     Worker: WorkerBinding;
+    SyscallHandle: SyscallHandleBinding;
   };
   globals: {
     /** The file's root lab: every Lab method works on it, plus the file settings `reset_between_tests` and `timeout`. */

@@ -14,6 +14,7 @@ import { records } from './schema/records.js';
 import { runResult } from './schema/run-result.js';
 import { labSnapshot, snapshot } from './schema/snapshot.js';
 import { stream } from './schema/stream.js';
+import { syscallHandle, syscallRecords } from './schema/syscall.js';
 import { testContext } from './schema/test-context.js';
 import { vm } from './schema/vm.js';
 import { worker } from './schema/worker.js';
@@ -37,6 +38,6 @@ export const API: ApiSchema = {
       fn: fn('wait_until', [p('pred', 'function', 'Called until it returns a truthy value.'), opt('opts', 'WaitUntilOpts', 'timeout (10s), interval (0.1s), desc.')], 'any',
         'Calls `pred` until it returns a truthy value and returns that value; raises on timeout naming `desc`; an error inside `pred` propagates at once.', A) },
   ],
-  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch, capture, worker],
-  records,
+  classes: [testContext, lab, vm, disk, snapshot, labSnapshot, runResult, proc, file, stream, consoleCls, clock, bridge, nic, batch, capture, worker, syscallHandle],
+  records: [...records, ...syscallRecords],
 };

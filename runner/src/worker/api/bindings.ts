@@ -22,6 +22,7 @@ import { processBinding } from './process.js';
 import { runResultBinding } from './run-result.js';
 import { snapshotBinding } from './snapshot.js';
 import { streamBinding } from './stream.js';
+import { syscallHandleBinding } from './syscall-handle.js';
 import { testContextBinding } from './test-context.js';
 import { vmBinding } from './vm.js';
 import { workerBinding } from './worker.js';
@@ -45,6 +46,7 @@ export const API_BINDINGS: Lua.ApiBindings = {
     Batch: batchBinding,
     Capture: captureBinding,
     Worker: workerBinding,
+    SyscallHandle: syscallHandleBinding,
   },
   globals: globalBindings,
 };

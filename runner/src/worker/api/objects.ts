@@ -16,6 +16,7 @@ import type { ProcessHandle } from '../vm/process.js';
 import type { RunResult } from '../vm/results.js';
 import type { LabSnapshotHandle, SnapshotHandle } from '../vm/snapshots.js';
 import type { Stream } from '../vm/stream.js';
+import type { SyscallHandle } from '../vm/syscall.js';
 
 declare module '@provium/types' {
   interface ApiObjects {
@@ -36,6 +37,7 @@ declare module '@provium/types' {
     Batch: BatchBuilder;
     Capture: PacketCapture;
     Worker: GuestWorker;
+    SyscallHandle: SyscallHandle;
   }
   interface BindingRuntime {
     call: CallContext;

@@ -10,8 +10,11 @@ import { vmBatch } from './batch.js';
 import { entriesTable, statTable } from './guest-args.js';
 import { readGuestFile } from './read-guest-file.js';
 import { runAsync, runCommand } from './run-command.js';
-import { opened, requireHostOf, snapshotPathArg } from './scope.js';
+import { opened, requireHostOf, scaledMs, snapshotPathArg } from './scope.js';
 import { spawnWorker } from './worker.js';
+import { LuaValues } from '../binding/convert.js';
+import { memAddress, memLength, syscallCall } from '../vm/syscall-args.js';
+import { SyscallHandle, readAgentMemory, runIoctl, runSyscall } from '../vm/syscall.js';
 
 const OPEN_MODES = ['r', 'w', 'a', 'r+', 'w+', 'a+'] as const;
 type AgentOpenMode = (typeof OPEN_MODES)[number] | `=${string}`;
@@ -122,6 +125,17 @@ export const vmBinding: Lua.VMBinding = {
     disk: (vm, [id]) => {
       vm.session.disks.get(id);
       return new DiskRef(vm, id);
+    },
+    syscall: async (vm, [nr, ...rest], call) => runSyscall(vm.session, syscallCall(nr, rest, call.overload === 0, (s) => scaledMs(s, call))),
+    syscall_async: (vm, [nr, ...rest], call) => {
+      const handle = SyscallHandle.start(vm.session, syscallCall(nr, rest, call.overload === 0, (s) => scaledMs(s, call)));
+      call.services.onScopeEnd(() => handle.close(), 'process');
+      return handle;
+    },
+    ioctl: async (vm, [fd, cmd, data, opts]) => runIoctl(vm.session, fd, cmd, data ?? new Uint8Array(0), opts ?? {}),
+    read_mem: async (vm, [addr, len]) => {
+      const r = await readAgentMemory(vm.session, memAddress(addr), memLength(len));
+      return r instanceof Uint8Array ? r : new LuaValues([undefined, r.errno]);
     },
     attach_disk: async (vm, [spec = {}]) => {
       const sourced = ['scratch', 'size', 'path', 'image', 'template'].some((k) => k in spec);

@@ -129,8 +129,20 @@ export function genericToJs(L: LuaState, idx: number, seen: Set<object>): unknow
   }
 }
 
+/** Several results of one call (`vm:read_mem`'s `nil, errno`), pushed as they are. */
+export class LuaValues {
+  constructor(readonly values: unknown[]) {}
+}
+
+/** Lua integers are 32-bit here (fengari): larger integral numbers go as floats, exact to 2^53. */
+const isLuaInteger = (v: number) => (v | 0) === v;
+
 /** Pushes `value` as the Lua value of type `t`; returns the number of values pushed (0 for type nil). */
 export function pushJs(cv: Converter, L: LuaState, value: unknown, t: TypeExpr): number {
+  if (value instanceof LuaValues) {
+    for (const v of value.values) pushGeneric(cv, L, v, new Set());
+    return value.values.length;
+  }
   if (t.kind === 'prim' && t.name === 'nil') return 0;
   pushValue(cv, L, value, t);
   return 1;
@@ -143,7 +155,7 @@ function pushValue(cv: Converter, L: LuaState, value: unknown, t: TypeExpr): voi
   }
   switch (t.kind) {
     case 'prim':
-      if (t.name === 'integer' && typeof value === 'number' && Number.isInteger(value)) lua.lua_pushinteger(L, value);
+      if (t.name === 'integer' && typeof value === 'number' && isLuaInteger(value)) lua.lua_pushinteger(L, value);
       else pushGeneric(cv, L, value, new Set());
       return;
     case 'class': {
@@ -212,7 +224,7 @@ function pushGeneric(cv: Converter, L: LuaState, value: unknown, seen: Set<objec
       lua.lua_pushboolean(L, value);
       return;
     case 'number':
-      if (Number.isInteger(value) && Number.isSafeInteger(value)) lua.lua_pushinteger(L, value);
+      if (isLuaInteger(value)) lua.lua_pushinteger(L, value);
       else lua.lua_pushnumber(L, value);
       return;
     case 'bigint':

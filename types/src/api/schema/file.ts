@@ -12,7 +12,7 @@ export const file: ClassSpec = {
     fn('seek', [p('off', 'integer', 'Offset.'), opt('whence', 'string', '"set", "cur" or "end".', '"set"')], 'integer', 'Moves the offset; returns the new one.', A),
     fn('tell', [], 'integer', 'The current offset.', A),
     fn('close', [], 'nil', 'Closes the file.', A),
-    fn('fd', [], 'integer', 'The File\'s id in the agent\'s open-file table (what `vm:fd_stream` takes; not a guest kernel descriptor); 0 after `close`.', A),
+    fn('fd', [], 'integer', 'The File\'s id in the agent\'s open-file table (what `vm:fd_stream` and `vm:ioctl` take; not a guest kernel descriptor); 0 after `close`.', A),
     fn('tail_stream', [], 'Stream', 'Follows the file\'s path from the File\'s current offset, as `vm:tail_file(path, {start = offset})` does.', A),
   ],
 };

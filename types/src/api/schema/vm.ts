@@ -1,5 +1,6 @@
 import type { ClassSpec } from '../schema-types.js';
 import { p, opt, fn, A } from './build.js';
+import { vmSyscallMethods } from './syscall.js';
 
 export const vm: ClassSpec = {
   name: 'VM',
@@ -51,5 +52,6 @@ export const vm: ClassSpec = {
     fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
     fn('attach_disk', [opt('spec', 'DiskSpec', 'One source (scratch, path or template; or image with size, a private copy of that size); id defaults to "attached-<vm>".', '{scratch = "4G"}')], 'Disk',
       'Adds a disk: hot-plugged into a booted VM (the guest sees a new /dev/vdX), or attached at boot, after the boot disks, to a VM not booted yet.', A),
+    ...vmSyscallMethods,
   ],
 };
