@@ -42,7 +42,7 @@ function resetError(label: string, exit: QemuExit, format: KernelFormat, accel: 
   if (format === 'pvh') {
     return new Error(
       `${label} reset instead of resuming from suspend to RAM (QEMU ended: ${how}): a kernel booted as a PVH ELF vmlinux, as the built-in profiles boot it by default, cannot resume from S3. ` +
-        'Create the VM with kernel_format = "bzimage" (provium:vm(name, profile, { kernel_format = "bzimage" })) to boot the same kernel as a bzImage, which can',
+        'Create the VM with kernel_format = "bzimage" (provium:vm(name, profile, { kernel_format = "bzimage" })): it boots the same kernel as a bzImage, which resumes',
     );
   }
   return new Error(`${label} did not resume from suspend to RAM: QEMU ended (${how})${consoleReport(exit.consoleTail, accel)}`);
@@ -54,12 +54,13 @@ function resetError(label: string, exit: QemuExit, format: KernelFormat, accel: 
  */
 export async function wakeGuest(qemu: QemuProcess, agent: AgentClient, label: string, format: KernelFormat, timeoutMs: number): Promise<void> {
   if ((await qemu.status()).status !== 'suspended') return;
-  await qemu.wakeup();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
+    // A PVH-booted guest resets at once: QEMU may be gone before system_wakeup's own answer is read.
+    await qemu.wakeup();
     await Promise.race([agent.ping(), late]);
   } catch (e) {
     // A guest that reset ends QEMU (-no-reboot); the lost connection comes first.
