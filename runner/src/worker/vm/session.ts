@@ -140,8 +140,8 @@ export class VmSession {
     }
     try {
       const append = kernelCmdline(profile.cmdline, this.name, boot);
-      // Loaded on first boot: files without VMs start faster without the driver.
       const kernel = bootKernel(profile, this.opts.kernel_format, this.label);
+      // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
       const disks = await this.disks.forBoot(profile.disk, boot.disks ?? []);
       const qemu = await launchQemu({
