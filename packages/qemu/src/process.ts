@@ -130,9 +130,12 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     return this.commandUntil('stop', 'STOP', (s) => !s.running);
   }
 
-  /** `cont`; done when RESUME arrives or the status says running. */
+  /**
+   * `cont`; done when RESUME arrives or the status says running, or suspended:
+   * a guest paused while it slept in S3 goes back to sleep, without RESUME.
+   */
   resume(): Promise<void> {
-    return this.commandUntil('cont', 'RESUME', (s) => s.running);
+    return this.commandUntil('cont', 'RESUME', (s) => s.running || s.status === 'suspended');
   }
 
   /**

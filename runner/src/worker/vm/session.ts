@@ -490,6 +490,8 @@ export class VmSession {
 
   async reset(signal: AbortSignal): Promise<void> {
     const q = this.running();
+    // Reset from S3 was seen to leave no agent to shake hands with (the boot timeout, then an error).
+    if (this.asleep) throw new Error(`${this.label}: the guest is suspended to RAM: call vm:wakeup() before vm:reset()`);
     await this.agent?.close().catch(() => {});
     // console expect() starts over with the new boot
     this.output.cursor = this.output.size();
