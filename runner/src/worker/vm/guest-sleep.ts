@@ -58,6 +58,7 @@ export async function wakeGuest(qemu: QemuProcess, agent: AgentClient, label: st
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
+  late.catch(() => {}); // raced below; handled even while system_wakeup itself is still waited for
   try {
     // A PVH-booted guest resets at once: QEMU may be gone before system_wakeup's own answer is read.
     await qemu.wakeup();
