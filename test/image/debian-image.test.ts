@@ -38,7 +38,7 @@ describe.skipIf(!support.ok)(`debian image${support.ok ? '' : ` (skipped: ${supp
       expect(progress).toContainEqual(expect.stringMatching(/^debian image: mmdebstrap: .* \[\d+\.\d s\]$/));
     }
     expect(basename(image.dir)).toMatch(/^debian-[0-9a-f]{32}$/);
-    expect(readdirSync(image.dir).sort()).toEqual(['disk.qcow2', 'initrd.img', 'manifest.json', 'vmlinux']);
+    expect(readdirSync(image.dir).sort()).toEqual(['disk.qcow2', 'initrd.img', 'manifest.json', 'vmlinux', 'vmlinuz']);
     // No temp directory of this process is left beside it.
     expect(readdirSync(dirname(image.dir)).filter((n) => n.startsWith(`.tmp-${process.pid}-`))).toEqual([]);
 

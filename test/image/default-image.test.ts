@@ -36,7 +36,7 @@ describe('default image', () => {
     const entries = readdirSync(join(cacheDir, 'images')).sort();
     expect(entries).toEqual([image.dir.slice(image.dir.lastIndexOf('/') + 1), 'downloads']);
     expect(entries[0]).toMatch(/^default-[0-9a-f]{32}$/);
-    expect(readdirSync(image.dir).sort()).toEqual(['initrd.img', 'manifest.json', 'vmlinux']);
+    expect(readdirSync(image.dir).sort()).toEqual(['initrd.img', 'manifest.json', 'vmlinux', 'vmlinuz']);
   });
 
   it('records versions and content hashes of every input in the manifest', async () => {
@@ -62,6 +62,9 @@ describe('default image', () => {
     });
 
     expect(sha256(readFileSync(image.kernel))).toBe(m.outputs.kernel.sha256);
+    // The bzImage for kernel_format = "bzimage" is the package's vmlinuz itself.
+    expect(m.outputs.bzImage).toMatchObject({ file: 'vmlinuz', sha256: m.kernel.vmlinuzSha256 });
+    expect(sha256(readFileSync(join(image.dir, 'vmlinuz')))).toBe(m.kernel.vmlinuzSha256);
     expect(sha256(readFileSync(image.initrd))).toBe(m.outputs.initrd.sha256);
     // The initramfs holds what the manifest lists.
     const listing = execFileSync('sh', ['-c', `zcat '${image.initrd}' | cpio -it --quiet`]).toString().split('\n');

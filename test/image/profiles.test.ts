@@ -33,6 +33,14 @@ describe('profiles of provium.toml', () => {
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
+  it('gives a profile whose kernel is a bzImage that file as its bzImage (kernel_format = "bzimage")', async () => {
+    const header = Buffer.alloc(0x400);
+    header.write('HdrS', 0x202, 'latin1');
+    writeFileSync(join(project, 'boot', 'header-only-bzImage'), header);
+    const profile = await resolveProfile('bz', config({ bz: { kernel: 'boot/header-only-bzImage', initrd: 'boot/initrd.cpio' } }), { cacheDir });
+    expect(profile.bzImage).toBe(join(project, 'boot/header-only-bzImage'));
+  });
+
   it('resolves kernel, initrd and cmdline_file relative to provium.toml', async () => {
     const profile = await resolveProfile('tiny', config({ tiny: { kernel: 'boot/bzImage', initrd: 'boot/initrd.cpio', cmdline_file: 'boot/cmdline', memory: '1G', cpus: 2 } }), { cacheDir });
     expect(profile).toMatchObject({
@@ -45,6 +53,8 @@ describe('profiles of provium.toml', () => {
       source: file,
     });
     expect(profile.manifest).toBeUndefined();
+    // Not a bzImage (no "HdrS" at 0x202): kernel_format = "bzimage" has nothing to boot.
+    expect(profile.bzImage).toBeUndefined();
     const other = await resolveProfile('tiny', config({ tiny: { kernel: 'boot/bzImage', initrd: 'boot/initrd.cpio', cmdline: 'console=ttyS0' } }), { cacheDir });
     expect(other.cmdline).toBe('console=ttyS0');
     expect(other.memory).toBe(256 * 1024 * 1024);

@@ -23,6 +23,11 @@ export interface PreparedProfile {
   cpus: number;
   /** The root disk every VM of the profile runs on, through a copy-on-write overlay of its own (the image is never written). */
   disk?: { path: string; format: 'raw' | 'qcow2'; sha256: string };
+  /**
+   * The same kernel as a bzImage, which VMs created with `kernel_format = "bzimage"` boot (S3 resume needs it:
+   * docs/vms.md): the built-in images keep one beside their PVH vmlinux; a provium.toml profile has it when its kernel is a bzImage.
+   */
+  bzImage?: string;
   /** sha256 over the kernel's and the initrd's content, the cmdline and the root disk's content (fixture cache keys cover it). */
   identity: string;
 }

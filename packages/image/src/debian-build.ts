@@ -12,7 +12,7 @@ import type { DebianImageInputs } from './debian-image.js';
 import { debianPackageVersion } from './guest-inputs.js';
 import { sha256, sha256File } from './hash.js';
 import { busyboxEntries, moduleEntries, readModules } from './initramfs-parts.js';
-import { bootableKernel } from './kernel-image.js';
+import { writeBootKernels } from './kernel-image.js';
 import { KERNEL_META_PACKAGE, fetchKernelPackage, kernelRelease } from './kernel-package.js';
 import { loadExeca } from './load-execa.js';
 import { type DebianImageManifest, type ModuleRecord, octal, writeManifest } from './manifest.js';
@@ -65,7 +65,7 @@ export async function buildDebianImage(build: DebianBuild): Promise<void> {
     return readFile(join(kernelTree, 'boot', `vmlinuz-${release}`));
   });
 
-  const { kernelFile, kernel, initrd, modules } = await step('initramfs', `busybox, ${inputs.initramfsModules.join(', ')}`, async () => {
+  const { kernel, initrd, modules } = await step('initramfs', `busybox, ${inputs.initramfsModules.join(', ')}`, async () => {
     const moduleFiles = await readModules(modulesDir, release, inputs.initramfsModules);
     const init = inputs.guestFiles.find((f) => f.path === 'initramfs/init')!;
     const entries: CpioEntry[] = [
@@ -78,11 +78,9 @@ export async function buildDebianImage(build: DebianBuild): Promise<void> {
     ];
     const initrdData = await promisify(gzip)(cpioNewc(entries), { level: 9 });
     await writeFile(join(out, 'initrd.img'), initrdData);
-    const bootable = await bootableKernel(vmlinuz);
-    const file = bootable.format === 'pvh-elf' ? 'vmlinux' : 'vmlinuz';
-    await writeFile(join(out, file), bootable.data);
+    const kernel = await writeBootKernels(out, vmlinuz);
     const records: ModuleRecord[] = moduleFiles.map((m) => ({ name: m.name, file: m.file, depends: m.depends, sha256: sha256(m.data) }));
-    return { kernelFile: file, kernel: bootable, initrd: initrdData, modules: records };
+    return { kernel, initrd: initrdData, modules: records };
   });
 
   await step('guest files', 'agent, systemd units, kernel modules → stage.tar', async () => {
@@ -163,7 +161,8 @@ export async function buildDebianImage(build: DebianBuild): Promise<void> {
     buildSeconds: seconds,
     initrdCompression: 'gzip',
     outputs: {
-      kernel: { file: kernelFile, sha256: sha256(kernel.data), size: kernel.data.length },
+      kernel: kernel.kernel,
+      bzImage: kernel.bzImage,
       initrd: { file: 'initrd.img', sha256: sha256(initrd), size: initrd.length },
       disk: diskInfo,
     },

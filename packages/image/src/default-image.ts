@@ -2,7 +2,7 @@
  * The built-in `default` guest image: Debian's kernel, an initramfs with
  * busybox, the virtio modules, the Provium agent and the init scripts of
  * packages/image/guest/rootfs. Built once per set of inputs into
- * `<cache>/images/default-<key>/` (vmlinux, initrd.img, manifest.json).
+ * `<cache>/images/default-<key>/` (vmlinux, vmlinuz, initrd.img, manifest.json).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { imageCacheDir } from './cache-dir.js';
 import { type CpioEntry, cpioNewc } from './cpio.js';
 import { GUEST_DIR, type GuestFile, type HostBinary, debianPackageVersion, readAgent, readBusybox, readGuestTree } from './guest-inputs.js';
 import { sha256 } from './hash.js';
-import { bootableKernel } from './kernel-image.js';
+import { writeBootKernels } from './kernel-image.js';
 import { busyboxEntries, moduleEntries, readModules } from './initramfs-parts.js';
 import { GUEST_MODULES } from './kernel-modules.js';
 import { KERNEL_META_PACKAGE, type KernelPackage, fetchKernelPackage, kernelRelease, resolveKernelPackageCached } from './kernel-package.js';
@@ -136,9 +136,7 @@ async function buildDefaultImage(inputs: DefaultImageInputs, key: string, deb: s
     const initrd = await promisify(gzip)(cpioNewc(entries), { level: 9 });
     await writeFile(join(out, 'initrd.img'), initrd);
     const vmlinuz = await readFile(join(unpacked, 'boot', `vmlinuz-${release}`));
-    const kernel = await bootableKernel(vmlinuz);
-    const kernelFile = kernel.format === 'pvh-elf' ? 'vmlinux' : 'vmlinuz';
-    await writeFile(join(out, kernelFile), kernel.data);
+    const kernel = await writeBootKernels(out, vmlinuz);
 
     const manifest: DefaultImageManifest = {
       kind: 'default',
@@ -163,7 +161,8 @@ async function buildDefaultImage(inputs: DefaultImageInputs, key: string, deb: s
       modules: moduleFiles.map((m) => ({ name: m.name, file: m.file, depends: m.depends, sha256: sha256(m.data) })),
       initrdCompression: 'gzip',
       outputs: {
-        kernel: { file: kernelFile, sha256: sha256(kernel.data), size: kernel.data.length },
+        kernel: kernel.kernel,
+        bzImage: kernel.bzImage,
         initrd: { file: 'initrd.img', sha256: sha256(initrd), size: initrd.length },
       },
     };

@@ -4,10 +4,16 @@
  * the ELF vmlinux inside it carries a PVH entry note, which QEMU boots
  * directly. The builder stores that vmlinux when the kernel allows it (a
  * property of the kernel alone, so the output stays a function of the inputs),
- * else the bzImage.
+ * else the bzImage. It keeps the bzImage beside it too: a PVH-booted kernel
+ * cannot resume from ACPI S3 (its wakeup resets the guest), so a VM that
+ * suspends boots the bzImage (`kernel_format = "bzimage"`, docs/vms.md).
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hasPvhEntryNote } from './elf.js';
+import { sha256 } from './hash.js';
 import { loadExeca } from './load-execa.js';
+import type { BuiltFile } from './manifest.js';
 
 export type KernelBootFormat = 'pvh-elf' | 'bzImage';
 
@@ -44,4 +50,26 @@ export async function bootableKernel(bzImage: Buffer): Promise<BootableKernel> {
   const vmlinux = Buffer.from(result.stdout);
   if (!hasPvhEntryNote(vmlinux)) return keep('vmlinux has no PVH entry note');
   return { format: 'pvh-elf', data: vmlinux };
+}
+
+/** The kernel files of a built image: what VMs boot by default, and the bzImage. */
+export interface BootKernelFiles {
+  format: KernelBootFormat;
+  reason?: string;
+  kernel: BuiltFile;
+  /** The package's vmlinuz itself; the same file as `kernel` when that is the bzImage already. */
+  bzImage: BuiltFile;
+}
+
+/** Writes the bootable kernel of `vmlinuz` into `dir` (`vmlinux`, or `vmlinuz`), and `vmlinuz` beside a vmlinux. */
+export async function writeBootKernels(dir: string, vmlinuz: Buffer): Promise<BootKernelFiles> {
+  const bootable = await bootableKernel(vmlinuz);
+  const bzImage: BuiltFile = { file: 'vmlinuz', sha256: sha256(vmlinuz), size: vmlinuz.length };
+  await writeFile(join(dir, bzImage.file), vmlinuz);
+  let kernel = bzImage;
+  if (bootable.format === 'pvh-elf') {
+    kernel = { file: 'vmlinux', sha256: sha256(bootable.data), size: bootable.data.length };
+    await writeFile(join(dir, kernel.file), bootable.data);
+  }
+  return { format: bootable.format, ...(bootable.reason ? { reason: bootable.reason } : {}), kernel, bzImage };
 }

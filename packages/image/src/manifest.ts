@@ -31,7 +31,7 @@ export interface KernelInput {
   debSha256: string;
   /** The package's /boot/vmlinuz-<release>. */
   vmlinuzSha256: string;
-  /** "pvh-elf": outputs.kernel is the vmlinux inside vmlinuz, booted directly; "bzImage": vmlinuz itself. */
+  /** "pvh-elf": outputs.kernel is the vmlinux inside vmlinuz, booted directly; "bzImage": vmlinuz itself (outputs.bzImage is vmlinuz either way). */
   bootFormat: KernelBootFormat;
   bootFormatReason?: string;
 }
@@ -56,7 +56,8 @@ export interface DefaultImageManifest {
   guestFiles: GuestFileRecord[];
   modules: ModuleRecord[];
   initrdCompression: 'gzip';
-  outputs: { kernel: BuiltFile; initrd: BuiltFile };
+  /** `bzImage`: the kernel as the package ships it, for VMs booted with `kernel_format = "bzimage"`. */
+  outputs: { kernel: BuiltFile; bzImage: BuiltFile; initrd: BuiltFile };
 }
 
 export interface DebianImageManifest {
@@ -88,7 +89,7 @@ export interface DebianImageManifest {
   /** Seconds each build step took. */
   buildSeconds: Record<string, number>;
   initrdCompression: 'gzip';
-  outputs: { kernel: BuiltFile; initrd: BuiltFile; disk: BuiltFile & { format: 'qcow2' } };
+  outputs: { kernel: BuiltFile; bzImage: BuiltFile; initrd: BuiltFile; disk: BuiltFile & { format: 'qcow2' } };
 }
 
 export interface InjectedInitrdManifest {

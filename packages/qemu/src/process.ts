@@ -22,7 +22,7 @@ export interface QemuExit {
 }
 
 export interface QemuStatus {
-  /** QEMU run state: running, paused, inmigrate, postmigrate, shutdown, ... */
+  /** QEMU run state: running, paused, suspended (guest in ACPI S3), inmigrate, postmigrate, shutdown, ... */
   status: string;
   running: boolean;
 }
@@ -130,9 +130,21 @@ export class QemuProcess extends EventEmitter<{ exit: [QemuExit] }> {
     return this.commandUntil('stop', 'STOP', (s) => !s.running);
   }
 
-  /** `cont`; done when RESUME arrives or the status says running. */
+  /**
+   * `cont`; done when RESUME arrives or the status says running, or suspended:
+   * a guest paused while it slept in S3 goes back to sleep, without RESUME.
+   */
   resume(): Promise<void> {
-    return this.commandUntil('cont', 'RESUME', (s) => s.running);
+    return this.commandUntil('cont', 'RESUME', (s) => s.running || s.status === 'suspended');
+  }
+
+  /**
+   * `system_wakeup` of a guest that suspended itself to RAM (status
+   * "suspended"); done at WAKEUP or once the status is no longer suspended.
+   * The guest then resumes through the firmware's S3 path.
+   */
+  wakeup(): Promise<void> {
+    return this.commandUntil('system_wakeup', 'WAKEUP', (s) => s.status !== 'suspended');
   }
 
   /**

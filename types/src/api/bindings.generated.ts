@@ -26,12 +26,14 @@ export interface WaitUntilOpts {
   desc?: string;
 }
 
-/** Resources of a VM. */
+/** Resources of a VM, and how it boots its kernel. */
 export interface VmOpts {
   /** Guest RAM. */
   memory?: number;
   /** Virtual CPUs. */
   cpus?: number;
+  /** How the kernel boots: "pvh" (the built-in images' ELF vmlinux, ~3 s faster under TCG) or "bzimage" (the same kernel through the firmware, which a guest needs to resume from suspend to RAM: `vm:wakeup()`). A provium.toml profile boots the file it names: "bzimage" there requires that file to be a bzImage. */
+  kernel_format?: string;
 }
 
 /** Options of `vm:boot()`. */
@@ -425,7 +427,7 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     name: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
     /** The profile it was created with. */
     profile: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
-    /** "created", "booted", "paused", "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset). */
+    /** "created", "booted", "paused", "suspended" (booted, and the guest suspended itself to RAM: `vm:wakeup()`), "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset). */
     state: MethodBinding<ApiObject<'VM'>, [], string | Uint8Array>;
     /** An integer id of the running VM (booted or paused; nil otherwise). Without vhost-vsock it is its QEMU's process id, unique on the host while it runs. */
     cid: MethodBinding<ApiObject<'VM'>, [], number | void>;
@@ -485,6 +487,8 @@ export interface VMBinding extends ClassHooks<ApiObject<'VM'>> {
     fd_stream: MethodBinding<ApiObject<'VM'>, [fd_or_file: number | ApiObject<'File'>], ApiObject<'Stream'>>;
     /** The guest's serial console. */
     console: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Console'>>;
+    /** Wakes a guest that suspended itself to RAM (ACPI S3, `echo mem > /sys/power/state`) and returns once its agent answers again; does nothing to a guest that is awake. The VM must boot its kernel as a bzImage (`kernel_format = "bzimage"`): a PVH-booted guest resets instead of resuming, which raises. */
+    wakeup: MethodBinding<ApiObject<'VM'>, [], void>;
     /** The guest's clock. */
     clock: MethodBinding<ApiObject<'VM'>, [], ApiObject<'Clock'>>;
     /** The VM's network interface on that bridge. */

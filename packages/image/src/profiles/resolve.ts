@@ -3,7 +3,7 @@
  * kernel command line, memory and CPUs, and an identity that changes whenever
  * any of them does (fixture cache keys cover it).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { PreparedProfile } from '@provium/types';
 import { DEBIAN_CPUS, DEBIAN_MEMORY, prepareDebianImage } from '../debian-image.js';
@@ -30,6 +30,17 @@ function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskS
   return sha256(JSON.stringify(diskSha === undefined ? [kernelSha, initrdSha, cmdline] : [kernelSha, initrdSha, cmdline, diskSha]));
 }
 
+/** Whether the file starts as an x86 bzImage (the boot protocol's "HdrS" at 0x202), which SeaBIOS boots through linuxboot. */
+async function isBzImage(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(4), 0, 4, 0x202);
+    return bytesRead === 4 && buffer.toString('latin1') === 'HdrS';
+  } finally {
+    await file.close();
+  }
+}
+
 export interface ResolveOptions extends ImageOptions {
   /** Do not run a profile's `build` command (`provium test --no-build`): its last outputs in `{out}` are used as they are. */
   skipBuild?: boolean;
@@ -48,6 +59,7 @@ export async function resolveProfile(name: string, config?: ProjectConfigSource,
     return {
       name,
       kernel: image.kernel,
+      bzImage: join(image.dir, outputs.bzImage.file),
       initrd: image.initrd,
       // The guest's /init mounts it as /dev/vda (the first virtio-blk disk).
       disk: { path: image.disk, format: 'qcow2', sha256: outputs.disk.sha256 },
@@ -65,6 +77,7 @@ export async function resolveProfile(name: string, config?: ProjectConfigSource,
     return {
       name,
       kernel: image.kernel,
+      bzImage: join(image.dir, outputs.bzImage.file),
       initrd: image.initrd,
       cmdline: image.cmdline,
       memory: DEFAULT_MEMORY,
@@ -118,6 +131,7 @@ async function resolveUserProfile(spec: ProfileSpec, options: ResolveOptions): P
   return {
     name: spec.name,
     kernel,
+    ...((await isBzImage(kernel)) ? { bzImage: kernel } : {}),
     initrd,
     cmdline,
     memory: spec.memory ?? DEFAULT_MEMORY,

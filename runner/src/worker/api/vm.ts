@@ -45,7 +45,7 @@ function byInterfaceName(vm: VmHandle, name: string) {
 }
 
 /** `vm:state()`: the session's state, "dead" for one whose QEMU died. */
-const stateOf = (vm: VmHandle) => (vm.session.dead ? 'dead' : vm.session.state);
+const stateOf = (vm: VmHandle) => (vm.session.dead ? 'dead' : vm.session.asleep ? 'suspended' : vm.session.state);
 
 export const vmBinding: Lua.VMBinding = {
   is: (v) => v instanceof VmHandle,
@@ -114,6 +114,7 @@ export const vmBinding: Lua.VMBinding = {
     tail_file: async (vm, [p, opts], call) => opened(await tailFile(vm.session, p, opts?.start), call, vm.session),
     fd_stream: async (vm, [fdOrFile], call) => opened(await fdStream(vm, fdOrFile), call, vm.session),
     console: (vm) => new ConsoleHandle(vm),
+    wakeup: async (vm, _args, call) => vm.session.wakeup(call.signal),
     clock: (vm) => new ClockHandle(vm),
     nic: (vm, [bridge]) => {
       const b = vm.lab.bridges.get(bridge) ?? byInterfaceName(vm, bridge);

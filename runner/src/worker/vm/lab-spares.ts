@@ -17,7 +17,7 @@ import type { LabNetwork, NetworkState, NicRecord, RemoteBackend } from '@proviu
 import type { RestoreLaunchOptions, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, SnapshotTemplateInfo } from '@provium/types';
 import { UNPLUG_TIMEOUT_MS, renameState } from './network.js';
-import { restoreLaunchOptions } from './restore-spares.js';
+import { restoreLaunchOptions } from './kernel-format.js';
 import { BOOT_TIMEOUT_MS } from './session.js';
 import type { LabIndex } from './snapshots.js';
 import { primeRestored, reclaimPriority, spareNice, type Spare } from './spares.js';
@@ -80,7 +80,7 @@ export async function keepSpareLab(copy: FixtureCopy, index: LabIndex, templates
       return {
         name: v.name,
         template: { header: t.header as never, state: t.state, ...(t.ram ? { ram: t.ram } : {}) },
-        opts: restoreLaunchOptions(v.name, await host.prepareProfile(r.profile), r.append, [], []),
+        opts: restoreLaunchOptions(v.name, await host.prepareProfile(r.profile), r, [], []),
         nics: checkNicRecords(r.nics ?? [], `vm "${v.name}"`),
         guestNet: typeof r.guestNet === 'string' ? r.guestNet : undefined,
       };

@@ -18,6 +18,7 @@ import { discardLabSpare, keepSpareLab, newCopyPrefix, takeLabSpare, type Fixtur
 import { snapshotLab } from './lab-snapshot.js';
 import { shareLease } from './lease.js';
 import { traced } from './trace.js';
+import { checkKernelFormat } from './kernel-format.js';
 import { VmSession, type VmOpts } from './session.js';
 import { LabSnapshotHandle, readLabIndex } from './snapshots.js';
 
@@ -228,6 +229,7 @@ export class Lab {
     if (opts?.memory !== undefined && opts.memory < MIN_MEMORY) {
       throw new Error(`VM "${name}": memory ${opts.memory} bytes is too small to boot a Linux guest; give at least "${MIN_MEMORY / 1024 / 1024}M"`);
     }
+    checkKernelFormat(name, opts?.kernel_format);
     const host = this.requireHost();
     const s = this.services;
     const session = new VmSession(name, profile, opts ?? {}, {

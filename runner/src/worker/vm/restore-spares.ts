@@ -1,8 +1,8 @@
 /**
- * What a VM's restore shares with the spares made ahead for it (spares.ts):
- * the launch line a spare must match, and the maker that restores, primes and
- * parks spares of a snapshot. Values only, no session: a spare outlives the
- * file that made it.
+ * The maker that restores, primes and parks spares of a snapshot ahead of
+ * the VMs that will restore it (spares.ts; the launch line a spare must
+ * match is kernel-format.ts's restoreLaunchOptions). Values only, no
+ * session: a spare outlives the file that made it.
  */
 import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate } from '@provium/qemu';
 import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
@@ -16,11 +16,6 @@ import { primeRestored, type SpareMaker } from './spares.js';
  * the maker of a later restore than the one that launched its QEMU.
  */
 const spareDisks = new WeakMap<QemuProcess, DiskHandle[]>();
-
-/** The launch line of a restore (what a spare made ahead must match). */
-export function restoreLaunchOptions(name: string, profile: PreparedProfile, append: string, disks: RestoreLaunchOptions['disks'], extraArgs: string[]): RestoreLaunchOptions {
-  return { name, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs };
-}
 
 /**
  * Makes spares for the next restores of `template` (spares.ts): restored,

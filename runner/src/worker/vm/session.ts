@@ -16,11 +16,13 @@ import type { FileDisks } from './file-disks.js';
 import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
 import { kernelCmdline } from './cmdline.js';
-import { restoreLaunchOptions, restoreSpareMaker } from './restore-spares.js';
+import { restoreSpareMaker } from './restore-spares.js';
 import { spareKey, startSpare, takeSpare, type Spare } from './spares.js';
 import { DROP_CACHES, SHRINK_FOR_CACHE } from './snapshot-prep.js';
 import { refuseOpenStreams } from './open-streams.js';
 import { traced } from './trace.js';
+import { GuestSleep, wakeGuest } from './guest-sleep.js';
+import { type KernelFormat, bootKernel, restoreKernel, restoreLaunchOptions } from './kernel-format.js';
 
 
 export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
@@ -65,10 +67,12 @@ export class VmSession {
   state: VmState = 'created';
   private qemu: QemuProcess | undefined;
   /** What the running QEMU was started with: a snapshot records it so a restore can match it. */
-  private launched: { name: string; profile: string; identity: string; append: string; memory: number; cpus: number } | undefined;
+  private launched: { name: string; profile: string; identity: string; append: string; memory: number; cpus: number; kernelFormat: KernelFormat } | undefined;
   /** The fixture cache entry this VM was restored from, which a fixture built on it is stored over. */
   private base: import('@provium/qemu').SnapshotBase | undefined;
   private agent: AgentClient | undefined;
+  /** Whether the guest suspended itself to RAM, of the running QEMU. */
+  private sleep: GuestSleep | undefined;
   private lease: LeaseShare | undefined;
   /** Set when QEMU ended without being asked to (crash, panic, reboot): what every later operation reports. */
   private death: Error | undefined;
@@ -130,13 +134,14 @@ export class VmSession {
     }
     try {
       const append = kernelCmdline(profile.cmdline, this.name, boot);
+      const kernel = bootKernel(profile, this.opts.kernel_format, this.label);
       // Loaded on first boot: files without VMs start faster without the driver.
       const { launchQemu } = await import('@provium/qemu');
       const disks = await this.disks.forBoot(profile.disk, boot.disks ?? []);
       const qemu = await launchQemu({
-        name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: profile.kernel, initrd: profile.initrd, append, disks, extraArgs: this.env.net.launchArgs(this.netId),
+        name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: kernel.path, initrd: profile.initrd, append, disks, extraArgs: this.env.net.launchArgs(this.netId),
       });
-      this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus };
+      this.launched = { name: this.name, profile: profile.name, identity: profile.identity, append, memory, cpus, kernelFormat: kernel.format };
       this.base = undefined;
       await this.attach(qemu, memory, cpus);
       this.agent = await this.connectAgent(qemu, signal);
@@ -157,6 +162,7 @@ export class VmSession {
   /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
   private async attach(qemu: QemuProcess, memory: number, cpus: number, spare = false): Promise<void> {
     this.qemu = qemu;
+    this.sleep = new GuestSleep(qemu);
     this.output.follow(qemu);
     await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
     this.agentGone = undefined;
@@ -190,9 +196,12 @@ export class VmSession {
   private async agentPortClosed(qemu: QemuProcess): Promise<void> {
     const agent = this.agent;
     if (!agent || agent.closedReason !== undefined || this.state === 'shutdown') return;
+    const suspends = this.sleep?.suspends;
     // A guest that powers off or reboots closes the port just before QEMU exits: that exit tells the story.
     const exited = await Promise.race([qemu.onExit.then(() => true), sleep(AGENT_GONE_GRACE_MS, false, { ref: false })]);
     if (exited || this.agent !== agent || agent.closedReason !== undefined) return;
+    // A guest suspending to RAM closes it too, and the agent is still there (guest-sleep.ts).
+    if (this.sleep && (this.sleep.asleep || this.sleep.suspends !== suspends)) return;
     this.agentGone = new Error(
       `${this.label}: the guest agent exited or was killed (its port closed in the guest); the guest starts it again, and the VM answers once it has (the agent's log: /tmp/provium-agent.log in the guest)`,
     );
@@ -269,7 +278,7 @@ export class VmSession {
 
   private async restoreFrom(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, { lease, ready, spares = true }: RestoreExtras): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
-    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; nics?: unknown; guestNet?: unknown };
+    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; kernelFormat?: unknown; nics?: unknown; guestNet?: unknown };
     if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
     const profile = await this.env.host.prepareProfile(vm.profile);
     if (profile.identity !== vm.identity) {
@@ -296,7 +305,7 @@ export class VmSession {
       const layers = snap.disks ?? [];
       // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
       const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
-      const withoutDisks = restoreLaunchOptions(this.name, profile, vm.append, [], extraArgs);
+      const withoutDisks = restoreLaunchOptions(this.name, profile, { append: vm.append, kernelFormat: vm.kernelFormat }, [], extraArgs);
       // A spare makes its disks' images itself; a mediated disk needs this file's disk thread.
       const key = spares && !ready && !layers.some((l) => l.mediated) ? spareKey(template, withoutDisks, mode) : undefined;
       const spare = ready ?? (key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined);
@@ -304,7 +313,7 @@ export class VmSession {
       const disks = spare?.disks?.map((d) => d.attachment) ?? (await traced('disks', this.name, () => this.disks.fromSnapshot(layers, profile.disk)));
       const opts = { ...withoutDisks, disks };
       const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
-      this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus };
+      this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus, kernelFormat: restoreKernel(profile, vm, this.label).format };
       const rootLayers = Object.fromEntries(layers.filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
       this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers: rootLayers } : undefined;
       this.death = undefined;
@@ -347,8 +356,14 @@ export class VmSession {
       case 'shutdown':
         throw this.shutDownError();
     }
+    if (this.sleep?.asleep) throw this.sleep.asleepError(this.label);
     if (this.agentGone) throw this.agentGone;
     return this.agent!;
+  }
+
+  /** Whether the running guest suspended itself to RAM: `vm:state()` says "suspended". */
+  get asleep(): boolean {
+    return this.state === 'booted' && !this.death && this.sleep?.asleep === true;
   }
 
   /** Whether QEMU died (crash, panic, guest reset) rather than being shut down: `vm:state()` says "dead". */
@@ -425,6 +440,19 @@ export class VmSession {
     this.state = 'paused';
   }
 
+  /** `vm:wakeup()` (guest-sleep.ts); a wakeup that ends in QEMU's exit is the VM's death as later operations report it. */
+  async wakeup(signal: AbortSignal): Promise<void> {
+    const q = this.running();
+    if (this.state === 'paused') throw new Error(`${this.label} is paused: call vm:resume() (vm:wakeup() wakes a guest that suspended itself)`);
+    if (this.agentGone) throw this.agentGone;
+    try {
+      await unlessAborted(wakeGuest(q, this.agent!, this.label, this.launched!.kernelFormat, this.handshakeTimeoutMs), signal);
+    } catch (e) {
+      if (this.death) this.death = e as Error;
+      throw e;
+    }
+  }
+
   async resume(): Promise<void> {
     const q = this.running();
     if (this.state === 'booted') return;
@@ -434,6 +462,8 @@ export class VmSession {
 
   async reset(signal: AbortSignal): Promise<void> {
     const q = this.running();
+    // Reset from S3 was seen to leave no agent to shake hands with (the boot timeout, then an error).
+    if (this.asleep) throw new Error(`${this.label}: the guest is suspended to RAM: call vm:wakeup() before vm:reset()`);
     await this.agent?.close().catch(() => {});
     // console expect() starts over with the new boot
     this.output.cursor = this.output.size();

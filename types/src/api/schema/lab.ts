@@ -12,7 +12,7 @@ export const lab: ClassSpec = {
   ],
   dynamicMembers: { type: 'VM|Bridge|Lab', doc: 'A member VM, bridge or sub-lab by name (`cluster.a`).' },
   methods: [
-    fn('vm', [p('name', 'string', 'Unique within the lab.'), p('profile', 'string', 'A profile of provium.toml, or "default".'), opt('opts', 'VmOpts', 'Memory and CPUs.')], 'VM',
+    fn('vm', [p('name', 'string', 'Unique within the lab.'), p('profile', 'string', 'A profile of provium.toml, or "default".'), opt('opts', 'VmOpts', 'Memory, CPUs, kernel format.')], 'VM',
       'Creates a VM in state `created` (no resources are taken until boot). A name already used is an error.', A,
       [{ params: [p('name', 'string', 'Name of an existing VM.')], returns: 'VM', doc: 'Looks up a VM of this lab by name; an unknown name is an error naming it.' }]),
     fn('bridge', [p('name', 'string', 'Bridge name; VMs resolve each other as `<vm>.<bridge>`.'), p('opts', 'BridgeOpts', 'May be `{}`.')], 'Bridge',

@@ -14,9 +14,10 @@ export const records: RecordSpec[] = [
     rf('interval', 'duration', 'Pause between calls.', true, '0.1s'),
     rf('desc', 'string', 'What is awaited, named in the timeout error.'),
   ] },
-  { name: 'VmOpts', doc: 'Resources of a VM.', fields: [
+  { name: 'VmOpts', doc: 'Resources of a VM, and how it boots its kernel.', fields: [
     rf('memory', 'size', 'Guest RAM.', true, 'the profile\'s, else 256M'),
     rf('cpus', 'integer', 'Virtual CPUs.', true, 'the profile\'s, else 1'),
+    rf('kernel_format', 'string', 'How the kernel boots: "pvh" (the built-in images\' ELF vmlinux, ~3 s faster under TCG) or "bzimage" (the same kernel through the firmware, which a guest needs to resume from suspend to RAM: `vm:wakeup()`). A provium.toml profile boots the file it names: "bzimage" there requires that file to be a bzImage.', true, '"pvh" for the built-in profiles'),
   ] },
   { name: 'BootOpts', doc: 'Options of `vm:boot()`.', fields: [
     rf('kernel_cmdline', 'string', 'Replaces the profile\'s kernel command line (Provium\'s own words — console=ttyS0, panic=-1, the agent\'s rdinit= and the hostname — still follow it).'),

@@ -9,7 +9,7 @@ export const vm: ClassSpec = {
   methods: [
     fn('name', [], 'string', 'The VM\'s name in its lab.', A),
     fn('profile', [], 'string', 'The profile it was created with.', A),
-    fn('state', [], 'string', '"created", "booted", "paused", "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset).', A),
+    fn('state', [], 'string', '"created", "booted", "paused", "suspended" (booted, and the guest suspended itself to RAM: `vm:wakeup()`), "shutdown", or "dead" when QEMU died (a crash, a kernel panic, a guest reset).', A),
     fn('cid', [], 'integer|nil', 'An integer id of the running VM (booted or paused; nil otherwise). Without vhost-vsock it is its QEMU\'s process id, unique on the host while it runs.', A),
     fn('open_file_count', [], 'integer', 'Files of `vm:open_file` not closed yet.', A),
     fn('open_stream_count', [], 'integer', 'Streams of this VM that are open (`tail_file`, `fd_stream`, `file:tail_stream`, process output, `console:read()`).', A),
@@ -47,6 +47,7 @@ export const vm: ClassSpec = {
     fn('fd_stream', [p('fd_or_file', 'integer|File', 'An open File, or its `file:fd()`.')], 'Stream',
       'What can be read from an open File, from its current offset on (the File\'s own offset does not move): a regular file is followed as it grows; a pipe or device ends when its writers are gone.', A),
     fn('console', [], 'Console', 'The guest\'s serial console.', A),
+    fn('wakeup', [], 'nil', 'Wakes a guest that suspended itself to RAM (ACPI S3, `echo mem > /sys/power/state`) and returns once its agent answers again; does nothing to a guest that is awake. The VM must boot its kernel as a bzImage (`kernel_format = "bzimage"`): a PVH-booted guest resets instead of resuming, which raises.', A),
     fn('clock', [], 'Clock', 'The guest\'s clock.', A),
     fn('nic', [p('bridge', 'string', 'Name of a bridge the VM is attached to, or a guest interface name: `eth<N>`, `ens<N>` or `enp0s<N>` is the N-th (from 0) of the bridges the VM is on, in name order.')], 'NIC', 'The VM\'s network interface on that bridge.', A),
     fn('disk', [p('id', 'string', 'A disk id: "root" (the profile\'s root disk), a boot disk\'s or an attached disk\'s.')], 'Disk', 'A disk of the VM; an unknown id is an error naming the VM\'s disks.', A),
