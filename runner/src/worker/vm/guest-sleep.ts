@@ -64,8 +64,12 @@ export async function wakeGuest(qemu: QemuProcess, agent: AgentClient, label: st
     await qemu.wakeup();
     await Promise.race([agent.ping(), late]);
   } catch (e) {
-    // A guest that reset ends QEMU (-no-reboot); the lost connection comes first.
-    const exit = qemu.exit ?? (await Promise.race([qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]));
+    // A guest that reset ends QEMU (-no-reboot); the lost connection comes first. When the
+    // connection is gone QEMU is on its way out, which on a loaded host can take longer than
+    // EXIT_REPORT_MS: wait for the exit up to the wakeup's own timeout.
+    const gone = agent.closedReason !== undefined || qemu.qmp.closed;
+    const bound = gone ? late.catch(() => undefined) : sleep(EXIT_REPORT_MS, undefined, { ref: false });
+    const exit = qemu.exit ?? (await Promise.race([qemu.onExit, bound]));
     if (exit) throw resetError(label, exit, format, qemu.accel);
     throw new Error(`${label}: the guest's agent did not answer after vm:wakeup() (${(e as Error).message})${consoleReport(qemu.console.tail(20), qemu.accel)}`);
   } finally {
