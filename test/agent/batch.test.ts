@@ -64,6 +64,19 @@ describe('batch', () => {
     expect(results[0].ok === false && results[0].error).toMatchObject({ code: 'ENOSYS', message: expect.stringContaining("'ping' cannot run in a batch") });
   });
 
+  it('runs a syscall op sync, on the main thread, its failure an ok answer; an async one is refused', async () => {
+    const out = await client.batch([
+      { op: 'syscall', call: { nr: 39, args: [] } },
+      { op: 'syscall', call: { nr: 3, args: [-1n] } },
+      { op: 'syscall', call: { nr: 63, args: [], bufs: [390], ptrs: [0] } },
+    ]);
+    expect(out.map((o) => o.ok && o.op === 'syscall' && [o.value.ret, o.value.errno])).toEqual([[client.agentPid, 0], [-1, 9], [0, 0]]);
+    const uname = out[2];
+    expect(uname.ok && uname.op === 'syscall' && uname.value.outBufs[0].subarray(0, 6).toString()).toBe('Linux\0');
+    const { results } = await client.request('batch', { ops: [{ op: 'syscall', nr: 39, async: true, call: 1 }] } as never);
+    expect(results[0].ok === false && results[0].error).toMatchObject({ code: 'EINVAL', message: expect.stringContaining('async call cannot run in a batch') });
+  });
+
   it('serves other requests while a batch waits for its exec', async () => {
     const flag = join(root, 'flag');
     // The exec ends only once the host has written the flag with a request of its own.

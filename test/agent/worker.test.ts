@@ -45,6 +45,26 @@ describe('workers', () => {
     process.kill(left.pid, 'SIGKILL');
   });
 
+  it('makes syscalls in the worker process: sync on its main thread, async on a thread of its own, cancel relayed', async () => {
+    const w = await client.spawnWorker({ uid: 65534, gid: 65534, groups: [] });
+    expect(await w.syscall({ nr: 39, args: [] })).toEqual({ ret: w.pid, errno: 0, outBufs: [] });
+    expect((await w.syscall({ nr: 102, args: [] })).ret).toBe(65534);
+    expect((await w.syscallAsync({ nr: 39, args: [] }).result).ret).toBe(w.pid);
+    // nanosleep(100 s) in flight on the worker, interrupted through it
+    const slow = w.syscallAsync({ nr: 35, args: [], bufs: [Buffer.from([100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])], ptrs: [0] });
+    await slow.cancel();
+    expect(await slow.result).toMatchObject({ ret: -1, errno: 4 });
+    expect(await w.join()).toBe(0);
+    await expect(w.syscall({ nr: 39, args: [] })).rejects.toThrow(/joined/);
+    // a raw setuid on the worker's main thread: the identity its later commands and calls have
+    const root = await client.spawnWorker();
+    expect((await root.syscall({ nr: 105, args: [65534n] })).ret).toBe(0);
+    expect((await root.syscall({ nr: 102, args: [] })).ret).toBe(65534);
+    expect((await root.exec('id -u')).stdout.toString()).toBe('65534\n');
+    expect((await client.exec('id -u')).stdout.toString()).toBe('0\n');
+    expect(await root.join()).toBe(0);
+  });
+
   it('keeps process events of the agent and of each worker apart (each numbers its processes from its own counter)', async () => {
     const [a, b] = await Promise.all([client.spawnWorker(), client.spawnWorker()]);
     const procs = await Promise.all([client.spawn('echo main'), a.spawn('echo a'), b.spawn('echo b')]);

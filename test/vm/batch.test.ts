@@ -33,6 +33,7 @@ it.each([
   'an error inside fn propagates and nothing is sent',
   'fn may wait on the guest itself while it records',
   'bad builder arguments name the operation and the argument',
+  'b:syscall: integers only, run in the agent, a failing call is still ok',
 ])('%s', (name) => {
   const e = events.find((x) => 'test' in x && x.test === name && x.event !== 'test_started');
   expect(e?.event, `${JSON.stringify(e)}\n${stderr}`).toBe('test_passed');

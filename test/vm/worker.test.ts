@@ -123,6 +123,31 @@ test("a worker killed from the guest is reported with its exit status", function
   t:assert_eq(w:join(), 137)
 end)
 
+test("worker:syscall and syscall_async run in the worker process", function(t)
+  local SYS_getpid, SYS_getuid, SYS_close = 39, 102, 3
+  local w = vm:spawn_worker({ uid = 1000 })
+  local wpid = tonumber((w:run("echo $PPID").stdout:gsub("%s", "")))
+  local mine = w:syscall(SYS_getpid)
+  t:assert_eq({ mine.ret, mine.result, mine.errno }, { wpid, wpid, 0 })
+  t:assert(mine.ret ~= vm:syscall(SYS_getpid).ret, "not the agent's pid")
+  t:assert_eq(w:syscall(SYS_getuid).ret, 1000)
+  t:assert_eq(vm:syscall(SYS_getuid).ret, 0)
+  t:assert_eq(w:syscall(SYS_getuid, { args = {} }).ret, 1000)
+  local bad = w:syscall(SYS_close, 987654)
+  t:assert_eq({ bad.ret, bad.errno }, { -1, 9 })
+  local h = w:syscall_async(SYS_getpid)
+  t:assert_eq(h:await().ret, wpid)
+  t:assert_contains(err(function() h:await() end), "already awaited")
+  t:assert_eq(w:join(), 0)
+  t:assert_contains(err(function() w:syscall(SYS_getpid) end), "joined")
+  t:assert_contains(err(function() w:syscall_async(SYS_getpid):await() end), "joined")
+  -- a call in flight when its worker is joined is answered with the join
+  local w2 = vm:spawn_worker()
+  local slow = w2:syscall_async(35, { bufs = { string.pack("<i8i8", 100, 0) }, ptrs = { 0 } }) -- nanosleep(100 s)
+  t:assert_eq(w2:join(), 0)
+  t:assert_contains(err(function() slow:await() end), "was joined before answering")
+end)
+
 test("close is idempotent", function(t)
   local w = vm:spawn_worker()
   w:close()
@@ -177,6 +202,7 @@ it.each([
   'run_async through a worker: wait, kill, stdin, timeout',
   'join returns the exit status and is terminal; kill signals the worker',
   'a worker killed from the guest is reported with its exit status',
+  'worker:syscall and syscall_async run in the worker process',
   'close is idempotent',
   'a test leaves a worker and its process running',
   'the end of that test reaped them',

@@ -80,8 +80,8 @@ export const AGENT_OPS = [
 ] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
-/** The ops a `batch` may hold. */
-export const BATCH_OPS = ['exec', 'read_file', 'write_file', 'stat', 'listdir', 'mkdir', 'unlink', 'rename'] as const;
+/** The ops a `batch` may hold (a `syscall` without `async`). */
+export const BATCH_OPS = ['exec', 'read_file', 'write_file', 'stat', 'listdir', 'mkdir', 'unlink', 'rename', 'syscall'] as const;
 export type BatchOp = (typeof BATCH_OPS)[number];
 /** One op of a `batch`: the fields of its own request, and its name as `op`. */
 export type BatchOpRequest = { [O in BatchOp]: { op: O } & AgentRequests[O] }[BatchOp];

@@ -9,6 +9,7 @@
 #include "files.h"
 #include "log.h"
 #include "proc.h"
+#include "syscall.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,12 +32,25 @@ typedef struct batch {
 static batch_t *batches;
 static int64_t next_internal = -1;
 
+/* A syscall in a batch is a sync one (on the main thread, under its deadline,
+ * answered before op_syscall returns). An async one would outlive its op and
+ * leave a thread behind a batch dropped with its session: refused. */
+static void batch_syscall(const req_t *r) {
+    const value_t *async = map_get(r->msg, "async");
+    if (async && async->type == V_TRUE) {
+        reply_error(r->id, "EINVAL", EINVAL, "syscall: an async call cannot run in a batch: leave 'async' out");
+        return;
+    }
+    op_syscall(r);
+}
+
 static const struct {
     const char *name;
     void (*fn)(const req_t *);
 } batch_ops[] = {
-    {"exec", op_exec},     {"read_file", op_read_file}, {"write_file", op_write_file}, {"stat", op_stat},
-    {"listdir", op_listdir}, {"mkdir", op_mkdir},       {"unlink", op_unlink},         {"rename", op_rename},
+    {"exec", op_exec},       {"read_file", op_read_file}, {"write_file", op_write_file}, {"stat", op_stat},
+    {"listdir", op_listdir}, {"mkdir", op_mkdir},         {"unlink", op_unlink},         {"rename", op_rename},
+    {"syscall", batch_syscall},
 };
 
 static void copy_value(arena_t *a, value_t *dst, const value_t *src) {
@@ -116,7 +130,7 @@ static void start_op(batch_t *b, const value_t *op, int64_t id) {
             batch_ops[i].fn(&r);
             return;
         }
-    snprintf(text, sizeof text, "batch: op %u: '%s' cannot run in a batch (exec, read_file, write_file, stat, listdir, mkdir, unlink, rename can)",
+    snprintf(text, sizeof text, "batch: op %u: '%s' cannot run in a batch (exec, read_file, write_file, stat, listdir, mkdir, unlink, rename, syscall can)",
              b->next_op, r.op);
     add_error(b, id, "ENOSYS", ENOSYS, text);
 }

@@ -7,6 +7,7 @@ import { commandSpec, type DirEntry, type ExecOptions, type ExecResult, type Fil
 import type { Value } from './codec.js';
 import { AgentError } from './errors.js';
 import { entriesFrom, execResultFrom, statFrom } from './results.js';
+import { SYSCALL_DEFAULT_TIMEOUT_MS, syscallOutcome, syscallRequest, type SyscallCall, type SyscallOutcome } from './syscalls.js';
 
 /** One op of a batch, in the terms of AgentClient's own methods. */
 export type BatchCall =
@@ -17,7 +18,8 @@ export type BatchCall =
   | { op: 'listdir'; path: string }
   | { op: 'mkdir'; path: string; parents?: boolean; mode?: number }
   | { op: 'unlink'; path: string }
-  | { op: 'rename'; from: string; to: string };
+  | { op: 'rename'; from: string; to: string }
+  | { op: 'syscall'; call: SyscallCall };
 
 /** What each op gives when it succeeds: what its own method of AgentClient returns. */
 export interface BatchValues {
@@ -29,6 +31,7 @@ export interface BatchValues {
   mkdir: undefined;
   unlink: undefined;
   rename: undefined;
+  syscall: SyscallOutcome;
 }
 
 export type BatchOutcome = { [O in BatchOp]: { op: O; ok: true; value: BatchValues[O] } | { op: O; ok: false; error: AgentError } }[BatchOp];
@@ -39,6 +42,8 @@ export function batchOpRequest(call: BatchCall): BatchOpRequest {
       const { stdin, timeoutMs, ...command } = call.options ?? {};
       return { op: 'exec', ...commandSpec(call.command, command), stdin: typeof stdin === 'string' ? Buffer.from(stdin) : stdin, timeout_ms: timeoutMs };
     }
+    case 'syscall':
+      return { op: 'syscall', ...syscallRequest(call.call) };
     case 'write_file':
       return { ...call, data: typeof call.data === 'string' ? Buffer.from(call.data) : call.data };
     default:
@@ -46,10 +51,11 @@ export function batchOpRequest(call: BatchCall): BatchOpRequest {
   }
 }
 
-/** The whole batch's time limit: none when an exec has none, else the execs' timeouts plus one request's. */
+/** The whole batch's time limit: none when an exec has none, else the execs' and syscalls' deadlines plus one request's. */
 export function batchTimeoutMs(calls: readonly BatchCall[], requestTimeoutMs: number): number | null {
   let total = requestTimeoutMs;
   for (const c of calls) {
+    if (c.op === 'syscall') total += c.call.timeoutMs ?? SYSCALL_DEFAULT_TIMEOUT_MS;
     if (c.op !== 'exec') continue;
     if (c.options?.timeoutMs === undefined) return null;
     total += c.options.timeoutMs;
@@ -69,6 +75,8 @@ function valueOf(op: BatchOp, msg: Answer): BatchValues[BatchOp] {
       return statFrom(msg as never);
     case 'listdir':
       return entriesFrom(msg as never);
+    case 'syscall':
+      return syscallOutcome(msg as never);
     default:
       return undefined;
   }

@@ -28,7 +28,8 @@ export interface SyscallOutcome {
 
 /** How much longer than a call's own timeout the host waits for its answer. */
 const ANSWER_MARGIN_MS = 30_000;
-const AGENT_DEFAULT_TIMEOUT_MS = 10_000;
+/** The agent's deadline of a call the host waits on when the call names none. */
+export const SYSCALL_DEFAULT_TIMEOUT_MS = 10_000;
 
 function int64s(values: readonly bigint[]): Uint8Array {
   const out = Buffer.alloc(values.length * 8);
@@ -36,18 +37,19 @@ function int64s(values: readonly bigint[]): Uint8Array {
   return out;
 }
 
-function request(call: SyscallCall) {
+/** The agent's request for a call (also a batch op's fields). */
+export function syscallRequest(call: SyscallCall) {
   return { nr: call.nr, args: int64s(call.args), bufs: call.bufs, ptrs: call.ptrs, nested: call.nested, timeout_ms: call.timeoutMs };
 }
 
-function outcome(msg: { ret: Uint8Array; errno: number; out_bufs: Uint8Array[] }): SyscallOutcome {
+export function syscallOutcome(msg: { ret: Uint8Array; errno: number; out_bufs: Uint8Array[] }): SyscallOutcome {
   return { ret: Number(Buffer.from(msg.ret).readBigInt64LE(0)), errno: msg.errno, outBufs: msg.out_bufs.map((b) => Buffer.from(b)) };
 }
 
-/** Makes the call in the agent's main thread and waits for it. */
-export async function syscall(agent: AgentConnection, call: SyscallCall): Promise<SyscallOutcome> {
-  const wait = (call.timeoutMs ?? AGENT_DEFAULT_TIMEOUT_MS) + ANSWER_MARGIN_MS;
-  return outcome(await agent.request('syscall', request(call), wait));
+/** Makes the call in the agent's main thread (or that of its worker `worker`) and waits for it. */
+export async function syscall(agent: AgentConnection, call: SyscallCall, worker?: number): Promise<SyscallOutcome> {
+  const wait = (call.timeoutMs ?? SYSCALL_DEFAULT_TIMEOUT_MS) + ANSWER_MARGIN_MS;
+  return syscallOutcome(await agent.request('syscall', { ...syscallRequest(call), worker }, wait));
 }
 
 let nextCallId = 1;
@@ -58,14 +60,14 @@ export interface AsyncSyscall {
   cancel(): Promise<void>;
 }
 
-/** Starts the call on a thread of the agent's; `result` settles when it returns. */
-export function syscallAsync(agent: AgentConnection, call: SyscallCall): AsyncSyscall {
+/** Starts the call on a thread of the agent's (or of its worker `worker`); `result` settles when it returns. */
+export function syscallAsync(agent: AgentConnection, call: SyscallCall, worker?: number): AsyncSyscall {
   const id = nextCallId++;
-  const result = agent.request('syscall', { ...request(call), async: true, call: id }, null).then(outcome);
+  const result = agent.request('syscall', { ...syscallRequest(call), async: true, call: id, worker }, null).then(syscallOutcome);
   return {
     result,
     cancel: async () => {
-      await agent.request('syscall_cancel', { call: id });
+      await agent.request('syscall_cancel', { call: id, worker });
     },
   };
 }
@@ -78,7 +80,7 @@ export interface IoctlOutcome {
 
 /** ioctl on an open file handle of the agent; a negative return rejects with its errno (AgentError). */
 export async function ioctl(agent: AgentConnection, handle: number, cmd: number, data: Uint8Array, bufs: SyscallBuffer[] = [], ptrOffsets: number[] = []): Promise<IoctlOutcome> {
-  const r = await agent.request('ioctl', { handle, cmd, data, bufs, ptr_offsets: ptrOffsets }, AGENT_DEFAULT_TIMEOUT_MS + ANSWER_MARGIN_MS);
+  const r = await agent.request('ioctl', { handle, cmd, data, bufs, ptr_offsets: ptrOffsets }, SYSCALL_DEFAULT_TIMEOUT_MS + ANSWER_MARGIN_MS);
   return { ret: r.ret, outData: Buffer.from(r.out_data), outBufs: r.out_bufs.map((b) => Buffer.from(b)) };
 }
 

@@ -3,6 +3,7 @@ import type { AgentRequests } from '@provium/types/agent-protocol';
 import type { AgentClient } from './client.js';
 import type { CommandOptions, ExecOptions, ExecResult } from './client-types.js';
 import type { AgentProcess } from './process.js';
+import { syscall, syscallAsync, type AsyncSyscall, type SyscallCall, type SyscallOutcome } from './syscalls.js';
 
 export type WorkerOptions = AgentRequests['worker_spawn'];
 
@@ -22,6 +23,16 @@ export class AgentWorker {
 
   spawn(command: string | readonly string[], options: CommandOptions = {}): Promise<AgentProcess> {
     return this.client.spawn(command, { ...options, worker: this.id });
+  }
+
+  /** The call in the worker's main thread: its credentials, its address space. */
+  syscall(call: SyscallCall): Promise<SyscallOutcome> {
+    return syscall(this.client, call, this.id);
+  }
+
+  /** The call on a thread of the worker's. */
+  syscallAsync(call: SyscallCall): AsyncSyscall {
+    return syscallAsync(this.client, call, this.id);
   }
 
   /** Signals the worker process itself; false when it had already exited. */

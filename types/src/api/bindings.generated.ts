@@ -795,6 +795,8 @@ export interface BatchBinding extends ClassHooks<ApiObject<'Batch'>> {
     unlink: MethodBinding<ApiObject<'Batch'>, [path: string], void>;
     /** Records `vm:rename(from, to)`; its entry is `{}` on success. */
     rename: MethodBinding<ApiObject<'Batch'>, [from: string, to: string], void>;
+    /** Records `vm:syscall(nr, a1, ..., a6)` (integers only: the table form raises), run in the agent's main thread under the 10 s deadline. Its entry is `{ok = {ret, result, errno, out_bufs}}`; a failing call is still `ok`, with `ret = -1` and `errno` set. */
+    syscall: MethodBinding<ApiObject<'Batch'>, [nr: number, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown], void>;
   };
 }
 
@@ -827,7 +829,11 @@ export interface WorkerBinding extends ClassHooks<ApiObject<'Worker'>> {
     run: MethodBinding<ApiObject<'Worker'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'RunResult'>>;
     /** Starts a command as a child of the worker. `wait`, `kill`, `pid`, `status` and the stdin calls go through the worker; its `stdout_stream`/`stderr_stream` raise. */
     run_async: MethodBinding<ApiObject<'Worker'>, [cmd: string, opts?: RunOpts | string[]], ApiObject<'Process'>>;
-    /** Always raises: a File lives in the main agent; open it with `vm:open_file`, or have the worker's commands work on the file. */
+    /** Makes a system call inside the worker process (its credentials, its address space), with the same forms, result and refusals as `vm:syscall`: `getpid` gives the worker's pid. Raises once the worker was joined or died, as its other calls do. */
+    syscall: MethodBinding<ApiObject<'Worker'>, [nr: number, spec: SyscallSpec] | [nr: number, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown], SyscallResult>;
+    /** Starts the same call on a thread of the worker's own and returns a handle at once, as `vm:syscall_async`; a call not awaited is interrupted at the end of the scope that made it. */
+    syscall_async: MethodBinding<ApiObject<'Worker'>, [nr: number, spec: SyscallSpec] | [nr: number, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown], ApiObject<'SyscallHandle'>>;
+    /** Always raises: a File lives in the main agent; open it with `vm:open_file`, or inside the worker with `worker:syscall(openat, ...)`. */
     open_file: MethodBinding<ApiObject<'Worker'>, [path: string, mode: string | OpenMode], ApiObject<'File'>>;
     /** Signals the worker process itself. */
     kill: MethodBinding<ApiObject<'Worker'>, [sig?: string | number], void>;
@@ -840,7 +846,7 @@ export interface WorkerBinding extends ClassHooks<ApiObject<'Worker'>> {
   };
 }
 
-/** SyscallHandle: A call started with `vm:syscall_async()`. */
+/** SyscallHandle: A call started with `vm:syscall_async()` or `worker:syscall_async()`. */
 export interface SyscallHandleBinding extends ClassHooks<ApiObject<'SyscallHandle'>> {
   methods: {
     /** Waits for the call to return and gives its result, once: a second `await` raises ("already awaited"). */

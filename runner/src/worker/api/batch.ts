@@ -13,6 +13,8 @@ import { BatchBuilder, sendBatch, type BatchRecord } from '../vm/batch.js';
 import { execFailure } from '../vm/exec-errors.js';
 import type { VmHandle } from '../vm/handles.js';
 import { RunResult } from '../vm/results.js';
+import { syscallCall } from '../vm/syscall-args.js';
+import { syscallResult } from '../vm/syscall.js';
 import { commandOf, commandText, entriesTable, runOpts, runTimeoutMs, statTable } from './guest-args.js';
 
 type Entry = { ok?: unknown; err?: string };
@@ -26,6 +28,8 @@ function entryOf(o: BatchOutcome, r: BatchRecord): Entry {
       return { ok: statTable(o.value) };
     case 'listdir':
       return { ok: entriesTable(o.value) };
+    case 'syscall':
+      return { ok: syscallResult(o.value) };
     default:
       return { ok: o.value };
   }
@@ -93,5 +97,12 @@ export const batchBinding: Lua.BatchBinding = {
     },
     unlink: (b, [path]) => b.record({ call: { op: 'unlink', path } }),
     rename: (b, [from, to]) => b.record({ call: { op: 'rename', from, to } }),
+    syscall: (b, [nr, ...rest]) => {
+      // Only the integer form: a batch has no async calls, and its syscall answers stay small.
+      if (rest[0] !== null && typeof rest[0] === 'object' && !(rest[0] instanceof Uint8Array)) {
+        throw new Error("argument #2 'a1': the table form {args=, bufs=, ...} cannot be batched: give integer arguments b:syscall(nr, a1, ..., a6), or make the call with vm:syscall outside the batch");
+      }
+      b.record({ call: { op: 'syscall', call: syscallCall(nr, rest, false, () => 0) } });
+    },
   },
 };

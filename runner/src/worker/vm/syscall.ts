@@ -1,9 +1,10 @@
 /**
- * `vm:syscall`, `vm:syscall_async`, `vm:ioctl`, `vm:read_mem` on a VM's agent:
- * results as the Lua API returns them. An async call is a SyscallHandle,
- * interrupted at the end of its scope if nobody awaited it.
+ * `vm:syscall`, `vm:syscall_async`, `vm:ioctl`, `vm:read_mem` on a VM's agent,
+ * and `worker:syscall`/`syscall_async` on one of its workers: results as the
+ * Lua API returns them. An async call is a SyscallHandle, interrupted at the
+ * end of its scope if nobody awaited it.
  */
-import { ioctl, readMem, syscall, syscallAsync, type AsyncSyscall, type SyscallCall, type SyscallOutcome } from '@provium/agent';
+import { ioctl, readMem, syscall, syscallAsync, type AgentWorker, type AsyncSyscall, type SyscallCall, type SyscallOutcome } from '@provium/agent';
 import type { Lua } from '@provium/types';
 import type { VmSession } from './session.js';
 
@@ -11,8 +12,9 @@ export function syscallResult(r: SyscallOutcome): Lua.SyscallResult {
   return { ret: r.ret, result: r.ret, errno: r.errno, out_bufs: r.outBufs };
 }
 
-export async function runSyscall(session: VmSession, call: SyscallCall): Promise<Lua.SyscallResult> {
-  return syscallResult(await session.guard(syscall(session.agentFor(), call)));
+/** The call in the agent, or in `worker` (a worker of the session's agent, from GuestWorker.use()). */
+export async function runSyscall(session: VmSession, call: SyscallCall, worker?: AgentWorker): Promise<Lua.SyscallResult> {
+  return syscallResult(await session.guard(worker ? worker.syscall(call) : syscall(session.agentFor(), call)));
 }
 
 /** `vm:syscall_async()`'s handle: `await()` once. */
@@ -31,8 +33,8 @@ export class SyscallHandle {
     );
   }
 
-  static start(session: VmSession, call: SyscallCall): SyscallHandle {
-    return new SyscallHandle(session, call.nr, syscallAsync(session.agentFor(), call));
+  static start(session: VmSession, call: SyscallCall, worker?: AgentWorker): SyscallHandle {
+    return new SyscallHandle(session, call.nr, worker ? worker.syscallAsync(call) : syscallAsync(session.agentFor(), call));
   }
 
   async await(): Promise<Lua.SyscallResult> {

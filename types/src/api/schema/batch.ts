@@ -1,6 +1,8 @@
 import type { ClassSpec } from '../schema-types.js';
 import { p, opt, fn, A } from './build.js';
 
+const intArgs = [1, 2, 3, 4, 5, 6].map((i) => opt(`a${i}`, 'any', `Argument ${i}: a number (a float is truncated); anything else but a table is 0.`, '0'));
+
 const path = (doc = 'Guest path.') => p('path', 'string', doc);
 
 export const batch: ClassSpec = {
@@ -18,5 +20,7 @@ export const batch: ClassSpec = {
       'Records a `mkdir`; its entry is `{}` on success.', A),
     fn('unlink', [path()], 'nil', 'Records `vm:unlink(path)`; its entry is `{}` on success.', A),
     fn('rename', [p('from', 'string', 'Guest path.'), p('to', 'string', 'Guest path.')], 'nil', 'Records `vm:rename(from, to)`; its entry is `{}` on success.', A),
+    fn('syscall', [p('nr', 'number', 'The syscall number (x86_64).'), ...intArgs], 'nil',
+      'Records `vm:syscall(nr, a1, ..., a6)` (integers only: the table form raises), run in the agent\'s main thread under the 10 s deadline. Its entry is `{ok = {ret, result, errno, out_bufs}}`; a failing call is still `ok`, with `ret = -1` and `errno` set.', A),
   ],
 };

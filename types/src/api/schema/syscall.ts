@@ -7,7 +7,8 @@ import { A, fn, opt, p, rf } from './build.js';
 const intArgs = [1, 2, 3, 4, 5, 6].map((i) => opt(`a${i}`, 'any', `Argument ${i}: a number (a float is truncated); anything else is 0${i === 1 ? ' (a table is the spec form)' : ''}.`, '0'));
 const SPEC_DOC = '`{args=, bufs=, ptrs=, nested=, timeout=}`: integer arguments, buffers copied into the agent, the argument slot (0..5) each buffer\'s address goes to, and addresses written into buffers.';
 
-const callForms = (what: string, returns: string): Pick<FunctionSpec, 'params' | 'returns' | 'overloads'> => ({
+/** The two call forms of a syscall method (`vm:`, `worker:`): the spec table, or up to six integers. */
+export const callForms = (what: string, returns: string): Pick<FunctionSpec, 'params' | 'returns' | 'overloads'> => ({
   params: [p('nr', 'number', 'The syscall number (x86_64).'), p('spec', 'SyscallSpec', SPEC_DOC)],
   returns,
   overloads: [{ params: [p('nr', 'number', 'The syscall number (x86_64).'), ...intArgs], returns, doc: `${what} with up to six integer arguments (more are ignored).` }],
@@ -27,7 +28,7 @@ export const vmSyscallMethods: FunctionSpec[] = [
 
 export const syscallHandle: ClassSpec = {
   name: 'SyscallHandle',
-  doc: 'A call started with `vm:syscall_async()`.',
+  doc: 'A call started with `vm:syscall_async()` or `worker:syscall_async()`.',
   fields: [],
   methods: [fn('await', [], 'SyscallResult', 'Waits for the call to return and gives its result, once: a second `await` raises ("already awaited").', A)],
 };
