@@ -9,7 +9,7 @@
 import type { CaptureControl, CaptureSink } from '@provium/net';
 // The format alone: the worker loads the rest of @provium/net with its first bridge.
 import { pcapRecordStarts, readPcapRecord, type PcapFrame } from '@provium/net/pcap';
-import { timerMs } from '../runtime/timer.js';
+import { Wakeups } from './wakeups.js';
 
 /** The most one read returns (and the size of drain's chunks). */
 export const CAPTURE_CHUNK_MAX = 64 * 1024;
@@ -31,7 +31,7 @@ export class PacketCapture {
   keptTrimmed = false;
   private ended = false;
   private closed = false;
-  private readonly waiters = new Set<() => void>();
+  private readonly arrivals = new Wakeups();
   private control: CaptureControl | undefined;
   /** Frames the switch dropped, as of its last answer. */
   private droppedSeen = 0;
@@ -64,11 +64,11 @@ export class PacketCapture {
       this.chunks.push(data);
       this.unread += data.length;
       this.received += data.length;
-      this.wake();
+      this.arrivals.wake();
     },
     end: () => {
       this.ended = true;
-      this.wake();
+      this.arrivals.wake();
     },
   };
 
@@ -84,10 +84,6 @@ export class PacketCapture {
   /** A savefile of the header and the latest records (CAPTURE_KEEP_MAX), whatever was read. */
   pcap(): Buffer {
     return Buffer.concat([this.header ?? Buffer.alloc(0), ...this.kept]);
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
   }
 
   private get buf(): Buffer {
@@ -108,26 +104,11 @@ export class PacketCapture {
     return Buffer.from(all.subarray(0, n));
   }
 
-  /** Resolves when bytes arrive, the capture ends, the deadline passes or the call is aborted. */
-  private waitForMore(deadline: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timerMs(deadline - Date.now()));
-      this.waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
   /** Waits until `ready()` or the end, the deadline or an abort (which throws). */
   private async waitUntil(ready: () => boolean, seconds: number, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
     while (!ready() && !this.ended && !this.closed && Date.now() < deadline) {
-      await this.waitForMore(deadline, signal);
+      await this.arrivals.wait(deadline, signal);
       if (signal.aborted) throw signal.reason;
     }
   }
@@ -192,6 +173,6 @@ export class PacketCapture {
     this.starts = [];
     void this.control?.stop().catch(() => {});
     this.onClose?.();
-    this.wake();
+    this.arrivals.wake();
   }
 }

@@ -6,8 +6,8 @@
  * reads as the end (api-parity §13). Closed automatically at the end of the
  * test or file that opened it.
  */
-import { timerMs } from '../runtime/timer.js';
 import { findNeedle } from './lua-find.js';
+import { Wakeups } from './wakeups.js';
 
 /**
  * Unread bytes a stream keeps: past this, the oldest go, and the next read
@@ -26,7 +26,7 @@ export class Stream {
   private dropped = 0;
   private ended = false;
   private closed = false;
-  private readonly waiters = new Set<() => void>();
+  private readonly arrivals = new Wakeups();
   private detach: () => void = () => {};
   /** Called once when the stream is closed (by the author or at the end of its scope). */
   onClose: (() => void) | undefined;
@@ -49,17 +49,13 @@ export class Stream {
         this.chunks.push(Buffer.from(data));
         this.unread += data.length;
         if (this.unread > STREAM_UNREAD_MAX) this.dropOldest(this.unread - STREAM_UNREAD_MAX);
-        this.wake();
+        this.arrivals.wake();
       },
       () => {
         this.ended = true;
-        this.wake();
+        this.arrivals.wake();
       },
     );
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
   }
 
   private dropOldest(n: number): void {
@@ -84,21 +80,6 @@ export class Stream {
     }
   }
 
-  /** Resolves when data arrives, the stream ends, the time is up or the call is aborted. */
-  private waitForMore(deadline: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timerMs(deadline - Date.now()));
-      this.waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
   private take(n: number): Buffer {
     const all = this.buf;
     this.chunks = [all.subarray(n)];
@@ -117,7 +98,7 @@ export class Stream {
     const deadline = Date.now() + seconds * 1000;
     while (this.unread === 0 && !this.ended) {
       if (Date.now() >= deadline) return undefined;
-      await this.waitForMore(deadline, signal);
+      await this.arrivals.wait(deadline, signal);
       if (signal.aborted) throw signal.reason;
       if (this.closed) return undefined;
       this.checkDropped();
@@ -142,7 +123,7 @@ export class Stream {
       if (Date.now() >= deadline) {
         throw new Error(`${this.label}: timed out after ${seconds}s waiting for ${JSON.stringify(pattern)}; unread output:\n${this.buf.subarray(-2000).toString('utf8')}`);
       }
-      await this.waitForMore(deadline, signal);
+      await this.arrivals.wait(deadline, signal);
       if (signal.aborted) throw signal.reason;
       this.checkOpen(pattern);
     }
@@ -162,7 +143,7 @@ export class Stream {
     if (this.closed) return [];
     this.checkDropped();
     const deadline = Date.now() + seconds * 1000;
-    while (!this.ended && !this.closed && Date.now() < deadline && !signal.aborted) await this.waitForMore(deadline, signal);
+    while (!this.ended && !this.closed && Date.now() < deadline && !signal.aborted) await this.arrivals.wait(deadline, signal);
     const frames = this.chunks.filter((c) => c.length > 0);
     this.chunks = [];
     this.unread = 0;
@@ -182,6 +163,6 @@ export class Stream {
     this.chunks = [];
     this.unread = 0;
     this.dropped = 0;
-    this.wake();
+    this.arrivals.wake();
   }
 }
