@@ -6,24 +6,16 @@
  */
 import { stat as hostStat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentError, type AgentClient, type BatchOutcome } from '@provium/agent';
-import { startAgent, type AgentHarness } from './harness.js';
+import { sharedAgent } from './harness.js';
 
-let h: AgentHarness;
-let client: AgentClient;
+const agent = sharedAgent();
 let root: string;
 
 beforeAll(async () => {
-  h = await startAgent();
-  client = await h.connect();
-  root = join(h.dir, 'batch');
-  await client.mkdir(root);
-});
-
-afterAll(async () => {
-  await client?.close();
-  await h?.stop();
+  root = join(agent.h.dir, 'batch');
+  await agent.client.mkdir(root);
 });
 
 const errorOf = (o: BatchOutcome) => (o.ok ? undefined : o.error);
@@ -31,7 +23,7 @@ const errorOf = (o: BatchOutcome) => (o.ok ? undefined : o.error);
 describe('batch', () => {
   it('runs mixed ops in order, one outcome each, and a failure does not stop the rest', async () => {
     const f = join(root, 'f');
-    const out = await client.batch([
+    const out = await agent.client.batch([
       { op: 'write_file', path: f, data: 'one\n' },
       { op: 'exec', command: 'echo two >> "$1"; exit 3', options: { args: [f] } },
       { op: 'read_file', path: f },
@@ -58,33 +50,33 @@ describe('batch', () => {
   });
 
   it('answers an empty batch with no results, and an op a batch cannot hold with an error in its place', async () => {
-    expect(await client.batch([])).toEqual([]);
-    const { results } = await client.request('batch', { ops: [{ op: 'ping' }, { op: 'stat', path: root }] } as never);
+    expect(await agent.client.batch([])).toEqual([]);
+    const { results } = await agent.client.request('batch', { ops: [{ op: 'ping' }, { op: 'stat', path: root }] } as never);
     expect(results.map((r) => r.ok)).toEqual([false, true]);
     expect(results[0].ok === false && results[0].error).toMatchObject({ code: 'ENOSYS', message: expect.stringContaining("'ping' cannot run in a batch") });
   });
 
   it('runs a syscall op sync, on the main thread, its failure an ok answer; an async one is refused', async () => {
-    const out = await client.batch([
+    const out = await agent.client.batch([
       { op: 'syscall', call: { nr: 39, args: [] } },
       { op: 'syscall', call: { nr: 3, args: [-1n] } },
       { op: 'syscall', call: { nr: 63, args: [], bufs: [390], ptrs: [0] } },
     ]);
-    expect(out.map((o) => o.ok && o.op === 'syscall' && [o.value.ret, o.value.errno])).toEqual([[client.agentPid, 0], [-1, 9], [0, 0]]);
+    expect(out.map((o) => o.ok && o.op === 'syscall' && [o.value.ret, o.value.errno])).toEqual([[agent.client.agentPid, 0], [-1, 9], [0, 0]]);
     const uname = out[2];
     expect(uname.ok && uname.op === 'syscall' && uname.value.outBufs[0].subarray(0, 6).toString()).toBe('Linux\0');
-    const { results } = await client.request('batch', { ops: [{ op: 'syscall', nr: 39, async: true, call: 1 }] } as never);
+    const { results } = await agent.client.request('batch', { ops: [{ op: 'syscall', nr: 39, async: true, call: 1 }] } as never);
     expect(results[0].ok === false && results[0].error).toMatchObject({ code: 'EINVAL', message: expect.stringContaining('async call cannot run in a batch') });
   });
 
   it('serves other requests while a batch waits for its exec', async () => {
     const flag = join(root, 'flag');
     // The exec ends only once the host has written the flag with a request of its own.
-    const batch = client.batch([
+    const batch = agent.client.batch([
       { op: 'exec', command: 'while [ ! -e "$1" ]; do sleep 0.02; done; echo seen', options: { args: [flag] } },
       { op: 'read_file', path: flag },
     ]);
-    await client.writeFile(flag, 'up');
+    await agent.client.writeFile(flag, 'up');
     const [exec, read] = await batch;
     expect(exec.ok && exec.op === 'exec' && exec.value.stdout.toString()).toBe('seen\n');
     expect(read.ok && read.op === 'read_file' && read.value.toString()).toBe('up');
@@ -92,21 +84,21 @@ describe('batch', () => {
 
   it('drops a batch with its session: its later ops never run', async () => {
     const [gate, pidFile, after] = ['gate', 'pid', 'after'].map((n) => join(root, n));
-    const pending = client.batch([
+    const pending = agent.client.batch([
       { op: 'exec', command: 'echo $$ > "$2"; while [ ! -e "$1" ]; do sleep 0.02; done', options: { args: [gate, pidFile] } },
       { op: 'write_file', path: after, data: 'x' },
     ]);
     const lost = expect(pending).rejects.toThrow(/agent connection lost/);
-    await client.close();
+    await agent.client.close();
     await lost;
-    client = await h.connect();
-    await client.exec('while [ ! -s "$1" ]; do sleep 0.02; done', { args: [pidFile] });
-    await client.writeFile(gate, '');
+    agent.client = await agent.h.connect();
+    await agent.client.exec('while [ ! -s "$1" ]; do sleep 0.02; done', { args: [pidFile] });
+    await agent.client.writeFile(gate, '');
     // Until the agent has reaped the orphaned exec: a batch still alive would have run its next op by the answer to this.
-    await client.exec('while kill -0 "$(cat "$1")" 2>/dev/null; do sleep 0.02; done', { args: [pidFile] });
-    expect((await client.stat(after).catch((e: AgentError) => e)) as AgentError).toMatchObject({ code: 'ENOENT' });
+    await agent.client.exec('while kill -0 "$(cat "$1")" 2>/dev/null; do sleep 0.02; done', { args: [pidFile] });
+    expect((await agent.client.stat(after).catch((e: AgentError) => e)) as AgentError).toMatchObject({ code: 'ENOENT' });
     // and the new session's batches get their own answers
-    const [st] = await client.batch([{ op: 'stat', path: gate }]);
+    const [st] = await agent.client.batch([{ op: 'stat', path: gate }]);
     expect(st.ok && st.op === 'stat' && st.value.entryType).toBe('file');
   });
 });

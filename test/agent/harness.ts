@@ -8,6 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { AgentClient, ensureAgentBuilt, type AgentClientOptions } from '@provium/agent';
 
 export interface AgentHarness {
@@ -103,4 +104,24 @@ async function childrenOf(pid: number): Promise<number[]> {
     }
   }
   return out;
+}
+
+/** The agent and the client a whole test file shares: started before its tests, stopped after them. */
+export interface SharedAgent {
+  readonly h: AgentHarness;
+  readonly client: AgentClient;
+}
+
+/** Registers the file's beforeAll/afterAll for one shared agent; the fields are set once beforeAll ran. */
+export function sharedAgent(): SharedAgent {
+  const shared = {} as { h: AgentHarness; client: AgentClient };
+  beforeAll(async () => {
+    shared.h = await startAgent();
+    shared.client = await shared.h.connect();
+  });
+  afterAll(async () => {
+    await shared.client?.close();
+    await shared.h?.stop();
+  });
+  return shared;
 }

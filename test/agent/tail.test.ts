@@ -1,21 +1,10 @@
 import { appendFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError, type AgentClient, type AgentTail } from '@provium/agent';
-import { startAgent, type AgentHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { AgentError, type AgentTail } from '@provium/agent';
+import { sharedAgent } from './harness.js';
 
-let h: AgentHarness;
-let client: AgentClient;
-
-beforeAll(async () => {
-  h = await startAgent();
-  client = await h.connect();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await h?.stop();
-});
+const agent = sharedAgent();
 
 /** What the tail sends until `text` is in it (rejects when it ends first). */
 function until(tail: AgentTail, text: string): Promise<string> {
@@ -38,9 +27,9 @@ function until(tail: AgentTail, text: string): Promise<string> {
 
 describe('tail_open', () => {
   it('sends only what is appended after it started, from the end', async () => {
-    const p = join(h.dir, 'end.log');
+    const p = join(agent.h.dir, 'end.log');
     await writeFile(p, 'old line\n');
-    const tail = await client.tailFile(p, 0, true);
+    const tail = await agent.client.tailFile(p, 0, true);
     expect(tail.offset).toBe(9);
     await appendFile(p, 'one\n');
     await appendFile(p, 'two\n');
@@ -49,36 +38,36 @@ describe('tail_open', () => {
   });
 
   it('starts at an offset, or that many bytes before the end (clamped to 0), or at the end when past it', async () => {
-    const p = join(h.dir, 'offsets.log');
+    const p = join(agent.h.dir, 'offsets.log');
     await writeFile(p, '0123456789');
     const cases: Array<[number, boolean, number]> = [[0, false, 0], [4, false, 4], [3, true, 7], [50, true, 0], [50, false, 10]];
     for (const [offset, fromEnd, start] of cases) {
-      const tail = await client.tailFile(p, offset, fromEnd);
+      const tail = await agent.client.tailFile(p, offset, fromEnd);
       expect(tail.offset, `offset ${offset} fromEnd ${fromEnd}`).toBe(start);
       await tail.close();
     }
-    const tail = await client.tailFile(p, 3, true);
+    const tail = await agent.client.tailFile(p, 3, true);
     expect(await until(tail, '9')).toBe('789');
     await tail.close();
   });
 
   it('reads a truncated file on from its start', async () => {
-    const p = join(h.dir, 'trunc.log');
+    const p = join(agent.h.dir, 'trunc.log');
     await writeFile(p, 'a long first line\n');
-    const tail = await client.tailFile(p, 0, false);
+    const tail = await agent.client.tailFile(p, 0, false);
     await until(tail, 'first line\n');
     await truncate(p, 0);
     // growth past the old end before the agent looked would hide the truncation: wait until its log says it saw it
-    while (!(await client.agentLog()).toString().includes(`tail ${tail.id}: truncated`)) await new Promise((r) => setTimeout(r, 20));
+    while (!(await agent.client.agentLog()).toString().includes(`tail ${tail.id}: truncated`)) await new Promise((r) => setTimeout(r, 20));
     await appendFile(p, 'after\n');
     expect(await until(tail, 'after\n')).toBe('after\n');
     await tail.close();
   });
 
   it('follows the path to a new file after rotation, once the old one is read to its end', async () => {
-    const p = join(h.dir, 'rotate.log');
+    const p = join(agent.h.dir, 'rotate.log');
     await writeFile(p, '');
-    const tail = await client.tailFile(p, 0, false);
+    const tail = await agent.client.tailFile(p, 0, false);
     await appendFile(p, 'before\n');
     await until(tail, 'before\n');
     await rename(p, `${p}.1`);
@@ -91,34 +80,34 @@ describe('tail_open', () => {
   });
 
   it('refuses a missing file or a directory, naming the path', async () => {
-    const missing = join(h.dir, 'nope.log');
-    const e = await client.tailFile(missing, 0, true).catch((x: unknown) => x);
+    const missing = join(agent.h.dir, 'nope.log');
+    const e = await agent.client.tailFile(missing, 0, true).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AgentError);
     expect((e as AgentError).code).toBe('ENOENT');
     expect((e as AgentError).message).toContain(missing);
-    const d = await client.tailFile(h.dir, 0, true).catch((x: unknown) => x);
+    const d = await agent.client.tailFile(agent.h.dir, 0, true).catch((x: unknown) => x);
     expect((d as AgentError).code).toBe('EISDIR');
   });
 
   it('ends its data at close; closing again is a no-op', async () => {
-    const p = join(h.dir, 'close.log');
+    const p = join(agent.h.dir, 'close.log');
     await writeFile(p, '');
-    const tail = await client.tailFile(p, 0, false);
+    const tail = await agent.client.tailFile(p, 0, false);
     const ended = new Promise((r) => tail.data.once('end', r));
     tail.data.resume();
     await tail.close();
     await ended;
     await tail.close();
     await appendFile(p, 'unseen\n');
-    expect(await client.request('tail_close', { tail: tail.id })).toBeDefined();
+    expect(await agent.client.request('tail_close', { tail: tail.id })).toBeDefined();
   });
 });
 
 describe('tail_fd', () => {
   it('reads an open file on from its offset, leaving the handle\'s offset alone', async () => {
-    const p = join(h.dir, 'fd.log');
+    const p = join(agent.h.dir, 'fd.log');
     await writeFile(p, 'head\nbody\n');
-    const f = await client.open(p, 'r');
+    const f = await agent.client.open(p, 'r');
     await f.seek(5);
     const tail = await f.stream();
     expect(tail.offset).toBe(5);
@@ -130,12 +119,12 @@ describe('tail_fd', () => {
   });
 
   it('ends at the end of a pipe', async () => {
-    const proc = await client.spawn('mkfifo fifo && exec 3>fifo && sleep 0.2 && echo piped >&3', { cwd: h.dir });
-    const fifo = join(h.dir, 'fifo');
+    const proc = await agent.client.spawn('mkfifo fifo && exec 3>fifo && sleep 0.2 && echo piped >&3', { cwd: agent.h.dir });
+    const fifo = join(agent.h.dir, 'fifo');
     // the writer opens the FIFO first; opening it for reading then does not block
     let f;
     for (;;) {
-      f = await client.open(fifo, 'r').catch(() => undefined);
+      f = await agent.client.open(fifo, 'r').catch(() => undefined);
       if (f) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -150,8 +139,8 @@ describe('tail_fd', () => {
   });
 
   it('refuses a handle open for writing only, naming it', async () => {
-    const p = join(h.dir, 'wo.log');
-    const f = await client.open(p, 'w');
+    const p = join(agent.h.dir, 'wo.log');
+    const f = await agent.client.open(p, 'w');
     const e = await f.stream().catch((x: unknown) => x);
     expect((e as AgentError).code).toBe('EBADF');
     expect((e as AgentError).message).toContain('open for writing only');
@@ -160,15 +149,15 @@ describe('tail_fd', () => {
   });
 
   it('refuses a directory handle, naming it', async () => {
-    const d = await client.open(h.dir, 'r');
+    const d = await agent.client.open(agent.h.dir, 'r');
     const e = await d.stream().catch((x: unknown) => x);
     expect((e as AgentError).code).toBe('EISDIR');
-    expect((e as AgentError).message).toContain(h.dir);
+    expect((e as AgentError).message).toContain(agent.h.dir);
     await d.close();
   });
 
   it('refuses a handle that is not open', async () => {
-    const e = await client.request('tail_fd', { handle: 99999 }).catch((x: unknown) => x);
+    const e = await agent.client.request('tail_fd', { handle: 99999 }).catch((x: unknown) => x);
     expect((e as AgentError).code).toBe('EBADF');
     expect((e as AgentError).message).toContain('99999');
   });

@@ -6,22 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentClient } from '@provium/agent';
-import { startAgent, type AgentHarness } from './harness.js';
+import { sharedAgent } from './harness.js';
 
-let h: AgentHarness;
-let client: AgentClient;
-
-beforeAll(async () => {
-  h = await startAgent();
-  client = await h.connect();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await h?.stop();
-});
+const agent = sharedAgent();
 
 /** A process that has exited and been reaped has no /proc entry; a zombie says Z. */
 function gone(pid: number): boolean {
@@ -34,11 +23,11 @@ function gone(pid: number): boolean {
 
 describe('workers', () => {
   it('runs commands as children of the worker process, with its credentials', async () => {
-    const w = await client.spawnWorker({ uid: 65534, gid: 65534, groups: [] });
+    const w = await agent.client.spawnWorker({ uid: 65534, gid: 65534, groups: [] });
     expect(w.id).toBeGreaterThan(0);
     const r = await w.exec('echo $PPID; id -u; id -G');
     expect(r.stdout.toString()).toBe(`${w.pid}\n65534\n65534\n`);
-    expect((await client.exec('id -u')).stdout.toString()).toBe('0\n');
+    expect((await agent.client.exec('id -u')).stdout.toString()).toBe('0\n');
     const left = await w.spawn('sleep 100');
     expect(await w.join()).toBe(0);
     await expect(left.wait()).rejects.toThrow(/can no longer be reached: the worker ended \(exit status 0\)/);
@@ -46,7 +35,7 @@ describe('workers', () => {
   });
 
   it('makes syscalls in the worker process: sync on its main thread, async on a thread of its own, cancel relayed', async () => {
-    const w = await client.spawnWorker({ uid: 65534, gid: 65534, groups: [] });
+    const w = await agent.client.spawnWorker({ uid: 65534, gid: 65534, groups: [] });
     expect(await w.syscall({ nr: 39, args: [] })).toEqual({ ret: w.pid, errno: 0, outBufs: [] });
     expect((await w.syscall({ nr: 102, args: [] })).ret).toBe(65534);
     expect((await w.syscallAsync({ nr: 39, args: [] }).result).ret).toBe(w.pid);
@@ -57,17 +46,17 @@ describe('workers', () => {
     expect(await w.join()).toBe(0);
     await expect(w.syscall({ nr: 39, args: [] })).rejects.toThrow(/joined/);
     // a raw setuid on the worker's main thread: the identity its later commands and calls have
-    const root = await client.spawnWorker();
+    const root = await agent.client.spawnWorker();
     expect((await root.syscall({ nr: 105, args: [65534n] })).ret).toBe(0);
     expect((await root.syscall({ nr: 102, args: [] })).ret).toBe(65534);
     expect((await root.exec('id -u')).stdout.toString()).toBe('65534\n');
-    expect((await client.exec('id -u')).stdout.toString()).toBe('0\n');
+    expect((await agent.client.exec('id -u')).stdout.toString()).toBe('0\n');
     expect(await root.join()).toBe(0);
   });
 
   it('keeps process events of the agent and of each worker apart (each numbers its processes from its own counter)', async () => {
-    const [a, b] = await Promise.all([client.spawnWorker(), client.spawnWorker()]);
-    const procs = await Promise.all([client.spawn('echo main'), a.spawn('echo a'), b.spawn('echo b')]);
+    const [a, b] = await Promise.all([agent.client.spawnWorker(), agent.client.spawnWorker()]);
+    const procs = await Promise.all([agent.client.spawn('echo main'), a.spawn('echo a'), b.spawn('echo b')]);
     const outs = await Promise.all(
       procs.map(async (p) => {
         const chunks: Buffer[] = [];
@@ -82,10 +71,10 @@ describe('workers', () => {
   });
 
   it('reports a worker that died: its pending requests and running processes fail, later requests say so, join collects the status', async () => {
-    const w = await client.spawnWorker();
+    const w = await agent.client.spawnWorker();
     const proc = await w.spawn('sleep 100');
     const pending = w.exec('sleep 100');
-    const exited = once(client, 'worker_exit');
+    const exited = once(agent.client, 'worker_exit');
     process.kill(w.pid, 'SIGKILL');
     expect(await exited).toEqual([w.id, 137]);
     await expect(pending).rejects.toThrow(/worker \d+ died before answering \(exit status 137: killed by signal kill\)/);
@@ -98,22 +87,22 @@ describe('workers', () => {
   });
 
   it('refuses bad options, naming them', async () => {
-    await expect(client.spawnWorker({ uid: -1 })).rejects.toThrow(/'uid' must be an id/);
-    await expect(client.spawnWorker({ cwd: '/no/such/dir' })).rejects.toThrow(/cwd '\/no\/such\/dir': No such file/);
-    await expect(client.spawnWorker({ env: { 'A=B': 'x' } })).rejects.toThrow(/env entry 'A=B'/);
-    await expect(client.spawnWorker({ caps: ['chown', 'nope'] })).rejects.toThrow(/item 2 of 'caps' is not a capability name/);
-    await expect(client.spawnWorker({ unshare: ['pid'] })).rejects.toThrow(/item 1 of 'unshare' must be one of "net"/);
-    await expect(client.request('worker_kill', { worker: 1, signal: 'nope' })).rejects.toThrow(/unknown signal 'nope'/);
-    await expect(client.exec('true', { worker: 999 })).rejects.toThrow(/worker 999 does not exist/);
+    await expect(agent.client.spawnWorker({ uid: -1 })).rejects.toThrow(/'uid' must be an id/);
+    await expect(agent.client.spawnWorker({ cwd: '/no/such/dir' })).rejects.toThrow(/cwd '\/no\/such\/dir': No such file/);
+    await expect(agent.client.spawnWorker({ env: { 'A=B': 'x' } })).rejects.toThrow(/env entry 'A=B'/);
+    await expect(agent.client.spawnWorker({ caps: ['chown', 'nope'] })).rejects.toThrow(/item 2 of 'caps' is not a capability name/);
+    await expect(agent.client.spawnWorker({ unshare: ['pid'] })).rejects.toThrow(/item 1 of 'unshare' must be one of "net"/);
+    await expect(agent.client.request('worker_kill', { worker: 1, signal: 'nope' })).rejects.toThrow(/unknown signal 'nope'/);
+    await expect(agent.client.exec('true', { worker: 999 })).rejects.toThrow(/worker 999 does not exist/);
   });
 
   it('ends the workers when the host goes away', async () => {
-    const w = await client.spawnWorker();
-    await client.close();
-    client = await h.connect();
+    const w = await agent.client.spawnWorker();
+    await agent.client.close();
+    agent.client = await agent.h.connect();
     // the agent kills the worker when the session ends; its reaping is asynchronous
-    await client.exec('true');
-    for (let i = 0; i < 100 && !gone(w.pid); i++) await client.exec('sleep 0.05');
+    await agent.client.exec('true');
+    for (let i = 0; i < 100 && !gone(w.pid); i++) await agent.client.exec('sleep 0.05');
     expect(gone(w.pid)).toBe(true);
   });
 });
