@@ -8,39 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CAPTURE_WINDOW, type CaptureSink } from './capture.js';
-import { emptyImpairments, type SwitchPolicy } from './impairments.js';
 import { PCAP_GLOBAL_HEADER, pcapRecordStarts, readPcapRecord } from './pcap.js';
 import { Switch } from './switch.js';
-import { BROADCAST, FakeNic } from './testing.js';
+import { MAC_A, MAC_B, MAC_C, switchLab, testPolicy, until } from './switch-lab.js';
+import { BROADCAST } from './testing.js';
 
-const A = '02:00:00:00:00:0a';
-const B = '02:00:00:00:00:0b';
-const C = '02:00:00:00:00:0c';
+const [A, B, C] = [MAC_A, MAC_B, MAC_C];
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(pred: () => boolean): Promise<void> {
-  while (!pred()) await new Promise((r) => setTimeout(r, 2));
-}
-
-const policy = (p: Partial<SwitchPolicy> = {}): SwitchPolicy => ({ ...emptyImpairments(), detached: [], seed: 1, ...p });
-
-async function lab() {
-  const root = mkdtempSync(join(tmpdir(), 'pvnet-cap-'));
-  const sw = new Switch({ dir: join(root, 'sw'), name: 'test' });
-  const nics: Record<string, FakeNic> = {};
-  for (const [id, mac] of [['a', A], ['b', B], ['c', C]] as const) nics[id] = await FakeNic.connect(await sw.addPort(id, mac), mac);
-  await until(() => ['a', 'b', 'c'].every((id) => sw.isConnected(id)));
-  cleanups.push(async () => {
-    for (const n of Object.values(nics)) n.close();
-    await sw.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-  return { sw, ...nics } as { sw: Switch; a: FakeNic; b: FakeNic; c: FakeNic };
-}
+const policy = testPolicy;
+const lab = (opts: { seed?: number } = {}) => switchLab(cleanups, opts);
 
 /** A sink that keeps every chunk. */
 function collector() {
