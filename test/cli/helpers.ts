@@ -30,3 +30,16 @@ export async function events(cwd: string, ...args: string[]): Promise<{ code: nu
   const r = await provium(cwd, 'test', '--json', ...args);
   return { code: r.code, events: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent) };
 }
+
+/**
+ * A temp project with one root, `tests`, holding `files` (by path under it), run once with
+ * `provium test --json tests` and a fixture cache of its own: the events and stderr.
+ */
+export async function runSuite(files: Record<string, string>): Promise<{ dir: string; events: RunEvent[]; stderr: string }> {
+  const dir = project({ 'provium.toml': '[provium]\nroots = ["tests"]\n', ...Object.fromEntries(Object.entries(files).map(([rel, text]) => [`tests/${rel}`, text])) });
+  const r = await execa('node', [CLI, 'test', '--json', 'tests'], { cwd: dir, reject: false, env: { PROVIUM_CACHE_DIR: path.join(dir, 'cache') } });
+  return { dir, events: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent), stderr: r.stderr };
+}
+
+/** The passed or failed event of test `name`. */
+export const testOutcome = (events: RunEvent[], name: string) => events.find((e) => (e.event === 'test_passed' || e.event === 'test_failed') && e.test === name);

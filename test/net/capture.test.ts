@@ -9,14 +9,11 @@
  * without a limit no time is asserted at all.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { execa } from 'execa';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunEvent, TestFailed } from '@provium/types';
+import { runSuite, testOutcome } from '../cli/helpers.js';
 
-const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let dir: string;
 let events: RunEvent[];
 let stderr: string;
@@ -131,18 +128,12 @@ end)
 `;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'provium-capture-'));
-  mkdirSync(path.join(dir, 'tests'));
-  writeFileSync(path.join(dir, 'provium.toml'), '[provium]\nroots = ["tests"]\n');
-  writeFileSync(path.join(dir, 'tests/capture.test.lua'), LUA);
-  const r = await execa('node', [CLI, 'test', '--json', 'tests'], { cwd: dir, reject: false, env: { PROVIUM_CACHE_DIR: path.join(dir, 'cache') } });
-  stderr = r.stderr;
-  events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  ({ dir, events, stderr } = await runSuite({ 'capture.test.lua': LUA }));
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const result = (name: string) => events.find((e) => (e.event === 'test_passed' || e.event === 'test_failed') && e.test === name);
+const result = (name: string) => testOutcome(events, name);
 
 it.each([
   'a bridge capture is a pcap stream: tcpdump reads the ping and the TCP connection between the VMs',

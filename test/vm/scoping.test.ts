@@ -5,14 +5,11 @@
  * on a test's bridge is parked and its address removed in the guest. A
  * failed test's artifacts are kept before its VMs end.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { execa } from 'execa';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunEvent, TestFailed } from '@provium/types';
+import { runSuite, testOutcome } from '../cli/helpers.js';
 
-const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let dir: string;
 let events: RunEvent[];
 
@@ -68,17 +65,12 @@ end)
 `;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'provium-scoping-'));
-  mkdirSync(path.join(dir, 'tests'));
-  writeFileSync(path.join(dir, 'provium.toml'), '[provium]\nroots = ["tests"]\n');
-  writeFileSync(path.join(dir, 'tests/scopes.test.lua'), SCOPES);
-  const r = await execa('node', [CLI, 'test', '--json', 'tests'], { cwd: dir, reject: false, env: { PROVIUM_CACHE_DIR: path.join(dir, 'cache') } });
-  events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  ({ dir, events } = await runSuite({ 'scopes.test.lua': SCOPES }));
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const result = (name: string) => events.find((e) => (e.event === 'test_passed' || e.event === 'test_failed') && e.test === name);
+const result = (name: string) => testOutcome(events, name);
 
 it.each([
   'a test makes a VM, a bridge, a sub-lab, a process and a file',

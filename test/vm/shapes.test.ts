@@ -6,14 +6,11 @@
  * clock:get_ns/set_ns and stat().mtime_ns, and lab:barrier meeting two
  * coroutines whose guest processes overlap.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { execa } from 'execa';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunEvent } from '@provium/types';
+import { runSuite, testOutcome } from '../cli/helpers.js';
 
-const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 let dir: string;
 let events: RunEvent[];
 
@@ -134,17 +131,12 @@ end)
 `;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'provium-shapes-'));
-  mkdirSync(path.join(dir, 'tests'));
-  writeFileSync(path.join(dir, 'provium.toml'), '[provium]\nroots = ["tests"]\n');
-  writeFileSync(path.join(dir, 'tests/shapes.test.lua'), SHAPES);
-  const r = await execa('node', [CLI, 'test', '--json', 'tests'], { cwd: dir, reject: false, env: { PROVIUM_CACHE_DIR: path.join(dir, 'cache') } });
-  events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  ({ dir, events } = await runSuite({ 'shapes.test.lua': SHAPES }));
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const result = (name: string) => events.find((e) => (e.event === 'test_passed' || e.event === 'test_failed') && e.test === name);
+const result = (name: string) => testOutcome(events, name);
 
 it.each([
   'graph-only members: names that are no VM join the bridge\'s graph',
