@@ -25,6 +25,9 @@ test("pack", function(t)
   -- fengari's integers are 32-bit (docs/labs.md): i8 is sign-extended, j is 4 bytes, 2^40 does not fit
   t:assert_eq({ #provium.pack("<i8", -5), provium.unpack("<i8", provium.pack("<i8", -5)), #provium.pack("j", 1) }, { 8, -5, 4 })
   t:assert_contains(tostring(t:assert_raises(function() provium.pack("<i8", 2^40) end)), "no integer representation")
+  -- a bad format is raised where the author called it, under the name they used
+  local bad = tostring(t:assert_raises(function() provium:unpack("i99", "x") end))
+  t:assert(bad:find("^[^:]+:%d+: provium%.unpack: integral size %(99%) out of limits"), bad)
 end)
 `);
   expect(run.results.get('pack')?.event, JSON.stringify(run.results.get('pack'))).toBe('test_passed');
