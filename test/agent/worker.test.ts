@@ -73,11 +73,13 @@ describe('workers', () => {
   it('reports a worker that died: its pending requests and running processes fail, later requests say so, join collects the status', async () => {
     const w = await agent.client.spawnWorker();
     const proc = await w.spawn('sleep 100');
-    const pending = w.exec('sleep 100');
+    // the agent may answer the pending request before or after it reports the exit: its
+    // rejection is taken up at once, so that it is never unhandled while the test awaits the exit
+    const pending = expect(w.exec('sleep 100')).rejects.toThrow(/worker \d+ died before answering \(exit status 137: killed by signal kill\)/);
     const exited = once(agent.client, 'worker_exit');
     process.kill(w.pid, 'SIGKILL');
     expect(await exited).toEqual([w.id, 137]);
-    await expect(pending).rejects.toThrow(/worker \d+ died before answering \(exit status 137: killed by signal kill\)/);
+    await pending;
     await expect(proc.wait()).rejects.toThrow(/of worker \d+ can no longer be reached: the worker ended \(exit status 137\)/);
     await expect(w.exec('true')).rejects.toThrow(/worker \d+ died \(exit status 137: killed by signal kill\); join it/);
     await expect(w.kill('term')).rejects.toThrow(/died/);
