@@ -119,7 +119,7 @@ test("host-side faults hit the test's own sector calls only", function(t)
   t:assert_eq(sh("dd if=/dev/vda bs=512 count=1 2>/dev/null | wc -c"), "512\\n") -- the guest never sees them
   data:clear_faults()
   t:assert_eq(data:read_sectors(9, 1):sub(1, 12), "still-writes")
-  t:assert_contains(tostring(t:assert_raises(function() data:fault_inject("eio_all") end)), '"eio_read", "eio_write", "slow"')
+  t:assert_contains(tostring(t:assert_raises(function() data:fault_inject("eio_all") end)), 'disk "data": unknown fault mode "eio_all"; the modes are "eio_read", "eio_write", "slow"')
 end)
 
 test("bad disk specs and ids are errors that name the disk", function(t)

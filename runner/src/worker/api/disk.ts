@@ -1,6 +1,5 @@
 /** `vm:disk(id)` and `vm:attach_disk()`: the binding of the schema's Disk class. */
 import type { Lua } from '@provium/types';
-import { FAULT_MODES, type FaultMode } from '../vm/disks.js';
 import { DiskRef } from '../vm/handles.js';
 
 export const diskBinding: Lua.DiskBinding = {
@@ -12,10 +11,7 @@ export const diskBinding: Lua.DiskBinding = {
     size: (d) => d.disk.size(),
     read_sectors: async (d, [sector, count]) => d.disk.readSectors(sector, count),
     write_sectors: async (d, [sector, data]) => d.disk.writeSectors(sector, data),
-    fault_inject: (d, [mode]) => {
-      if (!(FAULT_MODES as readonly string[]).includes(mode)) throw new Error(`unknown fault mode "${mode}"; the modes are ${FAULT_MODES.map((m) => `"${m}"`).join(', ')}`);
-      d.disk.faults.add(mode as FaultMode);
-    },
+    fault_inject: (d, [mode]) => d.disk.injectFault(mode),
     clear_faults: (d) => d.disk.faults.clear(),
     active_faults: (d) => [...d.disk.faults].sort(),
     // Never raises (the sheet): the unplug is best effort, and a dead or stopped VM has nothing to unplug.

@@ -51,6 +51,14 @@ export class DiskHandle {
     return `${this.owner}: disk "${this.id}"`;
   }
 
+  /** `disk:fault_inject(mode)`: a host-side fault for the test's own sector calls. */
+  injectFault(mode: string): void {
+    if (!(FAULT_MODES as readonly string[]).includes(mode)) {
+      throw new Error(`${this.label}: unknown fault mode "${mode}"; the modes are ${FAULT_MODES.map((m) => `"${m}"`).join(', ')}`);
+    }
+    this.faults.add(mode as FaultMode);
+  }
+
   /** The NBD server of a mediated disk; on any other disk, the error that says how to get one. */
   requireMediated(): MediatedDisk {
     if (!this.mediated) {
