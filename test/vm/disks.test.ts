@@ -275,6 +275,9 @@ test("a disk hot-plugged with mediated = true is mediated", function(t)
   h:fail_reads()
   t:assert_contains(dd(read).stdout, "Input/output error")
   t:assert_eq(h:fault_policy(), { fail_reads = true, fail_writes = false })
+  h:detach() -- unplugged, its server ends with it
+  t:assert_contains(tostring(t:assert_raises(function() h:fault_policy() end)), 'disk "hm" is detached: its guest-visible policy ended with it')
+  t:assert(dd("dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct"):ok(), "the other mediated disk still serves")
 end)
 
 test("a power cut drops what the guest did not flush", function(t)

@@ -225,7 +225,9 @@ export class VmDisks {
     if (!d || d.detached) return;
     d.detached = true;
     if (q && q.exit === undefined && q.machine.disks.some((x) => x.slot === d.attachment.slot)) {
-      await (await qemu()).unplugDisk(q, d.attachment.slot, timeoutMs).catch(() => {});
+      const unplugged = await (await qemu()).unplugDisk(q, d.attachment.slot, timeoutMs).then(() => true, () => false);
+      // Once QEMU has let go of it, a mediated disk's server ends (its writes committed) rather than idling until the VM does.
+      if (unplugged) await d.mediated?.stop().catch(() => {});
     }
   }
 

@@ -61,6 +61,7 @@ export class DiskHandle {
 
   /** The NBD server of a mediated disk; on any other disk, the error that says how to get one. */
   requireMediated(): MediatedDisk {
+    if (this.detached && this.mediated) throw new Error(`${this.label} is detached: its guest-visible policy ended with it`);
     if (!this.mediated) {
       throw new Error(`${this.label} is not mediated: guest-visible faults need a mediated disk; boot it with mediated = true (vm:boot{disks = {{..., mediated = true}}} or vm:attach_disk{..., mediated = true})`);
     }
