@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installDirOnce } from './atomic-install.js';
+import { settleImageEntry } from './prune-images.js';
 import { builderFingerprint } from './builder-fingerprint.js';
 import { imageCacheDir } from './cache-dir.js';
 import { buildDebianImage } from './debian-build.js';
@@ -145,6 +146,7 @@ export async function prepareDebianImage(options: ImageOptions = {}): Promise<De
       { replace: options.rebuild },
     ),
   );
+  await settleImageEntry(imagesDir, dir, built);
   const manifest = await readManifest<DebianImageManifest>(dir, 'debian');
   const { outputs } = manifest;
   return { dir, kernel: join(dir, outputs.kernel.file), initrd: join(dir, outputs.initrd.file), disk: join(dir, outputs.disk.file), cmdline: manifest.cmdline, manifest, built };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { installDirOnce } from './atomic-install.js';
+import { settleImageEntry } from './prune-images.js';
 import { builderFingerprint } from './builder-fingerprint.js';
 import { imageCacheDir } from './cache-dir.js';
 import { type CpioEntry, cpioNewc } from './cpio.js';
@@ -109,6 +110,7 @@ export async function prepareDefaultImage(options: ImageOptions = {}): Promise<D
     const deb = await fetchKernelPackage(inputs.kernel, join(imagesDir, 'downloads'), onProgress);
     await buildDefaultImage(inputs, key, deb, temp);
   }, { replace: options.rebuild });
+  await settleImageEntry(imagesDir, dir, built);
   const manifest = await readManifest<DefaultImageManifest>(dir, 'default');
   return { dir, kernel: join(dir, manifest.outputs.kernel.file), initrd: join(dir, manifest.outputs.initrd.file), cmdline: manifest.cmdline, manifest, built };
 }

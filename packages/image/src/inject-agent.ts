@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { installDirOnce } from './atomic-install.js';
+import { settleImageEntry } from './prune-images.js';
 import { builderFingerprint } from './builder-fingerprint.js';
 import { imageCacheDir } from './cache-dir.js';
 import { type CpioEntry, cpioNewc } from './cpio.js';
@@ -72,7 +73,8 @@ export async function injectAgent(initrdPath: string, profileCmdline: string, op
       targetInit,
     }),
   );
-  const { dir, built } = await installDirOnce(imageCacheDir(options.cacheDir), `inject-${key.slice(0, 32)}`, async (temp) => {
+  const imagesDir = imageCacheDir(options.cacheDir);
+  const { dir, built } = await installDirOnce(imagesDir, `inject-${key.slice(0, 32)}`, async (temp) => {
     options.onProgress?.(`adding the Provium agent to ${basename(initrdPath)}`);
     const entries: CpioEntry[] = [
       { type: 'file', path: 'provium/busybox', mode: 0o755, data: busybox.data },
@@ -105,6 +107,7 @@ export async function injectAgent(initrdPath: string, profileCmdline: string, op
     };
     await writeManifest(temp, manifest);
   });
+  await settleImageEntry(imagesDir, dir, built);
   const manifest = await readManifest<InjectedInitrdManifest>(dir, 'inject_agent');
   return { initrd: join(dir, manifest.outputs.initrd.file), cmdline, manifest, built };
 }
