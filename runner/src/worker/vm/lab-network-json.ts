@@ -45,27 +45,28 @@ export function networkFromJson(raw: unknown, file: string): SnapshotNetwork {
     if (flag !== undefined && typeof flag !== 'boolean') bad(`bridge "${b.id}": impairments.fully_partitioned must be true or false, got ${JSON.stringify(flag)}`);
     if (cutAll !== undefined && cutAll !== true) bad(`bridge "${b.id}": impairments.cutAll must be true or absent, got ${JSON.stringify(cutAll)}`);
     const { graph, ...bridge } = b;
-    if (graph !== undefined) graphs[b.id] = checkGraph(graph, (msg) => bad(`bridge "${b.id}": graph.${msg}`));
+    if (graph !== undefined) graphs[b.id] = checkGraph(graph, (msg) => bad(`bridge "${b.id}": graph${msg}`));
     return { ...bridge, impairments: { ...impairments, ...(flag === true || cutAll === true ? { cutAll: true as const } : {}) } } as NetworkState['bridges'][number];
   });
   return { state: { ...(json as NetworkState), bridges }, graphs };
 }
 
+/** An end of a pair: `vm:<id>` or `name:<name>`. */
 const END = /^(vm|name):./s;
 
 function checkGraph(raw: unknown, bad: (msg: string) => never): GraphRecord {
-  if (!raw || typeof raw !== 'object') bad(`must be an object, got ${JSON.stringify(raw)}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad(` must be an object, got ${JSON.stringify(raw)}`);
   const g = raw as Record<string, unknown>;
   const names = (k: keyof GraphRecord): string[] => {
     const v = g[k] ?? [];
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'string')) bad(`${k} must be a list of names, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'string')) bad(`.${k} must be a list of names, got ${JSON.stringify(v)}`);
     return v as string[];
   };
   const pairs = (k: keyof GraphRecord): [string, string][] => {
     const v = g[k] ?? [];
-    if (!Array.isArray(v)) bad(`${k} must be a list of pairs, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v)) bad(`.${k} must be a list of pairs, got ${JSON.stringify(v)}`);
     (v as unknown[]).forEach((p, i) => {
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((e) => typeof e === 'string' && END.test(e))) bad(`${k}[${i + 1}] must be two ends ("vm:<id>" or "name:<name>"), got ${JSON.stringify(p)}`);
+      if (!Array.isArray(p) || p.length !== 2 || !p.every((e) => typeof e === 'string' && END.test(e))) bad(`.${k}[${i + 1}] must be two ends ("vm:<id>" or "name:<name>"), got ${JSON.stringify(p)}`);
     });
     return v as [string, string][];
   };
