@@ -405,7 +405,7 @@ export interface LabBinding extends ClassHooks<ApiObject<'Lab'>>, MemberHook<Api
     pause: MethodBinding<ApiObject<'Lab'>, [], void>;
     /** Resumes every VM of the tree. */
     resume: MethodBinding<ApiObject<'Lab'>, [], void>;
-    /** Snapshots every VM plus bridges and impairments into a directory. */
+    /** Snapshots every running VM plus the network (bridges, impairments, graph-only members and their partitions) into a directory; a lab with bridges and no running VM snapshots its network only. */
     snapshot: MethodBinding<ApiObject<'Lab'>, [dir?: string], ApiObject<'LabSnapshot'>>;
     /** Recreates the VMs and bridges of a lab snapshot and resumes them. */
     restore: MethodBinding<ApiObject<'Lab'>, [snap: ApiObject<'LabSnapshot'> | string], ApiObject<'Lab'>>;
@@ -751,7 +751,7 @@ export interface BridgeBinding extends ClassHooks<ApiObject<'Bridge'>> {
     enable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
     /** Turns the uplink off: the VMs' uplink NIC is unplugged, their default route and nameserver go. */
     disable_uplink: MethodBinding<ApiObject<'Bridge'>, [], void>;
-    /** Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so. */
+    /** Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so. Kept in lab snapshots. */
     route: MethodBinding<ApiObject<'Bridge'>, [to: ApiObject<'Bridge'> | string | (ApiObject<'Bridge'> | string)[]], void>;
     /** The names recorded by `route`, sorted. */
     routes: MethodBinding<ApiObject<'Bridge'>, [], (string | Uint8Array)[]>;

@@ -174,13 +174,13 @@ export const bridgeBinding: Lua.BridgeBinding = {
       await (await b.net()).reset(b.id);
     },
     route: (b, [to], call) => {
-      for (const x of Array.isArray(to) ? to : [to]) b.routes.add(x instanceof BridgeHandle ? x.name : x);
+      for (const x of Array.isArray(to) ? to : [to]) b.graph.routes.add(x instanceof BridgeHandle ? x.name : x);
       if (!routeNoticed.has(call.services)) {
         routeNoticed.add(call.services);
         call.services.log(`bridge:route(): recorded as graph state only (as the original does): no packet is routed between bridges; put a VM on both to route`);
       }
     },
-    routes: (b) => [...b.routes].sort(),
+    routes: (b) => [...b.graph.routes].sort(),
     enable_uplink: async (b) => (await b.net()).setUplink(b.id, true),
     disable_uplink: async (b) => (await b.net()).setUplink(b.id, false),
   },

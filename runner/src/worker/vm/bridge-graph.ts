@@ -1,15 +1,17 @@
 /**
- * A bridge's graph-only members (the sheet's §7, D11): a name given to a
- * bridge op that is no VM of the bridge's lab joins the bridge as a name
- * only, as the original records every name. No NIC, no switch port: its
- * membership, its pair partitions and its isolation are kept here and
- * answered by members(), is_partitioned() and is_isolated(). Like routes,
- * this state is not part of lab snapshots.
+ * A bridge's graph state (the sheet's §7, D11): a name given to a bridge op
+ * that is no VM of the bridge's lab joins the bridge as a name only, as the
+ * original records every name. No NIC, no switch port: its membership, its
+ * pair partitions and its isolation are kept here and answered by members(),
+ * is_partitioned() and is_isolated(); so are the bridge's routes. Lab
+ * snapshots keep it (toRecord/load; lab.json: lab-network-json.ts).
  */
 export class BridgeGraph {
   /** Graph-only member names. */
   readonly members = new Set<string>();
   readonly isolated = new Set<string>();
+  /** `bridge:route()`: names of the bridges it routes to. */
+  readonly routes = new Set<string>();
   /** Symmetric pair partitions with at least one graph-only end, as pairKey()s of the ends' keys. */
   private readonly cuts = new Set<string>();
   /** One-way partitions with a graph-only end, as `from\0to` of the ends' keys. */
@@ -62,9 +64,52 @@ export class BridgeGraph {
     for (const set of [this.cuts, this.oneWay]) for (const k of [...set]) if (k.split('\0').includes(key)) set.delete(k);
   }
 
-  /** `bridge:reset()`: the partitions go; membership and isolation stay. */
+  /** `bridge:reset()`: the partitions go; membership, isolation and routes stay. */
   clearPartitions(): void {
     this.cuts.clear();
     this.oneWay.clear();
   }
+
+  /**
+   * The state as lab.json keeps it, VM ends' ids passed through `moveId`
+   * (lab.json's ids are relative to the lab); undefined when there is none.
+   */
+  toRecord(moveId: (id: string) => string): GraphRecord | undefined {
+    const ends = (set: Set<string>) => [...set].sort().map((k) => k.split('\0').map((e) => moveKey(e, moveId)) as [string, string]);
+    const record: GraphRecord = {
+      members: [...this.members].sort(),
+      isolated: [...this.isolated].sort(),
+      partitions: ends(this.cuts),
+      directional_partitions: ends(this.oneWay),
+      routes: [...this.routes].sort(),
+    };
+    return Object.values(record).some((l) => l.length > 0) ? record : undefined;
+  }
+
+  /** Replaces the state with a record's (none: empty), VM ends' ids passed through `moveId`. */
+  load(record: GraphRecord | undefined, moveId: (id: string) => string): void {
+    for (const set of [this.members, this.isolated, this.routes, this.cuts, this.oneWay]) set.clear();
+    if (!record) return;
+    record.members.forEach((n) => this.members.add(n));
+    record.isolated.forEach((n) => this.isolated.add(n));
+    record.routes.forEach((n) => this.routes.add(n));
+    for (const [a, b] of record.partitions) this.partition(moveKey(a, moveId), moveKey(b, moveId));
+    for (const [from, to] of record.directional_partitions) this.partitionOneWay(moveKey(from, moveId), moveKey(to, moveId));
+  }
 }
+
+/**
+ * A bridge's graph state in lab.json. Ends are keys: `vm:<id>` (a VM, its
+ * id relative to the lab) or `name:<name>` (a graph-only member).
+ */
+export interface GraphRecord {
+  members: string[];
+  isolated: string[];
+  /** Symmetric pair partitions. */
+  partitions: [string, string][];
+  /** One-way partitions, `[from, to]`. */
+  directional_partitions: [string, string][];
+  routes: string[];
+}
+
+const moveKey = (key: string, moveId: (id: string) => string) => (key.startsWith('vm:') ? BridgeGraph.vmKey(moveId(key.slice(3))) : key);

@@ -18,9 +18,7 @@ export class VmHandle {
 
 /** A bridge of a lab: a switch in the network thread; VMs are known to it by their ids in the file. */
 export class BridgeHandle {
-  /** `bridge:route()`: names of the bridges it routes to (graph state only). */
-  readonly routes = new Set<string>();
-  /** Names that are no VM of the lab, given to its ops (graph state only). */
+  /** Names that are no VM of the lab, given to its ops, and routes (graph state only). */
   readonly graph = new BridgeGraph();
   /** Its captures not closed yet, and where each was opened (`lab:snapshot()` refuses while any is). */
   readonly openCaptures = new Map<object, string>();

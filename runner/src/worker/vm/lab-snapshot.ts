@@ -1,18 +1,21 @@
 /**
  * `lab:snapshot(dir?)`: every started VM of a lab, one snapshot file each,
- * plus lab.json (the VMs and the network, ids relative to the lab), written
- * atomically: beside `dir`, then renamed.
+ * plus lab.json (the VMs and the network with its graph state, ids relative
+ * to the lab), written atomically: beside `dir`, then renamed. A lab with
+ * bridges and no running VM is snapshotted too: its lab.json holds the
+ * network only.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Lab } from './lab.js';
-import { renameState } from './network.js';
+import type { GraphRecord } from './bridge-graph.js';
+import { moveId, renameState } from './network.js';
 import { refuseOpenStreams } from './open-streams.js';
 import { LabSnapshotHandle, writeLabIndex, type LabIndex } from './snapshots.js';
 
 export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHandle> {
   const vms = [...lab.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
-  if (vms.length === 0) throw new Error('lab:snapshot(): the lab has no running VM to snapshot; boot its VMs first');
+  if (vms.length === 0 && lab.bridges.size === 0) throw new Error('lab:snapshot(): the lab has no running VM and no bridge to snapshot; boot its VMs or make a bridge first');
   const captures = [...lab.bridges.values()].flatMap((b) => [...b.openCaptures.values()]);
   if (captures.length > 0) throw new Error(`lab:snapshot(): cannot snapshot with packet captures open; close them first (capture:close()):\n${captures.map((w) => `  ${w}`).join('\n')}`);
   if (lab.labs.size > 0) throw new Error('lab:snapshot(): snapshots of labs with sub-labs are not available yet; snapshot the sub-lab itself');
@@ -26,7 +29,7 @@ export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHan
     const index: LabIndex = { format: 1, vms: [] };
     if (network && (lab.bridges.size > 0 || vms.some((v) => lab.network!.hasNics(v.session.netId)))) {
       const state = network.state({ vms: vms.map((v) => v.session.netId), bridges: [...lab.bridges.values()].map((b) => b.id) });
-      index.network = renameState(state, lab.prefix, '');
+      index.network = { state: renameState(state, lab.prefix, ''), graphs: graphRecords(lab, state.bridges.map((b) => b.id)) };
     }
     for (const v of vms) {
       const file = `${v.session.name}.snap`;
@@ -42,4 +45,15 @@ export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHan
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** The graph state of the bridges with these ids (the lab's and those its VMs are on), by their ids relative to the lab. */
+function graphRecords(lab: Lab, ids: string[]): Record<string, GraphRecord> {
+  const handles = new Map(lab.root.allLabs().flatMap((l) => [...l.bridges.values()]).map((b) => [b.id, b]));
+  const relative = (id: string) => moveId(id, lab.prefix, '');
+  const records = ids.flatMap((id) => {
+    const record = handles.get(id)?.graph.toRecord(relative);
+    return record ? [[relative(id), record] as const] : [];
+  });
+  return Object.fromEntries(records);
 }

@@ -68,7 +68,7 @@ export interface FixtureCopy {
  */
 export async function keepSpareLab(copy: FixtureCopy, index: LabIndex, templates: SnapshotTemplateInfo[], host: HostServices, timeoutScale: number): Promise<void> {
   if (templates.some((t) => (t.disks?.length ?? 0) > 0)) return;
-  const network = index.network as NetworkState | undefined;
+  const network = index.network?.state;
   const recorded = templates.map((t) => t.header.vm as { profile: string; append: string; nics?: unknown; guestNet?: unknown });
   const nicsOk = (nics: unknown) => (network ? Array.isArray(nics) : nics === undefined || (Array.isArray(nics) && nics.length === 0));
   if (!recorded.every((r) => nicsOk(r.nics))) return;

@@ -6,13 +6,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NetworkState } from '@provium/net';
 import type { FileServices } from '../binding/registry.js';
 import { artifactDir } from './artifacts.js';
 import { ClaimingHost } from './claim.js';
 import { BridgeHandle, VmHandle } from './handles.js';
 import { FileDisks } from './file-disks.js';
-import { FileNetwork, renameState } from './network.js';
+import { FileNetwork, moveId, renameState } from './network.js';
+import type { SnapshotNetwork } from './lab-network-json.js';
 import { resetBetweenTests } from './resets.js';
 import { discardLabSpare, keepSpareLab, newCopyPrefix, takeLabSpare, type FixtureCopy, type LabSpare } from './lab-spares.js';
 import { snapshotLab } from './lab-snapshot.js';
@@ -291,7 +291,7 @@ export class Lab {
       // The switches are made while the main thread unpacks the templates (once per run).
       const [templates] = await Promise.all([
         traced('templates', label, () => Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(dir, v.file))))),
-        index.network && traced('switches', label, () => this.restoreNetwork(index.network as NetworkState, index.vms.map((v) => v.name), spare)),
+        index.network && traced('switches', label, () => this.restoreNetwork(index.network!, index.vms.map((v) => v.name), spare)),
       ]);
       const targets = index.vms.map((v) => this.vms.get(v.name) ?? this.create(v.name, v.profile, { memory: v.memory, cpus: v.cpus }));
       const fresh = targets.filter((t) => t.session.state === 'created');
@@ -319,8 +319,9 @@ export class Lab {
    * The network of a lab snapshot: restored in place (same VMs and bridges:
    * the impairments go back to the snapshot's), or re-created on fresh
    * private switches for VMs new to this lab, or taken over from a spare lab.
+   * Either way each bridge's graph state becomes the snapshot's.
    */
-  private async restoreNetwork(state: NetworkState, vmNames: string[], spare: LabSpare | undefined): Promise<void> {
+  private async restoreNetwork({ state, graphs }: SnapshotNetwork, vmNames: string[], spare: LabSpare | undefined): Promise<void> {
     const net = await this.requireNetwork().get();
     const bridgeNames = state.bridges.map((b) => b.id);
     const present = vmNames.filter((n) => this.vms.has(n)).length + bridgeNames.filter((n) => this.bridges.has(n)).length;
@@ -332,17 +333,18 @@ export class Lab {
         await net.setImpairments(id, renameState({ ...state, bridges: [b] }, '', this.prefix).bridges[0].impairments);
         await net.setUplink(id, b.uplink === true, { except: restored });
       }
-      return;
+    } else {
+      if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
+      for (const name of vmNames) this.checkFree(name, 'VM');
+      if (spare?.net) await net.adopt(spare.net);
+      else await net.importState(renameState(state, '', this.prefix));
+      for (const b of state.bridges) {
+        const handle = new BridgeHandle(this, b.name, `${this.prefix}${b.id}`);
+        this.bridges.set(b.id, handle);
+        this.inTestScope(handle);
+      }
     }
-    if (present > 0) throw new Error('lab:restore(): the lab has some of the snapshot\'s VMs or bridges but not all; restore into a new sub-lab (lab:lab()) or into the lab it was taken from');
-    for (const name of vmNames) this.checkFree(name, 'VM');
-    if (spare?.net) await net.adopt(spare.net);
-    else await net.importState(renameState(state, '', this.prefix));
-    for (const b of state.bridges) {
-      const handle = new BridgeHandle(this, b.name, `${this.prefix}${b.id}`);
-      this.bridges.set(b.id, handle);
-      this.inTestScope(handle);
-    }
+    for (const b of state.bridges) this.bridges.get(b.id)!.graph.load(graphs[b.id], (id) => moveId(id, '', this.prefix));
   }
 
   /** `lab:vm_fixture(name)`: a VM of this lab resumed from the cached fixture; it keeps its name from the fixture. */

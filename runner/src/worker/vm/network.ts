@@ -107,9 +107,14 @@ export class FileNetwork {
   }
 }
 
-/** A network state with every id moved from one prefix to another (lab.json keeps ids relative to the lab). */
+/** An id moved from one prefix to another (lab.json keeps ids relative to the lab). */
+export function moveId(x: string, from: string, to: string): string {
+  return to + (x.startsWith(from) ? x.slice(from.length) : x);
+}
+
+/** A network state with every id moved from one prefix to another. */
 export function renameState(state: NetworkState, from: string, to: string): NetworkState {
-  const id = (x: string) => to + (x.startsWith(from) ? x.slice(from.length) : x);
+  const id = (x: string) => moveId(x, from, to);
   const ends = <T extends { from?: string; to?: string }>(r: T): T => ({ ...r, ...(r.from !== undefined ? { from: id(r.from) } : {}), ...(r.to !== undefined ? { to: id(r.to) } : {}) });
   return {
     version: state.version,

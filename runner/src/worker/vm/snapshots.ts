@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FileServices } from '../binding/registry.js';
+import { networkFromJson, networkToJson, type SnapshotNetwork } from './lab-network-json.js';
 
 export class SnapshotHandle {
   constructor(readonly file: string) {}
@@ -58,28 +59,31 @@ export class LabSnapshotHandle {
 /**
  * `lab.json`: what a LabSnapshot holds besides its per-VM files (paths
  * relative to the directory): each VM's profile and resources, and the
- * network — bridges, attachments (NICs with MAC, PCI slot, address) and
- * impairments — with ids relative to the lab.
+ * network — bridges, attachments (NICs with MAC, PCI slot, address),
+ * impairments and graph state — with ids relative to the lab
+ * (lab-network-json.ts). A snapshot of a lab with bridges and no running VM
+ * has no VMs.
  */
 export interface LabIndex {
   format: 1;
   vms: { name: string; file: string; profile: string; memory: number; cpus: number }[];
-  network?: unknown;
+  network?: SnapshotNetwork;
 }
 
 export const LAB_INDEX = 'lab.json';
 
 export function writeLabIndex(dir: string, index: LabIndex): void {
   const tmp = path.join(dir, `.${LAB_INDEX}.partial`);
-  writeFileSync(tmp, JSON.stringify(index, null, 2) + '\n');
+  const json = { ...index, ...(index.network ? { network: networkToJson(index.network) } : {}) };
+  writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n');
   renameSync(tmp, path.join(dir, LAB_INDEX));
 }
 
 export function readLabIndex(dir: string): LabIndex {
   const file = path.join(dir, LAB_INDEX);
-  let index: LabIndex;
+  let index: Omit<LabIndex, 'network'> & { network?: unknown };
   try {
-    index = JSON.parse(readFileSync(file, 'utf8')) as LabIndex;
+    index = JSON.parse(readFileSync(file, 'utf8')) as typeof index;
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it is not valid JSON (${(e as Error).message})`;
     throw new Error(`${dir} is not a lab snapshot: cannot read ${LAB_INDEX}: ${why}`);
@@ -88,7 +92,8 @@ export function readLabIndex(dir: string): LabIndex {
   for (const vm of index.vms) {
     if (path.isAbsolute(vm.file) || vm.file.includes('..')) throw new Error(`${file}: VM "${vm.name}" has a path outside the snapshot directory: ${vm.file}`);
   }
-  return index;
+  const { network, ...rest } = index;
+  return { ...rest, ...(network === undefined ? {} : { network: networkFromJson(network, file) }) };
 }
 
 const tempDirs = new WeakMap<FileServices, string>();

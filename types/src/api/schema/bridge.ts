@@ -32,7 +32,7 @@ export const bridge: ClassSpec = {
       'NAT from this bridge to the host\'s network and DNS (off by default): each VM on it gets one more NIC, on QEMU\'s user-mode network, with 10.0.2.15, a default route via 10.0.2.2 (the host, its 127.0.0.1 included) and nameserver 10.0.2.3. Nothing from outside reaches a guest; other bridges stay isolated. Kept in lab snapshots.', A),
     fn('disable_uplink', [], 'nil', 'Turns the uplink off: the VMs\' uplink NIC is unplugged, their default route and nameserver go.', A),
     fn('route', [p('to', 'Bridge|string|(Bridge|string)[]', 'A bridge, a bridge name, or a list of them.')], 'nil',
-      'Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so.', A),
+      'Records that this bridge routes to those bridges (L3 reachability), as the original does: graph state only, no packet is routed; the first call of a file logs a notice saying so. Kept in lab snapshots.', A),
     fn('routes', [], 'string[]', 'The names recorded by `route`, sorted.', A),
   ],
 };

@@ -33,7 +33,7 @@ export const lab: ClassSpec = {
     fn('shutdown', [], 'nil', 'Shuts down every VM of the tree.', A),
     fn('pause', [], 'nil', 'Pauses every VM of the tree.', A),
     fn('resume', [], 'nil', 'Resumes every VM of the tree.', A),
-    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every VM plus bridges and impairments into a directory.', A),
+    fn('snapshot', [opt('dir', 'string', 'Directory to write; a fresh temp dir when omitted.')], 'LabSnapshot', 'Snapshots every running VM plus the network (bridges, impairments, graph-only members and their partitions) into a directory; a lab with bridges and no running VM snapshots its network only.', A),
     fn('restore', [p('snap', 'LabSnapshot|string', 'A LabSnapshot or its directory.')], 'Lab', 'Recreates the VMs and bridges of a lab snapshot and resumes them.', A),
     fn('claim', [p('opts', 'ClaimOpts', 'Resources to reserve.')], 'nil', 'Reserves memory and CPUs for this file up front; one claim per file.', A),
     fn('vm_fixture', [p('name', 'string', 'Fixture name: its path under a root without `.fixture.lua`.')], 'VM',
