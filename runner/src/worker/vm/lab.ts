@@ -349,8 +349,8 @@ export class Lab {
   async vmFixture(name: string, signal: AbortSignal): Promise<VmHandle> {
     const host = this.requireHost();
     preloadDriver();
-    const entry = await host.fixture(name, 'vm');
-    const template = await host.snapshotTemplate(entry.path);
+    const entry = await traced('find fixture', name, () => host.fixture(name, 'vm'));
+    const template = await traced('template', name, () => host.snapshotTemplate(entry.path));
     const vmName = String(template.header.vm.name);
     if (this.vms.has(vmName) || this.labs.has(vmName)) {
       throw new Error(`fixture "${name}" brings a VM named "${vmName}", but this lab already has a member of that name; resume it in a sub-lab or rename one`);
