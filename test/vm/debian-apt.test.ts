@@ -53,7 +53,7 @@ describe('examples/debian: apt in a fixture, behind an uplink', () => {
     const [first] = runs;
     const test = first.events.find((e) => (e.event === 'test_passed' || e.event === 'test_failed') && e.file === 'apt.test.lua');
     expect(test?.event, `${JSON.stringify(test)}\n${first.stderr.slice(-4000)}`).toBe('test_passed');
-    expect(first.events.filter((e) => e.event === 'fixture_build_done')).toHaveLength(1);
+    expect(first.events.filter((e) => e.event === 'fixture_build_done' && e.fixture === 'fixtures/apt')).toHaveLength(1);
     expect(first.code).toBe(0);
   });
 
