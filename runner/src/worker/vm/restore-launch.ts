@@ -9,7 +9,7 @@ import type { HostServices, PreparedProfile, SnapshotTemplateInfo } from '@provi
 import type { VmDisks } from './disk-set.js';
 import type { FileNetwork, NetVm } from './network.js';
 import { restoreSpareMaker } from './restore-spares.js';
-import { spareKey, startSpare, takeSpare, type Spare } from './spares.js';
+import { primeSpare, spareKey, startSpare, takeSpare, type Spare } from './spares.js';
 import { traced } from './trace.js';
 import { type KernelFormat, restoreKernel, restoreLaunchOptions } from './kernel-format.js';
 
@@ -83,7 +83,7 @@ export interface RestoringVm extends NetVm {
 export async function startRestore(vm: RestoringVm, record: RestoreRecord, snap: SnapshotTemplateInfo, mode: RestoreMode, net: FileNetwork, timeoutMs: number, ready: Spare | undefined, spares: boolean): Promise<StartedRestore> {
   const { profile } = record;
   const { launchForRestore } = await import('@provium/qemu');
-  const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
+  const template = templateOf(snap);
   const layers = snap.disks ?? [];
   // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
   const extraArgs = ready ? [] : await net.restoreArgs(vm, record.vm.nics, record.vm.guestNet, vm.label);
@@ -106,4 +106,24 @@ export async function startRestore(vm: RestoringVm, record: RestoreRecord, snap:
     ...(snap.ref ? { base: { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers: rootLayers } } : {}),
     ...(key ? { nextSpare: () => startSpare(key, restoreSpareMaker(vm.label, timeoutMs, template, withoutDisks, mode, layers, profile.disk)) } : {}),
   };
+}
+
+function templateOf(snap: SnapshotTemplateInfo): SnapshotTemplate {
+  return { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
+}
+
+/**
+ * Starts a spare of `snap` for VM `name` (spares.ts) unless one is being
+ * made already: one its restore in this worker would take, that is, RAM
+ * mapped privately, no NIC recorded (a network's arguments are fresh for
+ * every restore) and no mediated disk.
+ */
+export function primeRestoreSpare(name: string, record: RestoreRecord, snap: SnapshotTemplateInfo, timeoutMs: number): void {
+  const { nics } = record.vm;
+  const layers = snap.disks ?? [];
+  if ((nics !== undefined && !(Array.isArray(nics) && nics.length === 0)) || layers.some((l) => l.mediated)) return;
+  const template = templateOf(snap);
+  const opts = restoreLaunchOptions(name, record.profile, { append: record.vm.append, kernelFormat: record.vm.kernelFormat }, [], []);
+  const key = spareKey(template, opts, 'private');
+  if (key) primeSpare(key, restoreSpareMaker(`vm "${name}"`, timeoutMs, template, opts, 'private', layers, record.profile.disk));
 }

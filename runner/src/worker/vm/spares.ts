@@ -131,6 +131,11 @@ export async function takeSpare(key: string): Promise<Spare | undefined> {
   return undefined;
 }
 
+/** Starts `key`'s spare unless its slot has one (being) made: ahead of a first restore (fixture-spares.ts). */
+export function primeSpare(key: string, maker: SpareMaker): void {
+  if (!slots.get(key)?.primed) startSpare(key, maker);
+}
+
 /** Fills `key`'s slot: a spare being primed and a QEMU started behind it. Failures only mean there is none. */
 export function startSpare(key: string, maker: SpareMaker): void {
   let slot = slots.get(key);
