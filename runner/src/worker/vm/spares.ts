@@ -11,7 +11,9 @@
  * guest's clocks). The next restore with the same key takes it and only
  * resumes it and sets its clock. Tests that resume one fixture again and again
  * (each test afresh) thus skip all of that from the second on, when the spare
- * is ready by then (~0.3 s of CPU after the previous restore). The guest has
+ * is ready by then (~0.3 s of CPU after the previous restore); the first
+ * resume of a fixture the file names is served by a spare made as the file
+ * started (fixture-spares.ts). The guest has
  * run a little more than a freshly restored one before the test sees it: the
  * agent waking, the reaction to its new VM generation id, one process id used.
  *
