@@ -1,7 +1,8 @@
 /**
  * Spare labs end to end (runner/src/worker/vm/lab-spares.ts): a file resumes
- * one lab fixture in test after test, and two copies at once. From the second
- * resume on, the worker's spare lab is taken; it must be the fixture's lab in
+ * one lab fixture in test after test, and two copies at once. Every resume
+ * takes a spare lab of the worker (the first, one made as the file started:
+ * the fixture is cached, and the file names it); it must be the fixture's lab in
  * every way a test can see: bridges that carry pings, the partition and the
  * latency of the snapshot, its own switches, bridge operations that act on
  * them. Nothing it started outlives the run.
@@ -105,10 +106,10 @@ it('a lab resumed from a spare lab is the fixture\'s lab: pings, partition, late
   expect(events.filter((e) => e.event === 'test_passed')).toHaveLength(4);
 });
 
-it('the first resume restores the lab; every later one (the second copy of a test too) takes a spare lab', () => {
+it('every resume takes a spare lab: the first the one made as the file started (the fixture is cached), the second copy of a test too', () => {
   const spawned = events.filter((e) => e.event === 'vm_spawned');
   expect(spawned.map((e) => e.vm).sort()).toEqual(['a', 'b', 'c'].flatMap((v) => Array(5).fill(v)));
-  expect(spawned.map((e) => e.spare ?? false)).toEqual([...Array(3).fill(false), ...Array(12).fill(true)]);
+  expect(spawned.map((e) => e.spare ?? false)).toEqual(Array(15).fill(true));
 });
 
 it('leaves no QEMU and no run directory behind, the last spare lab (never taken) included', () => {
@@ -139,9 +140,10 @@ it('a spare lab one of whose VMs died is not taken: the lab is restored afresh a
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const inUse = () => out.split('\n').filter((l) => l.includes('"vm_spawned"')).map((l) => (JSON.parse(l) as VmSpawned).pid);
-  // the spare lab's VMs have answered their handshakes: kill one of them
+  // the VMs of the spare lab made after the first resume (which took the one made as the file started)
+  // have answered their handshakes: kill one of them
   const handshakes = () => (existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"spare handshake"')).length : 0);
-  for (let i = 0; i < 1200 && handshakes() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 1200 && handshakes() < 6; i++) await new Promise((r) => setTimeout(r, 100));
   const spares = qemuChildren(child.pid!).filter((p) => !inUse().includes(p));
   expect(spares).toHaveLength(3);
   process.kill(spares[1], 'SIGKILL');
@@ -150,7 +152,7 @@ it('a spare lab one of whose VMs died is not taken: the lab is restored afresh a
   const evs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
   expect(evs.filter((e): e is TestFailed => e.event === 'test_failed').map((e) => e.error.message)).toEqual([]);
   const spawned = evs.filter((e): e is VmSpawned => e.event === 'vm_spawned');
-  expect(spawned.map((e) => e.spare ?? false)).toEqual(Array(6).fill(false));
+  expect(spawned.map((e) => e.spare ?? false)).toEqual([...Array(3).fill(true), ...Array(3).fill(false)]);
   for (const p of spares) expect(() => process.kill(p, 0), `spare QEMU ${p} is gone`).toThrow();
   expect(readdirSync(defaultRuntimeRoot()).filter((d) => d.startsWith(`${child.pid}-`))).toEqual([]);
 }, 600_000);

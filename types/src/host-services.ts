@@ -64,6 +64,8 @@ export interface HostServices {
   snapshotTemplate(path: string): Promise<SnapshotTemplateInfo>;
   /** The cached fixture `name`, built first (once per run, across processes) when missing. */
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry>;
+  /** The fixtures test file `file` (absolute) resumes by a literal name that the cache holds already (never built): spares of them are made as the file starts. */
+  cachedFixtures(file: string): Promise<FixtureEntry[]>;
   /** Connects `port` (transferred) to the run's network thread, where the switches of the file's bridges run. */
   netConnect(port: MessagePort): Promise<void>;
   /** Connects `port` to the run's disk thread (mediated disks), started on first use. */

@@ -148,6 +148,7 @@ export class MainHost {
         if (!this.fixtures) return Promise.reject(new Error(`fixtures are not available in this command (asked for "${name}")`));
         return this.fixtures.ensure(name, kind, file, build?.chain ?? []);
       },
+      cachedFixtures: async (testFile) => (build || !this.fixtures ? [] : this.fixtures.cachedFor(testFile)),
       acquire: async (owner: string, wants: Resources) => {
         const { pool } = await this.vms();
         if (build) return nextLease++;

@@ -34,7 +34,12 @@ test('a worker session runs the files it is sent in order, each on its own port:
     control.port1.postMessage({ kind: 'drop', id: 2 } satisfies ControlMessage);
     const [first, dropped, third] = await Promise.all(runs);
     expect(dropped).toEqual([{ kind: 'dropped' }]);
-    for (const messages of [first, third]) {
+    for (const received of [first, third]) {
+      // As it starts, the file asks the main thread which fixtures it names are cached (spares are made
+      // of them: fixture-spares.ts); nothing answers here, and the file runs on without.
+      const calls = received.filter((m): m is Extract<WorkerMessage, { kind: 'host_call' }> => m.kind === 'host_call');
+      expect(calls.map((m) => m.call)).toEqual([{ method: 'cachedFixtures', args: [file] }]);
+      const messages = received.filter((m) => m.kind !== 'host_call');
       expect(messages.slice(0, 2)).toEqual([{ kind: 'started' }, { kind: 'file_timeout', timeoutMs: 60_000 }]);
       // A quick file's events travel with its outcome; on a loaded machine the batcher's timer may send some first.
       expect(messages.at(-1)?.kind).toBe('file_done');

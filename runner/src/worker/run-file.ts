@@ -24,6 +24,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { describeActual } from './binding/check.js';
 import { genericToJs } from './binding/convert.js';
 import { LabSnapshotHandle, SnapshotHandle } from './vm/snapshots.js';
+import { primeFixtureSpares } from './vm/fixture-spares.js';
 
 export interface RunOptions {
   /** Another schema/registry than the built-in ones (tests of the binding layer). */
@@ -110,6 +111,9 @@ export async function runLuaFileHeld(task: FileTask, emit: (msg: WorkerMessage) 
   let outcome: FileOutcome;
   try {
     const api = compileApi(options.schema ?? API, options.registry ?? defaultRegistry);
+    if (options.host && !task.fixture) {
+      primeFixtureSpares(options.host, task.file, task.timeoutScale);
+    }
     state = createLuaState(task, api, (rt) => new RunFileServices(rt, events, options.host));
     outcome = await runFile(state, events);
   } catch (e) {

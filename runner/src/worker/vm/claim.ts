@@ -44,6 +44,10 @@ export class ClaimingHost implements HostServices {
     return this.host.fixture(name, kind);
   }
 
+  cachedFixtures(file: string): Promise<FixtureEntry[]> {
+    return this.host.cachedFixtures(file);
+  }
+
   netConnect(port: MessagePort): Promise<void> {
     return this.host.netConnect(port);
   }

@@ -57,6 +57,9 @@ export class PortHost implements HostServices {
   fixture(name: string, kind: 'vm' | 'lab'): Promise<FixtureEntry> {
     return this.call({ method: 'fixture', args: [name, kind] });
   }
+  cachedFixtures(file: string): Promise<FixtureEntry[]> {
+    return this.call({ method: 'cachedFixtures', args: [file] });
+  }
   netConnect(port: MessagePort): Promise<void> {
     return this.call({ method: 'netConnect', args: [port] }, [port]);
   }

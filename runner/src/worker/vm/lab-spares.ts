@@ -18,7 +18,7 @@ import type { RestoreLaunchOptions, SnapshotTemplate } from '@provium/qemu';
 import type { HostServices, SnapshotTemplateInfo } from '@provium/types';
 import { UNPLUG_TIMEOUT_MS, renameState } from './network.js';
 import { restoreLaunchOptions } from './kernel-format.js';
-import { BOOT_TIMEOUT_MS } from './session.js';
+import { BOOT_TIMEOUT_MS } from './vm-life.js';
 import type { LabIndex } from './snapshots.js';
 import { primeRestored, reclaimPriority, spareNice, type Spare } from './spares.js';
 import { traced } from './trace.js';

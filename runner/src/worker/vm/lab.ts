@@ -14,6 +14,7 @@ import { FileDisks } from './file-disks.js';
 import { FileNetwork, moveId, renameState } from './network.js';
 import type { SnapshotNetwork } from './lab-network-json.js';
 import { resetBetweenTests } from './resets.js';
+import { fileSparesStarted } from './fixture-spares.js';
 import { discardLabSpare, keepSpareLab, newCopyPrefix, takeLabSpare, type FixtureCopy, type LabSpare } from './lab-spares.js';
 import { snapshotLab } from './lab-snapshot.js';
 import { shareLease } from './lease.js';
@@ -351,13 +352,14 @@ export class Lab {
   async vmFixture(name: string, signal: AbortSignal): Promise<VmHandle> {
     const host = this.requireHost();
     preloadDriver();
-    const entry = await host.fixture(name, 'vm');
-    const template = await host.snapshotTemplate(entry.path);
+    const entry = await traced('find fixture', name, () => host.fixture(name, 'vm'));
+    const template = await traced('template', name, () => host.snapshotTemplate(entry.path));
     const vmName = String(template.header.vm.name);
     if (this.vms.has(vmName) || this.labs.has(vmName)) {
       throw new Error(`fixture "${name}" brings a VM named "${vmName}", but this lab already has a member of that name; resume it in a sub-lab or rename one`);
     }
     const vm = this.create(vmName, String(template.header.vm.profile), {});
+    await fileSparesStarted();
     await vm.session.restore(template, restoreMode(this.services), signal);
     return vm;
   }
@@ -374,6 +376,7 @@ export class Lab {
     let label = copyLabel;
     for (let n = 2; this.labs.has(label) || this.vms.has(label) || this.bridges.has(label); n++) label = `${copyLabel}${n}`;
     const mode = restoreMode(this.services);
+    await fileSparesStarted();
     const spare = mode === 'private' ? await traced('take spare lab', name, () => takeLabSpare(entry.path)) : undefined;
     // Network ids never repeat in a file: a test-scoped copy's switches may outlive its test until the file ends.
     const sub = new Lab(this.services, this, spare?.prefix ?? newCopyPrefix(copyLabel), label);

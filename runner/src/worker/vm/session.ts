@@ -1,31 +1,24 @@
 /**
- * One VM of a test file: its QEMU process, its agent connection and its state
- * machine (created → booted ⇄ paused → shutdown). Every guest operation goes
- * through `agentFor()`, which turns a wrong state or a dead QEMU into the
- * error an author can act on.
+ * One VM of a test file: the operations on it (boot, snapshot, restore,
+ * disks, pause, reset, shutdown) over its QEMU and agent connection, whose
+ * state machine and errors vm-life.ts holds.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentClient } from '@provium/agent';
-import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
-import type { HostServices, Lua, PreparedProfile, SnapshotTemplateInfo, VmEvent } from '@provium/types';
-import { EXIT_REPORT_MS, connectAgent, loadAndConnect, unlessAborted } from './agent-connect.js';
-import { ConsoleLog } from './console-log.js';
-import { VmDisks } from './disk-set.js';
+import type { SnapshotBase } from '@provium/qemu';
+import type { Lua, SnapshotTemplateInfo } from '@provium/types';
+import { loadAndConnect, unlessAborted } from './agent-connect.js';
 import type { DiskSpec } from './disks.js';
-import type { FileDisks } from './file-disks.js';
-import type { FileNetwork } from './network.js';
 import { shareLease, type LeaseShare } from './lease.js';
 import { kernelCmdline } from './cmdline.js';
-import { restoreSpareMaker } from './restore-spares.js';
-import { spareKey, startSpare, takeSpare, type Spare } from './spares.js';
+import { restoreRecord, startRestore, type Launched } from './restore-launch.js';
+import type { Spare } from './spares.js';
 import { DROP_CACHES, SHRINK_FOR_CACHE } from './snapshot-prep.js';
 import { refuseOpenStreams } from './open-streams.js';
 import { traced } from './trace.js';
-import { GuestSleep, wakeGuest } from './guest-sleep.js';
-import { type KernelFormat, bootKernel, restoreKernel, restoreLaunchOptions } from './kernel-format.js';
+import { wakeGuest } from './guest-sleep.js';
+import { bootKernel } from './kernel-format.js';
+import { VmLife, now } from './vm-life.js';
 
-
-export type VmState = 'created' | 'booted' | 'paused' | 'shutdown';
+export type { VmOpts, VmState } from './vm-life.js';
 
 /** What a restore may start from besides the snapshot. */
 export interface RestoreExtras {
@@ -38,82 +31,17 @@ export interface RestoreExtras {
 }
 
 /** As the schema has them (one source of truth: types/). */
-export type VmOpts = Lua.VmOpts;
 export type BootOpts = Lua.BootOpts;
 
-export interface SessionEnv {
-  host: HostServices;
-  /** The file's bridges: NIC arguments at launch, guest configuration once the agent answers. */
-  net: FileNetwork;
-  /** The file's client of the disk thread, for mediated disks. */
-  mediator: FileDisks;
-  /** The test file, for messages and the pool's owner names. */
-  file: string;
-  timeoutScale: number;
-  vmEvent(e: VmEvent): void;
-}
-
 const MiB = 1024 * 1024;
-const now = () => new Date().toISOString();
-/** Time for the guest to boot to its agent, before --timeout-scale (TCG boots in a few seconds). */
-export const BOOT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
-/** How long after the agent's port closes QEMU may still exit (a guest powering off) before the agent counts as gone. */
-const AGENT_GONE_GRACE_MS = 2000;
 /** How long a guest may take to let go of an unplugged disk. */
 const UNPLUG_TIMEOUT_MS = 10_000;
 
-export class VmSession {
-  state: VmState = 'created';
-  private qemu: QemuProcess | undefined;
-  /** What the running QEMU was started with: a snapshot records it so a restore can match it. */
-  private launched: { name: string; profile: string; identity: string; append: string; memory: number; cpus: number; kernelFormat: KernelFormat } | undefined;
+export class VmSession extends VmLife {
+  private launched: Launched | undefined;
   /** The fixture cache entry this VM was restored from, which a fixture built on it is stored over. */
-  private base: import('@provium/qemu').SnapshotBase | undefined;
-  private agent: AgentClient | undefined;
-  /** Whether the guest suspended itself to RAM, of the running QEMU. */
-  private sleep: GuestSleep | undefined;
-  private lease: LeaseShare | undefined;
-  /** Set when QEMU ended without being asked to (crash, panic, reboot): what every later operation reports. */
-  private death: Error | undefined;
-  /** Set when the guest powered itself off (power button, `poweroff`): an orderly end, not a failure. */
-  private poweredOff = false;
-  /** Set while the guest's agent is gone (it exited or was killed) and not answering again yet. */
-  private agentGone: Error | undefined;
-  /** The serial console's output, kept after QEMU exits. */
-  readonly output = new ConsoleLog();
-  readonly disks: VmDisks;
-
-  constructor(
-    readonly name: string,
-    readonly profile: string,
-    private readonly opts: VmOpts,
-    private readonly env: SessionEnv,
-    /** Unique in the file: the name, prefixed by its sub-lab's (`pair/a`); the network knows the VM by it. */
-    readonly netId: string = name,
-  ) {
-    this.disks = new VmDisks(this.label, name, () => env.mediator.get());
-  }
-
-  get label(): string {
-    return `vm "${this.name}"`;
-  }
-
-  /** The guest agent's own log, when the agent still answers. */
-  async agentLog(): Promise<Buffer | undefined> {
-    if (this.state !== 'booted' || this.death || !this.agent) return undefined;
-    return this.agent.agentLog().catch(() => undefined);
-  }
-
-  get console() {
-    return this.qemu?.console;
-  }
-
-  /** The profile and the resources this VM takes from the pool. */
-  async demand(): Promise<{ profile: PreparedProfile; memory: number; cpus: number }> {
-    const profile = await this.env.host.prepareProfile(this.profile);
-    return { profile, memory: this.opts.memory ?? profile.memory, cpus: this.opts.cpus ?? profile.cpus };
-  }
+  private base: SnapshotBase | undefined;
 
   /** Boots; with `lease`, on resources already taken for it (a lab boot), else on its own acquisition. */
   async boot(boot: BootOpts, signal: AbortSignal, lease?: LeaseShare): Promise<void> {
@@ -158,77 +86,6 @@ export class VmSession {
       throw this.death ?? e;
     }
   }
-
-  /** Takes a started QEMU as this VM's: tracking, events, and what its exit means. */
-  private async attach(qemu: QemuProcess, memory: number, cpus: number, spare = false): Promise<void> {
-    this.qemu = qemu;
-    this.sleep = new GuestSleep(qemu);
-    this.output.follow(qemu);
-    await this.env.host.qemuStarted({ pid: qemu.pid, runDir: qemu.runDir, vm: this.name });
-    this.agentGone = undefined;
-    const { AGENT_PORT_ID } = await import('@provium/qemu');
-    qemu.qmp.on('event', (ev) => {
-      if (ev.event === 'VSERPORT_CHANGE' && ev.data.id === AGENT_PORT_ID && ev.data.open === false && this.qemu === qemu) void this.agentPortClosed(qemu);
-    });
-    this.env.vmEvent({ event: 'vm_spawned', timestamp: now(), file: this.env.file, vm: this.name, pid: qemu.pid, memory, cpus, accel: qemu.accel, ...(spare ? { spare } : {}) });
-    void qemu.onExit.then((exit) => {
-      void this.env.host.qemuEnded(qemu.pid).catch(() => {});
-      if (this.qemu === qemu) this.env.net.stopped(this.netId);
-      if (exit.expected || this.qemu !== qemu) return;
-      // The guest powering itself off is an end, not a failure; a reset (-no-reboot), panic or crash is.
-      if (exit.shutdownReason === 'guest-shutdown') this.poweredOff = true;
-      else this.death = new Error(`${this.label} died: ${exit.error.message}`);
-      this.state = 'shutdown';
-      this.agent?.close().catch(() => {});
-      void this.releaseLease();
-      const reason = this.poweredOff ? 'guest powered off' : `died (${exit.shutdownReason ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`)})`;
-      this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
-    });
-  }
-
-  /**
-   * The agent's port closed in the guest while the host was talking to it
-   * (reset, snapshot and restore close the connection first): the agent
-   * exited or was killed. What waits on it fails at once, saying so, instead
-   * of at its timeout; the guest's init starts the agent again, and the VM
-   * answers once the new one has shaken hands.
-   */
-  private async agentPortClosed(qemu: QemuProcess): Promise<void> {
-    const agent = this.agent;
-    if (!agent || agent.closedReason !== undefined || this.state === 'shutdown') return;
-    const suspends = this.sleep?.suspends;
-    // A guest that powers off or reboots closes the port just before QEMU exits: that exit tells the story.
-    const exited = await Promise.race([qemu.onExit.then(() => true), sleep(AGENT_GONE_GRACE_MS, false, { ref: false })]);
-    if (exited || this.agent !== agent || agent.closedReason !== undefined) return;
-    // A guest suspending to RAM closes it too, and the agent is still there (guest-sleep.ts).
-    if (this.sleep && (this.sleep.asleep || this.sleep.suspends !== suspends)) return;
-    this.agentGone = new Error(
-      `${this.label}: the guest agent exited or was killed (its port closed in the guest); the guest starts it again, and the VM answers once it has (the agent's log: /tmp/provium-agent.log in the guest)`,
-    );
-    void agent.close(this.agentGone.message);
-    void this.connectAgent(qemu, new AbortController().signal).then(
-      (again) => {
-        if (this.qemu !== qemu || this.agent !== agent) return void again.close();
-        this.agent = again;
-        this.agentGone = undefined;
-      },
-      () => {}, // no new agent: agentGone keeps saying why
-    );
-  }
-
-  /** Guest commands for the network's configuration, through whatever agent connection is current. */
-  readonly guestExec = {
-    exec: (cmd: string, o?: { timeoutMs?: number }) => {
-      if (this.death) return Promise.reject(this.death);
-      if (!this.agent) return Promise.reject(new Error(`${this.label}: the guest agent is not connected`));
-      return this.agent.exec(cmd, o);
-    },
-  };
-
-  /** Where each stream of this VM that is still open was opened (`vm:snapshot()` refuses while any is). */
-  readonly openStreams = new Map<object, string>();
-  /** Files of `vm:open_file` not closed yet. */
-  readonly openFiles = new Set<object>();
 
   /**
    * Writes a snapshot of the running (or paused) VM to `out`; the VM is in
@@ -278,14 +135,8 @@ export class VmSession {
 
   private async restoreFrom(snap: SnapshotTemplateInfo, mode: 'private' | 'copy', signal: AbortSignal, { lease, ready, spares = true }: RestoreExtras): Promise<void> {
     if (this.state === 'shutdown') throw this.death ?? this.shutDownError();
-    const vm = snap.header.vm as { profile?: string; identity?: string; append?: string; memory?: number; cpus?: number; kernelFormat?: unknown; nics?: unknown; guestNet?: unknown };
-    if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${this.label}: the snapshot does not say which profile it was taken with; take it again`);
-    const profile = await this.env.host.prepareProfile(vm.profile);
-    if (profile.identity !== vm.identity) {
-      throw new Error(`${this.label}: the snapshot was taken with another kernel or initrd of profile "${vm.profile}" than this run has: take it again (or rebuild the fixture)`);
-    }
-    const memory = snap.header.machine.memoryMiB * MiB;
-    const cpus = snap.header.machine.cpus;
+    const record = await restoreRecord(this.label, snap, this.env.host);
+    const { memory, cpus } = record;
     const old = this.qemu;
     if (old && old.exit === undefined) {
       await this.agent?.close().catch(() => {});
@@ -300,22 +151,10 @@ export class VmSession {
       throw signal.reason;
     }
     try {
-      const { launchForRestore } = await import('@provium/qemu');
-      const template: SnapshotTemplate = { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
-      const layers = snap.disks ?? [];
-      // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
-      const extraArgs = ready ? [] : await this.env.net.restoreArgs(this, vm.nics, vm.guestNet, this.label);
-      const withoutDisks = restoreLaunchOptions(this.name, profile, { append: vm.append, kernelFormat: vm.kernelFormat }, [], extraArgs);
-      // A spare makes its disks' images itself; a mediated disk needs this file's disk thread.
-      const key = spares && !ready && !layers.some((l) => l.mediated) ? spareKey(template, withoutDisks, mode) : undefined;
-      const spare = ready ?? (key ? await traced('take spare', this.name, () => takeSpare(key)) : undefined);
-      if (spare?.disks) await this.disks.adopt(spare.disks);
-      const disks = spare?.disks?.map((d) => d.attachment) ?? (await traced('disks', this.name, () => this.disks.fromSnapshot(layers, profile.disk)));
-      const opts = { ...withoutDisks, disks };
-      const qemu = spare?.qemu ?? (await traced('qemu start', this.name, () => launchForRestore(template, opts, mode)));
-      this.launched = { name: this.name, profile: vm.profile, identity: profile.identity, append: vm.append, memory, cpus, kernelFormat: restoreKernel(profile, vm, this.label).format };
-      const rootLayers = Object.fromEntries(layers.filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
-      this.base = snap.ref ? { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers: rootLayers } : undefined;
+      const started = await startRestore(this, record, snap, mode, this.env.net, this.handshakeTimeoutMs, ready, spares);
+      const { qemu, spare } = started;
+      this.launched = started.launched;
+      this.base = started.base;
       this.death = undefined;
       this.poweredOff = false;
       this.output.cursor = 0;
@@ -324,101 +163,17 @@ export class VmSession {
         await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
-        this.agent = await loadAndConnect(qemu, template, this.label, this.handshakeTimeoutMs, signal);
+        this.agent = await loadAndConnect(qemu, started.template, this.label, this.handshakeTimeoutMs, signal);
       }
       const agent = this.agent;
       await traced('set clock', this.name, () => agent.setClock(Date.now() / 1000));
       await traced('network', this.name, () => this.env.net.started(this, qemu, this.guestExec, true));
       this.state = 'booted';
-      if (key) startSpare(key, restoreSpareMaker(this.label, this.handshakeTimeoutMs, template, withoutDisks, mode, layers, profile.disk));
+      started.nextSpare?.();
     } catch (e) {
       await this.kill('restore failed');
       throw this.death ?? e;
     }
-  }
-
-  private get handshakeTimeoutMs(): number {
-    return BOOT_TIMEOUT_MS * this.env.timeoutScale;
-  }
-
-  private connectAgent(qemu: QemuProcess, signal: AbortSignal): Promise<AgentClient> {
-    return connectAgent(qemu, this.label, this.handshakeTimeoutMs, signal);
-  }
-
-  /** The agent, if the VM is in a state to take guest operations; else the error that says what to do. */
-  agentFor(): AgentClient {
-    if (this.death) throw this.deadError();
-    switch (this.state) {
-      case 'created':
-        throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
-      case 'paused':
-        throw new Error(`${this.label} is paused: call vm:resume() first`);
-      case 'shutdown':
-        throw this.shutDownError();
-    }
-    if (this.sleep?.asleep) throw this.sleep.asleepError(this.label);
-    if (this.agentGone) throw this.agentGone;
-    return this.agent!;
-  }
-
-  /** Whether the running guest suspended itself to RAM: `vm:state()` says "suspended". */
-  get asleep(): boolean {
-    return this.state === 'booted' && !this.death && this.sleep?.asleep === true;
-  }
-
-  /** Whether QEMU died (crash, panic, guest reset) rather than being shut down: `vm:state()` says "dead". */
-  get dead(): boolean {
-    return this.death !== undefined;
-  }
-
-  /** The QEMU process id while it runs: `vm:cid()` (no vsock here, so no context id of its own). */
-  get pid(): number | undefined {
-    return this.state === 'booted' || this.state === 'paused' ? this.qemu?.pid : undefined;
-  }
-
-  /** What an operation on a dead VM raises: its death, and what to do. */
-  private deadError(): Error {
-    return new Error(`${this.death!.message}\nThe VM is dead: create a new VM with provium:vm()`);
-  }
-
-  private shutDownError(): Error {
-    const how = this.poweredOff ? ' (the guest powered itself off)' : '';
-    return new Error(`${this.label} is shut down${how}: create a new VM with provium:vm()`);
-  }
-
-  /** Fails with the death of QEMU (or the guest's power-off) when that is why the operation failed. */
-  guard<T>(op: Promise<T>, signal?: AbortSignal): Promise<T> {
-    // A test or file that times out must not stay parked on a guest command.
-    return (signal ? unlessAborted(op, signal) : op).catch(async (e: unknown) => {
-      // The agent answered with an error: it is there, and no QEMU exit is worth waiting for.
-      if ((e as Error)?.name === 'AgentError') throw e;
-      throw (await this.lostCause()) ?? e;
-    });
-  }
-
-  /**
-   * Why the guest stopped answering, when QEMU is gone: its death, or a note
-   * that it powered off. A lost agent connection usually means QEMU is exiting,
-   * so its exit gets up to EXIT_REPORT_MS to be reported.
-   */
-  async lostCause(): Promise<Error | undefined> {
-    if (this.qemu && this.qemu.exit === undefined) await Promise.race([this.qemu.onExit, sleep(EXIT_REPORT_MS, undefined, { ref: false })]);
-    if (this.death) return this.death;
-    if (this.poweredOff) return new Error(`${this.label} powered off while the operation ran`);
-    return undefined;
-  }
-
-  /** Once QEMU has exited: why, if it was not asked to (undefined after vm:shutdown() or a kill). */
-  async exitCause(): Promise<Error | undefined> {
-    await this.qemu?.onExit;
-    return this.death ?? (this.poweredOff ? this.shutDownError() : undefined);
-  }
-
-  private running(): QemuProcess {
-    if (this.death) throw this.deadError();
-    if (this.state === 'created') throw new Error(`${this.label}: VM not booted: call vm:boot() first`);
-    if (this.state === 'shutdown') throw this.shutDownError();
-    return this.qemu!;
   }
 
   /** `vm:attach_disk`: made at boot on a created VM, hot-plugged into a running one. Returns its id. */
@@ -507,20 +262,4 @@ export class VmSession {
     this.env.vmEvent({ event: 'vm_kept', timestamp: now(), file: this.env.file, vm: this.name, pid: q.pid, agent_socket: q.agentSocketPath, console_log: q.consoleLogPath });
   }
 
-  /** Ends the VM at once (file end, timeout, failed boot). */
-  async kill(reason: string): Promise<void> {
-    const wasUp = this.qemu !== undefined && this.qemu.exit === undefined;
-    this.state = 'shutdown';
-    await this.agent?.close().catch(() => {});
-    if (this.qemu && this.qemu.exit === undefined) await this.qemu.kill();
-    await this.disks.dispose();
-    await this.releaseLease();
-    if (wasUp) this.env.vmEvent({ event: 'vm_shutdown', timestamp: now(), file: this.env.file, vm: this.name, reason });
-  }
-
-  private async releaseLease(): Promise<void> {
-    const lease = this.lease;
-    this.lease = undefined;
-    await lease?.release().catch(() => {});
-  }
 }

@@ -11,7 +11,9 @@
  * guest's clocks). The next restore with the same key takes it and only
  * resumes it and sets its clock. Tests that resume one fixture again and again
  * (each test afresh) thus skip all of that from the second on, when the spare
- * is ready by then (~0.3 s of CPU after the previous restore). The guest has
+ * is ready by then (~0.3 s of CPU after the previous restore); the first
+ * resume of a fixture the file names is served by a spare made as the file
+ * started (fixture-spares.ts). The guest has
  * run a little more than a freshly restored one before the test sees it: the
  * agent waking, the reaction to its new VM generation id, one process id used.
  *
@@ -129,6 +131,11 @@ export async function takeSpare(key: string): Promise<Spare | undefined> {
   if (spare.qemu.exit === undefined && !spare.qemu.qmp.closed && spare.agent.closedReason === undefined) return spare;
   await spare.qemu.kill();
   return undefined;
+}
+
+/** Starts `key`'s spare unless its slot has one (being) made: ahead of a first restore (fixture-spares.ts). */
+export function primeSpare(key: string, maker: SpareMaker): void {
+  if (!slots.get(key)?.primed) startSpare(key, maker);
 }
 
 /** Fills `key`'s slot: a spare being primed and a QEMU started behind it. Failures only mean there is none. */
