@@ -1,15 +1,24 @@
 /** Runs the built CLI (`npm test` builds first; alone: `npx tsc -b` before `npx vitest run test/cli`). */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { RunEvent } from '@provium/types';
+import { afterAll } from 'vitest';
 
 export const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
 
-/** A temp project: files by relative path. */
+/** The temp projects of the test file that imports this module (vitest loads it once per file). */
+const made: string[] = [];
+// Registered first, so it runs after the file's own afterAll hooks (which may still use a project).
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp project: files by relative path; removed when the test file ends. */
 export function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'provium-cli-'));
+  made.push(dir);
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), text);
