@@ -84,6 +84,22 @@ test("a lab with a VM and a graph-only member keeps both", function(t)
 end)
 `;
 
+/** reset_between_tests in a file whose lab has bridges and no VM: each test starts from the file's network. */
+const RESET = `
+provium.reset_between_tests = true
+local lan = provium:bridge("lan")
+lan:attach({ "x", "y" })
+
+test("reset: a test changes the network", function(t)
+  lan:partition("x", "y")
+  lan:attach({ "z" })
+end)
+
+test("reset: the next starts from the file's network", function(t)
+  t:assert_eq({ lan:is_partitioned("x", "y"), lan:members() }, { false, { "x", "y" } })
+end)
+`;
+
 /** A lab.json as Provium wrote it before the cut flag was named fully_partitioned: a bridge with no VM, cut. */
 const LEGACY = {
   format: 1,
@@ -106,7 +122,7 @@ const labJson = (snap: string) => JSON.parse(readFileSync(path.join(dir, 'tests'
 const bridge = (snap: string, id: string) => labJson(snap).network.bridges.find((b) => b.id === id);
 
 beforeAll(async () => {
-  ({ dir, events } = await runSuite({ 'graph.test.lua': LUA, 'legacy/lab.json': JSON.stringify(LEGACY) }));
+  ({ dir, events } = await runSuite({ 'graph.test.lua': LUA, 'reset.test.lua': RESET, 'legacy/lab.json': JSON.stringify(LEGACY) }));
 }, 300_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,6 +132,8 @@ it.each([
   'a lab with neither VMs nor bridges refuses to snapshot',
   'a lab.json written with cutAll restores the cut flag',
   'a lab with a VM and a graph-only member keeps both',
+  'reset: a test changes the network',
+  "reset: the next starts from the file's network",
 ])('%s', (name) => {
   const e = testOutcome(events, name);
   expect(e?.event, JSON.stringify(e)).toBe('test_passed');

@@ -19,7 +19,8 @@ export function setResetBetweenTests(lab: Lab, services: FileServices, on: boole
   let snap: LabSnapshotHandle | undefined;
   services.setFileHooks({
     afterTopLevel: async () => {
-      if (lab.allVms().some((v) => v.session.state === 'booted' || v.session.state === 'paused')) snap = await lab.snapshot(freshTempPath(services, 'reset', ''));
+      // A lab with bridges alone is reset too: its impairments and graph state go back.
+      if (lab.bridges.size > 0 || lab.allVms().some((v) => v.session.state === 'booted' || v.session.state === 'paused')) snap = await lab.snapshot(freshTempPath(services, 'reset', ''));
     },
     beforeTest: async (index) => {
       if (index > 0 && snap) await lab.restore(snap.dir, new AbortController().signal, 'private');
