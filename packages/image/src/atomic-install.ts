@@ -93,7 +93,7 @@ export async function installDirOnce(parent: string, name: string, build: (tempD
 }
 
 /** Moves `dir` (if there) into a new temp directory of `parent` and returns that directory. */
-async function moveAside(parent: string, dir: string): Promise<string> {
+export async function moveAside(parent: string, dir: string): Promise<string> {
   const holder = await makeTempDir(parent);
   try {
     await rename(dir, join(holder, 'previous'));

@@ -5,9 +5,9 @@
  * build removes the entries no run has used for UNUSED_IMAGE_MS. An entry in
  * use by a run is never that old; one removed is built again when next asked for.
  */
-import { readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir } from './atomic-install.js';
+import { moveAside } from './atomic-install.js';
 
 export const UNUSED_IMAGE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -26,25 +26,16 @@ async function markUsed(dir: string): Promise<void> {
   await utimes(dir, now, now).catch(() => {});
 }
 
-/** Removes entries of `imagesDir` other than `keep` last used more than `maxAgeMs` ago; returns their names. */
-export async function pruneUnusedImages(imagesDir: string, keep: string, maxAgeMs: number): Promise<string[]> {
+/** Removes the entries of `imagesDir` other than `keep` last used more than `maxAgeMs` ago. */
+async function pruneUnusedImages(imagesDir: string, keep: string, maxAgeMs: number): Promise<void> {
   const cutoff = Date.now() - maxAgeMs;
-  const removed: string[] = [];
   for (const name of await readdir(imagesDir)) {
     const dir = join(imagesDir, name);
     if (dir === keep || !ENTRY.test(name)) continue;
     const info = await stat(dir).catch(() => undefined);
     if (!info?.isDirectory() || info.mtimeMs >= cutoff) continue;
-    // Renamed aside first, so no reader ever sees half an entry.
-    const holder = await makeTempDir(imagesDir);
-    try {
-      await rename(dir, join(holder, 'old'));
-      removed.push(name);
-    } catch {
-      // Another process pruned it first.
-    } finally {
-      await rm(holder, { recursive: true, force: true });
-    }
+    // Renamed aside first (gone already when another process pruned it), so no reader ever sees half an entry.
+    // Housekeeping: an entry that cannot be moved stays, and the image just built is still served.
+    await moveAside(imagesDir, dir).then((holder) => rm(holder, { recursive: true, force: true }), () => {});
   }
-  return removed;
 }
