@@ -134,13 +134,7 @@ void op_ioctl(const req_t *r) {
     enc_int(m.b, j->ret);
     enc_key(&m, "out_data");
     enc_bytes(m.b, j->bufs[0].p, j->bufs[0].len);
-    enc_key(&m, "out_bufs");
-    coll_t a = enc_array_open(m.b);
-    for (int i = 1; i < j->nbufs; i++) {
-        enc_array_item(&a);
-        enc_bytes(m.b, j->bufs[i].p, j->bufs[i].len);
-    }
-    enc_close(&a);
+    sc_enc_out_bufs(&m, j, 1);
     proto_send(&m);
 out:
     sc_job_free(j);

@@ -208,19 +208,23 @@ void sc_job_run(sc_job_t *j, timer_t timer) {
     j->err = err;
 }
 
+void sc_enc_out_bufs(coll_t *m, const sc_job_t *j, int from) {
+    enc_key(m, "out_bufs");
+    coll_t a = enc_array_open(m->b);
+    for (int i = from; i < j->nbufs; i++) {
+        enc_array_item(&a);
+        enc_bytes(m->b, j->bufs[i].p, j->bufs[i].len);
+    }
+    enc_close(&a);
+}
+
 void sc_job_reply(const sc_job_t *j) {
     coll_t m = resp_ok(j->req_id);
     enc_key(&m, "ret");
     enc_bytes(m.b, &j->ret, 8); /* raw 64 bits, little-endian: the host's numbers are doubles */
     enc_key(&m, "errno");
     enc_int(m.b, j->err);
-    enc_key(&m, "out_bufs");
-    coll_t a = enc_array_open(m.b);
-    for (int i = 0; i < j->nbufs; i++) {
-        enc_array_item(&a);
-        enc_bytes(m.b, j->bufs[i].p, j->bufs[i].len);
-    }
-    enc_close(&a);
+    sc_enc_out_bufs(&m, j, 0);
     proto_send(&m);
 }
 

@@ -40,6 +40,8 @@ int sc_job_parse(const req_t *r, sc_job_t *j);
  * timer that signals the calling thread, armed for the job's timeout. */
 int sc_job_check(int64_t req_id, const sc_job_t *j);
 void sc_job_run(sc_job_t *j, timer_t timer);
+/* Adds `out_bufs` to answer `m`: the job's buffers from `from` on, as they are after the call. */
+void sc_enc_out_bufs(coll_t *m, const sc_job_t *j, int from);
 /* Answers {ret, errno, out_bufs} to request `req_id`. */
 void sc_job_reply(const sc_job_t *j);
 void sc_job_free(sc_job_t *j);
