@@ -77,6 +77,8 @@ test("ioctl on an open File", function(t)
   t:assert(f:fd() > 0, "file:fd() is the agent's handle id")
   local r = vm:ioctl(f:fd(), 0x541B, string.rep("\0", 4)) -- FIONREAD: bytes left to read
   t:assert_eq({ r.ret, (string.unpack("<i4", r.out_data)) }, { 0, 7 })
+  local b = vm:ioctl(f:fd(), 0x541B, string.rep("\0", 8), { bufs = { "abcdefgh" }, ptr_offsets = { 0 } }) -- the answer's out_bufs are the extra buffers alone
+  t:assert_eq({ b.ret, (string.unpack("<i4", b.out_data)), b.out_bufs }, { 0, 7, { "abcdefgh" } })
   t:assert_contains(err(vm.ioctl, vm, f:fd(), 0x5401, string.rep("\0", 60)), "ENOTTY") -- TCGETS on a plain file
   t:assert_contains(err(vm.ioctl, vm, f:fd(), 0x541B, "\0\0\0\0", { bufs = { 8 }, ptr_offsets = { 2 } }), "ptr_offsets[1]")
   f:close()
