@@ -87,16 +87,16 @@ export async function startRestore(vm: RestoringVm, record: RestoreRecord, snap:
   const layers = snap.disks ?? [];
   // A VM of a lab restored ahead runs on that lab's switches already, which the file's network has adopted.
   const extraArgs = ready ? [] : await net.restoreArgs(vm, record.vm.nics, record.vm.guestNet, vm.label);
-  const withoutDisks: RestoreLaunchOptions = restoreLaunchOptions(vm.name, profile, { append: record.vm.append, kernelFormat: record.vm.kernelFormat }, [], extraArgs);
+  const spec = spareSpec(vm.name, vm.label, record, snap, mode, extraArgs, timeoutMs);
   // A spare makes its disks' images itself; a mediated disk needs this file's disk thread.
-  const key = spares && !ready && !layers.some((l) => l.mediated) ? spareKey(template, withoutDisks, mode) : undefined;
+  const key = spares && !ready && !layers.some((l) => l.mediated) ? spec.key : undefined;
   const spare = ready ?? (key ? await traced('take spare', vm.name, () => takeSpare(key)) : undefined);
   if (spare?.disks) await vm.disks.adopt(spare.disks);
   const disks = spare?.disks?.map((d) => d.attachment) ?? (await traced('disks', vm.name, () => vm.disks.fromSnapshot(layers, profile.disk)));
   const launched: Launched = {
     name: vm.name, profile: record.vm.profile, identity: profile.identity, append: record.vm.append, memory: record.memory, cpus: record.cpus, kernelFormat: restoreKernel(profile, record.vm, vm.label).format,
   };
-  const qemu = spare?.qemu ?? (await traced('qemu start', vm.name, () => launchForRestore(template, { ...withoutDisks, disks }, mode)));
+  const qemu = spare?.qemu ?? (await traced('qemu start', vm.name, () => launchForRestore(template, { ...spec.opts, disks }, mode)));
   const rootLayers = Object.fromEntries(layers.filter((d) => d.kind === 'root-delta').map((d) => [d.slot, d.file]));
   return {
     qemu,
@@ -104,12 +104,23 @@ export async function startRestore(vm: RestoringVm, record: RestoreRecord, snap:
     ...(spare ? { spare } : {}),
     launched,
     ...(snap.ref ? { base: { ref: snap.ref, id: snap.header.id, ...(snap.ram ? { ram: snap.ram } : {}), layers: rootLayers } } : {}),
-    ...(key ? { nextSpare: () => startSpare(key, restoreSpareMaker(vm.label, timeoutMs, template, withoutDisks, mode, layers, profile.disk)) } : {}),
+    ...(key ? { nextSpare: () => startSpare(key, spec.make()) } : {}),
   };
 }
 
 function templateOf(snap: SnapshotTemplateInfo): SnapshotTemplate {
   return { header: snap.header as never, state: snap.state, ...(snap.ram ? { ram: snap.ram } : {}) };
+}
+
+/**
+ * A restore's launch line without disks, the key of the spares that serve it
+ * and their maker: one place, so that a spare primed ahead (primeRestoreSpare)
+ * has the key its restore looks for.
+ */
+function spareSpec(name: string, label: string, record: RestoreRecord, snap: SnapshotTemplateInfo, mode: RestoreMode, extraArgs: string[], timeoutMs: number) {
+  const template = templateOf(snap);
+  const opts: RestoreLaunchOptions = restoreLaunchOptions(name, record.profile, { append: record.vm.append, kernelFormat: record.vm.kernelFormat }, [], extraArgs);
+  return { opts, key: spareKey(template, opts, mode), make: () => restoreSpareMaker(label, timeoutMs, template, opts, mode, snap.disks ?? [], record.profile.disk) };
 }
 
 /**
@@ -120,10 +131,7 @@ function templateOf(snap: SnapshotTemplateInfo): SnapshotTemplate {
  */
 export function primeRestoreSpare(name: string, record: RestoreRecord, snap: SnapshotTemplateInfo, timeoutMs: number): void {
   const { nics } = record.vm;
-  const layers = snap.disks ?? [];
-  if ((nics !== undefined && !(Array.isArray(nics) && nics.length === 0)) || layers.some((l) => l.mediated)) return;
-  const template = templateOf(snap);
-  const opts = restoreLaunchOptions(name, record.profile, { append: record.vm.append, kernelFormat: record.vm.kernelFormat }, [], []);
-  const key = spareKey(template, opts, 'private');
-  if (key) primeSpare(key, restoreSpareMaker(`vm "${name}"`, timeoutMs, template, opts, 'private', layers, record.profile.disk));
+  if ((nics !== undefined && !(Array.isArray(nics) && nics.length === 0)) || (snap.disks ?? []).some((l) => l.mediated)) return;
+  const { key, make } = spareSpec(name, `vm "${name}"`, record, snap, 'private', [], timeoutMs);
+  if (key) primeSpare(key, make());
 }
