@@ -43,7 +43,7 @@ describe.skipIf(!support.ok)(`debian image${support.ok ? '' : ` (skipped: ${supp
     expect(readdirSync(dirname(image.dir)).filter((n) => n.startsWith(`.tmp-${process.pid}-`))).toEqual([]);
 
     const m = image.manifest;
-    expect(m).toMatchObject({ kind: 'debian', cmdline: 'console=ttyS0 panic=-1 quiet net.ifnames=0', debian: { release: 'bookworm', variant: 'apt' } });
+    expect(m).toMatchObject({ kind: 'debian', cmdline: 'console=ttyS0 panic=-1 no_timer_check quiet net.ifnames=0', debian: { release: 'bookworm', variant: 'apt' } });
     expect(m.debian.include).toEqual(DEBIAN_PACKAGES.map((p) => p.name));
     expect(m.kernel.package).toMatch(/^linux-image-6\.1\.0-\d+-amd64$/);
     const installed = new Map(m.packages.map((p) => [p.name, p.version]));

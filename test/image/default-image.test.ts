@@ -91,7 +91,7 @@ describe('default image', () => {
   it('resolves as the "default" profile', async () => {
     const profile = await resolveProfile('default', undefined, { cacheDir });
     expect(profile).toMatchObject({ name: 'default', kernel: image.kernel, initrd: image.initrd, memory: 256 * 1024 * 1024, cpus: 1, source: 'built-in' });
-    expect(profile.cmdline).toBe('console=ttyS0 panic=-1 quiet');
+    expect(profile.cmdline).toBe('console=ttyS0 panic=-1 no_timer_check quiet');
     expect(profile.identity).toMatch(/^[0-9a-f]{64}$/);
   });
 

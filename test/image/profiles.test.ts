@@ -124,6 +124,6 @@ describe('profiles of provium.toml', () => {
     writeFileSync(join(project, 'boot/initrd2.cpio'), Buffer.concat([base, Buffer.from('extra')]));
     const changed = await resolveProfile('injected', config({ injected: { kernel: 'boot/bzImage', initrd: 'boot/initrd2.cpio', inject_agent: true } }), { cacheDir });
     expect(changed.initrd).not.toBe(profile.initrd);
-    expect(changed.cmdline).toBe('console=ttyS0 panic=-1 rdinit=/provium/init');
+    expect(changed.cmdline).toBe('console=ttyS0 panic=-1 no_timer_check rdinit=/provium/init');
   });
 });

@@ -39,7 +39,7 @@ export const DEBIAN_PACKAGES: readonly { name: string; why: string }[] = [
  * `net.ifnames=0`: NICs keep the kernel's names (eth0…). udev would otherwise
  * rename them while packages/net, through the early agent, configures them.
  */
-export const DEBIAN_CMDLINE = 'console=ttyS0 panic=-1 quiet net.ifnames=0';
+export const DEBIAN_CMDLINE = 'console=ttyS0 panic=-1 no_timer_check quiet net.ifnames=0';
 export const DEBIAN_MEMORY = 256 * 1024 * 1024;
 export const DEBIAN_CPUS = 1;
 

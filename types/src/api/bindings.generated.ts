@@ -38,7 +38,7 @@ export interface VmOpts {
 
 /** Options of `vm:boot()`. */
 export interface BootOpts {
-  /** Replaces the profile's kernel command line (Provium's own words — console=ttyS0, panic=-1, the agent's rdinit= and the hostname — still follow it). */
+  /** Replaces the profile's kernel command line (Provium's own words — console=ttyS0, panic=-1, no_timer_check, the agent's rdinit= and the hostname — still follow it). */
   kernel_cmdline?: string;
   /** Appended to the kernel command line (the profile's, or `kernel_cmdline`). */
   kernel_cmdline_append?: string;

@@ -15,8 +15,8 @@ import { profileBuildDir, runProfileBuild } from './build-command.js';
 import { rootDisk } from './root-disk.js';
 import { BUILTIN_PROFILE, BUILTIN_PROFILES, type ProfileSpec, type ProjectConfigSource, parseProfiles } from './config.js';
 
-/** Default kernel command line of a user profile without `cmdline`/`cmdline_file`. */
-export const USER_PROFILE_CMDLINE = 'console=ttyS0 panic=-1';
+/** Default kernel command line of a user profile without `cmdline`/`cmdline_file` (the words of DEFAULT_CMDLINE's comment). */
+export const USER_PROFILE_CMDLINE = 'console=ttyS0 panic=-1 no_timer_check';
 
 /** What a VM boots (PreparedProfile, shared with the runner's workers) plus where it came from. */
 export interface ResolvedProfile extends PreparedProfile {

@@ -8,7 +8,7 @@ describe('a VM\'s kernel command line (D24)', () => {
 
   it('kernel_cmdline replaces the profile\'s line; Provium\'s own words follow it and the append', () => {
     expect(kernelCmdline('console=ttyS0 panic=-1 quiet net.ifnames=0', 'web', { kernel_cmdline: ' loglevel=7  ', kernel_cmdline_append: 'x=1' })).toBe(
-      'loglevel=7 x=1 console=ttyS0 panic=-1 provium.hostname=web',
+      'loglevel=7 x=1 console=ttyS0 panic=-1 no_timer_check provium.hostname=web',
     );
   });
 
@@ -19,6 +19,6 @@ describe('a VM\'s kernel command line (D24)', () => {
   it('keeps the injected agent\'s rdinit= of a profile with inject_agent, last, even when the line is replaced', () => {
     const line = 'console=ttyS0 root=/dev/vda rdinit=/provium/init';
     expect(kernelCmdline(line, 'a', {})).toBe('console=ttyS0 root=/dev/vda rdinit=/provium/init provium.hostname=a');
-    expect(kernelCmdline(line, 'a', { kernel_cmdline: 'quiet' })).toBe('quiet console=ttyS0 panic=-1 rdinit=/provium/init provium.hostname=a');
+    expect(kernelCmdline(line, 'a', { kernel_cmdline: 'quiet' })).toBe('quiet console=ttyS0 panic=-1 no_timer_check rdinit=/provium/init provium.hostname=a');
   });
 });

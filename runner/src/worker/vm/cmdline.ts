@@ -3,10 +3,11 @@
  * in its place; then `kernel_cmdline_append`; then the words Provium itself
  * needs, always last so that they win: the serial console (console logs,
  * `vm:console()`, death reports), `panic=-1` (a panic ends QEMU instead of
- * hanging), the agent wrapper's `rdinit=` of a profile with `inject_agent`
+ * hanging), `no_timer_check` (no boot panic for a timer check a loaded TCG
+ * host fails: @provium/image's DEFAULT_CMDLINE), the agent wrapper's `rdinit=` of a profile with `inject_agent`
  * (@provium/image's INJECT_RDINIT), and the guest's hostname.
  */
-const REQUIRED = ['console=ttyS0', 'panic=-1'];
+const REQUIRED = ['console=ttyS0', 'panic=-1', 'no_timer_check'];
 const INJECTED_INIT = 'rdinit=/provium/init';
 
 export function kernelCmdline(profileLine: string, hostname: string, opts: { kernel_cmdline?: string; kernel_cmdline_append?: string }): string {

@@ -20,7 +20,7 @@ export const records: RecordSpec[] = [
     rf('kernel_format', 'string', 'How the kernel boots: "pvh" (the built-in images\' ELF vmlinux, ~3 s faster under TCG) or "bzimage" (the same kernel through the firmware, which a guest needs to resume from suspend to RAM: `vm:wakeup()`). A provium.toml profile boots the file it names: "bzimage" there requires that file to be a bzImage.', true, '"pvh" for the built-in profiles'),
   ] },
   { name: 'BootOpts', doc: 'Options of `vm:boot()`.', fields: [
-    rf('kernel_cmdline', 'string', 'Replaces the profile\'s kernel command line (Provium\'s own words — console=ttyS0, panic=-1, the agent\'s rdinit= and the hostname — still follow it).'),
+    rf('kernel_cmdline', 'string', 'Replaces the profile\'s kernel command line (Provium\'s own words — console=ttyS0, panic=-1, no_timer_check, the agent\'s rdinit= and the hostname — still follow it).'),
     rf('kernel_cmdline_append', 'string', 'Appended to the kernel command line (the profile\'s, or `kernel_cmdline`).'),
     rf('files', 'BootFile[]', 'Files written into the guest before the test sees it.'),
     rf('rng_seed', 'integer', 'Seed for the guest RNG.'),
