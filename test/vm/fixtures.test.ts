@@ -2,7 +2,7 @@
  * Fixtures end to end: real fixture builders and test files run by the built
  * CLI on the real default guest, with a private cache directory.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -36,6 +36,8 @@ local a = provium:vm("a", "default"):boot()
 local b = provium:vm("b", "default"):boot()
 a:write_file("/etc/role", "primary\\n")
 b:write_file("/etc/role", "replica\\n")
+-- 48 MiB of random data in pages freed again: stored as they are unless the snapshot zeroes free memory
+b:run("dd if=/dev/urandom of=/root/junk bs=1M count=48 2>/dev/null && sync && rm /root/junk"):assert_ok()
 return provium:snapshot()
 `,
   'tests/fixtures/broken.fixture.lua': 'return 42\n',
@@ -141,6 +143,8 @@ describe('first run: builds on demand', () => {
     expect(readdirSync(path.join(cache, 'fixtures', labs[0])).sort()).toEqual(['a.snap', 'b.snap', 'lab.json']);
     const index = JSON.parse(readFileSync(path.join(cache, 'fixtures', labs[0], 'lab.json'), 'utf8')) as { vms: { file: string }[] };
     expect(index.vms.map((v) => v.file)).toEqual(['a.snap', 'b.snap']);
+    // A lab fixture's VMs are prepared for the cache as a VM fixture is: b's freed random pages are zeros in its snapshot.
+    for (const f of ['a.snap', 'b.snap']) expect(statSync(path.join(cache, 'fixtures', labs[0], f)).blocks * 512).toBeLessThan(0.1 * 256 * 1024 * 1024);
     for (const s of snaps) {
       const side = JSON.parse(readFileSync(path.join(cache, 'fixtures', s.replace('.snap', '.json')), 'utf8')) as { name: string; kind: string };
       expect(side.kind).toBe('vm');

@@ -56,7 +56,11 @@ export const labBinding: Lua.LabBinding = {
     resume: async (lab) => {
       await Promise.all(lab.allVms().filter((v) => v.session.state === 'paused').map((v) => v.session.resume()));
     },
-    snapshot: async (lab, [dir], call) => lab.snapshot(snapshotPathArg(dir, 'lab:snapshot()') ?? freshTempPath(call.services, 'lab', '')),
+    snapshot: async (lab, [dir], call) => {
+      const out = snapshotPathArg(dir, 'lab:snapshot()') ?? freshTempPath(call.services, 'lab', '');
+      const build = call.services.task.fixture;
+      return lab.snapshot(out, build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir));
+    },
     restore: async (lab, [snap], call) => {
       await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap), call.signal);
       return lab;

@@ -3,7 +3,9 @@
  * plus lab.json (the VMs and the network with its graph state, ids relative
  * to the lab), written atomically: beside `dir`, then renamed. A lab with
  * bridges and no running VM is snapshotted too: its lab.json holds the
- * network only.
+ * network only. A lab fixture build's snapshot (`forCache`) prepares each
+ * guest as a VM fixture's does (snapshot-prep.ts: a systemd guest's boot
+ * finished, free blocks trimmed, free memory zeroed), one VM after another.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { moveId, renameState } from './network.js';
 import { refuseOpenStreams } from './open-streams.js';
 import { LabSnapshotHandle, writeLabIndex, type LabIndex } from './snapshots.js';
 
-export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHandle> {
+export async function snapshotLab(lab: Lab, dir: string, forCache = false): Promise<LabSnapshotHandle> {
   const vms = [...lab.vms.values()].filter((v) => v.session.state === 'booted' || v.session.state === 'paused');
   if (vms.length === 0 && lab.bridges.size === 0) throw new Error('lab:snapshot(): the lab has no running VM and no bridge to snapshot; boot its VMs or make a bridge first');
   const captures = [...lab.bridges.values()].flatMap((b) => [...b.openCaptures.values()]);
@@ -33,7 +35,7 @@ export async function snapshotLab(lab: Lab, dir: string): Promise<LabSnapshotHan
     }
     for (const v of vms) {
       const file = `${v.session.name}.snap`;
-      const taken = await v.session.snapshot(path.join(tmp, file));
+      const taken = await v.session.snapshot(path.join(tmp, file), { forCache });
       const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
       index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
     }

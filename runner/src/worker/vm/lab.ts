@@ -271,9 +271,9 @@ export class Lab {
     if (failed) throw failed.reason;
   }
 
-  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (lab-snapshot.ts). */
-  snapshot(dir: string): Promise<LabSnapshotHandle> {
-    return snapshotLab(this, dir);
+  /** `lab:snapshot(dir?)`: every started VM of this lab into `dir` (lab-snapshot.ts); `forCache`: a lab fixture build's. */
+  snapshot(dir: string, forCache = false): Promise<LabSnapshotHandle> {
+    return snapshotLab(this, dir, forCache);
   }
 
   /**
