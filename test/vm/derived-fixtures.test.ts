@@ -1,7 +1,8 @@
 /**
  * A fixture built on another (it resumes its parent and snapshots again) is
  * stored over its parent's cache entry: its RAM and root disk sections hold
- * only what changed, pointing at the parent by cache key. Real runs of the
+ * only what changed, pointing at the parent by cache key. So are the VMs of
+ * lab fixtures: one built on the VM fixture, one on that lab fixture. Real runs of the
  * built CLI on the default guest with a 16 MiB root disk: the child resumes
  * with its parent's writes and its own; a parent removed from the cache makes
  * the child be built again; an export carries both to another cache (another
@@ -35,6 +36,29 @@ vm:run("printf child! | dd of=/dev/vda bs=1M seek=8 conv=notrunc,fsync 2>/dev/nu
 return vm:snapshot()
 `;
 
+const LAB_CHILD = `
+local vm = provium:vm_fixture("fixtures/parent")
+vm:run("printf labchild | dd of=/dev/vda bs=1M seek=9 conv=notrunc,fsync 2>/dev/null; echo labchild > /tmp/labchild.txt"):assert_ok()
+return provium:snapshot()
+`;
+
+const LAB_GRANDCHILD = `
+local lab = provium:lab_fixture("fixtures/labchild")
+lab.parent:run("echo grand > /tmp/grand.txt"):assert_ok()
+return lab:snapshot()
+`;
+
+const LAB_TEST = `
+test("a lab fixture over a lab fixture over a VM fixture sees every layer's writes", function(t)
+  local vm = provium:lab_fixture("fixtures/labgrand").parent
+  local function sh(cmd) return vm:run(cmd):assert_ok().stdout end
+  t:assert_eq(sh("head -c 6 /dev/vda"), "parent")
+  t:assert_eq(sh("dd if=/dev/vda bs=1M skip=9 count=1 2>/dev/null | head -c 8"), "labchild")
+  t:assert_eq(sh("dd if=/dev/vda bs=1M skip=1 count=4 2>/dev/null | md5sum"), sh("cat /tmp/parent.md5"))
+  t:assert_eq(sh("cat /tmp/labchild.txt /tmp/grand.txt"), "labchild\\ngrand\\n")
+end)
+`;
+
 const TEST = `
 test("the child sees its parent's writes and its own, disk and RAM", function(t)
   local vm = provium:vm_fixture("fixtures/child")
@@ -58,9 +82,9 @@ async function provium(args: string[], cache: string): Promise<Run & { exitCode:
   const r = await execa('node', [CLI, ...args], { cwd: dir, reject: false, env: { PROVIUM_CACHE_DIR: cache } });
   return { exitCode: r.exitCode ?? -1, events: r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent), stderr: r.stderr };
 }
-const test = (cache: string) => provium(['test', '--json', '--timeout-scale', '3', 'derived.test.lua'], cache);
+const test = (cache: string) => provium(['test', '--json', '--timeout-scale', '3', 'derived.test.lua', 'lab.test.lua'], cache);
 const built = (r: Run) => r.events.filter((e) => e.event === 'fixture_build_started').map((e) => (e as { fixture: string }).fixture).sort();
-const passed = (r: Run) => r.events.some((e) => e.event === 'test_passed');
+const passed = (r: Run) => r.events.filter((e) => e.event === 'test_passed').length === 2 && !r.events.some((e) => e.event === 'test_failed');
 
 /** key → sidecar of each entry of a cache's fixtures directory. */
 function entries(cache: string): Map<string, { name: string; parents: string[] }> {
@@ -73,7 +97,7 @@ const snap = (cache: string, key: string) => path.join(cache, 'fixtures', `${key
 let first: Run;
 let afterEviction: Run;
 let imported: Run;
-let keys: { parent: string; child: string };
+let keys: { parent: string; child: string; labChild: string; labGrandchild: string };
 let sizes: { parent: number; child: number; parentRoot: number; childRoot: number; parentRam: number; childRam: number };
 
 beforeAll(async () => {
@@ -87,10 +111,13 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, 'fixtures'));
   writeFileSync(path.join(dir, 'fixtures', 'parent.fixture.lua'), PARENT);
   writeFileSync(path.join(dir, 'fixtures', 'child.fixture.lua'), CHILD);
+  writeFileSync(path.join(dir, 'fixtures', 'labchild.fixture.lua'), LAB_CHILD);
+  writeFileSync(path.join(dir, 'fixtures', 'labgrand.fixture.lua'), LAB_GRANDCHILD);
   writeFileSync(path.join(dir, 'derived.test.lua'), TEST);
+  writeFileSync(path.join(dir, 'lab.test.lua'), LAB_TEST);
   const cache = path.join(dir, 'cache');
   first = await test(cache);
-  keys = { parent: keyOf(cache, 'fixtures/parent'), child: keyOf(cache, 'fixtures/child') };
+  keys = { parent: keyOf(cache, 'fixtures/parent'), child: keyOf(cache, 'fixtures/child'), labChild: keyOf(cache, 'fixtures/labchild'), labGrandchild: keyOf(cache, 'fixtures/labgrand') };
   const p = readHeader(snap(cache, keys.parent));
   const c = readHeader(snap(cache, keys.child));
   sizes = {
@@ -98,7 +125,7 @@ beforeAll(async () => {
     parentRoot: p.disks![0].length, childRoot: c.disks![0].length, parentRam: p.ram!.length, childRam: c.ram!.length,
   };
   // Export both, then evict the parent: the child is built again over a new parent.
-  const exported = await provium(['fixture', 'export', path.join(dir, 'both.tar'), 'fixtures/child'], cache);
+  const exported = await provium(['fixture', 'export', path.join(dir, 'both.tar'), 'fixtures/child', 'fixtures/labgrand'], cache);
   expect(exported.exitCode, exported.stderr).toBe(0);
   rmSync(snap(cache, keys.parent));
   rmSync(path.join(cache, 'fixtures', `${keys.parent}.json`));
@@ -115,7 +142,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('a fixture derived from another', () => {
   it('resumes with its parent\'s writes and its own', () => {
     expect(passed(first), first.stderr).toBe(true);
-    expect(built(first)).toEqual(['fixtures/child', 'fixtures/parent']);
+    expect(built(first)).toEqual(['fixtures/child', 'fixtures/labchild', 'fixtures/labgrand', 'fixtures/parent']);
   });
 
   it('stores only its own delta, over its parent by cache key', () => {
@@ -132,9 +159,24 @@ describe('a fixture derived from another', () => {
     console.log(`derived entry ${sizes.child} bytes / parent's ${sizes.parent} = ${((100 * sizes.child) / sizes.parent).toFixed(1)}%; RAM ${sizes.childRam} / ${sizes.parentRam}, root ${sizes.childRoot} / ${sizes.parentRoot}`);
   });
 
+  it('a lab fixture\'s VMs are stored over the VM fixture or the lab fixture they came from', () => {
+    const cache = path.join(dir, 'cache');
+    const child = path.join(cache, 'fixtures', `${keys.labChild}.lab`, 'parent.snap');
+    const grandchild = path.join(cache, 'fixtures', `${keys.labGrandchild}.lab`, 'parent.snap');
+    for (const [file, over] of [[child, `${keys.parent}.snap`], [grandchild, `${keys.labChild}.lab/parent.snap`]]) {
+      const h = readHeader(file);
+      expect(h.ram?.over?.ref).toBe(over);
+      expect(h.disks?.[0].over?.ref).toBe(over);
+      expect(h.disks![0].length).toBeLessThan(MiB); // a few clusters, not the parent's 4 MiB of random data again
+      expect(statSync(file).size).toBeLessThan(sizes.parent / 4);
+    }
+    expect(entries(cache).get(keys.labChild)?.parents).toEqual([keys.parent]);
+    expect(entries(cache).get(keys.labGrandchild)?.parents).toEqual([keys.labChild]);
+  });
+
   it('is built again, parent first, when its parent left the cache', () => {
     expect(passed(afterEviction), afterEviction.stderr).toBe(true);
-    expect(built(afterEviction)).toEqual(['fixtures/child', 'fixtures/parent']);
+    expect(built(afterEviction)).toEqual(['fixtures/child', 'fixtures/labchild', 'fixtures/labgrand', 'fixtures/parent']);
     expect(afterEviction.stderr).toMatch(new RegExp(`${keys.child}\\.snap is stored over entry ${keys.parent}, which is gone; removing it and building again`));
   });
 

@@ -5,7 +5,10 @@
  * bridges and no running VM is snapshotted too: its lab.json holds the
  * network only. A lab fixture build's snapshot (`forCache`) prepares each
  * guest as a VM fixture's does (snapshot-prep.ts: a systemd guest's boot
- * finished, free blocks trimmed, free memory zeroed), one VM after another.
+ * finished, free blocks trimmed, free memory zeroed), one VM after another,
+ * and stores each VM resumed from a fixture over that fixture's cache entry
+ * (a VM fixture's, or a VM file of a lab fixture's) as a derived VM fixture
+ * is; the cache records the entries it needs as its parents.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +38,7 @@ export async function snapshotLab(lab: Lab, dir: string, forCache = false): Prom
     }
     for (const v of vms) {
       const file = `${v.session.name}.snap`;
-      const taken = await v.session.snapshot(path.join(tmp, file), { forCache });
+      const taken = await v.session.snapshot(path.join(tmp, file), { forCache, overBase: forCache });
       const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
       index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
     }

@@ -94,8 +94,7 @@ export class VmSession extends VmLife {
    * it, so a restored guest waits for its next host with no half-sent frame.
    * `forCache` (a fixture build's snapshot) also lets a systemd guest finish
    * booting, trims and zeroes what the guest no longer uses; `overBase`
-   * stores the snapshot over the cache entry the VM was restored from, if any
-   * (a VM fixture's entry; a lab fixture's VMs are stored whole).
+   * stores the snapshot over the cache entry the VM was restored from, if any.
    */
   async snapshot(out: string, { forCache = false, overBase = false } = {}): Promise<import('@provium/qemu').TakenSnapshot> {
     const q = this.running();
