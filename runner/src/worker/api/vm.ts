@@ -74,8 +74,7 @@ export const vmBinding: Lua.VMBinding = {
     snapshot: async (vm, [p], call) => {
       const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
       const build = call.services.task.fixture;
-      const forCache = build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir);
-      await vm.session.snapshot(out, { forCache, overBase: forCache });
+      await vm.session.snapshot(out, build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir));
       return new SnapshotHandle(out);
     },
     restore: async (vm, [snap], call) => {

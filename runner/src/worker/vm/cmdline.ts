@@ -3,9 +3,10 @@
  * in its place; then `kernel_cmdline_append`; then the words Provium itself
  * needs, always last so that they win: the serial console (console logs,
  * `vm:console()`, death reports), `panic=-1` (a panic ends QEMU instead of
- * hanging), `no_timer_check` (no boot panic for a timer check a loaded TCG
- * host fails: @provium/image's DEFAULT_CMDLINE), the agent wrapper's `rdinit=` of a profile with `inject_agent`
- * (@provium/image's INJECT_RDINIT), and the guest's hostname.
+ * hanging), `no_timer_check` (no boot panic for a timer check that a
+ * loaded TCG host fails: @provium/image's DEFAULT_CMDLINE), the agent
+ * wrapper's `rdinit=` of a profile with `inject_agent` (@provium/image's
+ * INJECT_RDINIT), and the guest's hostname.
  */
 const REQUIRED = ['console=ttyS0', 'panic=-1', 'no_timer_check'];
 const INJECTED_INIT = 'rdinit=/provium/init';

@@ -38,7 +38,7 @@ export async function snapshotLab(lab: Lab, dir: string, forCache = false): Prom
     }
     for (const v of vms) {
       const file = `${v.session.name}.snap`;
-      const taken = await v.session.snapshot(path.join(tmp, file), { forCache, overBase: forCache });
+      const taken = await v.session.snapshot(path.join(tmp, file), forCache);
       const desc = taken.header.vm as { profile: string; memory: number; cpus: number };
       index.vms.push({ name: v.session.name, file, profile: desc.profile, memory: desc.memory, cpus: desc.cpus });
     }

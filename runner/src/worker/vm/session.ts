@@ -92,11 +92,12 @@ export class VmSession extends VmLife {
    * the same state afterwards. The guest drops its page cache first (smaller
    * snapshot; snapshot-prep.ts) and the agent connection is closed across
    * it, so a restored guest waits for its next host with no half-sent frame.
-   * `forCache` (a fixture build's snapshot) also lets a systemd guest finish
-   * booting, trims and zeroes what the guest no longer uses; `overBase`
-   * stores the snapshot over the cache entry the VM was restored from, if any.
+   * `forCache` (a fixture build's snapshot, of a VM fixture or of a VM of a
+   * lab fixture) also lets a systemd guest finish booting, trims and zeroes
+   * what the guest no longer uses, and stores the snapshot over the cache
+   * entry the VM was restored from, if any.
    */
-  async snapshot(out: string, { forCache = false, overBase = false } = {}): Promise<import('@provium/qemu').TakenSnapshot> {
+  async snapshot(out: string, forCache = false): Promise<import('@provium/qemu').TakenSnapshot> {
     const q = this.running();
     refuseOpenStreams(this.label, this.openStreams);
     const paused = this.state === 'paused';
@@ -106,7 +107,7 @@ export class VmSession extends VmLife {
     const { takeSnapshot } = await import('@provium/qemu');
     try {
       // The NIC devices: a restore launches the same ones in the same slots.
-      return await takeSnapshot(q, out, { ...this.launched!, ...this.env.net.snapshotRecord(this.netId) }, overBase ? this.base : undefined);
+      return await takeSnapshot(q, out, { ...this.launched!, ...this.env.net.snapshotRecord(this.netId) }, forCache ? this.base : undefined);
     } finally {
       if (q.exit === undefined) {
         if (paused) await q.resume();
