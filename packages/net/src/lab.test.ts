@@ -100,6 +100,23 @@ describe('LabNetwork', () => {
     await net.close();
   });
 
+  it('removeBridge parks and scrubs the NICs of VMs that stay, and leaves alone those ending with it', async () => {
+    const net = new LabNetwork(backend());
+    await net.addBridge('lan');
+    await net.attach('lan', ['stays', 'ends']);
+    const stays = fakeVm();
+    const ends = fakeVm();
+    await net.vmStarted('stays', stays.runtime);
+    await net.vmStarted('ends', ends.runtime);
+    const before = { qmp: ends.qmp.length, scripts: ends.scripts.length };
+    await net.removeBridge('lan', ['ends']);
+    expect(stays.qmp).toContainEqual({ command: 'set_link', args: { name: 'pvnic10', up: false } });
+    expect(stays.scripts.at(-1)).toContain(macFor('stays', 'lan'));
+    expect({ qmp: ends.qmp.length, scripts: ends.scripts.length }).toEqual(before);
+    expect(() => net.members('lan')).toThrow('lan');
+    await net.close();
+  });
+
   it('a hot-plug that QEMU refuses leaves the VM off the bridge', async () => {
     const net = new LabNetwork(backend());
     await net.addBridge('lan');

@@ -215,21 +215,25 @@ export class LabNetwork extends LabState {
    * switch closes, and the NIC of each VM that still runs stays in its slot
    * parked (link down, its address removed in the guest, never taken again
    * by a new bridge), so the VM's devices still match its snapshots. A VM
-   * not running loses the NIC. Its members forget their names on it.
+   * not running loses the NIC. Its members forget their names on it. The VMs
+   * in `ending` go away right after (the test's own, at its end): their
+   * guests and NICs are left as they are.
    */
-  removeBridge(id: string): Promise<void> {
+  removeBridge(id: string, ending: readonly string[] = []): Promise<void> {
     return this.serial(async () => {
       const b = this.bridgesById.get(id);
       if (!b) return;
+      const gone = new Set(ending);
       const nics = this.nicsOf({ bridge: id });
+      const staying = nics.filter((n) => !gone.has(n.vm));
       if (b.uplink) {
         b.uplink = false;
-        for (const n of nics) await this.syncUplinkOf(n.vm, `removing bridge "${b.name}"`);
+        for (const n of staying) await this.syncUplinkOf(n.vm, `removing bridge "${b.name}"`);
       }
       for (const n of nics) {
         this.nicsByKey.delete(key(id, n.vm));
         const v = this.vm(n.vm);
-        if (!n.plugged || !v.runtime) continue;
+        if (!n.plugged || !v.runtime || gone.has(n.vm)) continue;
         v.parked.push({ slot: n.slot, mac: n.mac, scrub: true });
         await setNicLink(v.runtime.qmp, n.slot, false).catch(() => {}); // a VM that is going away
       }
@@ -237,7 +241,7 @@ export class LabNetwork extends LabState {
       await b.sw.close();
       // Paused guests cannot answer: they catch up at their next change (the scrub stays pending).
       const running: string[] = [];
-      for (const n of nics) {
+      for (const n of staying) {
         const rt = this.vm(n.vm).runtime;
         if (rt && (await vmRunning(rt.qmp).catch(() => false))) running.push(n.vm);
       }

@@ -58,6 +58,8 @@ export class Lab {
   readonly network: FileNetwork | undefined;
   /** The file's mediated disks (shared by the whole lab tree). */
   readonly mediator: FileDisks | undefined;
+  /** The root's: VMs made by the running test, which end with it (after its bridges). */
+  private readonly testVms = new Set<VmHandle>();
   /** The file's claim on the shared pool, given back after its VMs are gone. */
   private claimId: number | undefined;
 
@@ -124,14 +126,20 @@ export class Lab {
     if (s.testName === undefined) return;
     const leave = () => new Set([this, ...this.root.allLabs()]).forEach((l) => l.forget(member));
     if (member instanceof VmHandle) {
+      this.root.testVms.add(member);
       s.onScopeEnd(async () => {
         leave();
+        this.root.testVms.delete(member);
         await (s.task.keepOnFailure && s.testFailed ? member.session.keep() : member.session.kill('test ended'));
       }, 'vm');
     } else if (member instanceof BridgeHandle) {
       s.onScopeEnd(async () => {
         leave();
-        if (this.network?.hasNetwork()) await (await this.network.get()).removeBridge(member.id);
+        if (!this.network?.hasNetwork()) return;
+        // The test's VMs end right after its bridges: tidying their guests (link down, addresses
+        // removed: a guest command each under TCG) would only hold up the test's end.
+        const ending = s.task.keepOnFailure && s.testFailed ? [] : [...this.root.testVms].map((v) => v.session.netId);
+        await (await this.network.get()).removeBridge(member.id, ending);
       }, 'bridge');
     } else {
       s.onScopeEnd(leave, 'vm');
