@@ -9,6 +9,7 @@ import type { PreparedProfile, SnapshotTemplateInfo } from '@provium/types';
 import { restoreImages } from './disk-set.js';
 import type { DiskHandle } from './disks.js';
 import { primeRestored, type SpareMaker } from './spares.js';
+import { traced } from './trace.js';
 
 /**
  * Each spare QEMU's disk images, made in its run dir: no VM owns them until
@@ -26,7 +27,8 @@ export function restoreSpareMaker(label: string, timeoutMs: number, template: Sn
     launch: async (nice) => {
       let handles: DiskHandle[] = [];
       const makeDisks = async (runDir: string) => (handles = await restoreImages(label, layers, profileDisk, runDir)).map((h) => h.attachment);
-      const qemu = await (await import('@provium/qemu')).launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode);
+      const { launchForRestore } = await import('@provium/qemu');
+      const qemu = await traced('spare qemu start', opts.name, () => launchForRestore(template, { ...opts, ...(nice === undefined ? {} : { nice }), ...(layers.length > 0 ? { makeDisks } : {}) }, mode));
       spareDisks.set(qemu, handles);
       return qemu;
     },
