@@ -5,7 +5,7 @@
  * background: its network on new switches of the worker's own (a client of
  * the network thread that outlives files), every VM launched on them at the
  * lowest CPU priority, loaded, run to its agent's handshake and one
- * `/bin/sh -c true`, and paused. The next resume of that fixture takes it:
+ * `/bin/sh -c true`, and paused (unless taken before: spares.ts). The next resume of that fixture takes it:
  * its network joins the file's (LabNetwork.adopt), its VMs are resumed and
  * get their clocks set. A spare lab is taken once; what is left of one dies
  * with its worker thread (QEMU's parent-death signal; the network thread
@@ -20,7 +20,7 @@ import { UNPLUG_TIMEOUT_MS, renameState } from './network.js';
 import { restoreLaunchOptions } from './kernel-format.js';
 import { BOOT_TIMEOUT_MS } from './vm-life.js';
 import type { LabIndex } from './snapshots.js';
-import { primeRestored, reclaimPriority, spareNice, type Spare } from './spares.js';
+import { primeRestored, reclaimPriority, spareNice, type Priming, type Spare } from './spares.js';
 import { traced } from './trace.js';
 
 /** One VM of a lab spare to make: the template and launch line its resume would use. */
@@ -104,7 +104,10 @@ interface Pending {
   claim(): void;
   /** False when the host refused a priority change (root without CAP_SYS_NICE): such a spare is not used. */
   reniced(): boolean;
+  /** The lab once every agent has answered (undefined if one never does). */
   spare: Promise<LabSpare | undefined>;
+  /** The lab as its resume takes it: once every agent has answered, each VM's warm-up ended or not started (spares.ts Priming). */
+  take(): Promise<LabSpare | undefined>;
 }
 
 /** Fixtures with a spare lab kept per worker: each holds a lab's worth of QEMUs. */
@@ -138,7 +141,7 @@ export async function takeLabSpare(key: string): Promise<LabSpare | undefined> {
   if (!pending) return undefined;
   slots.set(key, undefined);
   pending.claim();
-  const spare = await pending.spare;
+  const spare = await pending.take();
   if (!spare) return undefined;
   const alive = [...spare.vms.values()].every((s) => s.qemu.exit === undefined && !s.qemu.qmp.closed && s.agent.closedReason === undefined);
   if (alive && pending.reniced()) return spare;
@@ -200,6 +203,10 @@ function makeLabSpare(plan: LabSparePlan, backend: RemoteBackend | undefined): P
       return traced('spare qemu start', v.name, () => launchForRestore(v.template, { ...v.opts, extraArgs, onSpawn, ...(nice === undefined ? {} : { nice }) }, 'private'));
     });
   })();
+  // Taken while its VMs still start or answer: none of them starts its warm-up from then on.
+  let taken = false;
+  let primings: Priming[] = [];
+  const claimEach = () => primings.forEach((p) => p.claim().catch(() => {}));
   const spare = launches.then(async (all) => {
     const results = await Promise.allSettled(all);
     const qemus = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -208,11 +215,17 @@ function makeLabSpare(plan: LabSparePlan, backend: RemoteBackend | undefined): P
       await net?.close();
       return undefined;
     }
-    const primed = await Promise.allSettled(qemus.map((q, i) => primeRestored(q, plan.vms[i].template, `vm "${plan.vms[i].name}"`, plan.handshakeTimeoutMs)));
-    const vms = new Map(primed.flatMap((r, i) => (r.status === 'fulfilled' ? [[plan.vms[i].name, r.value] as const] : [])));
+    primings = qemus.map((q, i) => primeRestored(q, plan.vms[i].template, `vm "${plan.vms[i].name}"`, plan.handshakeTimeoutMs));
+    if (taken) claimEach();
+    const answered = await Promise.allSettled(primings.map((p) => p.answered));
+    const vms = new Map(answered.flatMap((r, i) => (r.status === 'fulfilled' ? [[plan.vms[i].name, r.value] as const] : [])));
     const made: LabSpare = { prefix, net, vms };
-    if (vms.size === qemus.length) return made;
+    if (vms.size === qemus.length) return { made, primings };
     await discardLabSpare(made);
+    return undefined;
+  });
+  const made = spare.catch(async () => {
+    await net?.close();
     return undefined;
   });
   return {
@@ -221,9 +234,14 @@ function makeLabSpare(plan: LabSparePlan, backend: RemoteBackend | undefined): P
       for (const q of spawned) reniced &&= reclaimPriority(q);
     },
     reniced: () => reniced,
-    spare: spare.catch(async () => {
-      await net?.close();
-      return undefined;
-    }),
+    spare: made.then((m) => m?.made),
+    take: async () => {
+      taken = true;
+      claimEach();
+      const m = await made;
+      if (!m) return undefined;
+      const vms = await Promise.all(m.primings.map((p) => p.claim()));
+      return { ...m.made, vms: new Map(plan.vms.map((v, i) => [v.name, vms[i]])) };
+    },
   };
 }

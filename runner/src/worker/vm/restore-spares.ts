@@ -20,7 +20,7 @@ const spareDisks = new WeakMap<QemuProcess, DiskHandle[]>();
 
 /**
  * Makes spares for the next restores of `template` (spares.ts): restored,
- * handshaken, warmed up, paused.
+ * handshaken, warmed up, paused (unless taken first).
  */
 export function restoreSpareMaker(label: string, timeoutMs: number, template: SnapshotTemplate, opts: RestoreLaunchOptions, mode: RestoreMode, layers: NonNullable<SnapshotTemplateInfo['disks']>, profileDisk: PreparedProfile['disk']): SpareMaker {
   return {
@@ -32,9 +32,6 @@ export function restoreSpareMaker(label: string, timeoutMs: number, template: Sn
       spareDisks.set(qemu, handles);
       return qemu;
     },
-    prime: async (qemu) => {
-      const disks = spareDisks.get(qemu) ?? [];
-      return { ...(await primeRestored(qemu, template, label, timeoutMs)), ...(disks.length > 0 ? { disks } : {}) };
-    },
+    prime: (qemu) => primeRestored(qemu, template, label, timeoutMs, spareDisks.get(qemu)),
   };
 }

@@ -161,7 +161,7 @@ export class VmSession extends VmLife {
       this.output.cursor = 0;
       await traced('attach', this.name, () => this.attach(qemu, memory, cpus, spare !== undefined));
       if (spare) {
-        await traced('resume spare', this.name, () => qemu.resume());
+        if (!spare.running) await traced('resume spare', this.name, () => qemu.resume());
         this.agent = spare.agent;
       } else {
         this.agent = await loadAndConnect(qemu, started.template, this.label, this.handshakeTimeoutMs, signal);

@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { loadAndConnect } from './agent-connect.js';
 import type { AgentClient } from '@provium/agent';
 import type { QemuProcess, SnapshotTemplate } from '@provium/qemu';
-import { spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
+import { primeRestored, spareKey, startSpare, takeSpare, type Spare, type SpareMaker } from './spares.js';
+
+// The guest side of priming (primeRestored's handshake) is faked: its real run is test/vm/lab-spares.test.ts's.
+vi.mock('./agent-connect.js', () => ({ loadAndConnect: vi.fn() }));
 
 type FakeQemu = QemuProcess & { killed: boolean; nice: number | undefined };
 
@@ -34,9 +38,11 @@ function fakeMaker(opts: { prime?: (q: FakeQemu) => Promise<Spare> } = {}): Spar
       launched.push(q);
       return q;
     },
-    prime: async (q) => {
+    prime: (q) => {
       primed.push(q as FakeQemu);
-      return opts.prime ? opts.prime(q as FakeQemu) : { qemu: q, agent: { closedReason: undefined } as AgentClient };
+      const answered = opts.prime ? opts.prime(q as FakeQemu) : Promise.resolve({ qemu: q, agent: { closedReason: undefined } as AgentClient });
+      answered.catch(() => {});
+      return { answered, claim: () => answered };
     },
   };
 }
@@ -107,5 +113,42 @@ describe('VMs restored ahead of time for the next restore', () => {
     await vi.waitFor(() => expect(makers[0]!.launched.every((q) => q.killed)).toBe(true));
     expect(await takeSpare('cap0')).toBeUndefined();
     for (let i = 1; i < 5; i++) expect((await takeSpare(`cap${i}`))?.qemu).toBe(makers[i]!.primed[0]);
+  });
+
+  it('a spare claimed before its warm-up is neither warmed up nor paused; during it, handed over once it ends; after it, paused', async () => {
+    /** A QEMU whose agent answers when `answer` is called and whose warm-up command ends when `warmed` is. */
+    const priming = () => {
+      const q = Object.assign(fakeQemu(), { pause: vi.fn(async () => {}) });
+      let answer!: () => void;
+      let warmed!: () => void;
+      const exec = vi.fn(() => new Promise<void>((r) => (warmed = r)));
+      vi.mocked(loadAndConnect).mockImplementationOnce(() => new Promise((r) => (answer = () => r({ exec } as unknown as AgentClient))));
+      const p = primeRestored(q, template('w'), 'vm "w"', 1000);
+      return { q, p, exec, answer: () => answer(), warmed: () => warmed() };
+    };
+    const early = priming();
+    const claimed = early.p.claim();
+    early.answer();
+    expect((await claimed).running).toBe(true);
+    expect(early.exec).not.toHaveBeenCalled();
+    expect(early.q.pause).not.toHaveBeenCalled();
+
+    const during = priming();
+    during.answer();
+    await vi.waitFor(() => expect(during.exec).toHaveBeenCalledOnce());
+    let done = false;
+    const handed = during.p.claim().then((s) => ((done = true), s));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(done).toBe(false); // the warm-up still runs in the guest
+    during.warmed();
+    expect((await handed).running).toBe(true);
+    expect(during.q.pause).not.toHaveBeenCalled();
+
+    const late = priming();
+    late.answer();
+    await vi.waitFor(() => expect(late.exec).toHaveBeenCalledOnce());
+    late.warmed();
+    await vi.waitFor(() => expect(late.q.pause).toHaveBeenCalledOnce());
+    expect((await late.p.claim()).running).toBeUndefined();
   });
 });

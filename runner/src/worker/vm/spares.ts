@@ -27,18 +27,31 @@ import type { QemuProcess, RestoreLaunchOptions, RestoreMode, SnapshotTemplate }
 import { loadAndConnect } from './agent-connect.js';
 import type { DiskHandle } from './disks.js';
 
-/** A restored QEMU, paused after its agent's handshake and a first command. */
+/** A restored QEMU whose agent has answered: paused after a first command, or taken before that (`running`). */
 export interface Spare {
   qemu: QemuProcess;
   agent: AgentClient;
   /** Its disks' images, made in its QEMU's run dir (they go with it), which the VM that takes it adopts. */
   disks?: readonly DiskHandle[];
+  /** True when it was taken before its warm-up paused it: its guest runs. */
+  running?: boolean;
 }
 
-/** How a spare is made: QEMU started for the restore (at `nice`), then loaded, run to its agent and paused. */
+/** A spare being made (primeRestored). */
+export interface Priming {
+  /** The spare once its agent has answered; rejects (QEMU killed) when it never does. */
+  readonly answered: Promise<Spare>;
+  /**
+   * Takes it: from now on it is neither warmed up nor paused. Resolves once
+   * the agent has answered and a warm-up already running has ended.
+   */
+  claim(): Promise<Spare>;
+}
+
+/** How a spare is made: QEMU started for the restore (at `nice`), then loaded, run to its agent, warmed up and paused. */
 export interface SpareMaker {
   launch(nice: number | undefined): Promise<QemuProcess>;
-  prime(qemu: QemuProcess): Promise<Spare>;
+  prime(qemu: QemuProcess): Priming;
 }
 
 /**
@@ -73,20 +86,44 @@ export function reclaimPriority(qemu: { renice(value: number): void }): boolean 
 /**
  * Makes a spare of a QEMU from launchForRestore: loads the state, waits for
  * the agent's handshake, runs one `/bin/sh -c true` and pauses the guest.
- * Kills QEMU if any of that fails.
+ * Kills QEMU if it never answers. A spare claimed before its warm-up is
+ * neither warmed up nor paused: when a test already waits for it, that
+ * command only adds to the wait (the test's own first command does the same
+ * translation), and back to back on a busy host the warm-ups of VMs a test
+ * never uses are CPU taken from the next spare.
  */
-export async function primeRestored(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number): Promise<Spare> {
-  try {
-    const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal, 'spare ');
-    // The first process a restored guest starts costs ~0.1 s of translation under TCG: do it
-    // here. Only an optimization: a guest of the user's own without /bin/sh still gets its spare.
+export function primeRestored(qemu: QemuProcess, template: SnapshotTemplate, label: string, timeoutMs: number, disks?: readonly DiskHandle[]): Priming {
+  let claimed = false;
+  const answered = (async (): Promise<Spare> => {
+    try {
+      const agent = await loadAndConnect(qemu, template, label, timeoutMs, new AbortController().signal, 'spare ');
+      return { qemu, agent, ...(disks && disks.length > 0 ? { disks } : {}) };
+    } catch (e) {
+      await qemu.kill();
+      throw e;
+    }
+  })();
+  // The first process a restored guest starts costs ~0.1 s of translation under TCG: done here
+  // while nobody waits. Only an optimization: a guest of the user's own without /bin/sh still
+  // gets its spare. Resolves to whether the guest was paused.
+  const warmed = answered.then(async ({ agent }) => {
+    if (claimed) return false;
     await agent.exec(['/bin/sh', '-c', 'true']).catch(() => {});
+    if (claimed) return false;
     await qemu.pause();
-    return { qemu, agent };
-  } catch (e) {
-    await qemu.kill();
-    throw e;
-  }
+    return true;
+  });
+  warmed.catch(() => {});
+  return {
+    answered,
+    claim: async () => {
+      claimed = true;
+      const spare = await answered;
+      // A pause that failed leaves the guest's state unknown: resuming it is harmless.
+      const paused = await warmed.catch(() => true);
+      return paused ? spare : { ...spare, running: true };
+    },
+  };
 }
 
 /**
@@ -96,7 +133,7 @@ export async function primeRestored(qemu: QemuProcess, template: SnapshotTemplat
  * another instead of waiting for both in turn.
  */
 interface Slot {
-  primed?: { qemu: Promise<QemuProcess | undefined>; spare: Promise<Spare | undefined> };
+  primed?: { qemu: Promise<QemuProcess | undefined>; spare: Promise<Priming | undefined> };
   launched?: Promise<QemuProcess | undefined>;
 }
 
@@ -126,7 +163,7 @@ export async function takeSpare(key: string): Promise<Spare | undefined> {
     await qemu.kill();
     return undefined;
   }
-  const spare = await pending.spare;
+  const spare = await (await pending.spare)?.claim().catch(() => undefined);
   if (!spare) return undefined;
   if (spare.qemu.exit === undefined && !spare.qemu.qmp.closed && spare.agent.closedReason === undefined) return spare;
   await spare.qemu.kill();
@@ -151,7 +188,7 @@ export function startSpare(key: string, maker: SpareMaker, soon = false): void {
   } else if (slots.size >= MAX_KEYS) {
     const [oldest, old] = slots.entries().next().value as [string, Slot];
     slots.delete(oldest);
-    void old.primed?.spare.then((s) => s?.qemu.kill());
+    void old.primed?.qemu.then((q) => q?.kill());
     void old.launched?.then((q) => q?.kill());
   }
   slots.set(key, (slot ??= {}));
