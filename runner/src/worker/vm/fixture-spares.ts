@@ -4,9 +4,7 @@
  * and looked them up while the workers started): made while the file's Lua
  * loads and its earlier tests run, the file's first resume of each takes one
  * (spares.ts, lab-spares.ts) instead of restoring afresh, like every later
- * resume. They are made at the normal priority, not a spare's lowest: the
- * file asks for them within moments (often before they are ready). A file
- * that never gets to the resume leaves its spare to the
+ * resume. A file that never gets to the resume leaves its spare to the
  * worker's next files; it dies with the worker thread. Files of fixture
  * builders and files that set reset_between_tests restore into a copy of
  * the RAM, which no spare serves: theirs stays unused.
@@ -48,5 +46,5 @@ async function primeVm(host: HostServices, entry: FixtureEntry, timeoutScale: nu
 async function primeLab(host: HostServices, entry: FixtureEntry, timeoutScale: number): Promise<void> {
   const index = readLabIndex(entry.path);
   const templates = await Promise.all(index.vms.map((v) => host.snapshotTemplate(path.join(entry.path, v.file))));
-  await keepSpareLab({ key: entry.path, copyLabel: entry.name.split('/').pop()!, spare: undefined }, index, templates, host, timeoutScale, true);
+  await keepSpareLab({ key: entry.path, copyLabel: entry.name.split('/').pop()!, spare: undefined }, index, templates, host, timeoutScale);
 }

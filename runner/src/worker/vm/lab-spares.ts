@@ -66,7 +66,7 @@ export interface FixtureCopy {
  * have no disks (each restore makes images of its own, which a spare made
  * ahead could not know) and their snapshots record their NICs.
  */
-export async function keepSpareLab(copy: FixtureCopy, index: LabIndex, templates: SnapshotTemplateInfo[], host: HostServices, timeoutScale: number, soon = false): Promise<void> {
+export async function keepSpareLab(copy: FixtureCopy, index: LabIndex, templates: SnapshotTemplateInfo[], host: HostServices, timeoutScale: number): Promise<void> {
   if (templates.some((t) => (t.disks?.length ?? 0) > 0)) return;
   const network = index.network?.state;
   const recorded = templates.map((t) => t.header.vm as { profile: string; append: string; nics?: unknown; guestNet?: unknown });
@@ -88,7 +88,7 @@ export async function keepSpareLab(copy: FixtureCopy, index: LabIndex, templates
   );
   const net = network ? await spareBackend(host) : undefined;
   const plan = { copyLabel: copy.copyLabel, network, vms, handshakeTimeoutMs: BOOT_TIMEOUT_MS * timeoutScale, unplugTimeoutMs: UNPLUG_TIMEOUT_MS * timeoutScale };
-  startLabSpare(copy.key, plan, net, soon);
+  startLabSpare(copy.key, plan, net);
 }
 
 /** Lab fixture copies of this worker: numbers the network ids of each (unique in every file the worker runs). */
@@ -159,12 +159,8 @@ export async function discardLabSpare(spare: LabSpare | undefined): Promise<void
   await spare.net?.close();
 }
 
-/**
- * Starts making a spare lab for `key` unless one is kept or being made;
- * `soon`: at the normal priority, as for a single VM's (spares.ts primeSpare).
- * Failures only mean there is none.
- */
-function startLabSpare(key: string, plan: LabSparePlan, net: RemoteBackend | undefined, soon: boolean): void {
+/** Starts making a spare lab for `key` unless one is kept or being made. Failures only mean there is none. */
+function startLabSpare(key: string, plan: LabSparePlan, net: RemoteBackend | undefined): void {
   if (slots.get(key)) return;
   slots.delete(key);
   if (slots.size >= MAX_KEYS) {
@@ -172,9 +168,7 @@ function startLabSpare(key: string, plan: LabSparePlan, net: RemoteBackend | und
     slots.delete(oldest);
     void old?.spare.then(discardLabSpare);
   }
-  const pending = makeLabSpare(plan, net);
-  if (soon) pending.claim();
-  slots.set(key, pending);
+  slots.set(key, makeLabSpare(plan, net));
 }
 
 function makeLabSpare(plan: LabSparePlan, backend: RemoteBackend | undefined): Pending {

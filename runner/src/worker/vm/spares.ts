@@ -170,18 +170,13 @@ export async function takeSpare(key: string): Promise<Spare | undefined> {
   return undefined;
 }
 
-/**
- * Starts `key`'s spare unless its slot has one (being) made: ahead of a first
- * restore (fixture-spares.ts). At the normal priority: the file starting
- * names the fixture, and its resume would wait for a spare made only with
- * the CPU time the file's own start-up leaves.
- */
+/** Starts `key`'s spare unless its slot has one (being) made: ahead of a first restore (fixture-spares.ts). */
 export function primeSpare(key: string, maker: SpareMaker): void {
-  if (!slots.get(key)?.primed) startSpare(key, maker, true);
+  if (!slots.get(key)?.primed) startSpare(key, maker);
 }
 
-/** Fills `key`'s slot: a spare being primed (`soon`: at the normal priority) and a QEMU started behind it. Failures only mean there is none. */
-export function startSpare(key: string, maker: SpareMaker, soon = false): void {
+/** Fills `key`'s slot: a spare being primed and a QEMU started behind it. Failures only mean there is none. */
+export function startSpare(key: string, maker: SpareMaker): void {
   let slot = slots.get(key);
   if (slot) {
     slots.delete(key);
@@ -195,11 +190,7 @@ export function startSpare(key: string, maker: SpareMaker, soon = false): void {
   if (!slot.primed) {
     const launched = slot.launched;
     slot.launched = undefined;
-    const qemu = (async () => {
-      const behind = await launched;
-      if (behind && soon) reclaimPriority(behind);
-      return behind ?? (await maker.launch(soon ? undefined : SPARE_NICE));
-    })().catch(() => undefined);
+    const qemu = (async () => (await launched) ?? (await maker.launch(SPARE_NICE)))().catch(() => undefined);
     const spare = qemu.then((q) => (q ? maker.prime(q) : undefined)).catch(() => undefined);
     slot.primed = { qemu, spare };
   }
