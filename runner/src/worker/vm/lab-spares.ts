@@ -5,9 +5,9 @@
  * background: its network on new switches of the worker's own (a client of
  * the network thread that outlives files), every VM launched on them at the
  * lowest CPU priority, loaded, run to its agent's handshake and one
- * `/bin/sh -c true`, and paused (unless taken before: spares.ts). The next resume of that fixture takes it:
- * its network joins the file's (LabNetwork.adopt), its VMs are resumed and
- * get their clocks set. A spare lab is taken once; what is left of one dies
+ * `/bin/sh -c true`, and paused (unless taken before: spares.ts). The next
+ * resume of that fixture takes it: its network joins the file's
+ * (LabNetwork.adopt), its VMs are resumed and get their clocks set. A spare lab is taken once; what is left of one dies
  * with its worker thread (QEMU's parent-death signal; the network thread
  * closes the switches of a client whose port closed) and the run removes its
  * run dirs when it ends, as for single-VM spares.
