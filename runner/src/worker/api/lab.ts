@@ -4,7 +4,7 @@ import type { Lua } from '@provium/types';
 import { Lab } from '../vm/lab.js';
 import { includeList } from '../vm/lab-include.js';
 import { resetBetweenTests, setResetBetweenTests } from '../vm/resets.js';
-import { LabSnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { LabSnapshotHandle, forFixtureCache, freshTempPath } from '../vm/snapshots.js';
 import { barrier } from './lab-barrier.js';
 import { packField } from './lab-pack.js';
 import { requireHostOf, snapshotPathArg } from './scope.js';
@@ -58,8 +58,7 @@ export const labBinding: Lua.LabBinding = {
     },
     snapshot: async (lab, [dir], call) => {
       const out = snapshotPathArg(dir, 'lab:snapshot()') ?? freshTempPath(call.services, 'lab', '');
-      const build = call.services.task.fixture;
-      return lab.snapshot(out, build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir));
+      return lab.snapshot(out, forFixtureCache(call.services, out));
     },
     restore: async (lab, [snap], call) => {
       await lab.restore(snap instanceof LabSnapshotHandle ? snap.dir : path.resolve(snap), call.signal);

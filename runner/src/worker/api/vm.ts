@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Lua } from '@provium/types';
 import { ClockHandle, ConsoleHandle, DiskRef, FileHandle, NicHandle, VmHandle } from '../vm/handles.js';
 import { restoreMode } from '../vm/lab.js';
-import { SnapshotHandle, freshTempPath } from '../vm/snapshots.js';
+import { SnapshotHandle, forFixtureCache, freshTempPath } from '../vm/snapshots.js';
 import { fdStream, tailFile } from '../vm/tail-stream.js';
 import { vmBatch } from './batch.js';
 import { entriesTable, statTable } from './guest-args.js';
@@ -73,8 +73,7 @@ export const vmBinding: Lua.VMBinding = {
     power_button: async (vm) => vm.session.powerButton(),
     snapshot: async (vm, [p], call) => {
       const out = snapshotPathArg(p, `${vm.session.label}: vm:snapshot()`) ?? freshTempPath(call.services, vm.session.name, '.snap');
-      const build = call.services.task.fixture;
-      await vm.session.snapshot(out, build !== undefined && path.dirname(out) === path.resolve(build.snapshotDir));
+      await vm.session.snapshot(out, forFixtureCache(call.services, out));
       return new SnapshotHandle(out);
     },
     restore: async (vm, [snap], call) => {

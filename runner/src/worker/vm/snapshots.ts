@@ -98,6 +98,12 @@ export function readLabIndex(dir: string): LabIndex {
 
 const tempDirs = new WeakMap<FileServices, string>();
 
+/** Whether `out` is a fixture build's snapshot (in its snapshot dir): one prepared and stored for the cache. */
+export function forFixtureCache(services: FileServices, out: string): boolean {
+  const fixture = services.task.fixture;
+  return fixture !== undefined && path.dirname(out) === path.resolve(fixture.snapshotDir);
+}
+
 /** The file's directory for temporary snapshots, created on first use. */
 export function snapshotTempDir(services: FileServices): string {
   const fixture = services.task.fixture;

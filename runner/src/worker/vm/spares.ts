@@ -9,7 +9,9 @@
  * guest run until its agent has answered the handshake and run one
  * `/bin/sh -c true`, and pauses it there (its vCPU stopped, and with it the
  * guest's clocks). The next restore with the same key takes it and only
- * resumes it and sets its clock. Tests that resume one fixture again and again
+ * resumes it and sets its clock; one that asks before the agent has answered
+ * takes it as soon as it answers, not warmed up (primeRestored). Tests that
+ * resume one fixture again and again
  * (each test afresh) thus skip all of that from the second on, when the spare
  * is ready by then (~0.3 s of CPU after the previous restore); the first
  * resume of a fixture the file names is served by a spare made as the file
