@@ -4,45 +4,20 @@
  * survive edits elsewhere in the file and can be cached); document-level
  * problems (fixture returns and cycles, a return that is not last) are absolute.
  */
-import { parseDurationText, parseSizeText, DURATION_HELP, SIZE_HELP, type FunctionSpec, type RecordSpec } from '@provium/types';
-import { classSpec, NOT_AVAILABLE, recordSpec, schemaType, signaturesOf } from './api-model.js';
-import { span, callArgs, isCall, type CallNode, type Expression, type Node, type TableConstructorExpression } from './ast.js';
+import type { FunctionSpec } from '@provium/types';
+import { classSpec, NOT_AVAILABLE, schemaType, signaturesOf } from './api-model.js';
+import { span, callArgs, isCall, type CallNode, type Expression, type Node } from './ast.js';
 import { openBlocks } from './brackets.js';
 import { stringRole } from './callee.js';
 import type { DocAnalysis } from './doc-analysis.js';
 import { memberOf, stringValue, typeOf, type InferCtx } from './infer.js';
-import { alternatives, describeType, type LuaType, type Source } from './lua-types.js';
+import { alternatives, describeType, type Source } from './lua-types.js';
 import type { Segment } from './segments.js';
 import { lookup, type Placed, type Scope } from './scope.js';
 import { didYouMean } from './suggest.js';
 import { lex } from './tokens.js';
-
-export type ProblemCode =
-  | 'syntax' | 'unknown-member' | 'dot-call' | 'colon-field' | 'arg-count' | 'arg-type' | 'bad-duration' | 'bad-size'
-  | 'unknown-key' | 'unknown-setting' | 'not-available' | 'unknown-profile' | 'unknown-fixture' | 'wrong-fixture-kind'
-  | 'fixture-return' | 'fixture-cycle' | 'unknown-module';
-
-export interface Edit {
-  start: number;
-  end: number;
-  newText: string;
-}
-
-export interface Problem {
-  start: number;
-  end: number;
-  severity: 'error' | 'warning';
-  code: ProblemCode;
-  message: string;
-  fix?: { title: string; edits: Edit[] };
-}
-
-class Collector {
-  readonly problems: Problem[] = [];
-  add(range: [number, number], code: ProblemCode, message: string, severity: Problem['severity'] = 'error', fix?: Problem['fix']): void {
-    this.problems.push({ start: range[0], end: range[1], code, message, severity, fix });
-  }
-}
+import { checkValue } from './check-values.js';
+import { Collector, type Problem } from './problems.js';
 
 /** Problems of one segment, relative to `seg.base`. */
 export function checkSegment(a: DocAnalysis, index: number): Problem[] {
@@ -189,108 +164,6 @@ function checkArgs(spec: FunctionSpec | undefined, label: string, call: CallNode
 function argListRange(call: CallNode, text: string, source: Source): [number, number] {
   const open = text.indexOf('(', source.base + call.base.to) - source.base;
   return call.type === 'CallExpression' && open >= call.base.to && open < call.to ? [open, call.to] : span(call);
-}
-
-function article(word: string): string {
-  return /^[aeiouAEIOU]/.test(word) ? `an ${word}` : `a ${word}`;
-}
-
-/** How an author reads an expected type: `a string`, `a duration (seconds or "5s")`. */
-function expectedLabel(t: LuaType): string {
-  return alternatives(t).map((a) => {
-    if (a.kind === 'prim') {
-      if (a.name === 'duration') return `a duration (seconds, or a string such as "5s")`;
-      if (a.name === 'size') return `a size (bytes, or a string such as "512M")`;
-      if (a.name === 'bytes') return 'a string';
-      return article(a.name);
-    }
-    if (a.kind === 'record') return `a table (${a.name})`;
-    if (a.kind === 'list') return `a list of ${describeType(a.of)}`;
-    if (a.kind === 'map') return 'a table';
-    return article(describeType(a));
-  }).join(' or ');
-}
-
-function literalLabel(e: Expression): string | undefined {
-  switch (e.type) {
-    case 'StringLiteral': return `the string ${e.raw}`;
-    case 'NumericLiteral': return `the number ${e.raw}`;
-    case 'BooleanLiteral': return e.raw;
-    case 'NilLiteral': return 'nil';
-    case 'TableConstructorExpression': return 'a table';
-    case 'FunctionDeclaration': return 'a function';
-    default: return undefined;
-  }
-}
-
-function accepts(t: LuaType, ...names: string[]): boolean {
-  return alternatives(t).some((a) => a.kind === 'prim' && (a.name === 'any' || names.includes(a.name)));
-}
-
-/** Checks a literal against the type it must have (recursing into option tables). */
-function checkValue(e: Expression, t: LuaType, what: string, optional: boolean, out: Collector): void {
-  const lit = literalLabel(e);
-  if (!lit || t.kind === 'unknown') return;
-  const mismatch = (hint: string) => out.add(span(e), 'arg-type', `${what} must be ${expectedLabel(t)}, got ${lit}: ${hint}`);
-  switch (e.type) {
-    case 'StringLiteral': {
-      if (accepts(t, 'string', 'bytes')) return;
-      const value = stringValue(e) ?? '';
-      if (accepts(t, 'duration')) {
-        if (parseDurationText(value) === undefined) out.add(span(e), 'bad-duration', `${what}: "${value}" is not a duration: write ${DURATION_HELP}`);
-        return;
-      }
-      if (accepts(t, 'size')) {
-        if (parseSizeText(value) === undefined) out.add(span(e), 'bad-size', `${what}: "${value}" is not a size: write ${SIZE_HELP}`);
-        return;
-      }
-      if (accepts(t, 'number', 'integer')) return mismatch('remove the quotes');
-      return mismatch(`pass ${expectedLabel(t)}`);
-    }
-    case 'NumericLiteral':
-      if (accepts(t, 'number', 'duration', 'size')) return;
-      if (accepts(t, 'integer')) {
-        if (!Number.isInteger(e.value)) mismatch('use a whole number');
-        return;
-      }
-      if (accepts(t, 'string', 'bytes')) return mismatch(`write it in quotes ("${e.raw}")`);
-      return mismatch(`pass ${expectedLabel(t)}`);
-    case 'BooleanLiteral':
-      if (!accepts(t, 'boolean')) mismatch(`pass ${expectedLabel(t)}`);
-      return;
-    case 'NilLiteral':
-      if (!optional && !accepts(t, 'nil')) mismatch(`pass ${expectedLabel(t)}`);
-      return;
-    case 'FunctionDeclaration':
-      if (!accepts(t, 'function')) mismatch(`pass ${expectedLabel(t)}`);
-      return;
-    case 'TableConstructorExpression': {
-      const alts = alternatives(t);
-      const rec = alts.find((a) => a.kind === 'record');
-      const list = alts.find((a) => a.kind === 'list');
-      if (!rec && !list && !accepts(t, 'table') && !alts.some((a) => a.kind === 'map')) return mismatch(`pass ${expectedLabel(t)}`);
-      const spec = rec?.kind === 'record' ? recordSpec(rec.name) : undefined;
-      const keyed = e.fields.some((f) => f.type !== 'TableValue');
-      if (spec && (keyed || !list)) checkRecord(e, spec, out);
-      else if (list?.kind === 'list') for (const f of e.fields) if (f.type === 'TableValue') checkValue(f.value, list.of, `an element of ${what}`, false, out);
-      return;
-    }
-  }
-}
-
-function checkRecord(e: TableConstructorExpression, spec: RecordSpec, out: Collector): void {
-  for (const f of e.fields) {
-    if (f.type !== 'TableKeyString') continue;
-    const field = spec.fields.find((x) => x.name === f.key.name);
-    if (!field) {
-      if (!spec.open) {
-        const hint = didYouMean(f.key.name, spec.fields.map((x) => x.name));
-        out.add(span(f.key), 'unknown-key', `'${f.key.name}' is not an option of ${spec.name}${hint ? `: ${hint}` : ''}`);
-      }
-      continue;
-    }
-    checkValue(f.value, schemaType(field.type), `${spec.name}.${field.name}`, !!field.optional, out);
-  }
 }
 
 function checkProfile(name: string, range: [number, number], ctx: InferCtx, out: Collector): void {

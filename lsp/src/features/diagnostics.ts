@@ -5,7 +5,8 @@
  * document-level checks, and the failures of the last "run this test".
  */
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
-import { checkDocument, checkSegment, type Problem } from '../analysis/checks.js';
+import { checkDocument, checkSegment } from '../analysis/checks.js';
+import type { Problem } from '../analysis/problems.js';
 import type { SourceDoc } from '../analysis/document.js';
 import type { Segment } from '../analysis/segments.js';
 import type { Placed, Scope } from '../analysis/scope.js';
