@@ -71,7 +71,7 @@ describe.skipIf(!support.ok)(`debian image${support.ok ? '' : ` (skipped: ${supp
 
   it('resolves as the built-in "debian" profile, with its disk', async () => {
     const profile = await resolveProfile('debian');
-    expect(profile).toMatchObject({ name: 'debian', kernel: image.kernel, initrd: image.initrd, disk: { path: image.disk, format: 'qcow2', sha256: image.manifest.outputs.disk.sha256 }, cmdline: image.cmdline, memory: 256 * 1024 * 1024, cpus: 1, source: 'built-in' });
+    expect(profile).toMatchObject({ name: 'debian', kernel: image.kernel, initrd: image.initrd, disk: { path: image.disk, format: 'qcow2', sha256: image.manifest.outputs.disk.sha256 }, cmdline: image.cmdline, tcgCmdline: 'norandmaps', memory: 256 * 1024 * 1024, cpus: 1, source: 'built-in' });
     expect(profile.identity).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -14,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAccel } from '@provium/qemu';
 import type { RunEvent } from '@provium/types';
 
 const CLI = path.resolve(__dirname, '../../runner/bin/provium.js');
@@ -35,6 +36,7 @@ beforeAll(async () => {
     'test("a fixture snapshotted right after the boot resumes with the boot over", function(t)',
     '  local vm = provium:vm_fixture("fixtures/booted")',
     '  t:log("state " .. vm:run("systemctl is-system-running || true").stdout)',
+    '  t:log("aslr " .. vm:run("cat /proc/sys/kernel/randomize_va_space").stdout)',
     'end)',
   ].join('\n'));
   // A fixture cache of its own, so the first run builds; the guest images are the run's usual ones (built once).
@@ -69,5 +71,10 @@ describe('examples/debian: apt in a fixture, behind an uplink', () => {
       expect(test?.event, `${JSON.stringify(test)}\n${r.stderr.slice(-4000)}`).toBe('test_passed');
       expect((test as { log: string[] }).log.join('\n')).toMatch(/^state (running|degraded)$/m);
     }
+  });
+
+  it('boots with randomized address space layouts under KVM only (the debian profile\'s norandmaps under TCG)', () => {
+    const test = runs[0].events.find((e) => e.event === 'test_passed' && e.test.includes('boot over'));
+    expect((test as { log: string[] }).log.join('\n')).toMatch(detectAccel() === 'tcg' ? /^aslr 0$/m : /^aslr 2$/m);
   });
 });

@@ -28,7 +28,13 @@ export interface PreparedProfile {
    * docs/vms.md): the built-in images keep one beside their PVH vmlinux; a provium.toml profile has it when its kernel is a bzImage.
    */
   bzImage?: string;
-  /** sha256 over the kernel's and the initrd's content, the cmdline and the root disk's content (fixture cache keys cover it). */
+  /**
+   * Words added to the kernel command line when QEMU emulates the CPU (TCG),
+   * not under KVM: the built-in debian guest's `norandmaps` (@provium/image
+   * DEBIAN_TCG_CMDLINE says why).
+   */
+  tcgCmdline?: string;
+  /** sha256 over the kernel's and the initrd's content, the cmdline (with tcgCmdline) and the root disk's content (fixture cache keys cover it). */
   identity: string;
 }
 

@@ -79,7 +79,7 @@ export class MainHost {
         .then(() => import('@provium/image'))
         .then(({ resolveProfile }) => resolveProfile(name, source, { cacheDir: this.config.cacheDir, onProgress: this.progress, skipBuild: this.options.skipBuild }))
         .then(
-        ({ name: n, kernel, bzImage, initrd, cmdline, memory, cpus, disk, identity }) => ({ name: n, kernel, ...(bzImage ? { bzImage } : {}), initrd, cmdline, memory, cpus, ...(disk ? { disk } : {}), identity }),
+        ({ name: n, kernel, bzImage, initrd, cmdline, tcgCmdline, memory, cpus, disk, identity }) => ({ name: n, kernel, ...(bzImage ? { bzImage } : {}), initrd, cmdline, ...(tcgCmdline ? { tcgCmdline } : {}), memory, cpus, ...(disk ? { disk } : {}), identity }),
       );
       this.profiles.set(name, p);
     }

@@ -6,7 +6,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { PreparedProfile } from '@provium/types';
-import { DEBIAN_CPUS, DEBIAN_MEMORY, prepareDebianImage } from '../debian-image.js';
+import { DEBIAN_CPUS, DEBIAN_MEMORY, DEBIAN_TCG_CMDLINE, prepareDebianImage } from '../debian-image.js';
 import { DEFAULT_CPUS, DEFAULT_MEMORY, type ImageOptions, prepareDefaultImage } from '../default-image.js';
 import { sha256, sha256File } from '../hash.js';
 import { injectAgent } from '../inject-agent.js';
@@ -26,8 +26,9 @@ export interface ResolvedProfile extends PreparedProfile {
   source: string;
 }
 
-function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskSha?: string): string {
-  return sha256(JSON.stringify(diskSha === undefined ? [kernelSha, initrdSha, cmdline] : [kernelSha, initrdSha, cmdline, diskSha]));
+function identityOf(kernelSha: string, initrdSha: string, cmdline: string, diskSha?: string, tcgCmdline?: string): string {
+  const parts = diskSha === undefined ? [kernelSha, initrdSha, cmdline] : [kernelSha, initrdSha, cmdline, diskSha];
+  return sha256(JSON.stringify(tcgCmdline === undefined ? parts : [...parts, { tcg: tcgCmdline }]));
 }
 
 /** Whether the file starts as an x86 bzImage (the boot protocol's "HdrS" at 0x202), which SeaBIOS boots through linuxboot. */
@@ -64,9 +65,10 @@ export async function resolveProfile(name: string, config?: ProjectConfigSource,
       // The guest's /init mounts it as /dev/vda (the first virtio-blk disk).
       disk: { path: image.disk, format: 'qcow2', sha256: outputs.disk.sha256 },
       cmdline: image.cmdline,
+      tcgCmdline: DEBIAN_TCG_CMDLINE,
       memory: DEBIAN_MEMORY,
       cpus: DEBIAN_CPUS,
-      identity: identityOf(outputs.kernel.sha256, outputs.initrd.sha256, image.cmdline, outputs.disk.sha256),
+      identity: identityOf(outputs.kernel.sha256, outputs.initrd.sha256, image.cmdline, outputs.disk.sha256, DEBIAN_TCG_CMDLINE),
       manifest: image.manifest,
       source: 'built-in',
     };

@@ -1,6 +1,7 @@
 /**
  * A VM's kernel command line (D24): the profile's line, or `kernel_cmdline`
- * in its place; then `kernel_cmdline_append`; then the words Provium itself
+ * in its place; then `kernel_cmdline_append`; then, under TCG, the profile's
+ * `tcgCmdline` (the debian guest's `norandmaps`); then the words Provium itself
  * needs, always last so that they win: the serial console (console logs,
  * `vm:console()`, death reports), `panic=-1` (a panic ends QEMU instead of
  * hanging), `no_timer_check` (no boot panic for a timer check that a
@@ -11,10 +12,10 @@
 const REQUIRED = ['console=ttyS0', 'panic=-1', 'no_timer_check'];
 const INJECTED_INIT = 'rdinit=/provium/init';
 
-export function kernelCmdline(profileLine: string, hostname: string, opts: { kernel_cmdline?: string; kernel_cmdline_append?: string }): string {
+export function kernelCmdline(profileLine: string, hostname: string, opts: { kernel_cmdline?: string; kernel_cmdline_append?: string }, tcgWords?: string): string {
   const profileWords = profileLine.split(/\s+/).filter(Boolean);
   const base = opts.kernel_cmdline === undefined ? profileWords.filter((w) => w !== INJECTED_INIT) : opts.kernel_cmdline.split(/\s+/).filter(Boolean);
   const required = [...(opts.kernel_cmdline === undefined ? [] : REQUIRED), ...(profileWords.includes(INJECTED_INIT) ? [INJECTED_INIT] : []), `provium.hostname=${hostname}`];
-  const words = [...base, ...(opts.kernel_cmdline_append ?? '').split(/\s+/).filter(Boolean), ...required];
+  const words = [...base, ...(opts.kernel_cmdline_append ?? '').split(/\s+/).filter(Boolean), ...(tcgWords ?? '').split(/\s+/).filter(Boolean), ...required];
   return words.join(' ');
 }

@@ -50,7 +50,7 @@ export async function restoreRecord(label: string, snap: SnapshotTemplateInfo, h
   if (typeof vm.profile !== 'string' || typeof vm.append !== 'string') throw new Error(`${label}: the snapshot does not say which profile it was taken with; take it again`);
   const profile = await host.prepareProfile(vm.profile);
   if (profile.identity !== vm.identity) {
-    throw new Error(`${label}: the snapshot was taken with another kernel or initrd of profile "${vm.profile}" than this run has: take it again (or rebuild the fixture)`);
+    throw new Error(`${label}: the snapshot was taken with another kernel, initrd, command line or root disk of profile "${vm.profile}" than this run has: take it again (or rebuild the fixture)`);
   }
   return { vm: vm as SnapshotVm, profile, memory: snap.header.machine.memoryMiB * MiB, cpus: snap.header.machine.cpus };
 }

@@ -61,10 +61,10 @@ export class VmSession extends VmLife {
       throw signal.reason;
     }
     try {
-      const append = kernelCmdline(profile.cmdline, this.name, boot);
-      const kernel = bootKernel(profile, this.opts.kernel_format, this.label);
       // Loaded on first boot: files without VMs start faster without the driver.
-      const { launchQemu } = await import('@provium/qemu');
+      const { launchQemu, detectAccel } = await import('@provium/qemu');
+      const append = kernelCmdline(profile.cmdline, this.name, boot, detectAccel() === 'tcg' ? profile.tcgCmdline : undefined);
+      const kernel = bootKernel(profile, this.opts.kernel_format, this.label);
       const disks = await this.disks.forBoot(profile.disk, boot.disks ?? []);
       const qemu = await launchQemu({
         name: this.name, memoryMiB: Math.ceil(memory / MiB), cpus, kernel: kernel.path, initrd: profile.initrd, append, disks, extraArgs: this.env.net.launchArgs(this.netId),
