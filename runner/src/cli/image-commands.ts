@@ -11,7 +11,7 @@ export async function prepareCommand(profile: string, o: { config?: string; rebu
   const progress = (m: string) => out.write(`${m}\n`);
   try {
     const p = await resolveProfile(profile, profileSource(config), { cacheDir: config.cacheDir, onProgress: progress, rebuild: o.rebuild });
-    out.write(`profile ${p.name}: kernel ${p.kernel}\n${p.bzImage && p.bzImage !== p.kernel ? `  bzImage ${p.bzImage} (kernel_format = "bzimage")\n` : ''}  initrd ${p.initrd}\n${p.disk ? `  disk ${p.disk.path} (${p.disk.format})\n` : ''}  cmdline ${p.cmdline}\n  identity ${p.identity}\n`);
+    out.write(`profile ${p.name}: kernel ${p.kernel}\n${p.bzImage && p.bzImage !== p.kernel ? `  bzImage ${p.bzImage} (kernel_format = "bzimage")\n` : ''}  initrd ${p.initrd}\n${p.disk ? `  disk ${p.disk.path} (${p.disk.format})\n` : ''}  cmdline ${p.cmdline}\n${p.tcgCmdline ? `  and under TCG: ${p.tcgCmdline}\n` : ''}  identity ${p.identity}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ProfileConfigError) throw new UsageError(e.message);
