@@ -75,6 +75,11 @@ describe.skipIf(!support.ok)(`debian image${support.ok ? '' : ` (skipped: ${supp
     expect(profile.identity).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('provium prepare debian prints it, with the words added under TCG', () => {
+    const out = execFileSync('node', [join(__dirname, '../../runner/bin/provium.js'), 'prepare', 'debian'], { encoding: 'utf8', cwd: tmpdir() });
+    expect(out).toContain(`  disk ${image.disk} (qcow2)\n  cmdline ${image.cmdline}\n  and under TCG: norandmaps\n  identity `);
+  });
+
   it('boots on an overlay: systemd is PID 1 and running, apt works, no curl, ext4 root on /dev/vda is writable; the cached disk is unchanged', async () => {
     const diskSha = await sha256File(image.disk);
     expect(diskSha).toBe(image.manifest.outputs.disk.sha256);
