@@ -12,10 +12,11 @@
 const REQUIRED = ['console=ttyS0', 'panic=-1', 'no_timer_check'];
 const INJECTED_INIT = 'rdinit=/provium/init';
 
+const wordsOf = (line: string | undefined): string[] => (line ?? '').split(/\s+/).filter(Boolean);
+
 export function kernelCmdline(profileLine: string, hostname: string, opts: { kernel_cmdline?: string; kernel_cmdline_append?: string }, tcgWords?: string): string {
-  const profileWords = profileLine.split(/\s+/).filter(Boolean);
-  const base = opts.kernel_cmdline === undefined ? profileWords.filter((w) => w !== INJECTED_INIT) : opts.kernel_cmdline.split(/\s+/).filter(Boolean);
+  const profileWords = wordsOf(profileLine);
+  const base = opts.kernel_cmdline === undefined ? profileWords.filter((w) => w !== INJECTED_INIT) : wordsOf(opts.kernel_cmdline);
   const required = [...(opts.kernel_cmdline === undefined ? [] : REQUIRED), ...(profileWords.includes(INJECTED_INIT) ? [INJECTED_INIT] : []), `provium.hostname=${hostname}`];
-  const words = [...base, ...(opts.kernel_cmdline_append ?? '').split(/\s+/).filter(Boolean), ...(tcgWords ?? '').split(/\s+/).filter(Boolean), ...required];
-  return words.join(' ');
+  return [...base, ...wordsOf(opts.kernel_cmdline_append), ...wordsOf(tcgWords), ...required].join(' ');
 }
